@@ -1,0 +1,108 @@
+"""One reader registry for every cube format napari-inf3 understands.
+
+``read_cube(path)`` picks the format from the path (a folder → CAVE band PNGs, else the
+suffix) and returns a :class:`~napari_inf3.cube.Cube` with ``data`` ``(B, H, W)`` float32.
+``write_cube(cube, path)`` writes ``.npz``, ``.hdr`` (ENVI) or ``.tif``.
+The napari reader, the CLI and the API all go through :data:`FORMATS`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from ..cube import Cube, CubeError
+from . import arrays, cave, envi, matlab
+
+__all__ = ["FORMATS", "Format", "find_format", "read_cube", "write_cube", "READ_PATTERNS"]
+
+
+@dataclass(frozen=True)
+class Format:
+    """A file format: how to recognise it, read it and (optionally) write it."""
+
+    name: str
+    extensions: tuple[str, ...]  # lower-case suffixes; empty for folder formats
+    read: Callable[..., Cube]
+    write: Callable[[Cube, Path], Path] | None = None
+    is_folder: bool = False
+
+    def matches(self, path: Path) -> bool:
+        if self.is_folder:
+            return path.is_dir()
+        return "".join(path.suffixes[-1:]).lower() in self.extensions
+
+
+FORMATS: tuple[Format, ...] = (
+    Format("cave", (), cave.read, is_folder=True),
+    Format("envi", (".hdr",), envi.read, envi.write),
+    Format("matlab", (".mat",), matlab.read),
+    Format("npy", (".npy",), arrays.read_npy),
+    Format("npz", (".npz",), arrays.read_npz, arrays.write_npz),
+    Format("tiff", (".tif", ".tiff"), arrays.read_tiff, arrays.write_tiff),
+)
+
+#: Glob patterns for napari's manifest and file dialogs.
+READ_PATTERNS = tuple(f"*{ext}" for f in FORMATS for ext in f.extensions)
+
+
+def find_format(path: str | Path) -> Format | None:
+    """The registered format for ``path`` or ``None`` (never raises)."""
+    path = Path(path)
+    for fmt in FORMATS:
+        if fmt.matches(path):
+            if fmt.is_folder and not cave.can_read(path):
+                return None
+            return fmt
+    return None
+
+
+def read_cube(path: str | Path, **options) -> Cube:
+    """Read a hyperspectral cube from ``path``.
+
+    Parameters
+    ----------
+    path : str or Path
+        A CAVE scene folder, or a ``.hdr``, ``.mat``, ``.npy``, ``.npz``, ``.tif``/``.tiff`` file.
+    **options
+        Passed to the format's reader: ``variable=`` (``.mat``/``.npz``), ``band_axis=``
+        (arrays, ``.mat``, TIFF), ``lazy=`` (ENVI).
+
+    Returns
+    -------
+    Cube
+        ``data`` ``(B, H, W)`` float32, integers scaled to [0, 1]; ``wavelengths`` in nm or None.
+
+    Raises
+    ------
+    CubeError
+        The message names the file and what is wrong.
+    """
+    p = Path(path)
+    if not p.exists():
+        raise CubeError("no such file or folder", p)
+    fmt = find_format(p)
+    if fmt is None:
+        if p.is_dir():
+            return cave.read(p)  # raises a CubeError that says what the folder lacks
+        known = ", ".join(ext for f in FORMATS for ext in f.extensions)
+        raise CubeError(f"unknown cube format {p.suffix or '(no suffix)'!r}; readable: CAVE folders, {known}", p)
+    try:
+        return fmt.read(p, **options)
+    except TypeError as exc:
+        if "unexpected keyword" in str(exc):
+            raise CubeError(f"the {fmt.name} reader does not take these options: {exc}", p) from None
+        raise
+
+
+def write_cube(cube: Cube, path: str | Path, *, overwrite: bool = False) -> Path:
+    """Write ``cube`` to ``path`` (``.npz``, ``.hdr`` or ``.tif``); refuses to overwrite unless asked."""
+    p = Path(path)
+    fmt = find_format(p) if not p.is_dir() else None
+    if fmt is None or fmt.write is None:
+        writable = ", ".join(ext for f in FORMATS if f.write for ext in f.extensions)
+        raise CubeError(f"cannot write this format; writable: {writable}", p)
+    if p.exists() and not overwrite:
+        raise CubeError("already exists; pass overwrite=True (CLI: --overwrite) to replace it", p)
+    return fmt.write(cube, p)

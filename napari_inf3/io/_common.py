@@ -1,0 +1,138 @@
+"""Helpers shared by the format modules: scaling to [0, 1], band-axis detection, checks."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+from ..cube import Cube, CubeError
+
+#: CAVE-style default: 31 bands from 400 to 700 nm in 10 nm steps.
+CAVE_WAVELENGTHS = np.arange(400.0, 701.0, 10.0)
+
+
+def integer_scale(dtype: np.dtype) -> float | None:
+    """Full-scale value of an integer dtype (65535 for uint16), ``None`` for floats."""
+    dtype = np.dtype(dtype)
+    if dtype.kind in "ui":
+        return float(np.iinfo(dtype).max)
+    if dtype.kind == "b":
+        return 1.0
+    return None
+
+
+def detect_band_axis(shape: tuple[int, ...], path: str | Path | None = None) -> int:
+    """Guess which axis of a 3-D array holds the bands.
+
+    Rules, in order: when exactly two axes have the same length, they are the rows and
+    columns of a square image and the third axis holds the bands (``(8, 8, 31)`` → 2);
+    otherwise the bands are the shortest axis (hyperspectral cubes have far fewer bands than
+    pixels on a side), the first axis winning a tie (the ``(B, H, W)`` layout this package
+    writes), then the last (MATLAB's ``(H, W, B)``). Pass ``band_axis=`` to a reader to override.
+    """
+    if len(shape) != 3:
+        raise CubeError(f"expected a 3-D array, got shape {tuple(shape)}", path)
+    a, b, c = shape
+    if a == b != c:
+        return 2
+    if b == c != a:
+        return 0
+    if a == c != b:
+        return 1
+    smallest = min(shape)
+    if shape[0] == smallest:
+        return 0
+    if shape[2] == smallest:
+        return 2
+    return 1
+
+
+def to_bhw(array: np.ndarray, band_axis: int | None, path: str | Path | None) -> tuple[np.ndarray, int]:
+    """Move the band axis first; returns the ``(B, H, W)`` view and the axis used."""
+    if array.ndim == 2:
+        raise CubeError(
+            f"holds a 2-D array of shape {array.shape}: a single image, not a hyperspectral cube "
+            "(a cube needs bands, rows and columns)",
+            path,
+        )
+    if array.ndim != 3:
+        raise CubeError(
+            f"holds a {array.ndim}-D array of shape {array.shape}; a cube needs exactly 3 axes "
+            "(bands, rows, cols) — select one cube first (for example array[0])",
+            path,
+        )
+    axis = detect_band_axis(array.shape, path) if band_axis is None else int(band_axis) % 3
+    return np.moveaxis(array, axis, 0), axis
+
+
+def finalize(
+    raw: np.ndarray,
+    path: str | Path,
+    fmt: str,
+    *,
+    wavelengths: np.ndarray | None = None,
+    scale: float | None = None,
+    meta: dict | None = None,
+) -> Cube:
+    """Turn a ``(B, H, W)`` array from a file into a checked float32 :class:`Cube`.
+
+    Integer data is divided by ``scale`` (default: the dtype's full range, e.g. 65535 for
+    uint16, so CAVE PNGs land in [0, 1]); float data is kept as stored. Non-finite values
+    are refused, because every metric and the network would silently turn them into NaN.
+    """
+    meta = dict(meta or {})
+    meta["format"] = fmt
+    meta["file_dtype"] = str(raw.dtype)
+    if raw.dtype.kind not in "uifb":
+        raise CubeError(f"data type {raw.dtype} is not numeric", path)
+    if scale is None:
+        scale = integer_scale(raw.dtype)
+    data = np.asarray(raw, dtype=np.float32)
+    if scale is not None and scale != 1.0:
+        data = data / np.float32(scale)
+    meta["scale_divisor"] = scale
+    if not np.all(np.isfinite(data)):
+        bad = int(np.size(data) - np.count_nonzero(np.isfinite(data)))
+        raise CubeError(
+            f"contains {bad} NaN or infinite value(s); fill or mask them before fusion", path
+        )
+    if data.size and float(data.min()) < 0:
+        warnings.warn(f"{path}: contains negative values (min {float(data.min()):.4g})", stacklevel=3)
+    return Cube(np.ascontiguousarray(data), wavelengths, str(path), meta)
+
+
+def pick_3d_variable(arrays: dict[str, np.ndarray], path, variable: str | None, preferred=()) -> str:
+    """Choose which named array of a .mat/.npz file is the cube.
+
+    ``variable`` wins when given; otherwise the only 3-D numeric array, or among several the
+    first name in ``preferred``, or else the largest — with a warning that says which.
+    """
+    if variable is not None:
+        if variable not in arrays:
+            raise CubeError(
+                f"has no variable {variable!r}; it holds {sorted(arrays)}", path
+            )
+        return variable
+    cubes = {k: v for k, v in arrays.items() if getattr(v, "ndim", 0) == 3 and v.dtype.kind in "uifb"}
+    if not cubes:
+        shapes = {k: tuple(getattr(v, "shape", ())) for k, v in arrays.items()}
+        raise CubeError(
+            f"holds no 3-D numeric array (variables and shapes: {shapes}); a cube needs bands, rows and cols",
+            path,
+        )
+    if len(cubes) == 1:
+        return next(iter(cubes))
+    for name in preferred:
+        if name in cubes:
+            chosen = name
+            break
+    else:
+        chosen = max(cubes, key=lambda k: cubes[k].size)
+    warnings.warn(
+        f"{path}: holds several 3-D arrays {sorted(cubes)}; using {chosen!r} "
+        "(pass variable= to choose another)",
+        stacklevel=3,
+    )
+    return chosen

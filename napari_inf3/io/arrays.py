@@ -1,0 +1,101 @@
+"""Plain arrays: ``.npy``, ``.npz`` and multi-page ``.tif``/``.tiff``.
+
+The band axis is the shortest one unless ``band_axis=`` says otherwise (see
+:func:`napari_inf3.io._common.detect_band_axis`). The ``.npz`` files this package writes
+hold ``data`` as ``(B, H, W)``, ``wavelengths`` in nm and ``layout='BHW'``, so they read
+back exactly even when a crop has more bands than rows.
+"""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+from ..cube import Cube, CubeError
+from ._common import finalize, pick_3d_variable, to_bhw
+
+NPY, NPZ, TIFF = "npy", "npz", "tiff"
+PREFERRED = ("data", "cube", "gt", "hsi", "arr_0")
+
+
+def _load(loader, path: Path, what: str):
+    try:
+        return loader()
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:
+        raise CubeError(f"is not a readable {what} file ({exc})", path) from None
+
+
+def read_npy(path: str | Path, *, band_axis: int | None = None) -> Cube:
+    path = Path(path)
+    arr = _load(lambda: np.load(path, allow_pickle=False), path, ".npy")
+    data, axis = to_bhw(arr, band_axis, path)
+    return finalize(data, path, NPY, meta={"band_axis_in_file": axis})
+
+
+def read_npz(path: str | Path, *, variable: str | None = None, band_axis: int | None = None) -> Cube:
+    path = Path(path)
+
+    def load():
+        with np.load(path, allow_pickle=False) as z:
+            return {k: z[k] for k in z.files}
+
+    arrays = _load(load, path, ".npz")
+    name = pick_3d_variable(arrays, path, variable, PREFERRED)
+    own = name == "data" and str(arrays.get("layout", "")) == "BHW"
+    data, axis = to_bhw(arrays[name], 0 if own and band_axis is None else band_axis, path)
+    wl = arrays.get("wavelengths") if name == "data" else None
+    return finalize(data, path, NPZ, wavelengths=wl, meta={"variable": name, "band_axis_in_file": axis})
+
+
+def write_npz(cube: Cube, path: str | Path) -> Path:
+    path = Path(path)
+    extra = {} if cube.wavelengths is None else {"wavelengths": np.asarray(cube.wavelengths, np.float64)}
+    np.savez_compressed(path, data=np.asarray(cube.data, np.float32), layout=np.str_("BHW"), **extra)
+    return path
+
+
+def read_tiff(path: str | Path, *, band_axis: int | None = None) -> Cube:
+    """Read a multi-page TIFF.
+
+    Files this package writes record the layout and the wavelengths in tifffile's JSON
+    description. Otherwise the TIFF's own axes decide: one page per band (``IYX``/``CYX``)
+    or bands as samples (``YXS``); only when they say neither is the band axis guessed.
+    """
+    import tifffile
+
+    path = Path(path)
+
+    def load():
+        with tifffile.TiffFile(path) as tif:
+            series = tif.series[0]
+            meta = (tif.shaped_metadata or [{}])[0] if tif.is_shaped else {}
+            return series.asarray(), series.axes, meta
+
+    arr, axes, meta = _load(load, path, "TIFF")
+    wl = meta.get("wavelengths")
+    if arr.ndim > 3:
+        arr = np.squeeze(arr)
+    if band_axis is None and arr.ndim == 3:
+        if meta.get("layout") == "BHW":
+            band_axis = 0
+        elif len(axes) == 3 and axes[-2:] == "YX" and axes[0] in "CIQZS":
+            band_axis = 0  # one page (or plane) per band
+        elif len(axes) == 3 and axes[:2] == "YX" and axes[2] in "CS":
+            band_axis = 2  # bands as samples of each pixel
+    data, axis = to_bhw(arr, band_axis, path)
+    return finalize(data, path, TIFF, wavelengths=None if wl is None else np.asarray(wl, float),
+                    meta={"band_axis_in_file": axis, "tiff_axes": axes})
+
+
+def write_tiff(cube: Cube, path: str | Path) -> Path:
+    """Write float32 ``(B, H, W)`` pages with the layout and wavelengths in the description."""
+    import tifffile
+
+    path = Path(path)
+    meta = {"layout": "BHW"}
+    if cube.wavelengths is not None:
+        meta["wavelengths"] = [float(w) for w in cube.wavelengths]
+    tifffile.imwrite(path, np.asarray(cube.data, np.float32), photometric="minisblack", metadata=meta)
+    return path

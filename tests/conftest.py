@@ -1,0 +1,50 @@
+"""Shared fixtures: paths to the real CAVE data beside the checkout, small seeded cubes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+CAVE = ROOT.parent / "shared" / "data" / "cave"
+SRF_DIR = ROOT.parent / "shared" / "data" / "srf"
+
+
+def cave_scene(name: str) -> Path:
+    p = CAVE / name
+    if not p.is_dir():
+        pytest.skip(f"real CAVE data not found at {p}")
+    return p
+
+
+@pytest.fixture
+def superballs() -> Path:
+    return cave_scene("superballs_ms")
+
+
+@pytest.fixture
+def rng() -> np.random.Generator:
+    return np.random.default_rng(1234)
+
+
+@pytest.fixture
+def smooth_cube(rng) -> np.ndarray:
+    """A (31, 32, 40) float32 cube in [0, 1] with smooth spectra and some texture."""
+    b, h, w = 31, 32, 40
+    y, x = np.mgrid[0:h, 0:w] / 8.0
+    base = 0.5 + 0.25 * np.sin(y)[None] * np.cos(x)[None]
+    spec = np.linspace(0.6, 1.2, b)[:, None, None]
+    return np.clip(base * spec + 0.02 * rng.standard_normal((b, h, w)), 0, 1).astype(np.float32)
+
+
+@pytest.fixture(scope="session")
+def tiny_model():
+    """A seeded, very small INFN (fast on the CPU) for plumbing tests."""
+    import torch
+
+    from napari_inf3.model import INFN
+
+    torch.manual_seed(0)
+    return INFN(preset="lite", n_feats=8, n_resblocks=1, mlp_hidden=[16], out_dim=8).eval()
