@@ -1,0 +1,146 @@
+"""The paper's simulation of an LR-HSI / HR-MSI pair from a ground-truth HR-HSI (section 4).
+
+* LR-HSI ``X``: blur every band with a 3×3 Gaussian kernel (σ = 0.5, normalised to sum 1,
+  reflect padding), then keep every r-th pixel starting at index 0 (``[..., ::r, ::r]``).
+* HR-MSI ``Y``: ``Y = P · Z`` per pixel, ``P`` the ``(s, B)`` spectral response function
+  (SRF), by default the Nikon D700's (rows R, G, B, each summing to 1).
+
+Pure numpy, no torch: the training loop, the CLI and the GUI all call :func:`simulate`.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from importlib import resources
+
+import numpy as np
+
+from .cube import Cube, CubeError
+
+__all__ = ["gaussian_kernel", "blur", "decimate", "load_srf", "simulate", "SRF_NAMES"]
+
+SRF_NAMES = ("nikon_d700",)
+
+
+def gaussian_kernel(size: int = 3, sigma: float = 0.5) -> np.ndarray:
+    """``(size, size)`` float64 Gaussian kernel normalised to sum 1."""
+    if size < 1 or size % 2 == 0:
+        raise ValueError(f"kernel size must be a positive odd number, got {size}")
+    ax = np.arange(size, dtype=np.float64) - (size - 1) / 2
+    g = np.exp(-(ax**2) / (2.0 * sigma**2))
+    k = np.outer(g, g)
+    return k / k.sum()
+
+
+def blur(x: np.ndarray, kernel: np.ndarray) -> np.ndarray:
+    """Filter the last two axes of ``x`` (``(..., H, W)``) with ``kernel``, reflect padding.
+
+    Correlation with a symmetric kernel, computed as a sum of shifted slices so that any
+    leading axes (bands, batch) are handled at once. Returns float32.
+    """
+    kh, kw = kernel.shape
+    ph, pw = kh // 2, kw // 2
+    h, w = x.shape[-2:]
+    if h <= ph or w <= pw:
+        raise CubeError(f"image of {h}×{w} pixels is too small for a {kh}×{kw} blur")
+    pad = [(0, 0)] * (x.ndim - 2) + [(ph, ph), (pw, pw)]
+    xp = np.pad(np.asarray(x, dtype=np.float32), pad, mode="reflect")
+    out = np.zeros(x.shape, dtype=np.float32)
+    for i in range(kh):
+        for j in range(kw):
+            out += np.float32(kernel[i, j]) * xp[..., i : i + h, j : j + w]
+    return out
+
+
+def decimate(x: np.ndarray, scale: int) -> np.ndarray:
+    """Keep every ``scale``-th pixel of the last two axes, starting at index 0."""
+    return np.ascontiguousarray(x[..., ::scale, ::scale])
+
+
+@lru_cache(maxsize=None)
+def _packaged_srf(name: str) -> tuple[np.ndarray, np.ndarray]:
+    text = resources.files("napari_inf3").joinpath(f"srf/{name}.csv").read_text()
+    lines = [ln.split(",") for ln in text.strip().splitlines()]
+    wavelengths = np.array([float(v) for v in lines[0][1:]])
+    matrix = np.array([[float(v) for v in ln[1:]] for ln in lines[1:]], dtype=np.float32)
+    return matrix, wavelengths
+
+
+def load_srf(srf: str | np.ndarray = "nikon_d700", bands: int | None = None) -> np.ndarray:
+    """The ``(s, B)`` spectral response matrix ``P`` as float32.
+
+    ``srf`` is a packaged name (``'nikon_d700'``: 3 × 31, 400–700 nm at 10 nm) or an array.
+    ``bands`` checks that ``P`` has one column per band of the cube it will be applied to.
+    """
+    if isinstance(srf, str):
+        if srf not in SRF_NAMES:
+            raise CubeError(f"unknown spectral response {srf!r}; packaged: {', '.join(SRF_NAMES)}")
+        matrix = _packaged_srf(srf)[0].copy()
+    else:
+        matrix = np.asarray(srf, dtype=np.float32)
+        if matrix.ndim != 2:
+            raise CubeError(f"a spectral response must be a 2-D (s, B) array, got shape {matrix.shape}")
+    if bands is not None and matrix.shape[1] != bands:
+        raise CubeError(
+            f"the spectral response has {matrix.shape[1]} columns (bands) but the cube has {bands} bands"
+        )
+    return matrix
+
+
+def srf_wavelengths(name: str = "nikon_d700") -> np.ndarray:
+    """Band centres (nm) of a packaged SRF's columns."""
+    return _packaged_srf(name)[1].copy()
+
+
+def apply_srf(z: np.ndarray, srf_matrix: np.ndarray) -> np.ndarray:
+    """``Y = P · Z`` per pixel: ``(..., B, H, W)`` → ``(..., s, H, W)`` float32."""
+    return np.einsum("sb,...bhw->...shw", srf_matrix, np.asarray(z, np.float32), optimize=True).astype(np.float32)
+
+
+def simulate(
+    gt: Cube | np.ndarray,
+    scale: int = 4,
+    srf: str | np.ndarray = "nikon_d700",
+    *,
+    crop: bool = False,
+    sigma: float = 0.5,
+    kernel_size: int = 3,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Simulate ``(lr_hsi, hr_msi)`` from a ground-truth cube as the paper does.
+
+    Parameters
+    ----------
+    gt : Cube or np.ndarray
+        ``(B, H, W)`` or a batch ``(N, B, H, W)``, values in [0, 1].
+    scale : int
+        Decimation factor r (4 in the paper). ``H`` and ``W`` must be multiples of it.
+    srf : str or np.ndarray
+        Packaged SRF name or an ``(s, B)`` matrix.
+    crop : bool
+        Crop ``H`` and ``W`` down to multiples of ``scale`` instead of refusing.
+
+    Returns
+    -------
+    lr_hsi : ``(B, H/r, W/r)`` (or with the batch axis) float32
+    hr_msi : ``(s, H, W)`` float32
+    """
+    source = gt.source if isinstance(gt, Cube) else None
+    z = np.asarray(gt.data if isinstance(gt, Cube) else gt, dtype=np.float32)
+    if z.ndim not in (3, 4):
+        raise CubeError(f"ground truth must be (B, H, W) or (N, B, H, W), got shape {z.shape}", source)
+    if int(scale) != scale or scale < 1:
+        raise CubeError(f"the simulation's scale must be a positive integer, got {scale}", source)
+    scale = int(scale)
+    h, w = z.shape[-2:]
+    if h % scale or w % scale:
+        if not crop:
+            raise CubeError(
+                f"spatial size {h}×{w} is not divisible by the scale {scale}; crop it to "
+                f"{h - h % scale}×{w - w % scale} (crop=True, CLI --crop)",
+                source,
+            )
+        z = z[..., : h - h % scale, : w - w % scale]
+    p = load_srf(srf, bands=z.shape[-3])
+    lr = decimate(blur(z, gaussian_kernel(kernel_size, sigma)), scale)
+    msi = apply_srf(z, p)
+    return lr, msi
