@@ -1,0 +1,136 @@
+"""INF³, the implicit neural feature fusion function (section 3.3, eq. 10–17).
+
+Given spectral features ``S_pe`` ``(N, D1, h, w)``, their LR-domain spatial twin
+``S_pa^D`` ``(N, D2, h, w)`` and the HR spatial features ``S_pa`` ``(N, D2, H, W)``, every HR
+query q gets four LR neighbours i (LIIF's local ensemble) and
+
+    F¹ = [S_pe(C_i), S_pa^D(C_i)]            (eq. 11)
+    F³ = [F¹, S_pa(C_q), (C_q − C_i)·(h, w)]  (eq. 13–14; coordinates in LR-pixel units)
+    F  = MLP(F³)                               (eq. 15)
+    E_q = Σ_i w_{q,i} F_{q,i}                  (eq. 10)
+
+Coordinates follow eq. (2): pixel centres ``c_i = −1 + (2i + 1)/n`` on [−1, 1] in both
+grids, so any ratio H/h works. Neighbour lookups are separable per axis and done as exact
+integer gathers (no grid_sample).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from .weighting import EXTRA_CHANNELS, area_weights, cosine_weights, net_weights
+
+#: Neighbour order shared with :mod:`.weighting`: (dy, dx).
+SHIFTS = ((-1, -1), (-1, 1), (1, -1), (1, 1))
+_EPS_SHIFT = 1e-6
+
+
+def make_coord(n: int, device=None, dtype=torch.float64) -> torch.Tensor:
+    """Pixel-centre coordinates of eq. (2) for ``n`` pixels: ``(n,)`` in (−1, 1)."""
+    return -1.0 + (2.0 * torch.arange(n, device=device, dtype=dtype) + 1.0) / n
+
+
+@dataclass
+class AxisNeighbours:
+    """Per-axis lookup for one shift: LR index ``(n_hr,)`` and relative coordinate ``(n_hr,)``."""
+
+    index: torch.Tensor
+    rel: torch.Tensor
+
+
+def axis_neighbours(n_lr: int, n_hr: int, shift: int, device=None) -> AxisNeighbours:
+    """LR neighbour along one axis for every HR position (LIIF's shifted-nearest rule).
+
+    ``shift`` is −1, 0 or +1: the query centre moves by ``shift / n_lr`` (half an LR pixel
+    width, since an LR pixel is ``2 / n_lr`` wide on [−1, 1]), is clamped inside the square
+    and mapped to the LR pixel that contains it. ``shift = 0`` gives the nearest LR pixel q̂.
+    ``rel = (C_q − C_i)·n_lr`` is in LR-pixel units.
+    """
+    c_hr = make_coord(n_hr, device)
+    c = c_hr + shift / n_lr + (_EPS_SHIFT if shift else 0.0)
+    c = c.clamp(-1 + 1e-6, 1 - 1e-6)
+    idx = torch.floor((c + 1.0) / 2.0 * n_lr).long().clamp_(0, n_lr - 1)
+    c_lr = -1.0 + (2.0 * idx.to(torch.float64) + 1.0) / n_lr
+    return AxisNeighbours(idx, (c_hr - c_lr) * n_lr)
+
+
+def gather(feat: torch.Tensor, rows: torch.Tensor, cols: torch.Tensor) -> torch.Tensor:
+    """``feat[:, :, rows][:, :, :, cols]``: ``(N, C, h, w)`` → ``(N, C, len(rows), len(cols))``."""
+    return feat.index_select(2, rows).index_select(3, cols)
+
+
+class MLP(nn.Module):
+    """Per-pixel MLP on the channel axis: ``(..., in_dim)`` → ``(..., out_dim)``, ReLU between."""
+
+    def __init__(self, in_dim: int, hidden: list[int], out_dim: int):
+        super().__init__()
+        layers: list[nn.Module] = []
+        last = in_dim
+        for h in hidden:
+            layers += [nn.Linear(last, h), nn.ReLU(inplace=True)]
+            last = h
+        layers.append(nn.Linear(last, out_dim))
+        self.layers = nn.Sequential(*layers)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.layers(x)
+
+
+class INF3(nn.Module):
+    """The fusion function: ``(S_pe, S_pa^D, S_pa)`` → ``E`` ``(N, C, H, W)``.
+
+    Parameters
+    ----------
+    d1, d2 : channels of the spectral and spatial features.
+    hidden : MLP hidden widths (the paper preset: 4 × 256).
+    out_dim : C, channels of the fused feature map E.
+    weighting : ``'area'``, ``'net'``, ``'cosine'`` or ``'cosine_norm'``.
+    """
+
+    def __init__(self, d1: int, d2: int, hidden: list[int], out_dim: int, weighting: str = "cosine"):
+        super().__init__()
+        if weighting not in EXTRA_CHANNELS:
+            raise ValueError(f"unknown weighting {weighting!r}; choose from {sorted(EXTRA_CHANNELS)}")
+        self.weighting = weighting
+        self.out_dim = out_dim
+        self.in_dim = d1 + 2 * d2 + 2
+        self.mlp = MLP(self.in_dim, list(hidden), out_dim + EXTRA_CHANNELS[weighting])
+
+    def forward(
+        self, s_pe: torch.Tensor, s_pa_d: torch.Tensor, s_pa: torch.Tensor, return_weights: bool = False
+    ):
+        n, _, h, w = s_pe.shape
+        H, W = s_pa.shape[-2:]
+        dev = s_pe.device
+        f1_lr = torch.cat([s_pe, s_pa_d], dim=1)  # (N, D1+D2, h, w)  eq. 11 on the LR grid
+        rows = {s: axis_neighbours(h, H, s, dev) for s in (-1, 0, 1)}
+        cols = {s: axis_neighbours(w, W, s, dev) for s in (-1, 0, 1)}
+        feats, f1s, rels, logits = [], [], [], []
+        for dy, dx in SHIFTS:
+            ry, rx = rows[dy], cols[dx]
+            f1 = gather(f1_lr, ry.index, rx.index)  # (N, D1+D2, H, W)
+            rel = torch.stack(
+                [ry.rel[:, None].expand(H, W), rx.rel[None, :].expand(H, W)]
+            ).to(s_pa.dtype)[None]  # (1, 2, H, W)
+            f3 = torch.cat([f1, s_pa, rel.expand(n, -1, -1, -1)], dim=1)  # eq. 13-14
+            out = self.mlp(f3.permute(0, 2, 3, 1))  # (N, H, W, C[+1])  eq. 15
+            if self.weighting == "net":
+                logits.append(out[..., -1])
+                out = out[..., :-1]
+            feats.append(out)
+            f1s.append(f1)
+            rels.append(rel)
+        if self.weighting == "area":
+            weights = area_weights(rels)
+        elif self.weighting == "net":
+            weights = net_weights(logits)
+        else:
+            f1_hat = gather(f1_lr, rows[0].index, cols[0].index)
+            weights = cosine_weights(f1s, f1_hat, normalized=self.weighting == "cosine_norm")
+        weights = weights.expand(n, -1, -1, -1)
+        e = sum(weights[:, i, :, :, None] * feats[i] for i in range(4))  # (N, H, W, C)  eq. 10
+        e = e.permute(0, 3, 1, 2).contiguous()
+        return (e, weights) if return_weights else e

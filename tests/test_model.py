@@ -1,0 +1,126 @@
+"""INFN: parameter count, shapes for any size and scale, the three weightings."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from napari_inf3.model import INFN
+from napari_inf3.model.fusion import axis_neighbours, make_coord
+from napari_inf3.model.weighting import area_weights
+
+PAPER_PARAMS = 2.902e6
+
+
+@pytest.mark.parametrize("weighting", ["area", "net", "cosine"])
+def test_paper_parameter_count_within_5_percent(weighting):
+    n = INFN(weighting=weighting, preset="paper").num_parameters()
+    assert abs(n - PAPER_PARAMS) / PAPER_PARAMS < 0.05, n
+
+
+def test_exact_counts_documented():
+    assert INFN(weighting="cosine", preset="paper").num_parameters() == 2_793_375
+    assert INFN(weighting="net", preset="paper").num_parameters() == 2_793_375 + 257  # one extra logit
+
+
+def test_cosine_and_area_are_parameter_free():
+    base = INFN(weighting="area", preset="lite")
+    cos = INFN(weighting="cosine", preset="lite")
+    assert [p.shape for p in base.parameters()] == [p.shape for p in cos.parameters()]
+
+
+def test_coordinates_eq2():
+    c = make_coord(4)
+    np.testing.assert_allclose(c.numpy(), [-0.75, -0.25, 0.25, 0.75])
+
+
+@pytest.mark.parametrize("weighting", ["area", "net", "cosine", "cosine_norm"])
+@pytest.mark.parametrize("lr_size,hr_size", [((8, 10), (32, 40)), ((7, 5), (21, 15)), ((6, 6), (15, 15))])
+def test_forward_shapes_and_weights_sum_to_one(weighting, lr_size, hr_size):
+    torch.manual_seed(0)
+    m = INFN(weighting=weighting, preset="lite", n_resblocks=1).eval()
+    x = torch.rand(2, 31, *lr_size)
+    y = torch.rand(2, 3, *hr_size)
+    with torch.no_grad():
+        out, w = m(x, y, return_weights=True)
+    assert out.shape == (2, 31, *hr_size)
+    assert w.shape == (2, 4, *hr_size)
+    torch.testing.assert_close(w.sum(dim=1), torch.ones(2, *hr_size))
+    assert (w >= 0).all()
+
+
+def test_untrained_model_starts_as_bicubic():
+    m = INFN(preset="lite", n_resblocks=1).eval()
+    x, y = torch.rand(1, 31, 8, 8), torch.rand(1, 3, 32, 32)
+    with torch.no_grad():
+        torch.testing.assert_close(m(x, y), F.interpolate(x, size=(32, 32), mode="bicubic", align_corners=False))
+
+
+def test_area_weights_equal_bilinear_in_interior():
+    """Area weights applied to an LR image = bilinear interpolation (align_corners=False) away from the border."""
+    h, w, r = 6, 7, 4
+    H, W = h * r, w * r
+    img = torch.rand(1, 1, h, w, dtype=torch.float64)
+    rows = {s: axis_neighbours(h, H, s) for s in (-1, 1)}
+    cols = {s: axis_neighbours(w, W, s) for s in (-1, 1)}
+    rels, vals = [], []
+    for dy, dx in ((-1, -1), (-1, 1), (1, -1), (1, 1)):
+        ry, rx = rows[dy], cols[dx]
+        rels.append(torch.stack([ry.rel[:, None].expand(H, W), rx.rel[None, :].expand(H, W)])[None])
+        vals.append(img[0, 0][ry.index][:, rx.index])
+    wts = area_weights(rels)[0]
+    interp = sum(wts[i] * vals[i] for i in range(4))
+    ref = F.interpolate(img, size=(H, W), mode="bilinear", align_corners=False)[0, 0]
+    inner = (slice(r // 2, H - r // 2), slice(r // 2, W - r // 2))
+    torch.testing.assert_close(interp[inner], ref[inner], atol=1e-6, rtol=0)
+
+
+def test_neighbours_are_the_2x2_nearest_lr_pixels():
+    h, H = 5, 20
+    lo, hi = axis_neighbours(h, H, -1), axis_neighbours(h, H, 1)
+    centre_lr = make_coord(h).numpy()
+    c = make_coord(H).numpy()
+    for i in range(2, H - 2):
+        a, b = int(lo.index[i]), int(hi.index[i])
+        assert b == a + 1
+        assert centre_lr[a] <= c[i] <= centre_lr[b]
+    near = axis_neighbours(h, H, 0).index.numpy()
+    np.testing.assert_array_equal(near, np.arange(H) // 4)
+
+
+def test_cosine_weights_follow_paper_formula():
+    """logit = ‖a‖‖b‖cos(a, b) = a·b between F¹ at q̂ and at each neighbour; softmax over 4."""
+    from napari_inf3.model.weighting import cosine_weights
+
+    torch.manual_seed(1)
+    f = [torch.randn(1, 6, 3, 3) for _ in range(4)]
+    hat = f[0]
+    w = cosine_weights(f, hat)
+    a = hat[0, :, 1, 2]
+    logits = torch.stack([torch.linalg.norm(a) * torch.linalg.norm(fi[0, :, 1, 2]) *
+                          F.cosine_similarity(a, fi[0, :, 1, 2], dim=0) for fi in f])
+    torch.testing.assert_close(w[0, :, 1, 2], torch.softmax(logits, 0), atol=1e-6, rtol=1e-5)
+
+
+def test_net_weights_come_from_the_mlp():
+    torch.manual_seed(0)
+    m = INFN(weighting="net", preset="lite", n_resblocks=1).eval()
+    x, y = torch.rand(1, 31, 6, 6), torch.rand(1, 3, 24, 24)
+    with torch.no_grad():
+        _, w1 = m(x, y, return_weights=True)
+        m.inf3.mlp.layers[-1].bias[-1] += 5.0  # the logit channel: same shift for all 4 → same weights
+        _, w2 = m(x, y, return_weights=True)
+        m.inf3.mlp.layers[-1].weight[-1].mul_(3.0)
+        _, w3 = m(x, y, return_weights=True)
+    torch.testing.assert_close(w1, w2, atol=1e-6, rtol=0)
+    assert not torch.allclose(w1, w3)
+
+
+def test_bad_inputs_are_named():
+    m = INFN(preset="lite", n_resblocks=1)
+    with pytest.raises(ValueError, match="31-band"):
+        m(torch.rand(1, 30, 4, 4), torch.rand(1, 3, 16, 16))
+    with pytest.raises(ValueError, match="3-band"):
+        m(torch.rand(1, 31, 4, 4), torch.rand(1, 4, 16, 16))
