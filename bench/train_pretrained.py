@@ -1,0 +1,59 @@
+"""Train one of the shipped checkpoints (issue 4): same data, seed and budget for every weighting.
+
+    python bench/train_pretrained.py --weighting cosine --out runs/cosine.pt
+
+Trains on the 14 training scenes of ../shared/data/cave (never superballs), validates on a
+centre crop of superballs after every epoch, and writes one JSON line per epoch to
+``<out>.log.jsonl`` (the validation-PSNR-against-time curve for docs/REPRODUCTION.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from napari_inf3.train import train  # noqa: E402
+
+CAVE = ROOT.parent / "shared" / "data" / "cave"
+VALIDATION = "superballs_ms"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--weighting", required=True, choices=["area", "net", "cosine"])
+    ap.add_argument("--preset", default="lite")
+    ap.add_argument("--data", type=Path, default=CAVE)
+    ap.add_argument("--out", type=Path, required=True)
+    ap.add_argument("--epochs", type=int, default=26)
+    ap.add_argument("--patches-per-epoch", type=int, default=800)
+    ap.add_argument("--batch-size", type=int, default=16)
+    ap.add_argument("--lr", type=float, default=1e-3)
+    ap.add_argument("--schedule", default="cosine")
+    ap.add_argument("--threads", type=int, default=None)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--resume", type=Path, default=None)
+    ap.add_argument("--max-minutes", type=float, default=None)
+    args = ap.parse_args()
+    scenes = sorted(p for p in args.data.iterdir() if p.is_dir() and p.name != VALIDATION)
+    log = args.out.with_suffix(".log.jsonl")
+    for ev in train(
+        scenes, val_scenes=[args.data / VALIDATION], weighting=args.weighting, preset=args.preset,
+        epochs=args.epochs, patches_per_epoch=args.patches_per_epoch, batch_size=args.batch_size,
+        lr=args.lr, schedule=args.schedule, seed=args.seed, out=args.out, resume=args.resume,
+        num_threads=args.threads, max_seconds=None if args.max_minutes is None else 60 * args.max_minutes,
+    ):
+        if ev.kind == "epoch":
+            rec = {"epoch": ev.epoch, "step": ev.step, "loss": ev.loss, "val_psnr": ev.val_psnr,
+                   "seconds": round(ev.seconds, 1), "lr": ev.lr}
+            print(json.dumps(rec), flush=True)
+            with open(log, "a") as fh:
+                fh.write(json.dumps(rec) + "\n")
+
+
+if __name__ == "__main__":
+    main()

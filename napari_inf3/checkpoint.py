@@ -1,0 +1,134 @@
+"""The one checkpoint format: self-describing, versioned, written atomically.
+
+A checkpoint is a ``torch.save`` dict::
+
+    {"format": "napari-inf3", "version": 1,
+     "config": {...INFN config...}, "config_hash": sha256 of the config as sorted JSON,
+     "state_dict": {...}, "dtype": "float32" | "float16",
+     "optimizer": {...} | None, "epoch": int, "step": int,
+     "meta": {training metadata: scenes, steps, wall time, device, validation PSNR, ...}}
+
+so :func:`load_checkpoint` rebuilds the model without being told its architecture (LIIF
+style). Writes go to a temporary file in the same folder, are fsynced, then renamed over
+the target, so a crash never leaves a half-written checkpoint.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+FORMAT = "napari-inf3"
+VERSION = 1
+
+
+class CheckpointError(ValueError):
+    """A checkpoint file is missing, truncated, foreign or does not fit."""
+
+    def __init__(self, message: str, path: str | Path | None = None):
+        super().__init__(f"{path}: {message}" if path else message)
+
+
+def config_hash(config: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(config, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def atomic_torch_save(obj: Any, path: str | Path) -> Path:
+    """``torch.save`` to a temp file beside ``path``, fsync, then rename over ``path``."""
+    import torch
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            torch.save(obj, fh)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def save_checkpoint(
+    path: str | Path,
+    model,
+    *,
+    optimizer=None,
+    epoch: int = 0,
+    step: int = 0,
+    meta: dict[str, Any] | None = None,
+    half: bool = False,
+    extra: dict[str, Any] | None = None,
+) -> Path:
+    """Write a checkpoint of ``model`` (an :class:`~napari_inf3.model.INFN`) atomically.
+
+    ``half=True`` stores the weights as float16 (half the size; for shipping, not resuming).
+    """
+    state = {k: (v.half() if half and v.is_floating_point() else v).detach().cpu() for k, v in model.state_dict().items()}
+    ckpt = {
+        "format": FORMAT,
+        "version": VERSION,
+        "config": dict(model.config),
+        "config_hash": config_hash(model.config),
+        "state_dict": state,
+        "dtype": "float16" if half else "float32",
+        "optimizer": None if optimizer is None or half else optimizer.state_dict(),
+        "epoch": int(epoch),
+        "step": int(step),
+        "meta": dict(meta or {}),
+        **(extra or {}),
+    }
+    return atomic_torch_save(ckpt, path)
+
+
+def read_checkpoint(path: str | Path) -> dict[str, Any]:
+    """Load and check a checkpoint dict (weights stay on the CPU)."""
+    import pickle
+    import zipfile
+
+    import torch
+
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError("checkpoint file not found", path)
+    from torch.torch_version import TorchVersion
+
+    try:
+        with torch.serialization.safe_globals([TorchVersion]):  # a str subclass; older files hold one
+            ckpt = torch.load(path, map_location="cpu", weights_only=True)
+    except (RuntimeError, EOFError, pickle.UnpicklingError, zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise CheckpointError(f"is not a readable checkpoint (truncated or not a torch file): {exc}", path) from None
+    if not isinstance(ckpt, dict) or ckpt.get("format") != FORMAT:
+        raise CheckpointError("is not a napari-inf3 checkpoint (no 'format': 'napari-inf3' entry)", path)
+    if ckpt.get("version", 0) > VERSION:
+        raise CheckpointError(
+            f"was written by a newer napari-inf3 (format version {ckpt['version']} > {VERSION}); upgrade", path
+        )
+    cfg = ckpt.get("config")
+    if not isinstance(cfg, dict) or ckpt.get("config_hash") != config_hash(cfg):
+        raise CheckpointError("its config does not match its config hash (edited or corrupted)", path)
+    return ckpt
+
+
+def load_checkpoint(path: str | Path, device=None):
+    """Rebuild the model stored in ``path``: returns ``(model, checkpoint_dict)``, model in eval mode."""
+    from .device import select_device
+    from .model import build_model
+
+    ckpt = read_checkpoint(path)
+    try:
+        model = build_model(ckpt["config"])
+        state = {k: v.float() if v.is_floating_point() else v for k, v in ckpt["state_dict"].items()}
+        model.load_state_dict(state)
+    except (RuntimeError, KeyError, TypeError, ValueError) as exc:
+        raise CheckpointError(f"weights do not fit the stored config: {exc}", path) from None
+    model.source = str(path)
+    model.meta = ckpt.get("meta", {})
+    return model.to(select_device(device)).eval(), ckpt

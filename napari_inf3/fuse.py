@@ -1,0 +1,192 @@
+"""Fusing a whole LR-HSI / HR-MSI pair with a trained INFN, tile by tile.
+
+Memory stays bounded for any image size: the LR grid is cut into tiles, each extended by
+the network's receptive field (:meth:`INFN.lr_halo`), fused, and only its centre kept, so
+the tiled result equals the untiled one (to float rounding, ≤ 1e-5). The tile size is
+chosen from the memory available on the device unless given.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from .cube import Cube, CubeError
+
+__all__ = ["fuse", "bicubic", "resolve_model", "auto_tile", "bytes_per_hr_pixel"]
+
+ProgressFn = Callable[[int, int], None]
+
+
+def resolve_model(model_or_checkpoint, device=None):
+    """An INFN on ``device`` from a model, a checkpoint path or a pretrained name."""
+    from .checkpoint import load_checkpoint
+    from .device import select_device
+
+    dev = select_device(device)
+    if isinstance(model_or_checkpoint, (str, Path)):
+        spec = str(model_or_checkpoint)
+        if not Path(spec).exists():
+            from .pretrained import PRETRAINED, pretrained
+
+            if spec in PRETRAINED:
+                return pretrained(spec, device=dev)
+        return load_checkpoint(spec, device=dev)[0]
+    return model_or_checkpoint.to(dev).eval()
+
+
+def bytes_per_hr_pixel(config: dict) -> int:
+    """Rough peak bytes of float32 activations per HR pixel during inference."""
+    nf, c, s, m = config["n_feats"], config["out_dim"], config["bands"], config["msi_bands"]
+    widest = max(config["mlp_hidden"] + [3 * nf + 2])
+    floats = (s + m) + 3 * nf + s  # inputs, trunk activations, X^U
+    floats += 2 * nf + (3 * nf + 2) + 2 * widest  # F¹ gather, F³, two MLP layers alive
+    floats += 4 * (c + 1) + 2 * 2 * nf  # four neighbour outputs, F¹ kept for weights
+    floats += 3 * c + s  # E and the decoder
+    return 4 * floats
+
+
+def _free_bytes(device) -> int:
+    import torch
+
+    if device.type == "cuda":
+        free, _ = torch.cuda.mem_get_info(device)
+        return int(free)
+    try:
+        return int(os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
+    except (ValueError, OSError, AttributeError):
+        return 4 << 30
+
+
+def auto_tile(model, scale: int, device, budget_bytes: int | None = None) -> int:
+    """LR tile side so that one tile's activations fit ``budget_bytes``.
+
+    Default budget: a quarter of the free memory, at most 1 GiB (so a fusion stays well
+    inside 2 GB peak on the CPU). Returns a multiple of 8 LR pixels, at least 8.
+    """
+    if budget_bytes is None:
+        budget_bytes = min(1 << 30, _free_bytes(device) // 4)
+    per_px = bytes_per_hr_pixel(model.config)
+    side_hr = math.sqrt(budget_bytes / per_px)
+    side_lr = int(side_hr / scale) - 2 * model.lr_halo(scale)
+    return max(8, side_lr // 8 * 8)
+
+
+def _as_array(x, name: str) -> tuple[np.ndarray, str | None]:
+    source = x.source if isinstance(x, Cube) else None
+    arr = np.asarray(x.data if isinstance(x, Cube) else x, dtype=np.float32)
+    if arr.ndim != 3:
+        raise CubeError(f"{name} must be (bands, rows, cols), got shape {arr.shape}", source)
+    if not np.all(np.isfinite(arr)):
+        raise CubeError(f"{name} contains NaN or infinite values", source)
+    return arr, source
+
+
+def check_pair(lr: np.ndarray, msi: np.ndarray, model) -> float:
+    """Validate an LR-HSI ``(S, h, w)`` / HR-MSI ``(s, H, W)`` pair for ``model``; returns r."""
+    if lr.shape[0] != model.bands:
+        raise CubeError(
+            f"the LR-HSI has {lr.shape[0]} bands but the model was trained for {model.bands}"
+        )
+    if msi.shape[0] != model.msi_bands:
+        raise CubeError(
+            f"the HR-MSI has {msi.shape[0]} bands but the model was trained for {model.msi_bands}"
+        )
+    ry, rx = msi.shape[1] / lr.shape[1], msi.shape[2] / lr.shape[2]
+    if abs(ry - rx) > 1e-6 or ry < 1:
+        raise CubeError(
+            f"the HR-MSI ({msi.shape[1]}×{msi.shape[2]}) is not a uniform upscale ≥ 1 of the "
+            f"LR-HSI ({lr.shape[1]}×{lr.shape[2]}): ratios {ry:.4g} and {rx:.4g}"
+        )
+    return ry
+
+
+def fuse(
+    model_or_checkpoint,
+    lr_hsi,
+    hr_msi,
+    device=None,
+    *,
+    tile: int | None = None,
+    progress: ProgressFn | None = None,
+    should_stop: Callable[[], bool] | None = None,
+) -> np.ndarray:
+    """Fuse an LR-HSI with an HR-MSI into an HR-HSI.
+
+    Parameters
+    ----------
+    model_or_checkpoint : INFN, checkpoint path, or pretrained name (``'area'``, ``'net'``, ``'cosine'``)
+    lr_hsi : ``(S, h, w)`` array or Cube, values in [0, 1]
+    hr_msi : ``(s, H, W)`` array or Cube with ``H / h = W / w = r``
+    device : ``None``/``'auto'`` (GPU when present), ``'cpu'``, ``'cuda:N'``
+    tile : LR tile side in pixels; ``None`` picks one from free memory; ``0`` disables tiling.
+    progress : called as ``progress(done_tiles, total_tiles)``
+    should_stop : polled between tiles; returning True aborts with ``InterruptedError``.
+
+    Returns
+    -------
+    np.ndarray
+        ``(S, H, W)`` float32 fused cube.
+    """
+    import torch
+
+    model = resolve_model(model_or_checkpoint, device)
+    dev = next(model.parameters()).device
+    lr, _ = _as_array(lr_hsi, "LR-HSI")
+    msi, _ = _as_array(hr_msi, "HR-MSI")
+    r = check_pair(lr, msi, model)
+    h, w = lr.shape[1:]
+    H, W = msi.shape[1:]
+    integer = float(r).is_integer()
+    if tile is None:
+        tile = auto_tile(model, int(round(r)), dev) if integer else 0
+    out = np.empty((lr.shape[0], H, W), dtype=np.float32)
+    lr_t = torch.from_numpy(lr)[None]
+    msi_t = torch.from_numpy(msi)[None]
+    with torch.inference_mode():
+        norm = model.brightness(lr_t).to(dev)  # one normaliser for the whole image, so tiles agree
+        if tile <= 0 or not integer or (tile >= h and tile >= w):
+            if progress:
+                progress(0, 1)
+            out[:] = model(lr_t.to(dev), msi_t.to(dev), norm=norm)[0].float().cpu().numpy()
+            if progress:
+                progress(1, 1)
+            return out
+        r = int(round(r))
+        halo = model.lr_halo(r)
+        starts = [(y, x) for y in range(0, h, tile) for x in range(0, w, tile)]
+        for k, (y0, x0) in enumerate(starts):
+            if should_stop is not None and should_stop():
+                raise InterruptedError("fusion cancelled")
+            y1, x1 = min(y0 + tile, h), min(x0 + tile, w)
+            ey0, ex0 = max(0, y0 - halo), max(0, x0 - halo)
+            ey1, ex1 = min(h, y1 + halo), min(w, x1 + halo)
+            part = model(
+                lr_t[..., ey0:ey1, ex0:ex1].to(dev),
+                msi_t[..., ey0 * r : ey1 * r, ex0 * r : ex1 * r].to(dev),
+                norm=norm,
+            )[0]
+            oy, ox = (y0 - ey0) * r, (x0 - ex0) * r
+            out[:, y0 * r : y1 * r, x0 * r : x1 * r] = (
+                part[:, oy : oy + (y1 - y0) * r, ox : ox + (x1 - x0) * r].float().cpu().numpy()
+            )
+            if progress:
+                progress(k + 1, len(starts))
+    return out
+
+
+def bicubic(lr_hsi, size: tuple[int, int]) -> np.ndarray:
+    """The baseline (and INFN's skip X^U): bicubic upsampling ``(S, h, w)`` → ``(S, H, W)``.
+
+    Same call as inside :class:`~napari_inf3.model.INFN` (``align_corners=False``, no clamp).
+    """
+    import torch
+    import torch.nn.functional as F
+
+    lr, _ = _as_array(lr_hsi, "LR-HSI")
+    with torch.inference_mode():
+        return F.interpolate(torch.from_numpy(lr)[None], size=tuple(size), mode="bicubic", align_corners=False)[0].numpy()

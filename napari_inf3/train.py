@@ -1,0 +1,285 @@
+"""Training INFN: patches cut from whole scenes, simulated on the fly, as a generator of events.
+
+``train(...)`` yields a :class:`TrainEvent` after every optimisation step (``kind='step'``),
+after every epoch's validation (``kind='epoch'``) and once at the end (``kind='done'``), so a
+GUI can drive it, draw the loss and stop it between steps (just stop iterating, or call
+``.close()``: the last epoch checkpoint stays usable).
+
+Data: each epoch visits ``patches_per_epoch`` GT patches of ``patch × patch`` pixels drawn
+from the grid of overlapping patches of every scene (stride ≈ patch/2 as the paper's 3920
+patches), in an order that depends only on ``(seed, epoch)``; so a run resumed from an epoch
+checkpoint continues the exact same sequence. Each patch may be flipped / rotated by 90°
+(``augment``; the blur and the SRF are isotropic, so the simulation stays valid), then
+simulated with :func:`napari_inf3.simulate.simulate`. Loss: L1. Optimiser: Adam.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator, Sequence
+
+import numpy as np
+
+from .cube import Cube, CubeError
+from .simulate import load_srf, simulate
+
+__all__ = ["TrainEvent", "TrainingDiverged", "train", "patch_grid", "epoch_order"]
+
+
+@dataclass
+class TrainEvent:
+    """One report from :func:`train`.
+
+    ``kind``: ``'step'`` | ``'epoch'`` | ``'done'``. ``loss`` is the step's L1 loss (mean
+    over the epoch for ``'epoch'``), ``lr`` the learning rate, ``seconds`` the wall time since
+    the run (or resumed run) started, ``val_psnr`` the mean validation PSNR in dB (epoch
+    events, when there is validation data), ``checkpoint`` the path written, if any.
+    """
+
+    kind: str
+    step: int
+    epoch: int
+    loss: float
+    lr: float
+    seconds: float
+    steps_per_epoch: int = 0
+    total_steps: int = 0
+    val_psnr: float | None = None
+    checkpoint: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class TrainingDiverged(RuntimeError):
+    """The loss became NaN or infinite; the last good checkpoint is kept."""
+
+
+def _load_scenes(scenes: Sequence, what: str) -> tuple[list[np.ndarray], list[str]]:
+    from .io import read_cube
+
+    arrays, names = [], []
+    for s in scenes:
+        if isinstance(s, Cube):
+            arrays.append(np.asarray(s.data, np.float32))
+            names.append(Path(s.source).name if s.source else f"cube{len(names)}")
+        elif isinstance(s, np.ndarray):
+            arrays.append(np.asarray(s, np.float32))
+            names.append(f"array{len(names)}")
+        else:
+            arrays.append(read_cube(s).data)
+            names.append(Path(s).name)
+        if arrays[-1].ndim != 3:
+            raise CubeError(f"{what} scene {names[-1]} is not a (B, H, W) cube")
+    bands = {a.shape[0] for a in arrays}
+    if len(bands) > 1:
+        raise CubeError(f"{what} scenes have different band counts: {sorted(bands)}")
+    return arrays, names
+
+
+def patch_grid(shapes: Sequence[tuple[int, ...]], patch: int, stride: int) -> np.ndarray:
+    """All ``(scene, row, col)`` top-left corners of overlapping patches, ``(P, 3)`` int64."""
+    out = []
+    for i, shp in enumerate(shapes):
+        H, W = shp[-2:]
+        if H < patch or W < patch:
+            raise CubeError(f"scene {i} ({H}×{W}) is smaller than the {patch}×{patch} training patch")
+        ys = list(range(0, H - patch + 1, stride))
+        xs = list(range(0, W - patch + 1, stride))
+        if ys[-1] != H - patch:
+            ys.append(H - patch)
+        if xs[-1] != W - patch:
+            xs.append(W - patch)
+        out += [(i, y, x) for y in ys for x in xs]
+    return np.asarray(out, dtype=np.int64)
+
+
+def epoch_order(n_patches: int, per_epoch: int, seed: int, epoch: int) -> tuple[np.ndarray, np.ndarray]:
+    """Patch indices and augmentation codes (0–7) of one epoch; depends only on (seed, epoch)."""
+    rng = np.random.default_rng([seed, epoch])
+    reps = math.ceil(per_epoch / n_patches)
+    idx = np.concatenate([rng.permutation(n_patches) for _ in range(reps)])[:per_epoch]
+    aug = rng.integers(0, 8, size=per_epoch)
+    return idx, aug
+
+
+def _augment(p: np.ndarray, code: int) -> np.ndarray:
+    if code & 4:
+        p = p[..., ::-1]
+    return np.rot90(p, k=code & 3, axes=(-2, -1))
+
+
+def _validate(model, val, scale, srf, device, crop) -> float:
+    import torch
+
+    from .fuse import fuse
+    from .metrics import psnr
+
+    scores = []
+    model.eval()
+    for gt in val:
+        H, W = gt.shape[-2:]
+        ch = min(H, crop) // scale * scale
+        cw = min(W, crop) // scale * scale
+        y0, x0 = (H - ch) // 2 // scale * scale, (W - cw) // 2 // scale * scale
+        g = gt[:, y0 : y0 + ch, x0 : x0 + cw]
+        lr, msi = simulate(g, scale, srf)
+        scores.append(psnr(fuse(model, lr, msi, device, tile=None), g))
+    model.train()
+    torch.set_grad_enabled(True)
+    return float(np.mean(scores))
+
+
+def train(
+    scenes: Sequence,
+    *,
+    val_scenes: Sequence = (),
+    weighting: str = "cosine",
+    preset: str = "lite",
+    model_options: dict[str, Any] | None = None,
+    scale: int = 4,
+    srf: str | np.ndarray = "nikon_d700",
+    patch: int = 64,
+    stride: int | None = None,
+    batch_size: int = 32,
+    lr: float = 1e-4,
+    schedule: str = "constant",
+    epochs: int = 10,
+    patches_per_epoch: int | None = None,
+    max_seconds: float | None = None,
+    augment: bool = True,
+    grad_clip: float | None = None,
+    seed: int = 0,
+    device=None,
+    out: str | Path | None = None,
+    resume: str | Path | None = None,
+    val_crop: int = 256,
+    num_threads: int | None = None,
+) -> Iterator[TrainEvent]:
+    """Train an INFN; yields :class:`TrainEvent` s. See the module docstring for the data.
+
+    Parameters
+    ----------
+    scenes : ground-truth cubes (paths, :class:`Cube` s or ``(B, H, W)`` arrays in [0, 1]).
+    val_scenes : scenes for the per-epoch validation PSNR (a centre crop of ``val_crop``²).
+    weighting, preset, model_options : the INFN to build (ignored when resuming).
+    lr, schedule : Adam's learning rate (the paper: 1e-4, ``'constant'``); ``'cosine'`` decays it
+        to 1 % of ``lr`` over ``epochs`` (better for short CPU budgets).
+    patches_per_epoch : patches one epoch visits (default: the whole patch grid).
+    max_seconds : stop after this wall time (checked after each step; a checkpoint is written).
+    out : checkpoint path, rewritten atomically after every epoch and at the end.
+    resume : a checkpoint to continue from (model, optimiser, epoch and step restored).
+    """
+    import torch
+
+    from .checkpoint import read_checkpoint, save_checkpoint
+    from .device import select_device
+    from .model import INFN, build_model
+
+    if num_threads:
+        torch.set_num_threads(int(num_threads))
+    dev = select_device(device)
+    gts, names = _load_scenes(scenes, "training")
+    val, val_names = _load_scenes(val_scenes, "validation") if len(val_scenes) else ([], [])
+    bands = gts[0].shape[0]
+    srf_matrix = load_srf(srf, bands=bands)
+    if patch % scale:
+        raise CubeError(f"the patch size {patch} is not divisible by the scale {scale}")
+    grid = patch_grid([g.shape for g in gts], patch, stride or max(scale, patch // 2 // scale * scale + 2))
+    per_epoch = int(patches_per_epoch or len(grid))
+    steps_per_epoch = math.ceil(per_epoch / batch_size)
+
+    start_epoch, step, history = 0, 0, []
+    if resume is not None:
+        ckpt = read_checkpoint(resume)
+        model = build_model(ckpt["config"]).to(dev)
+        model.load_state_dict({k: v.float() for k, v in ckpt["state_dict"].items()})
+        start_epoch, step = int(ckpt["epoch"]), int(ckpt["step"])
+        history = list(ckpt.get("meta", {}).get("history", []))
+        elapsed0 = float(ckpt.get("meta", {}).get("wall_seconds", 0.0))
+    else:
+        torch.manual_seed(seed)
+        model = INFN(bands=bands, msi_bands=srf_matrix.shape[0], weighting=weighting, preset=preset,
+                     **(model_options or {})).to(dev)
+        elapsed0 = 0.0
+    opt = torch.optim.Adam(model.parameters(), lr=lr)
+    if resume is not None and ckpt.get("optimizer"):
+        opt.load_state_dict(ckpt["optimizer"])
+    total_steps = steps_per_epoch * epochs
+    if schedule not in ("constant", "cosine"):
+        raise ValueError(f"unknown schedule {schedule!r}; choose 'constant' or 'cosine'")
+
+    def lr_at(k: int) -> float:
+        if schedule == "constant":
+            return lr
+        return lr * (0.01 + 0.99 * 0.5 * (1 + math.cos(math.pi * min(k, total_steps) / total_steps)))
+
+    t0 = time.perf_counter()
+
+    def meta(epoch_done: int) -> dict[str, Any]:
+        return {
+            "scenes": names, "val_scenes": val_names, "scale": scale, "patch": patch,
+            "batch_size": batch_size, "lr": lr, "schedule": schedule, "seed": seed, "augment": augment,
+            "patches_per_epoch": per_epoch, "epochs": epoch_done, "steps": step,
+            "wall_seconds": elapsed0 + time.perf_counter() - t0, "device": str(dev),
+            "torch": str(torch.__version__), "history": history,
+            "val_psnr": history[-1]["val_psnr"] if history else None,
+            "srf": srf if isinstance(srf, str) else "custom",
+        }
+
+    def checkpoint(epoch_done: int) -> str | None:
+        if out is None:
+            return None
+        return str(save_checkpoint(out, model, optimizer=opt, epoch=epoch_done, step=step, meta=meta(epoch_done)))
+
+    model.train()
+    stop = False
+    for epoch in range(start_epoch, epochs):
+        idx, aug = epoch_order(len(grid), per_epoch, seed, epoch)
+        losses = []
+        for b in range(steps_per_epoch):
+            sel = slice(b * batch_size, min((b + 1) * batch_size, per_epoch))
+            batch = []
+            for k, code in zip(idx[sel], aug[sel]):
+                s, y, x = grid[k]
+                p = gts[s][:, y : y + patch, x : x + patch]
+                batch.append(_augment(p, int(code)) if augment else p)
+            gt = np.ascontiguousarray(np.stack(batch))
+            lr_np, msi_np = simulate(gt, scale, srf_matrix)
+            gt_t = torch.from_numpy(gt).to(dev)
+            pred = model(torch.from_numpy(lr_np).to(dev), torch.from_numpy(msi_np).to(dev))
+            loss = torch.nn.functional.l1_loss(pred, gt_t)
+            if not torch.isfinite(loss):
+                raise TrainingDiverged(
+                    f"loss became {loss.item()} at step {step + 1} (epoch {epoch + 1}); "
+                    "the last epoch checkpoint is kept; try a lower learning rate or grad_clip"
+                )
+            for group in opt.param_groups:
+                group["lr"] = lr_at(step)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            if grad_clip:
+                torch.nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
+            opt.step()
+            step += 1
+            losses.append(loss.item())
+            seconds = elapsed0 + time.perf_counter() - t0
+            yield TrainEvent("step", step, epoch, losses[-1], lr_at(step - 1), seconds, steps_per_epoch, total_steps)
+            if max_seconds is not None and seconds >= max_seconds:
+                stop = True
+                break
+        val_psnr = _validate(model, val, scale, srf_matrix, dev, val_crop) if val else None
+        history.append({
+            "epoch": epoch + 1, "step": step, "loss": float(np.mean(losses)), "val_psnr": val_psnr,
+            "seconds": elapsed0 + time.perf_counter() - t0,
+        })
+        path = checkpoint(epoch + 1)
+        yield TrainEvent("epoch", step, epoch + 1, float(np.mean(losses)), lr,
+                         elapsed0 + time.perf_counter() - t0, steps_per_epoch, total_steps, val_psnr, path)
+        if stop:
+            break
+    yield TrainEvent("done", step, len(history) and history[-1]["epoch"], history[-1]["loss"] if history else float("nan"),
+                     lr, elapsed0 + time.perf_counter() - t0, steps_per_epoch, total_steps,
+                     history[-1]["val_psnr"] if history else None, str(out) if out else None,
+                     extra={"model": model})

@@ -1,0 +1,67 @@
+"""Tiled fusion equals untiled fusion; the device helper; pair checks."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from napari_inf3 import CubeError, fuse, select_device
+from napari_inf3.fuse import auto_tile, bicubic
+
+
+@pytest.mark.parametrize("tile", [8, 12, 16])
+def test_tiled_equals_untiled(tiny_model, rng, tile):
+    lr = rng.random((31, 40, 36)).astype(np.float32)
+    msi = rng.random((3, 160, 144)).astype(np.float32)
+    full = fuse(tiny_model, lr, msi, "cpu", tile=0)
+    tiled = fuse(tiny_model, lr, msi, "cpu", tile=tile)
+    assert np.abs(full - tiled).max() <= 1e-5
+
+
+def test_tiled_equals_untiled_lite_preset(rng):
+    from napari_inf3.model import INFN
+
+    torch.manual_seed(3)
+    m = INFN(preset="lite", weighting="cosine").eval()
+    for p in m.decoder[-1].parameters():  # not the bicubic start: make the network's part visible
+        torch.nn.init.normal_(p, std=0.05)
+    lr = rng.random((31, 60, 52)).astype(np.float32)
+    msi = rng.random((3, 240, 208)).astype(np.float32)
+    full = fuse(m, lr, msi, "cpu", tile=0)
+    tiled = fuse(m, lr, msi, "cpu", tile=24)
+    assert np.abs(full - bicubic(lr, (240, 208))).max() > 1e-3
+    assert np.abs(full - tiled).max() <= 1e-5
+
+
+def test_progress_and_cancel(tiny_model, rng):
+    lr = rng.random((31, 32, 32)).astype(np.float32)
+    msi = rng.random((3, 128, 128)).astype(np.float32)
+    seen = []
+    fuse(tiny_model, lr, msi, "cpu", tile=16, progress=lambda d, t: seen.append((d, t)))
+    assert seen[-1] == (4, 4)
+    with pytest.raises(InterruptedError):
+        fuse(tiny_model, lr, msi, "cpu", tile=16, should_stop=lambda: True)
+
+
+def test_pair_checks(tiny_model, rng):
+    lr = rng.random((31, 8, 8)).astype(np.float32)
+    with pytest.raises(CubeError, match="HR-MSI has 4 bands"):
+        fuse(tiny_model, lr, rng.random((4, 32, 32)).astype(np.float32))
+    with pytest.raises(CubeError, match="not a uniform upscale"):
+        fuse(tiny_model, lr, rng.random((3, 32, 24)).astype(np.float32))
+    with pytest.raises(CubeError, match="LR-HSI has 30 bands"):
+        fuse(tiny_model, lr[:30], rng.random((3, 32, 32)).astype(np.float32))
+
+
+def test_auto_tile_fits_budget(tiny_model):
+    t = auto_tile(tiny_model, 4, torch.device("cpu"), budget_bytes=64 << 20)
+    assert t >= 8 and t % 8 == 0
+
+
+def test_select_device():
+    assert select_device("cpu").type == "cpu"
+    assert select_device(None).type in ("cpu", "cuda", "mps")
+    if not torch.cuda.is_available():
+        with pytest.raises(ValueError, match="not available here"):
+            select_device("cuda:3")
