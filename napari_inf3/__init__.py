@@ -1,0 +1,54 @@
+"""napari-inf3: INF³ hyperspectral / multispectral image fusion as a Python API, CLI and napari plugin.
+
+Everything public is imported lazily, so ``import napari_inf3`` loads neither torch nor Qt::
+
+    import napari_inf3 as ni
+    gt = ni.read_cube("superballs_ms/")            # Cube, data (31, 512, 512) in [0, 1]
+    lr, msi = ni.simulate(gt, scale=4)               # (31, 128, 128), (3, 512, 512)
+    fused = ni.fuse(ni.pretrained("cosine"), lr, msi)  # (31, 512, 512)
+    ni.metrics.evaluate(fused, gt, scale=4)          # {'psnr': ..., 'sam': ..., ...}
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+__version__ = "0.1.0"
+
+_LAZY = {
+    "Cube": ("cube", "Cube"),
+    "CubeError": ("cube", "CubeError"),
+    "read_cube": ("io", "read_cube"),
+    "write_cube": ("io", "write_cube"),
+    "simulate": ("simulate", "simulate"),
+    "load_srf": ("simulate", "load_srf"),
+    "INFN": ("model", "INFN"),
+    "fuse": ("fuse", "fuse"),
+    "train": ("train", "train"),
+    "pretrained": ("pretrained", "pretrained"),
+    "load_checkpoint": ("checkpoint", "load_checkpoint"),
+    "save_checkpoint": ("checkpoint", "save_checkpoint"),
+    "CheckpointError": ("checkpoint", "CheckpointError"),
+    "select_device": ("device", "select_device"),
+    "evaluate": ("metrics", "evaluate"),
+}
+_SUBMODULES = {"metrics", "io", "model", "simulate", "checkpoint", "train", "fuse", "device", "pretrained", "cube"}
+
+__all__ = sorted(_LAZY) + sorted(_SUBMODULES - set(_LAZY)) + ["__version__"]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        module, attr = _LAZY[name]
+        value = getattr(importlib.import_module(f".{module}", __name__), attr)
+    elif name in _SUBMODULES:
+        value = importlib.import_module(f".{name}", __name__)
+    else:
+        raise AttributeError(f"module 'napari_inf3' has no attribute {name!r}")
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return __all__

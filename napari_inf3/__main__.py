@@ -1,0 +1,7 @@
+"""``python -m napari_inf3`` (and ``torchrun -m napari_inf3``) runs the CLI."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())

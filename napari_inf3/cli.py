@@ -1,0 +1,257 @@
+"""``napari-inf3``: train, fuse and evaluate INF³ fusion from the command line, or run the demo.
+
+Every failure the user can fix (a bad file, a wrong size, an existing output) ends with a
+one-line ``napari-inf3: error: ...`` message and exit code 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+EPILOG = """\
+examples:
+  napari-inf3 demo                               napari with a sample scene fused (or --headless)
+  napari-inf3 evaluate cave/superballs_ms cave/face_ms --models area net cosine
+  napari-inf3 evaluate cave/ --out-dir results   every scene folder inside cave/
+  napari-inf3 fuse --gt scene/ --model cosine --out fused.npz
+  napari-inf3 fuse --lr-hsi lr.npz --hr-msi msi.tif --model my.pt --out fused.hdr
+  napari-inf3 train cave/ --exclude superballs_ms --val cave/superballs_ms --out my.pt
+
+Cubes: CAVE PNG folders, ENVI .hdr, MATLAB .mat (v5 and v7.3), .npy/.npz, .tif/.tiff.
+Models: 'area', 'net', 'cosine' (the shipped checkpoints) or a checkpoint file.
+"""
+
+
+def _scene_list(paths: list[str], exclude: list[str] | None = None) -> list[Path]:
+    """Expand folders of scenes: a path that is not itself a cube contributes its readable children."""
+    from .cube import CubeError
+    from .io import find_format
+
+    out: list[Path] = []
+    for p in map(Path, paths):
+        if not p.exists():
+            raise CubeError("no such file or folder", p)
+        if find_format(p) is not None:
+            out.append(p)
+        elif p.is_dir():
+            kids = [k for k in sorted(p.iterdir()) if find_format(k) is not None]
+            if not kids:
+                raise CubeError("holds no readable cube and no folders of cubes", p)
+            out += kids
+        else:
+            out.append(p)  # read_cube will say what is wrong
+    excl = set(exclude or [])
+    return [p for p in out if p.name not in excl]
+
+
+def _progress(total: int, desc: str, unit: str = "it"):
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc=desc, unit=unit, dynamic_ncols=True, disable=None)
+
+
+def cmd_evaluate(args) -> int:
+    from .report import evaluate_scenes, write_report
+
+    scenes = _scene_list(args.scenes, args.exclude)
+    models = {m if not Path(m).exists() else Path(m).stem: m for m in args.models}
+    bar = _progress(len(scenes) * (1 + len(models)), "evaluate", "fusion")
+
+    def tick(scene, method, scores):
+        bar.set_postfix_str(f"{scene} {method} {scores['psnr']:.2f} dB")
+        bar.update()
+
+    report = evaluate_scenes(scenes, models, scale=args.scale, device=args.device, crop=args.crop, on_scene=tick)
+    bar.close()
+    print(report.markdown(per_scene=not args.summary_only))
+    if args.out_dir:
+        for p in write_report(report, Path(args.out_dir), overwrite=args.overwrite):
+            print(f"wrote {p}")
+    return 0
+
+
+def cmd_fuse(args) -> int:
+    import numpy as np
+
+    from .cube import Cube, CubeError
+    from .fuse import fuse
+    from .io import read_cube, write_cube
+    from .metrics import evaluate
+    from .simulate import simulate
+
+    out = Path(args.out)
+    if out.exists() and not args.overwrite:
+        raise CubeError("already exists; pass --overwrite to replace it", out)
+    gt = None
+    if args.gt:
+        gt = read_cube(args.gt)
+        lr, msi = simulate(gt, args.scale, crop=args.crop)
+        wl = gt.wavelengths
+    elif args.lr_hsi and args.hr_msi:
+        lr_c, msi_c = read_cube(args.lr_hsi), read_cube(args.hr_msi)
+        lr, msi, wl = lr_c.data, msi_c.data, lr_c.wavelengths
+    else:
+        raise CubeError("give either --gt (simulate the pair) or both --lr-hsi and --hr-msi")
+    bar = _progress(1, "fuse", "tile")
+
+    def tick(done, total):
+        bar.total = total
+        bar.n = done
+        bar.refresh()
+
+    fused = fuse(args.model, lr, msi, args.device, tile=args.tile, progress=tick)
+    bar.close()
+    path = write_cube(Cube(fused, wl, None, {"model": str(args.model)}), out, overwrite=args.overwrite)
+    print(f"wrote {path} {fused.shape}")
+    if gt is not None:
+        scores = evaluate(fused, np.asarray(gt.data)[:, : fused.shape[1], : fused.shape[2]], args.scale)
+        print("  ".join(f"{k}={v:.4f}" for k, v in scores.items()))
+    return 0
+
+
+def cmd_train(args) -> int:
+    from .cube import CubeError
+    from .train import train
+
+    out = Path(args.out)
+    if out.exists() and not args.overwrite and args.resume is None:
+        raise CubeError("already exists; pass --overwrite to replace it, or --resume it", out)
+    scenes = _scene_list(args.scenes, args.exclude)
+    val = _scene_list(args.val) if args.val else []
+    overlap = {p.resolve() for p in scenes} & {p.resolve() for p in val}
+    if overlap:
+        raise CubeError(f"validation scenes are also training scenes: {sorted(str(p) for p in overlap)}")
+    print(f"training {args.weighting}/{args.preset} on {len(scenes)} scene(s), validating on {len(val)}")
+    bar = None
+    for ev in train(
+        scenes, val_scenes=val, weighting=args.weighting, preset=args.preset, scale=args.scale,
+        patch=args.patch, batch_size=args.batch_size, lr=args.lr, schedule=args.schedule, epochs=args.epochs,
+        patches_per_epoch=args.patches_per_epoch, seed=args.seed, device=args.device, out=out,
+        resume=args.resume, max_seconds=None if args.max_minutes is None else args.max_minutes * 60,
+        grad_clip=args.grad_clip,
+    ):
+        if bar is None:
+            bar = _progress(ev.total_steps, "train", "step")
+            bar.n = ev.step - 1
+        if ev.kind == "step":
+            bar.n = ev.step
+            bar.set_postfix_str(f"epoch {ev.epoch + 1} loss {ev.loss:.4f}")
+            bar.refresh()
+        elif ev.kind == "epoch":
+            val_txt = "" if ev.val_psnr is None else f", validation PSNR {ev.val_psnr:.2f} dB"
+            bar.write(f"epoch {ev.epoch}: mean loss {ev.loss:.5f}{val_txt}, {ev.seconds:.0f} s -> {ev.checkpoint}")
+    if bar is not None:
+        bar.close()
+    print(f"checkpoint: {out}")
+    return 0
+
+
+def cmd_demo(args) -> int:
+    from .demo import run_demo
+
+    headless = args.headless or not os.environ.get("DISPLAY") and sys.platform.startswith("linux")
+    return run_demo(headless=headless, out_dir=Path(args.out), overwrite=args.overwrite, device=args.device,
+                    scene=args.scene)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(
+        prog="napari-inf3",
+        description="Fuse a low-resolution hyperspectral image with a high-resolution multispectral image "
+        "using INF3 (Implicit Neural Feature Fusion Function).",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    from . import __version__
+
+    ap.add_argument("--version", action="version", version=f"napari-inf3 {__version__}")
+    sub = ap.add_subparsers(dest="command", metavar="COMMAND")
+
+    def common(p, scale=True):
+        if scale:
+            p.add_argument("--scale", type=int, default=4, help="HR/LR size ratio r of the simulation (default 4)")
+        p.add_argument("--device", default="auto", help="auto (GPU when torch sees one), cpu, cuda, cuda:N")
+        p.add_argument("--overwrite", action="store_true", help="replace existing output files")
+
+    p = sub.add_parser("evaluate", help="metrics table: bicubic and each model, per scene and mean ± std",
+                       description="Simulate LR-HSI/HR-MSI from ground-truth scenes as the paper does, fuse with "
+                       "bicubic and each model, and print PSNR / SAM / ERGAS / SSIM like the paper's Table 1.")
+    p.add_argument("scenes", nargs="+", help="ground-truth cubes, or folders that contain them")
+    p.add_argument("--models", nargs="+", default=["area", "net", "cosine"], help="pretrained names or checkpoint files")
+    p.add_argument("--exclude", nargs="*", default=[], help="scene names to skip")
+    p.add_argument("--out-dir", help="also write metrics.md and metrics.csv here")
+    p.add_argument("--crop", action="store_true", help="crop sizes not divisible by the scale")
+    p.add_argument("--summary-only", action="store_true", help="print only the mean ± std table")
+    common(p)
+    p.set_defaults(func=cmd_evaluate)
+
+    p = sub.add_parser("fuse", help="fuse one LR-HSI/HR-MSI pair (or a simulated pair from --gt)",
+                       description="Fuse a pair into an HR-HSI and write it (.npz, .hdr or .tif).")
+    p.add_argument("--gt", help="ground-truth cube to simulate the pair from (prints metrics)")
+    p.add_argument("--lr-hsi", help="low-resolution hyperspectral cube")
+    p.add_argument("--hr-msi", help="high-resolution multispectral image (bands, rows, cols)")
+    p.add_argument("--model", default="cosine", help="pretrained name or checkpoint (default cosine)")
+    p.add_argument("--out", required=True, help="output cube: .npz, .hdr (ENVI) or .tif")
+    p.add_argument("--tile", type=int, default=None, help="LR tile side (default: from free memory; 0 = untiled)")
+    p.add_argument("--crop", action="store_true", help="crop --gt to a multiple of the scale")
+    common(p)
+    p.set_defaults(func=cmd_fuse)
+
+    p = sub.add_parser("train", help="train an INFN checkpoint on ground-truth scenes",
+                       description="Train INFN on 64x64 patches simulated on the fly (L1 loss, Adam).")
+    p.add_argument("scenes", nargs="+", help="training cubes, or folders that contain them")
+    p.add_argument("--exclude", nargs="*", default=[], help="scene names to skip (e.g. your validation scene)")
+    p.add_argument("--val", nargs="*", default=[], help="validation cubes (PSNR after every epoch)")
+    p.add_argument("--out", required=True, help="checkpoint to write (rewritten after every epoch)")
+    p.add_argument("--resume", help="continue from this checkpoint")
+    p.add_argument("--weighting", default="cosine", choices=["area", "net", "cosine", "cosine_norm"])
+    p.add_argument("--preset", default="lite", choices=["lite", "paper"])
+    p.add_argument("--epochs", type=int, default=10)
+    p.add_argument("--patches-per-epoch", type=int, default=None, help="default: the whole patch grid")
+    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--patch", type=int, default=64, help="GT patch side in pixels (default 64)")
+    p.add_argument("--lr", type=float, default=1e-4, help="Adam learning rate (paper: 1e-4)")
+    p.add_argument("--schedule", default="constant", choices=["constant", "cosine"])
+    p.add_argument("--grad-clip", type=float, default=None, help="clip the gradient norm to this")
+    p.add_argument("--max-minutes", type=float, default=None, help="stop (with a checkpoint) after this time")
+    p.add_argument("--seed", type=int, default=0)
+    common(p)
+    p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("demo", help="the sample scene fused by the three shipped checkpoints",
+                       description="With a display: napari opens with the sample scene, its fusions, error maps "
+                       "and the spectrum inspector. Headless (no DISPLAY, or --headless): writes composites, error "
+                       "maps, a spectra plot and the metrics table to --out.")
+    p.add_argument("--headless", action="store_true", help="write files instead of opening napari")
+    p.add_argument("--out", default="inf3-demo", help="output folder for --headless (default ./inf3-demo)")
+    p.add_argument("--scene", default=None, help="a ground-truth cube to use instead of the sample")
+    p.add_argument("--device", default="auto")
+    p.add_argument("--overwrite", action="store_true")
+    p.set_defaults(func=cmd_demo)
+    return ap
+
+
+def main(argv: list[str] | None = None) -> int:
+    from .checkpoint import CheckpointError
+    from .cube import CubeError
+
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 0
+    try:
+        return int(args.func(args) or 0)
+    except (CubeError, CheckpointError, FileNotFoundError, ValueError) as exc:
+        print(f"napari-inf3: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("napari-inf3: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

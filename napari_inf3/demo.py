@@ -1,0 +1,155 @@
+"""``napari-inf3 demo``: the sample scene simulated ×4 and fused by bicubic and the shipped checkpoints.
+
+Headless it writes, into one folder: pseudo-colour composites (bands 31-20-10, one shared
+contrast) and error maps (mean |GT − fused|, one shared colour scale, blue → red) as PNG,
+an overview figure, the spectra at a pixel as PNG, and the metrics table as Markdown + CSV.
+With a display it opens napari with the same layers and the three docks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .cube import Cube, CubeError
+
+
+@dataclass
+class DemoResult:
+    """Everything the demo computed: GT, the simulated pair and one fused cube per method."""
+
+    gt: Cube
+    lr_hsi: np.ndarray
+    hr_msi: np.ndarray
+    fused: dict[str, np.ndarray] = field(default_factory=dict)
+    scores: dict[str, dict[str, float]] = field(default_factory=dict)
+    scale: int = 4
+
+    def pixel(self) -> tuple[int, int]:
+        """A default pixel to plot: the brightest GT pixel after a 5×5 mean (an object, not background)."""
+        from scipy.ndimage import uniform_filter
+
+        energy = uniform_filter(self.gt.data.mean(axis=0), 5)
+        r, c = np.unravel_index(int(np.argmax(energy)), energy.shape)
+        return int(r), int(c)
+
+
+def compute(scene=None, device=None, scale: int = 4, models=None) -> DemoResult:
+    """Simulate and fuse the sample (or ``scene``) with bicubic and each shipped checkpoint."""
+    from .fuse import bicubic, fuse
+    from .io import read_cube
+    from .metrics import evaluate
+    from .pretrained import available, pretrained
+    from .sample import load_sample
+    from .simulate import simulate
+
+    gt = load_sample() if scene is None else (scene if isinstance(scene, Cube) else read_cube(scene))
+    lr, msi = simulate(gt, scale, crop=True)
+    gt = Cube(gt.data[:, : msi.shape[1], : msi.shape[2]], gt.wavelengths, gt.source, gt.meta)
+    res = DemoResult(gt, lr, msi, scale=scale)
+    res.fused["bicubic"] = bicubic(lr, msi.shape[1:])
+    names = available() if models is None else list(models)
+    if not names:
+        raise CubeError("no pretrained checkpoint is installed; reinstall napari-inf3")
+    for name in names:
+        res.fused[name] = fuse(pretrained(name, device=device), lr, msi, device)
+    for name, cube in res.fused.items():
+        res.scores[name] = evaluate(cube, gt.data, scale)
+    return res
+
+
+def write_outputs(res: DemoResult, out_dir: Path, overwrite: bool = False) -> list[Path]:
+    """Write the demo's PNGs and tables into ``out_dir``; returns the paths written."""
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    from matplotlib.figure import Figure
+    from PIL import Image
+
+    from .metrics import error_map, sam_map
+    from .plots import plot_spectra
+    from .render import colorize, composite, composite_limits, shared_error_limit
+    from .report import Report, SceneResult
+
+    out_dir = Path(out_dir)
+    if out_dir.exists() and any(out_dir.iterdir()) and not overwrite:
+        raise CubeError("already exists and is not empty; pass --overwrite to replace its files", out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+    gt = res.gt.data
+    limits = composite_limits(gt)
+    cubes = {"ground truth": gt, **res.fused}
+    comps = {name: composite(c, limits=limits) for name, c in cubes.items()}
+    errs = {name: error_map(c, gt) for name, c in res.fused.items()}
+    sams = {name: sam_map(c, gt) for name, c in res.fused.items()}
+    emax, smax = shared_error_limit(list(errs.values())), shared_error_limit(list(sams.values()))
+
+    def save_png(name: str, arr: np.ndarray) -> None:
+        p = out_dir / name
+        Image.fromarray(arr if arr.dtype == np.uint8 else (np.clip(arr, 0, 1) * 255).round().astype(np.uint8)).save(p)
+        written.append(p)
+
+    for name, img in comps.items():
+        save_png(f"composite_{name.replace(' ', '_')}.png", img)
+    for name in res.fused:
+        save_png(f"error_{name}.png", colorize(errs[name], emax))
+        save_png(f"sam_{name}.png", colorize(sams[name], smax))
+
+    # overview: composites on top, error maps below, shared colour bar
+    n = len(cubes)
+    fig = Figure(figsize=(2.6 * n, 5.6), dpi=110, layout="constrained")
+    axes = fig.subplots(2, n)
+    for j, (name, img) in enumerate(comps.items()):
+        axes[0, j].imshow(img)
+        s = res.scores.get(name)
+        axes[0, j].set_title(name if s is None else f"{name}\n{s['psnr']:.2f} dB, SAM {s['sam']:.2f}°", fontsize=9)
+    axes[1, 0].axis("off")
+    axes[1, 0].text(0.5, 0.5, "|GT − fused|\nmean over bands", ha="center", va="center", fontsize=9)
+    im = None
+    for j, name in enumerate(res.fused, start=1):
+        im = axes[1, j].imshow(errs[name], cmap="jet", vmin=0, vmax=emax)
+    for ax in axes.ravel():
+        ax.set_xticks([])
+        ax.set_yticks([])
+    if im is not None:
+        fig.colorbar(im, ax=list(axes[1, 1:]), shrink=0.8, label="absolute error")
+    p = out_dir / "overview.png"
+    fig.savefig(p)
+    written.append(p)
+
+    r, c = res.pixel()
+    fig = Figure(figsize=(8, 4), dpi=110, layout="constrained")
+    ax, zax = fig.subplots(1, 2, width_ratios=[3, 1])
+    curves = {name: cube[:, r, c] for name, cube in cubes.items()}
+    plot_spectra(ax, res.gt.wavelengths, curves, title=f"spectrum at (row {r}, col {c})", reference="ground truth",
+                 zoom_ax=zax, zoom_bands=(18, 22))
+    p = out_dir / "spectra.png"
+    fig.savefig(p)
+    written.append(p)
+
+    scene = Path(res.gt.source).name if res.gt.source else "scene"
+    report = Report([SceneResult(scene, m, s) for m, s in res.scores.items()])
+    for name, text in (("metrics.md", report.markdown(per_scene=False)), ("metrics.csv", report.csv())):
+        p = out_dir / name
+        p.write_text(text)
+        written.append(p)
+    return written
+
+
+def run_demo(headless: bool, out_dir: Path, overwrite: bool = False, device=None, scene=None) -> int:
+    res = compute(scene, device)
+    from .report import Report, SceneResult
+
+    print(Report([SceneResult("sample", m, s) for m, s in res.scores.items()]).markdown(per_scene=False))
+    if headless:
+        paths = write_outputs(res, out_dir, overwrite)
+        print(f"wrote {len(paths)} files to {Path(out_dir).resolve()}:")
+        for p in paths:
+            print(f"  {p.name}")
+        return 0
+    from ._napari.demo_viewer import show_demo
+
+    show_demo(res)
+    return 0

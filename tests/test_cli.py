@@ -1,0 +1,89 @@
+"""The napari-inf3 command: help, evaluate on real scenes, fuse, train, and clean errors."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from napari_inf3 import read_cube, save_checkpoint
+from napari_inf3.cli import main
+from tests.conftest import cave_scene
+
+
+@pytest.fixture(scope="module")
+def tiny_ckpt(tmp_path_factory, tiny_model):
+    return save_checkpoint(tmp_path_factory.mktemp("ck") / "tiny.pt", tiny_model, meta={"note": "test"})
+
+
+def test_help_runs_as_a_program():
+    out = subprocess.run([sys.executable, "-m", "napari_inf3", "--help"], capture_output=True, text=True, check=True)
+    for word in ("evaluate", "fuse", "train", "demo", "examples:"):
+        assert word in out.stdout
+    for cmd in ("evaluate", "fuse", "train", "demo"):
+        sub = subprocess.run([sys.executable, "-m", "napari_inf3", cmd, "--help"], capture_output=True, text=True)
+        assert sub.returncode == 0 and "usage: napari-inf3 " + cmd in sub.stdout
+
+
+def test_evaluate_two_real_scenes(tmp_path, tiny_ckpt, capsys):
+    scenes = [str(cave_scene("superballs_ms")), str(cave_scene("face_ms"))]
+    rc = main(["evaluate", *scenes, "--models", str(tiny_ckpt), "--out-dir", str(tmp_path), "--device", "cpu"])
+    assert rc == 0
+    out = capsys.readouterr().out
+    assert "| bicubic |" in out and "| tiny |" in out and "superballs_ms" in out
+    csv = (tmp_path / "metrics.csv").read_text().splitlines()
+    assert csv[0] == "scene,method,psnr,sam,ergas,ssim,seconds"
+    assert len(csv) == 1 + 4 + 4  # 2 scenes × 2 methods, mean+std × 2 methods
+    bicubic_psnr = float(csv[1].split(",")[2])
+    assert 25 < bicubic_psnr < 45
+    # refuses to overwrite the table
+    assert main(["evaluate", scenes[0], "--models", str(tiny_ckpt), "--out-dir", str(tmp_path)]) == 2
+    assert "already exists" in capsys.readouterr().err
+
+
+def test_fuse_from_gt_writes_cube(tmp_path, tiny_ckpt, capsys):
+    from napari_inf3.sample import sample_path
+
+    out = tmp_path / "fused.npz"
+    assert main(["fuse", "--gt", str(sample_path()), "--model", str(tiny_ckpt), "--out", str(out), "--tile", "16"]) == 0
+    cube = read_cube(out)
+    assert cube.shape == (31, 192, 192)
+    assert "psnr=" in capsys.readouterr().out
+
+
+def test_fuse_pair_files(tmp_path, tiny_ckpt, rng):
+    np.save(tmp_path / "lr.npy", rng.random((31, 12, 12)).astype(np.float32))
+    np.save(tmp_path / "msi.npy", rng.random((3, 48, 48)).astype(np.float32))
+    rc = main(["fuse", "--lr-hsi", str(tmp_path / "lr.npy"), "--hr-msi", str(tmp_path / "msi.npy"),
+               "--model", str(tiny_ckpt), "--out", str(tmp_path / "f.hdr")])
+    assert rc == 0 and read_cube(tmp_path / "f.hdr").shape == (31, 48, 48)
+
+
+def test_errors_are_one_line_exit_2(tmp_path, tiny_ckpt):
+    np.save(tmp_path / "lr.npy", np.random.default_rng(0).random((31, 12, 12)).astype(np.float32))
+    np.save(tmp_path / "msi.npy", np.random.default_rng(0).random((3, 40, 48)).astype(np.float32))
+    proc = subprocess.run(
+        [sys.executable, "-m", "napari_inf3", "fuse", "--lr-hsi", str(tmp_path / "lr.npy"), "--hr-msi",
+         str(tmp_path / "msi.npy"), "--model", str(tiny_ckpt), "--out", str(tmp_path / "o.npz")],
+        capture_output=True, text=True,
+    )
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr
+    assert proc.stderr.strip().startswith("napari-inf3: error:") and "uniform upscale" in proc.stderr
+    proc = subprocess.run([sys.executable, "-m", "napari_inf3", "evaluate", str(tmp_path / "nope")],
+                          capture_output=True, text=True)
+    assert proc.returncode == 2 and "no such file" in proc.stderr
+
+
+def test_train_command_short_run(tmp_path, capsys):
+    from napari_inf3 import Cube, write_cube
+
+    face = read_cube(cave_scene("face_ms")).data[:, 200:264, 200:264]
+    src = write_cube(Cube(face), tmp_path / "face.npz")
+    out = tmp_path / "m.pt"
+    rc = main(["train", str(src), "--out", str(out), "--epochs", "1", "--patches-per-epoch", "4", "--batch-size", "2",
+               "--patch", "32", "--device", "cpu"])
+    assert rc == 0 and out.exists()
+    assert main(["train", str(src), "--out", str(out), "--epochs", "1"]) == 2  # exists, no --overwrite
