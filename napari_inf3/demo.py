@@ -8,59 +8,39 @@ With a display it opens napari with the same layers and the three docks.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from .cube import Cube, CubeError
+from .pipeline import FusionRun, fusion_run
 
 
-@dataclass
-class DemoResult:
-    """Everything the demo computed: GT, the simulated pair and one fused cube per method."""
+def default_pixel(gt: np.ndarray) -> tuple[int, int]:
+    """A pixel worth plotting: the brightest GT pixel after a 5×5 mean (an object, not background)."""
+    from scipy.ndimage import uniform_filter
 
-    gt: Cube
-    lr_hsi: np.ndarray
-    hr_msi: np.ndarray
-    fused: dict[str, np.ndarray] = field(default_factory=dict)
-    scores: dict[str, dict[str, float]] = field(default_factory=dict)
-    scale: int = 4
-
-    def pixel(self) -> tuple[int, int]:
-        """A default pixel to plot: the brightest GT pixel after a 5×5 mean (an object, not background)."""
-        from scipy.ndimage import uniform_filter
-
-        energy = uniform_filter(self.gt.data.mean(axis=0), 5)
-        r, c = np.unravel_index(int(np.argmax(energy)), energy.shape)
-        return int(r), int(c)
+    energy = uniform_filter(np.asarray(gt).mean(axis=0), 5)
+    r, c = np.unravel_index(int(np.argmax(energy)), energy.shape)
+    return int(r), int(c)
 
 
-def compute(scene=None, device=None, scale: int = 4, models=None) -> DemoResult:
-    """Simulate and fuse the sample (or ``scene``) with bicubic and each shipped checkpoint."""
-    from .fuse import bicubic, fuse
+def compute(scene=None, device=None, scale: int = 4, models=None) -> FusionRun:
+    """Simulate the sample (or ``scene``) ×``scale`` and fuse it with bicubic and each shipped checkpoint."""
     from .io import read_cube
-    from .metrics import evaluate
-    from .pretrained import available, pretrained
+    from .pretrained import available
     from .sample import load_sample
-    from .simulate import simulate
 
     gt = load_sample() if scene is None else (scene if isinstance(scene, Cube) else read_cube(scene))
-    lr, msi = simulate(gt, scale, crop=True)
-    gt = Cube(gt.data[:, : msi.shape[1], : msi.shape[2]], gt.wavelengths, gt.source, gt.meta)
-    res = DemoResult(gt, lr, msi, scale=scale)
-    res.fused["bicubic"] = bicubic(lr, msi.shape[1:])
     names = available() if models is None else list(models)
     if not names:
         raise CubeError("no pretrained checkpoint is installed; reinstall napari-inf3")
-    for name in names:
-        res.fused[name] = fuse(pretrained(name, device=device), lr, msi, device)
-    for name, cube in res.fused.items():
-        res.scores[name] = evaluate(cube, gt.data, scale)
-    return res
+    run = fusion_run({n: n for n in names}, gt=gt, scale=scale, device=device)
+    run.source = gt.source
+    return run
 
 
-def write_outputs(res: DemoResult, out_dir: Path, overwrite: bool = False) -> list[Path]:
+def write_outputs(res: FusionRun, out_dir: Path, overwrite: bool = False) -> list[Path]:
     """Write the demo's PNGs and tables into ``out_dir``; returns the paths written."""
     import matplotlib
 
@@ -68,9 +48,8 @@ def write_outputs(res: DemoResult, out_dir: Path, overwrite: bool = False) -> li
     from matplotlib.figure import Figure
     from PIL import Image
 
-    from .metrics import error_map, sam_map
     from .plots import plot_spectra
-    from .render import colorize, composite, composite_limits, shared_error_limit
+    from .render import colorize
     from .report import Report, SceneResult
 
     out_dir = Path(out_dir)
@@ -78,13 +57,11 @@ def write_outputs(res: DemoResult, out_dir: Path, overwrite: bool = False) -> li
         raise CubeError("already exists and is not empty; pass --overwrite to replace its files", out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
-    gt = res.gt.data
-    limits = composite_limits(gt)
-    cubes = {"ground truth": gt, **res.fused}
-    comps = {name: composite(c, limits=limits) for name, c in cubes.items()}
-    errs = {name: error_map(c, gt) for name, c in res.fused.items()}
-    sams = {name: sam_map(c, gt) for name, c in res.fused.items()}
-    emax, smax = shared_error_limit(list(errs.values())), shared_error_limit(list(sams.values()))
+    gt = res.gt
+    cubes = {"GT": gt, **res.fused}
+    comps = res.composites()
+    errs, emax = res.error_maps()
+    sams, smax = res.sam_maps()
 
     def save_png(name: str, arr: np.ndarray) -> None:
         p = out_dir / name
@@ -119,17 +96,17 @@ def write_outputs(res: DemoResult, out_dir: Path, overwrite: bool = False) -> li
     fig.savefig(p)
     written.append(p)
 
-    r, c = res.pixel()
+    r, c = default_pixel(gt)
     fig = Figure(figsize=(8, 4), dpi=110, layout="constrained")
     ax, zax = fig.subplots(1, 2, width_ratios=[3, 1])
     curves = {name: cube[:, r, c] for name, cube in cubes.items()}
-    plot_spectra(ax, res.gt.wavelengths, curves, title=f"spectrum at (row {r}, col {c})", reference="ground truth",
+    plot_spectra(ax, res.wavelengths, curves, title=f"spectrum at (row {r}, col {c})", reference="GT",
                  zoom_ax=zax, zoom_bands=(18, 22))
     p = out_dir / "spectra.png"
     fig.savefig(p)
     written.append(p)
 
-    scene = Path(res.gt.source).name if res.gt.source else "scene"
+    scene = Path(getattr(res, "source", None) or "sample").name
     report = Report([SceneResult(scene, m, s) for m, s in res.scores.items()])
     for name, text in (("metrics.md", report.markdown(per_scene=False)), ("metrics.csv", report.csv())):
         p = out_dir / name

@@ -57,7 +57,8 @@ def plot_spectra(
         ax.plot(x, y, label=text, color=method_color(label, i), **style)
         if zoom_ax is not None and zoom_bands:
             lo, hi = zoom_bands
-            zoom_ax.plot(x[lo - 1 : hi], np.asarray(y)[lo - 1 : hi], color=method_color(label, i), marker="o", ms=3, **style)
+            zoom_ax.plot(x[lo - 1 : hi], np.asarray(y)[lo - 1 : hi], color=method_color(label, i), marker="o", ms=3,
+                         label=label, **style)
     if current_band is not None and 0 <= current_band < n:
         ax.axvline(x[current_band], color="tab:green", ls="--", lw=1, alpha=0.8)
     ax.set_xlabel("wavelength (nm)" if wavelengths is not None else "band")

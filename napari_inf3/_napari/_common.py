@@ -1,0 +1,56 @@
+"""Small Qt helpers shared by the docks."""
+
+from __future__ import annotations
+
+from qtpy.QtWidgets import QComboBox, QMessageBox, QWidget
+
+from .layers import inf3_tag, is_cube_layer
+
+
+class LayerCombo(QComboBox):
+    """A combo box of the viewer's layers that pass ``accept(layer)``, kept in sync with the layer list."""
+
+    def __init__(self, viewer, accept=is_cube_layer, allow_none: bool = False, parent=None):
+        super().__init__(parent)
+        self.viewer = viewer
+        self.accept = accept
+        self.allow_none = allow_none
+        viewer.layers.events.inserted.connect(self.refresh)
+        viewer.layers.events.removed.connect(self.refresh)
+        viewer.layers.events.changed.connect(self.refresh)
+        self.refresh()
+
+    def refresh(self, event=None) -> None:
+        current = self.currentText()
+        self.blockSignals(True)
+        self.clear()
+        if self.allow_none:
+            self.addItem("(none)")
+        for layer in self.viewer.layers:
+            if self.accept(layer):
+                self.addItem(layer.name)
+        idx = self.findText(current)
+        if idx >= 0:
+            self.setCurrentIndex(idx)
+        self.blockSignals(False)
+
+    def layer(self):
+        name = self.currentText()
+        return self.viewer.layers[name] if name and name in self.viewer.layers else None
+
+
+def is_gt_candidate(layer) -> bool:
+    """Cube layers that are not our own outputs (fused / bicubic)."""
+    return is_cube_layer(layer) and inf3_tag(layer).get("role") not in ("fused", "bicubic", "lr")
+
+
+def is_msi_candidate(layer) -> bool:
+    """A 3-D (bands, y, x) layer or an RGB layer."""
+    return getattr(layer, "rgb", False) or is_cube_layer(layer)
+
+
+def confirm_overwrite(parent: QWidget, path) -> bool:
+    """Ask before replacing a file the user owns."""
+    answer = QMessageBox.question(parent, "Replace file?", f"{path} already exists. Replace it?",
+                                  QMessageBox.Yes | QMessageBox.No, QMessageBox.No)
+    return answer == QMessageBox.Yes

@@ -1,0 +1,44 @@
+"""``napari-inf3 demo`` with a display: napari with the sample fused, the three docks and a spectrum shown."""
+
+from __future__ import annotations
+
+
+def build_demo_viewer(run, viewer=None):
+    """Add ``run`` (a :class:`~napari_inf3.pipeline.FusionRun`) to a viewer with the three docks open."""
+    import napari
+    from qtpy.QtWidgets import QApplication
+
+    from ..demo import default_pixel
+    from .fusion_widget import FusionWidget
+    from .layers import cube_layer_kwargs
+    from .spectrum_widget import SpectrumWidget
+    from .training_widget import TrainingWidget
+
+    viewer = viewer or napari.Viewer(title="napari-inf3 demo")
+    name = "superballs (crop) GT"
+    viewer.add_image(run.gt, **cube_layer_kwargs(name, run.wavelengths, "gt"),
+                     contrast_limits=(0.0, float(run.gt.max()) or 1.0), visible=False)
+    fusion = FusionWidget(viewer)
+    spectrum = SpectrumWidget(viewer)
+    training = TrainingWidget(viewer)
+    fusion_dock = viewer.window.add_dock_widget(fusion, name="Fusion", area="right")
+    viewer.window.add_dock_widget(training, name="Training", area="right", tabify=True)
+    viewer.window.add_dock_widget(spectrum, name="Spectrum inspector", area="right")
+    fusion.add_run_layers(run, name)
+    fusion.fill_table(run)
+    fusion.compare()
+    viewer.layers.selection.active = viewer.layers[name]
+    r, c = default_pixel(run.gt)
+    spectrum.zoom.setChecked(True)
+    spectrum.click(viewer.layers[name].data_to_world((0, r, c)))
+    QApplication.processEvents()
+    fusion_dock.raise_()  # show the Fusion tab, not Training
+    viewer.reset_view()
+    return viewer, fusion, spectrum, training
+
+
+def show_demo(run) -> None:
+    import napari
+
+    build_demo_viewer(run)
+    napari.run()

@@ -1,0 +1,394 @@
+"""The "Fusion" dock: simulate or take a real pair, fuse with checkpoints, add composites, error maps, metrics."""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+import numpy as np
+from qtpy.QtCore import Qt
+from qtpy.QtWidgets import (
+    QApplication, QComboBox, QFileDialog, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QLineEdit,
+    QListWidget, QListWidgetItem, QProgressBar, QPushButton, QSpinBox, QTableWidget, QTableWidgetItem,
+    QVBoxLayout, QWidget,
+)
+
+from ._common import LayerCombo, confirm_overwrite, is_gt_candidate, is_msi_candidate
+from .layers import connect_band_label, cube_layer_kwargs, inf3_tag
+
+COMPOSITES = ("bands 31-20-10 (paper)", "true colour (SRF)", "three wavelengths (nm)")
+_RUN_IDS = itertools.count(1)
+
+
+def msi_array(layer) -> np.ndarray:
+    """An HR-MSI layer's data as ``(bands, y, x)`` float32 (RGB layers are ``(y, x, 3)``)."""
+    data = np.asarray(layer.data)
+    if getattr(layer, "rgb", False):
+        data = np.moveaxis(data[..., :3], -1, 0)
+        if data.dtype == np.uint8:
+            return data.astype(np.float32) / 255.0
+    return data.astype(np.float32)
+
+
+class FusionWidget(QWidget):
+    """Dock widget; see the plugin docs in the README for what each control does."""
+
+    def __init__(self, napari_viewer):
+        super().__init__()
+        self.viewer = napari_viewer
+        self.worker = None
+        self.last_run = None
+        self.last_run_id: str | None = None
+        self.comparing = False
+        connect_band_label(self.viewer)
+        lay = QVBoxLayout(self)
+
+        box = QGroupBox("Input")
+        form = QFormLayout(box)
+        self.mode = QComboBox()
+        self.mode.addItems(["simulate from ground truth", "real LR-HSI + HR-MSI"])
+        self.gt_combo = LayerCombo(self.viewer, is_gt_candidate)
+        self.lr_combo = LayerCombo(self.viewer, is_gt_candidate)
+        self.msi_combo = LayerCombo(self.viewer, is_msi_candidate)
+        self.scale = QSpinBox()
+        self.scale.setRange(2, 32)
+        self.scale.setValue(4)
+        self.srf = QComboBox()
+        self.srf.addItems(["nikon_d700"])
+        form.addRow("mode", self.mode)
+        form.addRow("ground truth", self.gt_combo)
+        form.addRow("LR-HSI", self.lr_combo)
+        form.addRow("HR-MSI", self.msi_combo)
+        form.addRow("scale", self.scale)
+        form.addRow("spectral response", self.srf)
+        self.mode.currentIndexChanged.connect(self._mode_changed)
+        lay.addWidget(box)
+
+        box = QGroupBox("Models")
+        v = QVBoxLayout(box)
+        self.models = QListWidget()
+        self.models.setMaximumHeight(110)
+        v.addWidget(self.models)
+        row = QHBoxLayout()
+        add = QPushButton("Add checkpoint…")
+        add.clicked.connect(self._browse_checkpoint)
+        row.addWidget(add)
+        self.device = QComboBox()
+        row.addWidget(QLabel("device"))
+        row.addWidget(self.device)
+        v.addLayout(row)
+        lay.addWidget(box)
+        self._fill_models()
+        self._fill_devices()
+
+        box = QGroupBox("Pictures")
+        form = QFormLayout(box)
+        self.composite = QComboBox()
+        self.composite.addItems(COMPOSITES)
+        self.wavelengths = QLineEdit("650, 550, 450")
+        self.wavelengths.setToolTip("R, G, B wavelengths in nm for the 'three wavelengths' composite")
+        form.addRow("composite", self.composite)
+        form.addRow("R, G, B (nm)", self.wavelengths)
+        lay.addWidget(box)
+
+        row = QHBoxLayout()
+        self.run_btn = QPushButton("Fuse")
+        self.run_btn.clicked.connect(self.run)
+        self.cancel_btn = QPushButton("Cancel")
+        self.cancel_btn.setEnabled(False)
+        self.cancel_btn.clicked.connect(self.cancel)
+        self.compare_btn = QPushButton("Compare schemes")
+        self.compare_btn.setEnabled(False)
+        self.compare_btn.clicked.connect(self.compare)
+        for b in (self.run_btn, self.cancel_btn, self.compare_btn):
+            row.addWidget(b)
+        lay.addLayout(row)
+        self.progress = QProgressBar()
+        self.status = QLabel("")
+        self.status.setWordWrap(True)
+        lay.addWidget(self.progress)
+        lay.addWidget(self.status)
+
+        self.table = QTableWidget(0, 5)
+        self.table.setHorizontalHeaderLabels(["method", "PSNR (dB)", "SAM (°)", "ERGAS", "SSIM"])
+        self.table.setMinimumHeight(150)
+        lay.addWidget(self.table)
+        row = QHBoxLayout()
+        copy = QPushButton("Copy table")
+        copy.clicked.connect(self.copy_table)
+        export = QPushButton("Export CSV…")
+        export.clicked.connect(self.export_csv)
+        row.addWidget(copy)
+        row.addWidget(export)
+        lay.addLayout(row)
+        lay.addStretch(1)
+        self._mode_changed()
+
+    # ---- setup helpers -------------------------------------------------------------------
+    def _fill_models(self) -> None:
+        from ..pretrained import available
+
+        for name in available():
+            item = QListWidgetItem(f"{name} (pretrained)")
+            item.setData(Qt.UserRole, name)
+            item.setData(Qt.UserRole + 1, name)
+            item.setFlags(item.flags() | Qt.ItemIsUserCheckable)
+            item.setCheckState(Qt.Checked)
+            self.models.addItem(item)
+
+    def add_checkpoint(self, path: str, name: str | None = None) -> None:
+        item = QListWidgetItem(f"{name or Path(path).stem} ({Path(path).name})")
+        item.setData(Qt.UserRole, str(path))
+        item.setData(Qt.UserRole + 1, name or Path(path).stem)
+        item.setFlags(item.flags() | Qt.ItemIsUserCheckable)
+        item.setCheckState(Qt.Checked)
+        self.models.addItem(item)
+
+    def _browse_checkpoint(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "INFN checkpoint", "", "Checkpoints (*.pt *.pth);;All files (*)")
+        if path:
+            self.add_checkpoint(path)
+
+    def _fill_devices(self) -> None:
+        try:
+            from ..device import available_devices
+
+            names = available_devices()
+        except Exception as exc:  # torch missing or broken: say so instead of failing
+            names = []
+            self.status.setText(f"torch is not usable: {exc}")
+        self.device.addItem(f"auto ({names[0] if names else 'cpu'})", "auto")
+        for n in names:
+            self.device.addItem(n, n)
+
+    def _mode_changed(self) -> None:
+        sim = self.mode.currentIndex() == 0
+        for w in (self.gt_combo, self.srf):
+            w.setEnabled(sim)
+        for w in (self.lr_combo, self.msi_combo):
+            w.setEnabled(not sim)
+        self.scale.setEnabled(sim)
+
+    def selected_models(self) -> dict[str, str]:
+        out = {}
+        for i in range(self.models.count()):
+            item = self.models.item(i)
+            if item.checkState() == Qt.Checked:
+                out[item.data(Qt.UserRole + 1)] = item.data(Qt.UserRole)
+        return out
+
+    def composite_options(self) -> dict:
+        choice = self.composite.currentIndex()
+        if choice == 1:
+            return {"srf": self.srf.currentText()}
+        if choice == 2:
+            try:
+                wl = [float(v) for v in self.wavelengths.text().replace(";", ",").split(",")]
+            except ValueError:
+                raise ValueError(f"R, G, B wavelengths must be three numbers in nm, got {self.wavelengths.text()!r}")
+            if len(wl) != 3:
+                raise ValueError(f"give three wavelengths (R, G, B) in nm, got {len(wl)}")
+            return {"wavelengths_nm": wl}
+        return {}
+
+    # ---- running -------------------------------------------------------------------------
+    def job_kwargs(self) -> dict:
+        """What the engine needs, read from the controls (raises ValueError with a message)."""
+        kw = {"device": self.device.currentData(), "scale": self.scale.value(), "srf": self.srf.currentText()}
+        if self.mode.currentIndex() == 0:
+            layer = self.gt_combo.layer()
+            if layer is None:
+                raise ValueError("choose a ground-truth cube layer (open a cube, or File ▸ Open Sample ▸ napari-inf3)")
+            kw["gt"] = np.asarray(layer.data, np.float32)
+            kw["wavelengths"] = layer.metadata.get("wavelengths")
+            kw["source_layer"] = layer.name
+        else:
+            lr, msi = self.lr_combo.layer(), self.msi_combo.layer()
+            if lr is None or msi is None:
+                raise ValueError("choose an LR-HSI layer and an HR-MSI layer")
+            kw["lr_hsi"] = np.asarray(lr.data, np.float32)
+            kw["hr_msi"] = msi_array(msi)
+            kw["wavelengths"] = lr.metadata.get("wavelengths")
+            kw["source_layer"] = lr.name
+        return kw
+
+    def run(self):
+        """Start a fusion in a worker thread; returns the worker (tests wait on it)."""
+        from napari.qt.threading import thread_worker
+        from napari.utils.notifications import show_error
+
+        from ..pipeline import iter_fusion_run
+
+        try:
+            kw = self.job_kwargs()
+            self.composite_options()
+        except ValueError as exc:
+            show_error(str(exc))
+            return None
+        models = self.selected_models()
+        source = kw.pop("source_layer")
+
+        @thread_worker
+        def job():
+            return (yield from iter_fusion_run(models, **kw))
+
+        self.worker = job()
+        self.worker.yielded.connect(self._on_progress)
+        self.worker.returned.connect(lambda run: self._on_done(run, source))
+        self.worker.errored.connect(self._on_error)
+        self.worker.finished.connect(self._on_finished)
+        self.run_btn.setEnabled(False)
+        self.cancel_btn.setEnabled(True)
+        self.status.setText("starting…")
+        self.worker.start()
+        return self.worker
+
+    def cancel(self) -> None:
+        if self.worker is not None:
+            self.worker.quit()
+            self.status.setText("cancelling after the current step…")
+
+    def _on_progress(self, step) -> None:
+        done, total, msg = step
+        self.progress.setMaximum(total)
+        self.progress.setValue(done)
+        self.status.setText(msg)
+
+    def _on_error(self, exc) -> None:
+        from napari.utils.notifications import show_error
+
+        show_error(f"fusion failed: {exc}")
+        self.status.setText(f"failed: {exc}")
+
+    def _on_finished(self) -> None:
+        self.run_btn.setEnabled(True)
+        self.cancel_btn.setEnabled(False)
+        if self.worker is not None and self.worker.abort_requested:
+            self.status.setText("cancelled; no layers were added")
+            self.progress.setValue(0)
+        self.worker = None
+
+    def _on_done(self, run, source: str) -> None:
+        from napari.utils.notifications import show_error
+
+        try:
+            self.add_run_layers(run, source)
+        except (ValueError, IndexError) as exc:
+            show_error(f"could not show the fusion: {exc}")
+            return
+        self.fill_table(run)
+        times = ", ".join(f"{k} {v:.1f} s" for k, v in run.seconds.items() if k != "bicubic")
+        self.status.setText(f"done ({times})" + (f" on {next(iter(run.devices.values()))}" if run.devices else ""))
+
+    def add_run_layers(self, run, source: str) -> str:
+        """Add fused cubes, composites, error and SAM maps of ``run``; returns the run id."""
+        run_id = f"run {next(_RUN_IDS)}"
+        wl = run.wavelengths
+        v = self.viewer
+        tag = f"[{run_id}]"
+        v.add_image(run.lr_hsi, scale=(1, run.scale, run.scale), translate=(0, (run.scale - 1) / 2, (run.scale - 1) / 2),
+                    visible=False, **cube_layer_kwargs(f"LR-HSI {tag}", wl, "lr", run=run_id))
+        for name, cube in run.fused.items():
+            role = "bicubic" if name == "bicubic" else "fused"
+            kw = cube_layer_kwargs(f"{name} {tag}", wl, role, name, run_id, extra={"source_layer": source})
+            hi = float(np.percentile(run.reference[run.reference.shape[0] // 2], 99.5)) or 1.0
+            v.add_image(cube, contrast_limits=(0.0, hi), visible=False, **kw)
+        comps = run.composites(**self.composite_options())
+        for name, rgb in comps.items():
+            v.add_image(rgb, rgb=True, name=f"composite {name} {tag}", visible=name != "GT",
+                        metadata={"inf3": {"role": "composite", "method": name, "run": run_id}})
+        if run.gt is not None:
+            errs, emax = run.error_maps()
+            sams, smax = run.sam_maps()
+            for name in run.fused:
+                v.add_image(errs[name], name=f"|error| {name} {tag}", colormap="jet", contrast_limits=(0.0, emax),
+                            visible=False, metadata={"inf3": {"role": "error", "method": name, "run": run_id}})
+                v.add_image(sams[name], name=f"SAM° {name} {tag}", colormap="jet", contrast_limits=(0.0, smax),
+                            visible=False, metadata={"inf3": {"role": "sam", "method": name, "run": run_id}})
+        self.last_run, self.last_run_id = run, run_id
+        self.comparing = False
+        self.compare_btn.setText("Compare schemes")
+        self.compare_btn.setEnabled(True)
+        return run_id
+
+    def compare(self) -> None:
+        """Side by side: the last run's composites in one row, their error maps below (shared scale).
+
+        Layers are laid out with ``translate`` (not grid mode, which would give hidden layers
+        cells too), so clicks still map to pixels through ``world_to_data``. Calling it again
+        puts everything back on top of each other.
+        """
+        if self.last_run_id is None:
+            return
+        if self.comparing:
+            for layer in self.viewer.layers:
+                t = inf3_tag(layer)
+                if t.get("run") == self.last_run_id and t.get("role") in ("composite", "error"):
+                    layer.translate = (0,) * layer.ndim
+                    layer.visible = t["role"] == "composite" and t.get("method") != "GT"
+            label_layer = f"scheme labels [{self.last_run_id}]"
+            if label_layer in self.viewer.layers:
+                self.viewer.layers.remove(label_layer)
+            self.comparing = False
+            self.compare_btn.setText("Compare schemes")
+            self.viewer.reset_view()
+            return
+        h, w = self.last_run.hr_msi.shape[1:]
+        gap = max(4, w // 20)
+        columns = (["GT"] if self.last_run.gt is not None else []) + list(self.last_run.fused)
+        for layer in self.viewer.layers:
+            t = inf3_tag(layer)
+            mine = t.get("run") == self.last_run_id and t.get("role") in ("composite", "error")
+            if not mine:
+                layer.visible = False
+                continue
+            row = 0 if t["role"] == "composite" else 1
+            col = columns.index(t["method"])
+            layer.translate = (row * (h + gap), col * (w + gap))
+            layer.visible = True
+        texts = list(columns)  # PSNR etc. are in the table: long labels would overlap
+        self.viewer.add_points(
+            [(-gap / 2, i * (w + gap)) for i in range(len(columns))], name=f"scheme labels [{self.last_run_id}]",
+            size=0.1, face_color="transparent", border_width=0,
+            text={"string": texts, "color": "white", "anchor": "lower_left", "size": 10},
+            metadata={"inf3": {"role": "labels", "run": self.last_run_id}},
+        )
+        self.comparing = True
+        self.compare_btn.setText("Back to overlay")
+        self.viewer.reset_view()
+
+    # ---- metrics table -------------------------------------------------------------------
+    def fill_table(self, run) -> None:
+        from ..metrics import METRICS
+
+        self.table.setRowCount(0)
+        if not run.scores:
+            self.status.setText("no ground truth: metrics need one (simulate mode)")
+            return
+        for name, s in run.scores.items():
+            r = self.table.rowCount()
+            self.table.insertRow(r)
+            self.table.setItem(r, 0, QTableWidgetItem(name))
+            for c, k in enumerate(METRICS, start=1):
+                self.table.setItem(r, c, QTableWidgetItem(f"{s[k]:.4f}" if k == "ssim" else f"{s[k]:.3f}"))
+        self.table.resizeColumnsToContents()
+
+    def table_text(self, sep: str = "\t") -> str:
+        rows = [sep.join(self.table.horizontalHeaderItem(c).text() for c in range(self.table.columnCount()))]
+        for r in range(self.table.rowCount()):
+            rows.append(sep.join(self.table.item(r, c).text() for c in range(self.table.columnCount())))
+        return "\n".join(rows) + "\n"
+
+    def copy_table(self) -> None:
+        QApplication.clipboard().setText(self.table_text())
+
+    def export_csv(self, path: str | None = None) -> str | None:
+        if path is None:
+            path, _ = QFileDialog.getSaveFileName(self, "Export metrics", "metrics.csv", "CSV (*.csv)")
+            if not path:
+                return None
+            # the native dialog already asked about replacing an existing file
+        elif Path(path).exists() and not confirm_overwrite(self, path):
+            return None
+        Path(path).write_text(self.table_text(sep=","))
+        return path

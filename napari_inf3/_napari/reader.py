@@ -1,0 +1,50 @@
+"""napari reader contribution: every format of the engine's registry, as one (bands, y, x) layer.
+
+``get_reader`` never raises: it returns None for paths the registry does not know, and the
+returned reader turns a :class:`~napari_inf3.cube.CubeError` into a napari notification.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def get_reader(path):
+    """npe2 reader hook: a function that reads ``path``, or None if we cannot."""
+    from ..io import find_format
+
+    if isinstance(path, (list, tuple)):
+        if len(path) != 1:
+            return None
+        path = path[0]
+    try:
+        fmt = find_format(Path(path))
+    except OSError:
+        return None
+    if fmt is None:
+        return None
+    return read_layers
+
+
+def read_layers(path):
+    """Read one cube into ``[(data, kwargs, 'image')]``; on a bad file: a notification and no layer."""
+    import warnings
+
+    from napari.utils.notifications import show_error, show_warning
+
+    from ..cube import CubeError
+    from ..io import read_cube
+    from .layers import cube_layer_data
+
+    if isinstance(path, (list, tuple)):
+        path = path[0]
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            cube = read_cube(path)
+    except (CubeError, OSError, ValueError) as exc:
+        show_error(f"napari-inf3 could not read {path}: {exc}")
+        return [(None,)]
+    for w in caught:
+        show_warning(str(w.message))
+    return [cube_layer_data(cube)]

@@ -1,0 +1,281 @@
+"""The "Spectrum inspector" dock: click a pixel, see GT, bicubic and each fusion's spectrum there."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+from qtpy.QtWidgets import (
+    QCheckBox, QFileDialog, QFormLayout, QHBoxLayout, QLabel, QPushButton, QSpinBox, QVBoxLayout, QWidget,
+)
+
+from ._common import confirm_overwrite
+from .canvas import ThemedCanvas
+from .layers import inf3_tag, is_cube_layer, layer_wavelengths
+
+ROLE_ORDER = {"gt": 0, "cube": 1, "bicubic": 2, "fused": 3}
+
+
+def curve_label(layer) -> str:
+    t = inf3_tag(layer)
+    role = t.get("role", "cube")
+    if role == "gt":
+        return "GT"
+    if role in ("bicubic", "fused"):
+        return f"{t.get('method')} [{t.get('run')}]" if t.get("run") else str(t.get("method"))
+    return layer.name
+
+
+class SpectrumWidget(QWidget):
+    """Click (not drag) on the image: spectra of every cube layer at that pixel.
+
+    Curves come from the cube layers (``(bands, y, x)``) whose spatial shape matches the
+    clicked position's; the ground truth (role ``gt``, or the layer a fusion was made from)
+    is the reference for the per-curve spectral angle in the legend.
+    """
+
+    def __init__(self, napari_viewer):
+        super().__init__()
+        self.viewer = napari_viewer
+        self.pins: list[tuple[int, int]] = []
+        self.curves: dict[str, np.ndarray] = {}
+        self.last_draw_ms: float | None = None
+        lay = QVBoxLayout(self)
+        self.canvas = ThemedCanvas(self.viewer, self)
+        lay.addWidget(self.canvas)
+        form = QFormLayout()
+        self.box = QSpinBox()
+        self.box.setRange(1, 31)
+        self.box.setSingleStep(2)
+        self.box.setValue(1)
+        self.box.setToolTip("average the spectrum over a k × k box around the click")
+        self.pin = QCheckBox("pin: keep earlier pixels in the plot")
+        self.zoom = QCheckBox("zoom window on bands")
+        self.zoom_lo, self.zoom_hi = QSpinBox(), QSpinBox()
+        for s, v in ((self.zoom_lo, 18), (self.zoom_hi, 22)):
+            s.setRange(1, 999)
+            s.setValue(v)
+        zrow = QHBoxLayout()
+        zrow.addWidget(self.zoom)
+        zrow.addWidget(self.zoom_lo)
+        zrow.addWidget(QLabel("–"))
+        zrow.addWidget(self.zoom_hi)
+        form.addRow("box k × k", self.box)
+        form.addRow(self.pin)
+        form.addRow(zrow)
+        lay.addLayout(form)
+        row = QHBoxLayout()
+        clear = QPushButton("Clear")
+        clear.clicked.connect(self.clear)
+        export = QPushButton("Export CSV…")
+        export.clicked.connect(self.export_csv)
+        row.addWidget(clear)
+        row.addWidget(export)
+        lay.addLayout(row)
+        self.info = QLabel("click a pixel in the image")
+        self.info.setWordWrap(True)
+        lay.addWidget(self.info)
+        self._layout, self._animated, self._background = None, [], None
+        self.canvas.canvas.mpl_connect("draw_event", self._on_canvas_draw)
+        self.viewer.mouse_drag_callbacks.append(self._on_mouse)
+        self.viewer.dims.events.current_step.connect(lambda e: self.redraw() if self.pins else None)
+        for w in (self.box, self.zoom_lo, self.zoom_hi):
+            w.valueChanged.connect(lambda _=None: self.redraw() if self.pins else None)
+        self.zoom.toggled.connect(lambda _=None: self.redraw() if self.pins else None)
+
+    def closeEvent(self, event):
+        if self._on_mouse in self.viewer.mouse_drag_callbacks:
+            self.viewer.mouse_drag_callbacks.remove(self._on_mouse)
+        super().closeEvent(event)
+
+    # ---- events ----------------------------------------------------------------------------
+    def _on_mouse(self, viewer, event):
+        """A click is a press and release without movement; a drag (pan) is ignored."""
+        if event.type != "mouse_press" or getattr(event, "button", 1) != 1:
+            return
+        start = tuple(event.position)
+        moved = False
+        yield
+        while event.type == "mouse_move":
+            moved = True
+            yield
+        if not moved:
+            self.click(start)
+
+    def reference_layer(self):
+        """The layer whose pixel grid a click is read on: the selected cube layer, else the first cube."""
+        active = self.viewer.layers.selection.active
+        if active is not None and is_cube_layer(active):
+            return active
+        cubes = [lyr for lyr in self.viewer.layers if is_cube_layer(lyr) and inf3_tag(lyr).get("role") != "lr"]
+        return cubes[0] if cubes else None
+
+    def click(self, world_position) -> tuple[int, int] | None:
+        """Handle a click at a world position; returns the (row, col) plotted, or None."""
+        ref = self.reference_layer()
+        if ref is None:
+            self.info.setText("open a hyperspectral cube first")
+            return None
+        data_pos = ref.world_to_data(world_position)
+        row, col = int(round(data_pos[-2])), int(round(data_pos[-1]))
+        h, w = ref.data.shape[-2:]
+        if not (0 <= row < h and 0 <= col < w):
+            self.info.setText(f"(row {row}, col {col}) is outside the image")
+            return None
+        if self.pin.isChecked():
+            if (row, col) not in self.pins:
+                self.pins.append((row, col))
+        else:
+            self.pins = [(row, col)]
+        self.redraw()
+        return row, col
+
+    def cube_layers(self, shape) -> list:
+        layers = [lyr for lyr in self.viewer.layers if is_cube_layer(lyr) and tuple(lyr.data.shape[-2:]) == tuple(shape)
+                  and inf3_tag(lyr).get("role") != "lr"]
+        return sorted(layers, key=lambda lyr: ROLE_ORDER.get(inf3_tag(lyr).get("role", "cube"), 1))
+
+    def collect(self) -> tuple[np.ndarray | None, dict[str, np.ndarray], str | None]:
+        """``(wavelengths, {label: spectrum}, reference label)`` for the pinned pixels."""
+        from ..spectra import pixel_spectrum
+
+        ref = self.reference_layer()
+        if ref is None or not self.pins:
+            return None, {}, None
+        layers = self.cube_layers(ref.data.shape[-2:])
+        sources = {inf3_tag(lyr).get("run") and lyr.metadata.get("source_layer") for lyr in layers}
+        curves, reference = {}, None
+        for row, col in self.pins:
+            suffix = f" @({row},{col})" if len(self.pins) > 1 else ""
+            for layer in layers:
+                label = curve_label(layer)
+                if label != "GT" and layer.name in sources:
+                    label = "GT"
+                if label == "GT" and reference is None:
+                    reference = "GT" + suffix
+                curves[label + suffix] = pixel_spectrum(np.asarray(layer.data), row, col, self.box.value())
+        wl = next((layer_wavelengths(lyr) for lyr in layers if layer_wavelengths(lyr) is not None), None)
+        return wl, curves, reference
+
+    def redraw(self) -> None:
+        """Plot the spectra at the pinned pixels.
+
+        A click that keeps the same set of curves is drawn by blitting: the axes, ticks and
+        labels are a cached background (the y range is fixed from the cubes' values), and only
+        the curves, the legend (its spectral angles), the band marker and the zoom window are
+        redrawn (see bench/spectrum_click.py). Anything else rebuilds the figure.
+        """
+        from ..plots import plot_spectra, spectral_angle_deg
+
+        t = time.perf_counter()
+        wl, curves, reference = self.collect()
+        self.curves = curves
+        fig = self.canvas.figure
+        if not curves:
+            fig.clear()
+            self._layout, self._animated = None, []
+            self.canvas.draw()
+            return
+        n = len(next(iter(curves.values())))
+        zoom = self.zoom.isChecked() and 1 <= self.zoom_lo.value() < self.zoom_hi.value() <= n
+        zoom_bands = (self.zoom_lo.value(), self.zoom_hi.value()) if zoom else None
+        band = int(self.viewer.dims.current_step[max(self.viewer.dims.ndim - 3, 0)]) if self.viewer.dims.ndim >= 3 else None
+        where = ", ".join(f"(row {r}, col {c})" for r, c in self.pins)
+        box = f", {self.box.value()}×{self.box.value()} mean" if self.box.value() > 1 else ""
+        title = f"spectrum at {where}{box}"
+        ref = reference if len(self.pins) == 1 else None
+        layout = (tuple(curves), zoom_bands, ref, None if wl is None else tuple(wl))
+        if layout == getattr(self, "_layout", None) and getattr(self, "_background", None) is not None:
+            ax = fig.axes[0]
+            lines = ax.get_lines()
+            texts = ax.get_legend().get_texts() if ax.get_legend() else []
+            zlines = fig.axes[1].get_lines() if zoom else []
+            for i, (label, y) in enumerate(curves.items()):
+                lines[i].set_ydata(y)
+                if zoom:
+                    zlines[i].set_ydata(np.asarray(y)[zoom_bands[0] - 1 : zoom_bands[1]])
+                if ref is not None and label != ref and i < len(texts):
+                    texts[i].set_text(f"{label} (SAM {spectral_angle_deg(np.asarray(y), curves[ref]):.2f}°)")
+            if band is not None and len(lines) > len(curves):
+                x = lines[0].get_xdata()
+                lines[len(curves)].set_xdata([x[band], x[band]])
+            ax.title.set_text(title)
+            if zoom:
+                fig.axes[1].relim()
+                fig.axes[1].autoscale_view()
+            canvas = self.canvas.canvas
+            canvas.restore_region(self._background)
+            self._draw_animated()
+            canvas.blit(fig.bbox)
+        else:
+            fig.clear()
+            fig.set_layout_engine("none")  # fixed margins: a layout engine would cost every click ~100 ms
+            ax, zax = fig.subplots(1, 2, width_ratios=[3, 1]) if zoom else (fig.subplots(), None)
+            fig.subplots_adjust(left=0.13, right=0.97, bottom=0.21, top=0.9, wspace=0.3)
+            plot_spectra(ax, wl, curves, title=title, reference=ref, current_band=band, zoom_ax=zax,
+                         zoom_bands=zoom_bands)
+            gt_color = self.canvas.colors()["text"]  # black GT would vanish on napari's dark theme
+            for a in fig.axes:
+                for line in a.get_lines():
+                    if str(line.get_label()).startswith("GT"):
+                        line.set_color(gt_color)
+            for a in fig.axes[:1]:
+                if a.get_legend() is not None:
+                    a.legend(fontsize=8, loc="best")
+            ax.set_ylim(*self._value_range())
+            self._animated = [*ax.get_lines(), ax.title] + ([ax.get_legend()] if ax.get_legend() else [])
+            if zax is not None:
+                self._animated.append(zax)
+            for artist in self._animated:
+                artist.set_animated(True)
+            self._layout = layout
+            self.canvas.style()
+            self.canvas.canvas.draw()  # the draw_event handler caches the background and draws the curves
+        self.last_draw_ms = (time.perf_counter() - t) * 1000
+        self.info.setText(f"{len(curves)} curve(s) at {where}; drawn in {self.last_draw_ms:.0f} ms")
+
+    def _value_range(self) -> tuple[float, float]:
+        """A fixed y range for every pixel of the current cubes (so clicks can reuse the axes)."""
+        ref = self.reference_layer()
+        layers = self.cube_layers(ref.data.shape[-2:]) if ref is not None else []
+        lo = min((float(np.min(lyr.data)) for lyr in layers), default=0.0)
+        hi = max((float(np.max(lyr.data)) for lyr in layers), default=1.0)
+        lo = min(lo, 0.0)
+        return lo, hi + 0.05 * (hi - lo or 1.0)
+
+    def _on_canvas_draw(self, event) -> None:
+        """After any full draw (first plot, resize, theme): cache the background, then draw the curves."""
+        if not getattr(self, "_animated", None):
+            self._background = None
+            return
+        self._background = self.canvas.canvas.copy_from_bbox(self.canvas.figure.bbox)
+        self._draw_animated()
+
+    def _draw_animated(self) -> None:
+        fig = self.canvas.figure
+        for artist in self._animated:
+            fig.draw_artist(artist)
+
+    def clear(self) -> None:
+        self._layout, self._animated, self._background = None, [], None
+        self.pins = []
+        self.curves = {}
+        self.canvas.figure.clear()
+        self.canvas.draw()
+        self.info.setText("click a pixel in the image")
+
+    def export_csv(self, path: str | None = None) -> str | None:
+        from ..spectra import spectra_csv
+
+        if not self.curves:
+            return None
+        if path is None:
+            path, _ = QFileDialog.getSaveFileName(self, "Export spectra", "spectra.csv", "CSV (*.csv)")
+            if not path:
+                return None
+        elif Path(path).exists() and not confirm_overwrite(self, path):
+            return None
+        wl, _, _ = self.collect()
+        Path(path).write_text(spectra_csv(wl, self.curves))
+        return path

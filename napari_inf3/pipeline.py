@@ -1,0 +1,138 @@
+"""One fusion run as the GUI and the demo see it: inputs, bicubic + each model, scores, pictures.
+
+:func:`iter_fusion_run` is a generator (progress messages, then the :class:`FusionRun` as
+its return value) so a napari ``thread_worker`` can drive it and cancel between steps;
+:func:`fusion_run` runs it to the end. No Qt here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Generator, Mapping, Sequence
+
+import numpy as np
+
+from .cube import Cube, CubeError
+
+
+@dataclass
+class FusionRun:
+    """Inputs and outputs of one run. Arrays are ``(bands, rows, cols)`` float32."""
+
+    lr_hsi: np.ndarray
+    hr_msi: np.ndarray
+    scale: float
+    gt: np.ndarray | None = None
+    wavelengths: np.ndarray | None = None
+    fused: dict[str, np.ndarray] = field(default_factory=dict)  # 'bicubic' first
+    scores: dict[str, dict[str, float]] = field(default_factory=dict)  # only with gt
+    seconds: dict[str, float] = field(default_factory=dict)
+    devices: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def reference(self) -> np.ndarray:
+        """What composites are stretched by: the GT when known, else bicubic."""
+        return self.gt if self.gt is not None else self.fused["bicubic"]
+
+    def composites(self, bands: Sequence[int] | None = None, wavelengths_nm: Sequence[float] | None = None,
+                   srf=None) -> dict[str, np.ndarray]:
+        """``{name: (H, W, 3)}`` for GT (if any) and every fused cube, one shared contrast."""
+        from .render import composite, composite_limits
+
+        opts: dict[str, Any] = {"wavelengths_nm": wavelengths_nm, "cube_wavelengths": self.wavelengths, "srf": srf}
+        limits = composite_limits(self.reference, bands, **opts)
+        cubes = ({"GT": self.gt} if self.gt is not None else {}) | self.fused
+        return {name: composite(c, bands, limits=limits, **opts) for name, c in cubes.items()}
+
+    def error_maps(self) -> tuple[dict[str, np.ndarray], float]:
+        """``({name: (H, W) mean |GT − fused|}, shared upper limit)``; needs the GT."""
+        from .metrics import error_map
+        from .render import shared_error_limit
+
+        self._need_gt("error maps")
+        maps = {n: error_map(c, self.gt) for n, c in self.fused.items()}
+        return maps, shared_error_limit(list(maps.values()))
+
+    def sam_maps(self) -> tuple[dict[str, np.ndarray], float]:
+        """``({name: (H, W) spectral angle in degrees}, shared upper limit)``; needs the GT."""
+        from .metrics import sam_map
+        from .render import shared_error_limit
+
+        self._need_gt("SAM maps")
+        maps = {n: sam_map(c, self.gt).astype(np.float32) for n, c in self.fused.items()}
+        return maps, shared_error_limit(list(maps.values()))
+
+    def _need_gt(self, what: str) -> None:
+        if self.gt is None:
+            raise CubeError(f"{what} need a ground truth; this run fused a real LR-HSI/HR-MSI pair")
+
+
+Progress = tuple[int, int, str]
+
+
+def iter_fusion_run(
+    models: Mapping[str, Any],
+    *,
+    gt: Cube | np.ndarray | None = None,
+    lr_hsi: np.ndarray | None = None,
+    hr_msi: np.ndarray | None = None,
+    wavelengths=None,
+    scale: int = 4,
+    srf="nikon_d700",
+    device=None,
+    crop: bool = True,
+) -> Generator[Progress, None, FusionRun]:
+    """Simulate (from ``gt``) or take a real pair, then fuse with bicubic and every model.
+
+    ``models``: display name → INFN, checkpoint path or pretrained name. Yields
+    ``(done, total, message)``; returns the :class:`FusionRun`.
+    """
+    import time
+
+    from .fuse import bicubic, check_pair, fuse, resolve_model
+    from .metrics import evaluate
+    from .simulate import simulate
+
+    total = len(models) + 2
+    if gt is not None:
+        wl = gt.wavelengths if isinstance(gt, Cube) else wavelengths
+        lr, msi = simulate(gt, scale, srf, crop=crop)
+        g = np.asarray(gt.data if isinstance(gt, Cube) else gt, np.float32)[:, : msi.shape[1], : msi.shape[2]]
+        run = FusionRun(lr, msi, scale, g, None if wl is None else np.asarray(wl, float))
+    elif lr_hsi is not None and hr_msi is not None:
+        lr, msi = np.asarray(lr_hsi, np.float32), np.asarray(hr_msi, np.float32)
+        if lr.ndim != 3 or msi.ndim != 3:
+            raise CubeError(f"LR-HSI and HR-MSI must be (bands, rows, cols); got {lr.shape} and {msi.shape}")
+        run = FusionRun(lr, msi, msi.shape[1] / lr.shape[1], None,
+                        None if wavelengths is None else np.asarray(wavelengths, float))
+    else:
+        raise CubeError("give a ground truth to simulate from, or an LR-HSI and an HR-MSI")
+    yield (1, total, "bicubic")
+    t = time.perf_counter()
+    run.fused["bicubic"] = bicubic(run.lr_hsi, run.hr_msi.shape[1:])
+    run.seconds["bicubic"] = time.perf_counter() - t
+    for k, (name, spec) in enumerate(models.items(), start=2):
+        yield (k, total, f"fusing with {name}")
+        model = resolve_model(spec, device)
+        check_pair(run.lr_hsi, run.hr_msi, model)
+        t = time.perf_counter()
+        run.fused[name] = fuse(model, run.lr_hsi, run.hr_msi)
+        run.seconds[name] = time.perf_counter() - t
+        run.devices[name] = str(next(model.parameters()).device)
+    yield (total, total, "scoring")
+    if run.gt is not None:
+        r = run.scale
+        run.scores = {n: evaluate(c, run.gt, r) for n, c in run.fused.items()}
+    return run
+
+
+def fusion_run(models: Mapping[str, Any], progress: Callable[[int, int, str], None] | None = None, **kw) -> FusionRun:
+    """Run :func:`iter_fusion_run` to the end; ``progress(done, total, message)`` sees each step."""
+    gen = iter_fusion_run(models, **kw)
+    while True:
+        try:
+            step = next(gen)
+        except StopIteration as stop:
+            return stop.value
+        if progress:
+            progress(*step)

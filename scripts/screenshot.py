@@ -1,0 +1,31 @@
+"""Make docs/screenshot.png: the demo window (sample fused by the shipped checkpoints, three docks).
+
+    xvfb-run -a .venv/bin/python scripts/screenshot.py [out.png]
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from PIL import Image
+
+
+def main() -> None:
+    import napari
+
+    from napari_inf3._napari.demo_viewer import build_demo_viewer
+    from napari_inf3.demo import compute
+
+    out = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).resolve().parents[1] / "docs" / "screenshot.png"
+    viewer = napari.Viewer(title="napari-inf3 demo", show=True)
+    viewer.window.resize(1600, 1000)
+    build_demo_viewer(compute(), viewer)
+    shot = viewer.screenshot(canvas_only=False, flash=False)
+    Image.fromarray(shot).save(out)
+    print(f"wrote {out} {shot.shape}")
+    viewer.close()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,31 @@
+"""GUI tests: a real napari viewer under Xvfb (run pytest through `xvfb-run -a`)."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+pytest.importorskip("napari")
+pytest.importorskip("qtpy")
+
+if not os.environ.get("DISPLAY"):
+    pytest.skip("no X server: run the tests through `xvfb-run -a`", allow_module_level=True)
+
+
+@pytest.fixture(scope="session")
+def scheme_checkpoints(tmp_path_factory):
+    """Three tiny seeded checkpoints, one per weighting, named like the shipped ones."""
+    import torch
+
+    from napari_inf3 import save_checkpoint
+    from napari_inf3.model import INFN
+
+    d = tmp_path_factory.mktemp("schemes")
+    out = {}
+    for i, w in enumerate(("area", "net", "cosine")):
+        torch.manual_seed(i)
+        m = INFN(weighting=w, preset="lite", n_feats=8, n_resblocks=1, mlp_hidden=[16], out_dim=8)
+        torch.nn.init.normal_(m.decoder[-1].weight, std=0.02)  # differ from bicubic, and from each other
+        out[w] = save_checkpoint(d / f"{w}.pt", m)
+    return out

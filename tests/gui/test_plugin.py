@@ -1,0 +1,257 @@
+"""The plugin through napari itself: readers, sample, docks from the manifest, fusion, clicks, training."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from qtpy.QtCore import Qt
+
+from napari_inf3 import Cube, write_cube
+
+PLUGIN = "napari-inf3"
+
+
+def inf3_role(layer):
+    return layer.metadata.get("inf3", {}).get("role")
+
+
+def _dock(viewer, name):
+    _, widget = viewer.window.add_plugin_dock_widget(PLUGIN, name)
+    return widget
+
+
+def _uncheck_all_but(widget, keep):
+    for i in range(widget.models.count()):
+        item = widget.models.item(i)
+        item.setCheckState(Qt.Checked if item.data(Qt.UserRole + 1) in keep else Qt.Unchecked)
+
+
+@pytest.mark.parametrize("suffix", [".npz", ".hdr", ".tif", ".npy", ".mat"])
+def test_reader_through_viewer_open(make_napari_viewer, tmp_path, rng, suffix):
+    viewer = make_napari_viewer()
+    data = rng.random((31, 48, 40)).astype(np.float32)
+    wl = np.arange(400.0, 701.0, 10)
+    if suffix == ".npy":
+        path = tmp_path / "c.npy"
+        np.save(path, data)
+    elif suffix == ".mat":
+        import scipy.io
+
+        path = tmp_path / "c.mat"
+        scipy.io.savemat(path, {"cube": np.moveaxis(data, 0, -1)})
+    else:
+        path = write_cube(Cube(data, wl), tmp_path / f"c{suffix}")
+    layers = viewer.open(path, plugin=PLUGIN)
+    assert len(layers) == 1
+    layer = layers[0]
+    assert layer.data.shape == (31, 48, 40)
+    np.testing.assert_allclose(np.asarray(layer.data), data, atol=1e-6)
+    if suffix in (".npz", ".hdr", ".tif"):
+        assert layer.metadata["wavelengths"][0] == 400.0
+
+
+def test_reader_cave_folder_and_band_label(make_napari_viewer, superballs):
+    viewer = make_napari_viewer()
+    _dock(viewer, "Spectrum inspector")
+    layer = viewer.open(superballs, plugin=PLUGIN)[0]
+    assert layer.data.shape == (31, 512, 512)
+    assert len(layer.metadata["wavelengths"]) == 31
+    from napari_inf3._napari.layers import connect_band_label
+
+    connect_band_label(viewer)
+    viewer.dims.set_current_step(0, 15)
+    assert viewer.dims.axis_labels[0] == "band 16 · 550 nm"
+
+
+def test_reader_refuses_bad_file_without_crashing(make_napari_viewer, tmp_path):
+    from napari_inf3._napari.reader import get_reader
+
+    bad = tmp_path / "bad.npy"
+    bad.write_bytes(b"garbage")
+    assert get_reader(str(tmp_path / "x.unknown")) is None
+    reader = get_reader(str(bad))
+    assert reader is not None
+    assert reader(str(bad)) == [(None,)]  # the error went to a notification, not an exception
+
+
+def test_sample_data(make_napari_viewer):
+    viewer = make_napari_viewer()
+    viewer.open_sample(PLUGIN, "superballs_crop")
+    layer = viewer.layers[-1]
+    assert layer.data.shape == (31, 192, 192)
+    assert layer.metadata["inf3"]["role"] == "gt"
+
+
+def test_docks_from_manifest(make_napari_viewer):
+    viewer = make_napari_viewer()
+    for name in ("Fusion", "Spectrum inspector", "Training"):
+        assert _dock(viewer, name) is not None
+
+
+def _fuse(viewer, qtbot, checkpoints):
+    viewer.open_sample(PLUGIN, "superballs_crop")
+    fusion = _dock(viewer, "Fusion")
+    _uncheck_all_but(fusion, set())
+    for name, path in checkpoints.items():
+        fusion.add_checkpoint(str(path), name)
+    worker = fusion.run()
+    with qtbot.waitSignal(worker.finished, timeout=120_000):
+        pass
+    qtbot.waitUntil(lambda: fusion.table.rowCount() == 4, timeout=10_000)
+    return fusion
+
+
+def test_fusion_run_adds_layers_and_table(make_napari_viewer, qtbot, scheme_checkpoints, tmp_path):
+    viewer = make_napari_viewer()
+    fusion = _fuse(viewer, qtbot, scheme_checkpoints)
+    names = [lyr.name for lyr in viewer.layers]
+    for method in ("bicubic", "area", "net", "cosine"):
+        assert f"{method} [{fusion.last_run_id}]" in names
+        assert f"composite {method} [{fusion.last_run_id}]" in names
+        assert f"|error| {method} [{fusion.last_run_id}]" in names
+        assert f"SAM° {method} [{fusion.last_run_id}]" in names
+    fused = viewer.layers[f"cosine [{fusion.last_run_id}]"]
+    assert fused.data.shape == (31, 192, 192) and len(fused.metadata["wavelengths"]) == 31
+    assert viewer.layers[f"composite cosine [{fusion.last_run_id}]"].rgb
+    lims = {tuple(viewer.layers[f"|error| {m} [{fusion.last_run_id}]"].contrast_limits) for m in ("area", "net", "cosine")}
+    assert len(lims) == 1  # one shared colour scale
+    text = fusion.table_text()
+    assert text.splitlines()[0].startswith("method\tPSNR")
+    assert fusion.export_csv(str(tmp_path / "m.csv")) and (tmp_path / "m.csv").read_text().count("\n") == 5
+    fusion.compare()
+    visible = [lyr for lyr in viewer.layers if lyr.visible and inf3_role(lyr) != "labels"]
+    assert len(visible) == 5 + 4  # GT + 4 composites, 4 error maps
+    assert f"scheme labels [{fusion.last_run_id}]" in viewer.layers
+    offsets = {tuple(lyr.translate) for lyr in visible}
+    assert len(offsets) == 9  # all side by side, none on top of another
+    err = viewer.layers[f"|error| net [{fusion.last_run_id}]"]
+    assert tuple(err.world_to_data(err.data_to_world((5, 7)))) == (5, 7)
+    fusion.compare()  # back to overlay
+    assert all(tuple(lyr.translate) == (0, 0) for lyr in viewer.layers if lyr.rgb)
+
+
+def test_fusion_cancel_adds_nothing(make_napari_viewer, qtbot, scheme_checkpoints):
+    viewer = make_napari_viewer()
+    viewer.open_sample(PLUGIN, "superballs_crop")
+    fusion = _dock(viewer, "Fusion")
+    for name, path in scheme_checkpoints.items():
+        fusion.add_checkpoint(str(path), name)
+    n = len(viewer.layers)
+    worker = fusion.run()
+    fusion.cancel()
+    with qtbot.waitSignal(worker.finished, timeout=60_000):
+        pass
+    assert len(viewer.layers) == n
+
+
+def test_click_plots_gt_bicubic_and_three_schemes(make_napari_viewer, qtbot, scheme_checkpoints, tmp_path):
+    viewer = make_napari_viewer()
+    spectrum = _dock(viewer, "Spectrum inspector")
+    fusion = _fuse(viewer, qtbot, scheme_checkpoints)
+    gt = viewer.layers["superballs (crop) GT"]
+    viewer.layers.selection.active = gt
+    assert spectrum.click(gt.data_to_world((0, 100, 60))) == (100, 60)
+    labels = [line.get_label() for line in spectrum.canvas.figure.axes[0].get_lines()]
+    run = fusion.last_run_id
+    assert labels[0] == "GT"
+    for m in ("bicubic", "area", "net", "cosine"):
+        assert any(lbl.startswith(f"{m} [{run}] (SAM") for lbl in labels), labels
+    np.testing.assert_allclose(spectrum.canvas.figure.axes[0].get_lines()[0].get_ydata(), gt.data[:, 100, 60])
+    # the box mean, pinning and CSV export
+    spectrum.box.setValue(5)
+    assert np.isclose(spectrum.curves["GT"], gt.data[:, 98:103, 58:63].mean(axis=(1, 2))).all()
+    spectrum.pin.setChecked(True)
+    spectrum.click(gt.data_to_world((0, 10, 10)))
+    assert len(spectrum.pins) == 2
+    out = spectrum.export_csv(str(tmp_path / "s.csv"))
+    import csv
+
+    header = next(csv.reader(open(out)))
+    assert header[:2] == ["wavelength_nm", "GT @(100,60)"] and len(header) == 1 + 2 * 5
+
+
+def test_click_versus_drag(make_napari_viewer):
+    """A press-move-release (a pan) does not plot; a press-release does."""
+    viewer = make_napari_viewer()
+    spectrum = _dock(viewer, "Spectrum inspector")
+    viewer.open_sample(PLUGIN, "superballs_crop")
+
+    class Ev:
+        def __init__(self, kind, pos):
+            self.type, self.position, self.button = kind, pos, 1
+
+    pos = viewer.layers[-1].data_to_world((0, 50, 50))
+    ev = Ev("mouse_press", pos)
+    gen = spectrum._on_mouse(viewer, ev)
+    next(gen)
+    ev.type = "mouse_move"
+    next(gen)
+    ev.type = "mouse_release"
+    with pytest.raises(StopIteration):
+        next(gen)
+    assert spectrum.pins == []
+    ev = Ev("mouse_press", pos)
+    gen = spectrum._on_mouse(viewer, ev)
+    next(gen)
+    ev.type = "mouse_release"
+    with pytest.raises(StopIteration):
+        next(gen)
+    assert spectrum.pins == [(50, 50)]
+
+
+def test_training_dock_short_run(make_napari_viewer, qtbot, tmp_path):
+    viewer = make_napari_viewer()
+    viewer.open_sample(PLUGIN, "superballs_crop")
+    train = _dock(viewer, "Training")
+    train.set_layer_checked("superballs (crop) GT")
+    train.out.setText(str(tmp_path / "t.pt"))
+    train.preset.setCurrentText("lite")
+    train.epochs.setValue(2)
+    train.per_epoch.setValue(4)
+    train.batch.setValue(2)
+    worker = train.start()
+    with qtbot.waitSignal(worker.finished, timeout=120_000):
+        pass
+    assert len(train.losses) == 4 and all(np.isfinite(train.losses))
+    assert (tmp_path / "t.pt").exists()
+    assert train.canvas.figure.axes and train.canvas.figure.axes[0].get_lines()
+
+
+def test_training_stop_keeps_checkpoint(make_napari_viewer, qtbot, tmp_path):
+    from napari_inf3.checkpoint import read_checkpoint
+
+    viewer = make_napari_viewer()
+    viewer.open_sample(PLUGIN, "superballs_crop")
+    train = _dock(viewer, "Training")
+    train.set_layer_checked("superballs (crop) GT")
+    train.out.setText(str(tmp_path / "s.pt"))
+    train.epochs.setValue(50)
+    train.per_epoch.setValue(64)
+    train.batch.setValue(2)
+    worker = train.start()
+    qtbot.waitUntil(lambda: len(train.losses) >= 2, timeout=60_000)
+    train.stop()
+    with qtbot.waitSignal(worker.finished, timeout=60_000):
+        pass
+    ck = read_checkpoint(tmp_path / "s.pt")
+    assert ck["step"] >= 2 and ck["meta"]["history"][-1].get("stopped")
+
+
+def test_window_screenshot_with_docks_is_not_blank(make_napari_viewer, scheme_checkpoints, tmp_path):
+    from PIL import Image
+
+    from napari_inf3._napari.demo_viewer import build_demo_viewer
+    from napari_inf3.pipeline import fusion_run
+    from napari_inf3.sample import load_sample
+
+    run = fusion_run({k: str(v) for k, v in scheme_checkpoints.items()}, gt=load_sample(), scale=4)
+    viewer = make_napari_viewer(show=True)
+    viewer.window.resize(1500, 900)
+    _, fusion, spectrum, training = build_demo_viewer(run, viewer)
+    assert spectrum.curves and len(spectrum.curves) == 5  # GT, bicubic, area, net, cosine
+    shot = viewer.screenshot(canvas_only=False, flash=False)
+    Image.fromarray(shot).save(tmp_path / "window.png")
+    assert shot.shape[0] > 500 and shot.shape[1] > 900
+    assert shot[..., :3].std() > 20  # not one flat colour
+    canvas = viewer.screenshot(canvas_only=True, flash=False)[..., :3]
+    assert canvas.std() > 10 and len(np.unique(canvas.reshape(-1, 3), axis=0)) > 1000  # real image content
