@@ -3,7 +3,7 @@
 ``train(...)`` yields a :class:`TrainEvent` after every optimisation step (``kind='step'``),
 after every epoch's validation (``kind='epoch'``) and once at the end (``kind='done'``), so a
 GUI can drive it, draw the loss and stop it between steps (just stop iterating, or call
-``.close()``: the last epoch checkpoint stays usable).
+``.close()``: a checkpoint of the weights so far is written, marked as a partial epoch).
 
 Data: each epoch visits ``patches_per_epoch`` GT patches of ``patch × patch`` pixels drawn
 from the grid of overlapping patches of every scene (stride ≈ patch/2 as the paper's 3920
@@ -265,7 +265,17 @@ def train(
             step += 1
             losses.append(loss.item())
             seconds = elapsed0 + time.perf_counter() - t0
-            yield TrainEvent("step", step, epoch, losses[-1], lr_at(step - 1), seconds, steps_per_epoch, total_steps)
+            try:
+                yield TrainEvent("step", step, epoch, losses[-1], lr_at(step - 1), seconds, steps_per_epoch,
+                                 total_steps)
+            except GeneratorExit:
+                # stopped between steps (GUI Stop, .close()): keep the work so far; resuming
+                # restarts this epoch from these weights
+                if out is not None and b + 1 < steps_per_epoch:
+                    history.append({"epoch": epoch, "step": step, "loss": float(np.mean(losses)),
+                                    "val_psnr": None, "seconds": seconds, "stopped": True})
+                    checkpoint(epoch)
+                raise
             if max_seconds is not None and seconds >= max_seconds:
                 stop = True
                 break
@@ -275,7 +285,7 @@ def train(
             "seconds": elapsed0 + time.perf_counter() - t0,
         })
         path = checkpoint(epoch + 1)
-        yield TrainEvent("epoch", step, epoch + 1, float(np.mean(losses)), lr,
+        yield TrainEvent("epoch", step, epoch + 1, float(np.mean(losses)), lr_at(step - 1),
                          elapsed0 + time.perf_counter() - t0, steps_per_epoch, total_steps, val_psnr, path)
         if stop:
             break
