@@ -3,7 +3,7 @@
     python bench/ship_pretrained.py runs/area.pt runs/net.pt runs/cosine.pt
 
 Each run's checkpoint (written by bench/train_pretrained.py) is loaded, checked, and saved as
-napari_inf3/pretrained/infn_lite_<weighting>_x4.pt with float16 weights and no optimiser state.
+napari_inf3/shipped/infn_lite_<weighting>_x4.pt with float16 weights and no optimiser state.
 Its metadata gains the training command and the validation PSNR curve stays inside.
 """
 
@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from napari_inf3.checkpoint import load_checkpoint, save_checkpoint  # noqa: E402
-from napari_inf3.pretrained import FILENAME  # noqa: E402
+from napari_inf3.shipped import FILENAME  # noqa: E402
 
 
 def main(paths: list[str]) -> None:
@@ -25,7 +25,7 @@ def main(paths: list[str]) -> None:
         meta = dict(ckpt["meta"])
         meta["trained_by"] = "bench/train_pretrained.py (same data, seed and step budget for every weighting)"
         meta["shipped_from"] = Path(p).name
-        out = ROOT / "napari_inf3" / "pretrained" / FILENAME.format(name=model.weighting)
+        out = ROOT / "napari_inf3" / "shipped" / FILENAME.format(name=model.weighting)
         save_checkpoint(out, model, epoch=ckpt["epoch"], step=ckpt["step"], meta=meta, half=True)
         print(f"{out.relative_to(ROOT)}: {out.stat().st_size / 1e6:.2f} MB, {ckpt['step']} steps, "
               f"{meta['wall_seconds'] / 60:.1f} min, validation PSNR {meta.get('val_psnr')}")

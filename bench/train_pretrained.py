@@ -17,7 +17,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from napari_inf3.train import train  # noqa: E402
+from napari_inf3.training import train  # noqa: E402
 
 CAVE = ROOT.parent / "shared" / "data" / "cave"
 VALIDATION = "superballs_ms"

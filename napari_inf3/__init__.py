@@ -21,19 +21,22 @@ _LAZY = {
     "CubeError": ("cube", "CubeError"),
     "read_cube": ("io", "read_cube"),
     "write_cube": ("io", "write_cube"),
-    "simulate": ("simulate", "simulate"),
-    "load_srf": ("simulate", "load_srf"),
+    "simulate": ("simulation", "simulate"),
+    "load_srf": ("simulation", "load_srf"),
     "INFN": ("model", "INFN"),
-    "fuse": ("fuse", "fuse"),
-    "train": ("train", "train"),
-    "pretrained": ("pretrained", "pretrained"),
+    "fuse": ("inference", "fuse"),
+    "train": ("training", "train"),
+    "pretrained": ("shipped", "pretrained"),
     "load_checkpoint": ("checkpoint", "load_checkpoint"),
     "save_checkpoint": ("checkpoint", "save_checkpoint"),
     "CheckpointError": ("checkpoint", "CheckpointError"),
     "select_device": ("device", "select_device"),
     "evaluate": ("metrics", "evaluate"),
 }
-_SUBMODULES = {"metrics", "io", "model", "simulate", "checkpoint", "train", "fuse", "device", "pretrained", "cube"}
+# No submodule shares a name with a function above: importing napari_inf3.X sets the package
+# attribute X to the module, which would shadow a function of the same name.
+_SUBMODULES = {"metrics", "io", "model", "simulation", "checkpoint", "training", "inference", "device", "shipped",
+               "cube", "report", "render", "pipeline", "spectra", "sample"}
 
 __all__ = sorted(_LAZY) + sorted(_SUBMODULES - set(_LAZY)) + ["__version__"]
 

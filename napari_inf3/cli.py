@@ -119,10 +119,10 @@ def cmd_fuse(args) -> int:
     import numpy as np
 
     from .cube import Cube, CubeError
-    from .fuse import fuse
+    from .inference import fuse
     from .io import read_cube, write_cube
     from .metrics import evaluate
-    from .simulate import simulate
+    from .simulation import simulate
 
     out = Path(args.out)
     if out.exists() and not args.overwrite:
@@ -156,7 +156,7 @@ def cmd_fuse(args) -> int:
 
 def cmd_train(args) -> int:
     from .cube import CubeError
-    from .train import train
+    from .training import train
 
     out = Path(args.out)
     if out.exists() and not args.overwrite and args.resume is None:
@@ -173,7 +173,7 @@ def cmd_train(args) -> int:
         patch=args.patch, batch_size=args.batch_size, lr=args.lr, schedule=args.schedule, epochs=args.epochs,
         patches_per_epoch=args.patches_per_epoch, seed=args.seed, device=args.device, out=out,
         resume=args.resume, max_seconds=None if args.max_minutes is None else args.max_minutes * 60,
-        grad_clip=args.grad_clip,
+        grad_clip=args.grad_clip, overwrite=args.overwrite,
     ):
         if bar is None:
             bar = _progress(ev.total_steps, "train", "step")

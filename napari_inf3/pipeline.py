@@ -89,9 +89,9 @@ def iter_fusion_run(
     """
     import time
 
-    from .fuse import bicubic, check_pair, fuse, resolve_model
+    from .inference import bicubic, check_pair, fuse, resolve_model
     from .metrics import evaluate
-    from .simulate import simulate
+    from .simulation import simulate
 
     total = len(models) + 2
     if gt is not None:

@@ -63,7 +63,7 @@ def composite(
     """
     cube = np.asarray(cube, np.float32)
     if srf is not None:
-        from .simulate import apply_srf, load_srf
+        from .simulation import apply_srf, load_srf
 
         rgb = np.moveaxis(apply_srf(cube, load_srf(srf, cube.shape[0])), 0, -1)
     else:

@@ -94,9 +94,9 @@ def evaluate_scenes(
     import time
 
     from .cube import Cube
-    from .fuse import bicubic, fuse, resolve_model
+    from .inference import bicubic, fuse, resolve_model
     from .io import read_cube
-    from .simulate import simulate
+    from .simulation import simulate
 
     loaded = {name: resolve_model(m, device) for name, m in models.items()}
     report = Report(params={n: m.num_parameters() for n, m in loaded.items()})

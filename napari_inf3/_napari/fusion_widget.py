@@ -126,7 +126,7 @@ class FusionWidget(QWidget):
 
     # ---- setup helpers -------------------------------------------------------------------
     def _fill_models(self) -> None:
-        from ..pretrained import available
+        from ..shipped import available
 
         for name in available():
             item = QListWidgetItem(f"{name} (pretrained)")
@@ -228,7 +228,7 @@ class FusionWidget(QWidget):
         models = self.selected_models()
         source = kw.pop("source_layer")
 
-        @thread_worker
+        @thread_worker(ignore_errors=True)  # errors go to our errored handler: a notification, no traceback dialog
         def job():
             return (yield from iter_fusion_run(models, **kw))
 

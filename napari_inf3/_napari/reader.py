@@ -10,7 +10,7 @@ from pathlib import Path
 
 
 def get_reader(path):
-    """npe2 reader hook: a function that reads ``path``, or None if we cannot."""
+    """npe2 reader hook: a function that reads ``path``, or None if the suffix is not ours."""
     from ..io import find_format
 
     if isinstance(path, (list, tuple)):
@@ -18,11 +18,14 @@ def get_reader(path):
             return None
         path = path[0]
     try:
-        fmt = find_format(Path(path))
+        p = Path(path)
+        fmt = find_format(p)
+        is_dir = p.is_dir()
     except OSError:
         return None
-    if fmt is None:
+    if fmt is None and not is_dir:
         return None
+    # a folder that is not a CAVE scene still gets our reader, which says what the folder lacks
     return read_layers
 
 

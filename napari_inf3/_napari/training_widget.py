@@ -127,6 +127,10 @@ class TrainingWidget(QWidget):
         lay.addWidget(self.canvas)
         self.refresh_layers()
         self.draw()
+        try:  # closing the viewer mid-run stops the worker between steps (a checkpoint keeps the work)
+            self.viewer.window._qt_window.destroyed.connect(self.stop)
+        except AttributeError:
+            pass
 
     # ---- data -------------------------------------------------------------------------------
     def refresh_layers(self, event=None) -> None:
@@ -191,7 +195,7 @@ class TrainingWidget(QWidget):
         from napari.utils.notifications import show_error
 
         from ..cube import Cube, CubeError
-        from ..train import train
+        from ..training import train
 
         try:
             scenes = self.scenes()
@@ -210,14 +214,22 @@ class TrainingWidget(QWidget):
             val_scenes=val, weighting=self.weighting.currentText(), preset=self.preset.currentText(),
             scale=self.scale.value(), batch_size=self.batch.value(), lr=self.lr.value(), epochs=self.epochs.value(),
             patches_per_epoch=self.per_epoch.value() or None, device=self.device.currentData(), out=out, resume=resume,
-            val_crop=256,
+            val_crop=256, overwrite=True,  # the user confirmed above
         )
 
         self._stop_requested = False
+        running: dict = {}
 
-        @thread_worker
+        def close_engine():
+            """Runs when napari quits the worker (viewer closing): the engine's generator writes a
+            checkpoint as it closes. A plain function, not a method: the dock may be gone by then."""
+            gen = running.pop("gen", None)
+            if gen is not None:
+                gen.close()
+
+        @thread_worker(ignore_errors=True)  # errors go to our errored handler: a notification, no traceback dialog
         def job():
-            gen = train(scenes, **kwargs)
+            gen = running["gen"] = train(scenes, **kwargs)
             for event in gen:
                 yield event
                 if self._stop_requested:
@@ -229,6 +241,7 @@ class TrainingWidget(QWidget):
         self.worker = job()
         self.worker.yielded.connect(self.on_event)
         self.worker.errored.connect(self._on_error)
+        self.worker.aborted.connect(close_engine)
         self.worker.finished.connect(self._on_finished)
         self.start_btn.setEnabled(False)
         self.pause_btn.setEnabled(True)

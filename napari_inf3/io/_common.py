@@ -98,8 +98,25 @@ def finalize(
         raise CubeError(
             f"contains {bad} NaN or infinite value(s); fill or mask them before fusion", path
         )
-    if data.size and float(data.min()) < 0:
-        warnings.warn(f"{path}: contains negative values (min {float(data.min()):.4g})", stacklevel=3)
+    if data.size == 0:
+        raise CubeError(f"holds an empty array of shape {data.shape}", path)
+    peak = float(np.abs(data).max())
+    if raw.dtype.kind == "f" and peak > 1e6:
+        raise CubeError(
+            f"values up to {peak:.3g} are implausible for an image: wrong byte order or data type in the "
+            "file's description? (fix the header, or rescale the data)",
+            path,
+        )
+    if float(data.min()) < 0:
+        warnings.warn(f"{path}: contains negative values (min {float(data.min()):.4g}); kept as they are", stacklevel=3)
+    zero = [i + 1 for i in range(data.shape[0]) if not data[i].any()]
+    if zero and len(zero) < data.shape[0]:
+        warnings.warn(f"{path}: band(s) {zero} are all zero", stacklevel=3)
+    elif zero:
+        raise CubeError("every band is all zero", path)
+    if raw.dtype.kind == "f" and peak > 1.5:
+        meta["note"] = f"float values up to {peak:.4g}: not reflectance in [0, 1]; metrics assume data range 1"
+        warnings.warn(f"{path}: float values up to {peak:.4g}; napari-inf3 expects data in [0, 1]", stacklevel=3)
     return Cube(np.ascontiguousarray(data), wavelengths, str(path), meta)
 
 

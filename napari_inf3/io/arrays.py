@@ -23,7 +23,7 @@ PREFERRED = ("data", "cube", "gt", "hsi", "arr_0")
 def _load(loader, path: Path, what: str):
     try:
         return loader()
-    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:
+    except (ValueError, OSError, EOFError, IndexError, KeyError, zipfile.BadZipFile) as exc:
         raise CubeError(f"is not a readable {what} file ({exc})", path) from None
 
 

@@ -71,6 +71,16 @@ def read(path: str | Path, *, lazy: bool = False) -> Cube:
     except (spectral.SpyException, ValueError, TypeError, KeyError) as exc:
         raise CubeError(f"ENVI header could not be used ({type(exc).__name__}: {exc})", path) from None
     meta = dict(img.metadata)
+    data_file = Path(getattr(img, "filename", "") or "")
+    itemsize = np.dtype(img.dtype).itemsize
+    expected = int(getattr(img, "offset", 0)) + img.nrows * img.ncols * img.nbands * itemsize
+    if data_file.is_file() and data_file.stat().st_size != expected:
+        raise CubeError(
+            f"data file {data_file.name} is {data_file.stat().st_size} bytes but the header describes "
+            f"{img.nrows} lines × {img.ncols} samples × {img.nbands} bands × {itemsize} bytes "
+            f"(+ {getattr(img, 'offset', 0)} offset) = {expected}; check 'data type', the sizes and 'header offset'",
+            path,
+        )
     try:
         mm = img.open_memmap(interleave="bsq")
     except ValueError as exc:  # data file too short for the header's size

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from napari_inf3 import CubeError, simulate
-from napari_inf3.simulate import blur, gaussian_kernel, load_srf, srf_wavelengths
+from napari_inf3.simulation import blur, gaussian_kernel, load_srf, srf_wavelengths
 
 
 def test_kernel_sums_to_one_and_matches_formula():

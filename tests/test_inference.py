@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from napari_inf3 import CubeError, fuse, select_device
-from napari_inf3.fuse import auto_tile, bicubic
+from napari_inf3.inference import auto_tile, bicubic
 
 
 @pytest.mark.parametrize("tile", [8, 12, 16])

@@ -8,7 +8,7 @@ import torch
 
 from napari_inf3 import load_checkpoint, read_cube, train
 from napari_inf3.checkpoint import CheckpointError, read_checkpoint
-from napari_inf3.train import epoch_order, patch_grid
+from napari_inf3.training import epoch_order, patch_grid
 from tests.conftest import cave_scene
 
 SMALL = {"n_feats": 16, "n_resblocks": 1, "mlp_hidden": [32], "out_dim": 16}
@@ -29,7 +29,7 @@ def _run(scenes, **kw):
 def test_training_lowers_the_loss_on_a_real_scene(face_crop):
     """L1 on a real 64×64 region, simulated ×4, falls well below where training starts (bicubic)."""
     from napari_inf3.model import INFN
-    from napari_inf3.simulate import simulate
+    from napari_inf3.simulation import simulate
 
     region = np.ascontiguousarray(face_crop[:, 72:136, 72:136])
     lr, msi = simulate(region[None], 4)
@@ -104,3 +104,16 @@ def test_half_checkpoint_loads_as_float(tmp_path, tiny_model):
     assert ckpt["dtype"] == "float16" and ckpt["meta"]["note"] == "x"
     assert all(v.dtype == torch.float32 for v in model.state_dict().values())
     assert not list(tmp_path.glob(".*tmp"))  # the atomic write leaves no temp file
+
+
+def test_public_functions_are_not_shadowed_by_submodules():
+    """Importing every submodule must leave napari_inf3.simulate/fuse/train/pretrained as functions."""
+    import importlib
+
+    import napari_inf3
+
+    for name in ("simulation", "inference", "training", "shipped", "metrics", "io", "model", "checkpoint"):
+        importlib.import_module(f"napari_inf3.{name}")
+    for fn in ("simulate", "fuse", "train", "pretrained", "read_cube", "evaluate"):
+        assert callable(getattr(napari_inf3, fn)) and not hasattr(getattr(napari_inf3, fn), "__path__")
+        assert type(getattr(napari_inf3, fn)).__name__ == "function", fn

@@ -31,7 +31,7 @@ def resolve_model(model_or_checkpoint, device=None):
     if isinstance(model_or_checkpoint, (str, Path)):
         spec = str(model_or_checkpoint)
         if not Path(spec).exists():
-            from .pretrained import PRETRAINED, pretrained
+            from .shipped import PRETRAINED, pretrained
 
             if spec in PRETRAINED:
                 return pretrained(spec, device=dev)

@@ -24,7 +24,7 @@ from typing import Any, Iterator, Sequence
 import numpy as np
 
 from .cube import Cube, CubeError
-from .simulate import load_srf, simulate
+from .simulation import load_srf, simulate
 
 __all__ = ["TrainEvent", "TrainingDiverged", "train", "patch_grid", "epoch_order"]
 
@@ -113,7 +113,7 @@ def _augment(p: np.ndarray, code: int) -> np.ndarray:
 def _validate(model, val, scale, srf, device, crop) -> float:
     import torch
 
-    from .fuse import fuse
+    from .inference import fuse
     from .metrics import psnr
 
     scores = []
@@ -156,6 +156,7 @@ def train(
     resume: str | Path | None = None,
     val_crop: int = 256,
     num_threads: int | None = None,
+    overwrite: bool = False,
 ) -> Iterator[TrainEvent]:
     """Train an INFN; yields :class:`TrainEvent` s. See the module docstring for the data.
 
@@ -170,6 +171,7 @@ def train(
     max_seconds : stop after this wall time (checked after each step; a checkpoint is written).
     out : checkpoint path, rewritten atomically after every epoch and at the end.
     resume : a checkpoint to continue from (model, optimiser, epoch and step restored).
+    overwrite : replace an existing ``out`` when not resuming (refused otherwise).
     """
     import torch
 
@@ -177,6 +179,8 @@ def train(
     from .device import select_device
     from .model import INFN, build_model
 
+    if out is not None and Path(out).exists() and resume is None and not overwrite:
+        raise CubeError("already exists; resume from it, choose another path, or pass overwrite=True", out)
     if num_threads:
         torch.set_num_threads(int(num_threads))
     dev = select_device(device)

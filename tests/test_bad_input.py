@@ -1,0 +1,135 @@
+"""Every broken input gives a CubeError naming the file (API) and a one-line exit-2 message (CLI)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from napari_inf3 import CubeError, fuse, read_cube, simulate
+from napari_inf3.checkpoint import CheckpointError, load_checkpoint
+from napari_inf3.cli import main
+from tests.bad_inputs import CASES
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_api(case, tmp_path):
+    make, kind, pattern = CASES[case]
+    path = make(tmp_path)
+    if kind == "error":
+        with pytest.raises(CubeError, match=pattern) as info:
+            read_cube(path)
+        assert str(path.name) in str(info.value) or str(path) in str(info.value) or path.parent.name in str(info.value)
+    else:
+        with pytest.warns(UserWarning, match=pattern):
+            cube = read_cube(path)
+        assert cube.data.ndim == 3 and np.isfinite(cube.data).all()
+
+
+@pytest.mark.parametrize("case", sorted(c for c in CASES if CASES[c][1] == "error"))
+def test_cli(case, tmp_path, capsys, tiny_model):
+    make, _, pattern = CASES[case]
+    path = make(tmp_path)
+    rc = main(["fuse", "--gt", str(path), "--model", "cosine", "--out", str(tmp_path / "o.npz")])
+    err = capsys.readouterr().err.strip()
+    assert rc == 2
+    assert len(err.splitlines()) == 1 and err.startswith("napari-inf3: error:")
+    import re
+
+    assert re.search(pattern, err), err
+
+
+def test_cli_no_traceback_as_a_process(tmp_path, tiny_model):
+    import subprocess
+    import sys
+
+    from napari_inf3 import save_checkpoint
+
+    ckpt = save_checkpoint(tmp_path / "tiny.pt", tiny_model)
+    path = CASES["cave_missing_band"][0](tmp_path)
+    proc = subprocess.run([sys.executable, "-m", "napari_inf3", "evaluate", str(path), "--models", str(ckpt)],
+                          capture_output=True, text=True)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert "missing band file(s) [12]" in proc.stderr
+
+
+# ---- pipeline errors: sizes, scales, band counts, checkpoints ---------------------------------------
+
+def test_not_divisible_by_scale(rng):
+    with pytest.raises(CubeError, match="not divisible by the scale 4"):
+        simulate(rng.random((31, 30, 32)).astype(np.float32), 4)
+
+
+def test_pair_not_matching_scale(tiny_model, rng):
+    with pytest.raises(CubeError, match="not a uniform upscale"):
+        fuse(tiny_model, rng.random((31, 8, 8)).astype(np.float32), rng.random((3, 32, 30)).astype(np.float32))
+
+
+def test_band_count_vs_checkpoint(tiny_model, rng):
+    with pytest.raises(CubeError, match="LR-HSI has 20 bands but the model was trained for 31"):
+        fuse(tiny_model, rng.random((20, 8, 8)).astype(np.float32), rng.random((3, 32, 32)).astype(np.float32))
+
+
+def test_band_count_vs_srf(rng):
+    with pytest.raises(CubeError, match="has 31 columns .* the cube has 28 bands"):
+        simulate(rng.random((28, 16, 16)).astype(np.float32), 4)
+
+
+def test_truncated_checkpoint(tmp_path, tiny_model):
+    from napari_inf3 import save_checkpoint
+
+    p = save_checkpoint(tmp_path / "m.pt", tiny_model)
+    data = p.read_bytes()
+    p.write_bytes(data[: len(data) // 2])
+    with pytest.raises(CheckpointError, match="truncated or not a torch file"):
+        load_checkpoint(p)
+
+
+def test_config_hash_mismatch(tmp_path, tiny_model):
+    import torch
+
+    from napari_inf3 import save_checkpoint
+
+    p = save_checkpoint(tmp_path / "m.pt", tiny_model)
+    ck = torch.load(p, weights_only=True)
+    ck["config"]["out_dim"] = 99
+    torch.save(ck, p)
+    with pytest.raises(CheckpointError, match="does not match its config hash"):
+        load_checkpoint(p)
+
+
+def test_newer_format_version(tmp_path, tiny_model):
+    import torch
+
+    from napari_inf3 import save_checkpoint
+
+    p = save_checkpoint(tmp_path / "m.pt", tiny_model)
+    ck = torch.load(p, weights_only=True)
+    ck["version"] = 99
+    torch.save(ck, p)
+    with pytest.raises(CheckpointError, match="newer napari-inf3"):
+        load_checkpoint(p)
+
+
+def test_weights_not_fitting_config(tmp_path, tiny_model):
+    import torch
+
+    from napari_inf3 import save_checkpoint
+    from napari_inf3.checkpoint import config_hash
+
+    p = save_checkpoint(tmp_path / "m.pt", tiny_model)
+    ck = torch.load(p, weights_only=True)
+    ck["config"]["n_feats"] = 12
+    ck["config_hash"] = config_hash(ck["config"])
+    torch.save(ck, p)
+    with pytest.raises(CheckpointError, match="weights do not fit the stored config"):
+        load_checkpoint(p)
+
+
+def test_train_refuses_to_overwrite(tmp_path, rng):
+    from napari_inf3 import train
+
+    out = tmp_path / "m.pt"
+    out.write_bytes(b"user's file")
+    with pytest.raises(CubeError, match="already exists"):
+        next(train([rng.random((31, 64, 64)).astype(np.float32)], out=out))
+    assert out.read_bytes() == b"user's file"
