@@ -1,6 +1,6 @@
 """Make docs/screenshot.png: the demo window (sample fused by the shipped checkpoints, three docks).
 
-    xvfb-run -a .venv/bin/python scripts/screenshot.py [out.png]
+    xvfb-run -a .venv/bin/python scripts/screenshot.py [out.png] [--overwrite]
 """
 
 from __future__ import annotations
@@ -17,7 +17,10 @@ def main() -> None:
     from napari_inf3._napari.demo_viewer import build_demo_viewer
     from napari_inf3.demo import compute
 
-    out = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).resolve().parents[1] / "docs" / "screenshot.png"
+    args = [a for a in sys.argv[1:] if a != "--overwrite"]
+    out = Path(args[0]) if args else Path(__file__).resolve().parents[1] / "docs" / "screenshot.png"
+    if out.exists() and "--overwrite" not in sys.argv:
+        sys.exit(f"{out} exists; pass --overwrite to replace it")
     viewer = napari.Viewer(title="napari-inf3 demo", show=True)
     viewer.window.resize(1600, 1000)
     build_demo_viewer(compute(), viewer)

@@ -228,7 +228,9 @@ class FusionWidget(QWidget):
         models = self.selected_models()
         source = kw.pop("source_layer")
 
-        @thread_worker(ignore_errors=True)  # errors go to our errored handler: a notification, no traceback dialog
+        # napari's activity progress bar counts the generator's yields; errors go to our errored
+        # handler (a notification), not to a traceback dialog
+        @thread_worker(ignore_errors=True, progress={"total": len(models) + 2, "desc": "napari-inf3 fusion"})
         def job():
             return (yield from iter_fusion_run(models, **kw))
 

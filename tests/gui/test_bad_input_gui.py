@@ -40,9 +40,8 @@ def test_fusion_worker_error_leaves_dock_usable(make_napari_viewer, qtbot, tmp_p
     bad = save_checkpoint(tmp_path / "b.pt", INFN(bands=20, preset="lite", n_resblocks=1))
     fusion.add_checkpoint(str(bad), "bad")
     n = len(viewer.layers)
-    worker = fusion.run()
-    with qtbot.waitSignal(worker.finished, timeout=60_000):
-        pass
+    assert fusion.run() is not None
+    qtbot.waitUntil(lambda: fusion.worker is None, timeout=60_000)
     assert errors and "20" in errors[-1] and "31" in errors[-1]
     assert len(viewer.layers) == n
     assert fusion.run_btn.isEnabled() and not fusion.cancel_btn.isEnabled()

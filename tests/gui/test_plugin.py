@@ -94,9 +94,8 @@ def _fuse(viewer, qtbot, checkpoints):
     _uncheck_all_but(fusion, set())
     for name, path in checkpoints.items():
         fusion.add_checkpoint(str(path), name)
-    worker = fusion.run()
-    with qtbot.waitSignal(worker.finished, timeout=120_000):
-        pass
+    assert fusion.run() is not None
+    qtbot.waitUntil(lambda: fusion.worker is None, timeout=120_000)
     qtbot.waitUntil(lambda: fusion.table.rowCount() == 4, timeout=10_000)
     return fusion
 
@@ -137,11 +136,12 @@ def test_fusion_cancel_adds_nothing(make_napari_viewer, qtbot, scheme_checkpoint
     for name, path in scheme_checkpoints.items():
         fusion.add_checkpoint(str(path), name)
     n = len(viewer.layers)
-    worker = fusion.run()
+    fusion.run()
     fusion.cancel()
-    with qtbot.waitSignal(worker.finished, timeout=60_000):
-        pass
+    # the worker may finish before a signal wait could start: wait on the dock's own state instead
+    qtbot.waitUntil(lambda: fusion.worker is None and fusion.run_btn.isEnabled(), timeout=60_000)
     assert len(viewer.layers) == n
+    assert "cancelled" in fusion.status.text()
 
 
 def test_click_plots_gt_bicubic_and_three_schemes(make_napari_viewer, qtbot, scheme_checkpoints, tmp_path):
@@ -209,9 +209,8 @@ def test_training_dock_short_run(make_napari_viewer, qtbot, tmp_path):
     train.epochs.setValue(2)
     train.per_epoch.setValue(4)
     train.batch.setValue(2)
-    worker = train.start()
-    with qtbot.waitSignal(worker.finished, timeout=120_000):
-        pass
+    assert train.start() is not None
+    qtbot.waitUntil(lambda: train.worker is None, timeout=120_000)
     assert len(train.losses) == 4 and all(np.isfinite(train.losses))
     assert (tmp_path / "t.pt").exists()
     assert train.canvas.figure.axes and train.canvas.figure.axes[0].get_lines()
@@ -228,11 +227,10 @@ def test_training_stop_keeps_checkpoint(make_napari_viewer, qtbot, tmp_path):
     train.epochs.setValue(50)
     train.per_epoch.setValue(64)
     train.batch.setValue(2)
-    worker = train.start()
+    assert train.start() is not None
     qtbot.waitUntil(lambda: len(train.losses) >= 2, timeout=60_000)
     train.stop()
-    with qtbot.waitSignal(worker.finished, timeout=60_000):
-        pass
+    qtbot.waitUntil(lambda: train.worker is None, timeout=60_000)
     ck = read_checkpoint(tmp_path / "s.pt")
     assert ck["step"] >= 2 and ck["meta"]["history"][-1].get("stopped")
 
@@ -255,3 +253,14 @@ def test_window_screenshot_with_docks_is_not_blank(make_napari_viewer, scheme_ch
     assert shot[..., :3].std() > 20  # not one flat colour
     canvas = viewer.screenshot(canvas_only=True, flash=False)[..., :3]
     assert canvas.std() > 10 and len(np.unique(canvas.reshape(-1, 3), axis=0)) > 1000  # real image content
+
+
+def test_manifest_validates_with_imports():
+    import shutil
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    npe2 = shutil.which("npe2") or str(Path(sys.executable).parent / "npe2")
+    proc = subprocess.run([npe2, "validate", "napari-inf3", "--imports"], capture_output=True, text=True)
+    assert proc.returncode == 0 and "valid" in proc.stdout, proc.stdout + proc.stderr
