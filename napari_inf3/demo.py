@@ -36,8 +36,8 @@ def default_pixel(gt: np.ndarray) -> tuple[int, int]:
 def compute(scene=None, device=None, scale: int = 4, models=None) -> FusionRun:
     """Simulate the sample (or ``scene``) ×``scale`` and fuse it with bicubic and each shipped checkpoint."""
     from .io import read_cube
-    from .shipped import available
     from .sample import load_sample
+    from .shipped import available
 
     gt = load_sample() if scene is None else (scene if isinstance(scene, Cube) else read_cube(scene))
     names = available() if models is None else list(models)

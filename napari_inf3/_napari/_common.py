@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from qtpy.QtWidgets import QComboBox, QMessageBox, QWidget
+from qtpy.QtCore import Qt
+from qtpy.QtWidgets import QComboBox, QHBoxLayout, QListWidgetItem, QMessageBox, QPushButton, QWidget
 
 from .layers import inf3_tag, is_cube_layer
 
@@ -54,3 +55,25 @@ def confirm_overwrite(parent: QWidget, path) -> bool:
     answer = QMessageBox.question(parent, "Replace file?", f"{path} already exists. Replace it?",
                                   QMessageBox.Yes | QMessageBox.No, QMessageBox.No)
     return answer == QMessageBox.Yes
+
+
+def button_row(*buttons: tuple[str, object]) -> tuple[QHBoxLayout, list[QPushButton]]:
+    """A row of push buttons from ``(label, slot)`` pairs; returns the layout and the buttons."""
+    row = QHBoxLayout()
+    made = []
+    for label, slot in buttons:
+        b = QPushButton(label)
+        b.clicked.connect(slot)
+        row.addWidget(b)
+        made.append(b)
+    return row, made
+
+
+def checkable_item(text: str, kind: str, value: str, checked: bool = True) -> QListWidgetItem:
+    """A list item with a check box; ``kind`` and ``value`` are kept in its user roles."""
+    item = QListWidgetItem(text)
+    item.setData(Qt.UserRole, kind)
+    item.setData(Qt.UserRole + 1, value)
+    item.setFlags(item.flags() | Qt.ItemIsUserCheckable)
+    item.setCheckState(Qt.Checked if checked else Qt.Unchecked)
+    return item

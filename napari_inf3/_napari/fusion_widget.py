@@ -8,12 +8,23 @@ from pathlib import Path
 import numpy as np
 from qtpy.QtCore import Qt
 from qtpy.QtWidgets import (
-    QApplication, QComboBox, QFileDialog, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QLineEdit,
-    QListWidget, QListWidgetItem, QProgressBar, QPushButton, QSpinBox, QTableWidget, QTableWidgetItem,
-    QVBoxLayout, QWidget,
+    QApplication,
+    QComboBox,
+    QFileDialog,
+    QFormLayout,
+    QGroupBox,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QProgressBar,
+    QSpinBox,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
 )
 
-from ._common import LayerCombo, confirm_overwrite, is_gt_candidate, is_msi_candidate
+from ._common import LayerCombo, button_row, checkable_item, confirm_overwrite, is_gt_candidate, is_msi_candidate
 from .layers import connect_band_label, cube_layer_kwargs, inf3_tag
 
 COMPOSITES = ("bands 31-20-10 (paper)", "true colour (SRF)", "three wavelengths (nm)")
@@ -69,10 +80,7 @@ class FusionWidget(QWidget):
         self.models = QListWidget()
         self.models.setMaximumHeight(110)
         v.addWidget(self.models)
-        row = QHBoxLayout()
-        add = QPushButton("Add checkpoint…")
-        add.clicked.connect(self._browse_checkpoint)
-        row.addWidget(add)
+        row, _ = button_row(("Add checkpoint…", self._browse_checkpoint))
         self.device = QComboBox()
         row.addWidget(QLabel("device"))
         row.addWidget(self.device)
@@ -91,17 +99,10 @@ class FusionWidget(QWidget):
         form.addRow("R, G, B (nm)", self.wavelengths)
         lay.addWidget(box)
 
-        row = QHBoxLayout()
-        self.run_btn = QPushButton("Fuse")
-        self.run_btn.clicked.connect(self.run)
-        self.cancel_btn = QPushButton("Cancel")
+        row, (self.run_btn, self.cancel_btn, self.compare_btn) = button_row(
+            ("Fuse", self.run), ("Cancel", self.cancel), ("Compare schemes", self.compare))
         self.cancel_btn.setEnabled(False)
-        self.cancel_btn.clicked.connect(self.cancel)
-        self.compare_btn = QPushButton("Compare schemes")
         self.compare_btn.setEnabled(False)
-        self.compare_btn.clicked.connect(self.compare)
-        for b in (self.run_btn, self.cancel_btn, self.compare_btn):
-            row.addWidget(b)
         lay.addLayout(row)
         self.progress = QProgressBar()
         self.status = QLabel("")
@@ -113,14 +114,7 @@ class FusionWidget(QWidget):
         self.table.setHorizontalHeaderLabels(["method", "PSNR (dB)", "SAM (°)", "ERGAS", "SSIM"])
         self.table.setMinimumHeight(150)
         lay.addWidget(self.table)
-        row = QHBoxLayout()
-        copy = QPushButton("Copy table")
-        copy.clicked.connect(self.copy_table)
-        export = QPushButton("Export CSV…")
-        export.clicked.connect(self.export_csv)
-        row.addWidget(copy)
-        row.addWidget(export)
-        lay.addLayout(row)
+        lay.addLayout(button_row(("Copy table", self.copy_table), ("Export CSV…", lambda: self.export_csv()))[0])
         lay.addStretch(1)
         self._mode_changed()
 
@@ -129,20 +123,11 @@ class FusionWidget(QWidget):
         from ..shipped import available
 
         for name in available():
-            item = QListWidgetItem(f"{name} (pretrained)")
-            item.setData(Qt.UserRole, name)
-            item.setData(Qt.UserRole + 1, name)
-            item.setFlags(item.flags() | Qt.ItemIsUserCheckable)
-            item.setCheckState(Qt.Checked)
-            self.models.addItem(item)
+            self.models.addItem(checkable_item(f"{name} (pretrained)", name, name))
 
     def add_checkpoint(self, path: str, name: str | None = None) -> None:
-        item = QListWidgetItem(f"{name or Path(path).stem} ({Path(path).name})")
-        item.setData(Qt.UserRole, str(path))
-        item.setData(Qt.UserRole + 1, name or Path(path).stem)
-        item.setFlags(item.flags() | Qt.ItemIsUserCheckable)
-        item.setCheckState(Qt.Checked)
-        self.models.addItem(item)
+        name = name or Path(path).stem
+        self.models.addItem(checkable_item(f"{name} ({Path(path).name})", str(path), name))
 
     def _browse_checkpoint(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "INFN checkpoint", "", "Checkpoints (*.pt *.pth);;All files (*)")

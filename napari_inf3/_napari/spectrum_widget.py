@@ -7,10 +7,17 @@ from pathlib import Path
 
 import numpy as np
 from qtpy.QtWidgets import (
-    QCheckBox, QFileDialog, QFormLayout, QHBoxLayout, QLabel, QPushButton, QSpinBox, QVBoxLayout, QWidget,
+    QCheckBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
 )
 
-from ._common import confirm_overwrite
+from ._common import button_row, confirm_overwrite
 from .canvas import ThemedCanvas
 from .layers import inf3_tag, is_cube_layer, layer_wavelengths
 
@@ -65,14 +72,7 @@ class SpectrumWidget(QWidget):
         form.addRow(self.pin)
         form.addRow(zrow)
         lay.addLayout(form)
-        row = QHBoxLayout()
-        clear = QPushButton("Clear")
-        clear.clicked.connect(self.clear)
-        export = QPushButton("Export CSV…")
-        export.clicked.connect(self.export_csv)
-        row.addWidget(clear)
-        row.addWidget(export)
-        lay.addLayout(row)
+        lay.addLayout(button_row(("Clear", self.clear), ("Export CSV…", lambda: self.export_csv()))[0])
         self.info = QLabel("click a pixel in the image")
         self.info.setWordWrap(True)
         lay.addWidget(self.info)

@@ -8,11 +8,22 @@ from pathlib import Path
 import numpy as np
 from qtpy.QtCore import Qt
 from qtpy.QtWidgets import (
-    QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout, QHBoxLayout, QLabel, QLineEdit, QListWidget,
-    QListWidgetItem, QProgressBar, QPushButton, QSpinBox, QVBoxLayout, QWidget,
+    QComboBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QProgressBar,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
 )
 
-from ._common import LayerCombo, confirm_overwrite, is_gt_candidate
+from ._common import LayerCombo, button_row, checkable_item, confirm_overwrite, is_gt_candidate
 from .canvas import ThemedCanvas
 
 REDRAW_SECONDS = 0.5
@@ -40,14 +51,7 @@ class TrainingWidget(QWidget):
         self.data.setToolTip("checked layers and folders are the training scenes")
         lay.addWidget(QLabel("training data (cube layers and folders of scenes)"))
         lay.addWidget(self.data)
-        row = QHBoxLayout()
-        add = QPushButton("Add folder…")
-        add.clicked.connect(self._browse_folder)
-        refresh = QPushButton("Refresh layers")
-        refresh.clicked.connect(self.refresh_layers)
-        row.addWidget(add)
-        row.addWidget(refresh)
-        lay.addLayout(row)
+        lay.addLayout(button_row(("Add folder…", self._browse_folder), ("Refresh layers", self.refresh_layers))[0])
         self.viewer.layers.events.inserted.connect(self.refresh_layers)
         self.viewer.layers.events.removed.connect(self.refresh_layers)
 
@@ -106,15 +110,8 @@ class TrainingWidget(QWidget):
         form.addRow("resume from", self.resume)
         lay.addLayout(form)
 
-        row = QHBoxLayout()
-        self.start_btn = QPushButton("Start")
-        self.pause_btn = QPushButton("Pause")
-        self.stop_btn = QPushButton("Stop")
-        self.start_btn.clicked.connect(self.start)
-        self.pause_btn.clicked.connect(self.toggle_pause)
-        self.stop_btn.clicked.connect(self.stop)
-        for b in (self.start_btn, self.pause_btn, self.stop_btn):
-            row.addWidget(b)
+        row, (self.start_btn, self.pause_btn, self.stop_btn) = button_row(
+            ("Start", lambda: self.start()), ("Pause", self.toggle_pause), ("Stop", self.stop))
         self.pause_btn.setEnabled(False)
         self.stop_btn.setEnabled(False)
         lay.addLayout(row)
@@ -140,22 +137,13 @@ class TrainingWidget(QWidget):
         self.data.clear()
         for layer in self.viewer.layers:
             if is_gt_candidate(layer):
-                item = QListWidgetItem(f"layer: {layer.name}")
-                item.setData(Qt.UserRole, "layer")
-                item.setData(Qt.UserRole + 1, layer.name)
-                item.setFlags(item.flags() | Qt.ItemIsUserCheckable)
-                item.setCheckState(checked.get(item.text(), Qt.Unchecked))
-                self.data.addItem(item)
+                text = f"layer: {layer.name}"
+                self.data.addItem(checkable_item(text, "layer", layer.name, checked.get(text) == Qt.Checked))
         for text, path, state in folder_items:
             self.add_folder(path, state)
 
     def add_folder(self, path: str, state=Qt.Checked) -> None:
-        item = QListWidgetItem(f"folder: {path}")
-        item.setData(Qt.UserRole, "folder")
-        item.setData(Qt.UserRole + 1, str(path))
-        item.setFlags(item.flags() | Qt.ItemIsUserCheckable)
-        item.setCheckState(state)
-        self.data.addItem(item)
+        self.data.addItem(checkable_item(f"folder: {path}", "folder", str(path), state == Qt.Checked))
 
     def set_layer_checked(self, name: str, checked: bool = True) -> None:
         for i in range(self.data.count()):

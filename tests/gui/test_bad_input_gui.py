@@ -25,7 +25,6 @@ def test_viewer_open_bad_file(case, make_napari_viewer, tmp_path, monkeypatch):
 
 def test_fusion_worker_error_leaves_dock_usable(make_napari_viewer, qtbot, tmp_path, monkeypatch, rng):
     """A model that does not fit the data (20 bands vs 31): a notification, the dock stays usable."""
-    import numpy as np
 
     from napari_inf3 import save_checkpoint
     from napari_inf3.model import INFN
