@@ -195,8 +195,17 @@ def cmd_demo(args) -> int:
     from .demo import run_demo
 
     headless = args.headless or not os.environ.get("DISPLAY") and sys.platform.startswith("linux")
-    return run_demo(headless=headless, out_dir=Path(args.out), overwrite=args.overwrite, device=args.device,
-                    scene=args.scene)
+    out = Path(args.out) if args.out else _free_folder(Path("inf3-demo"))
+    return run_demo(headless=headless, out_dir=out, overwrite=args.overwrite, device=args.device, scene=args.scene)
+
+
+def _free_folder(base: Path) -> Path:
+    """``base``, or ``base-2``, ``base-3``, ... : the first that does not exist or is empty."""
+    candidate, k = base, 1
+    while candidate.exists() and any(candidate.iterdir()):
+        k += 1
+        candidate = base.with_name(f"{base.name}-{k}")
+    return candidate
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -273,7 +282,8 @@ def build_parser() -> argparse.ArgumentParser:
                        "and the spectrum inspector. Headless (no DISPLAY, or --headless): writes composites, error "
                        "maps, a spectra plot and the metrics table to --out.")
     p.add_argument("--headless", action="store_true", help="write files instead of opening napari")
-    p.add_argument("--out", default="inf3-demo", help="output folder for --headless (default ./inf3-demo)")
+    p.add_argument("--out", default=None,
+                   help="output folder for --headless (default ./inf3-demo, or inf3-demo-2, ... if that is taken)")
     p.add_argument("--scene", default=None, help="a ground-truth cube to use instead of the sample")
     p.add_argument("--device", default="auto")
     p.add_argument("--overwrite", action="store_true")

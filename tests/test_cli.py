@@ -87,3 +87,23 @@ def test_train_command_short_run(tmp_path, capsys):
                "--patch", "32", "--device", "cpu"])
     assert rc == 0 and out.exists()
     assert main(["train", str(src), "--out", str(out), "--epochs", "1"]) == 2  # exists, no --overwrite
+
+
+def test_demo_headless_writes_pictures_and_table(tmp_path, monkeypatch, capsys):
+    """The README's main job without a display: files written, a second run goes to a new folder."""
+    from napari_inf3.shipped import available
+
+    if not available():
+        pytest.skip("no shipped checkpoint in this checkout")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("DISPLAY", raising=False)
+    assert main(["demo", "--device", "cpu"]) == 0
+    files = {p.name for p in (tmp_path / "inf3-demo").iterdir()}
+    assert {"overview.png", "spectra.png", "metrics.md", "metrics.csv", "composite_GT.png"} <= files
+    for name in available():
+        assert f"error_{name}.png" in files and f"composite_{name}.png" in files
+    table = (tmp_path / "inf3-demo" / "metrics.md").read_text()
+    assert "| bicubic |" in table
+    assert main(["demo", "--device", "cpu"]) == 0
+    assert (tmp_path / "inf3-demo-2" / "overview.png").exists()
+    assert main(["demo", "--out", "inf3-demo"]) == 2  # an explicit, non-empty folder is not overwritten
