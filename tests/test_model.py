@@ -124,3 +124,31 @@ def test_bad_inputs_are_named():
         m(torch.rand(1, 30, 4, 4), torch.rand(1, 3, 16, 16))
     with pytest.raises(ValueError, match="3-band"):
         m(torch.rand(1, 31, 4, 4), torch.rand(1, 4, 16, 16))
+
+
+@pytest.mark.parametrize("weighting", ["area", "net", "cosine", "cosine_norm"])
+def test_split_first_layer_equals_straightforward(weighting):
+    """The optimised INF3 (first MLP layer split into LR, HR and coordinate parts) = the formulas as written."""
+    torch.manual_seed(5)
+    m = INFN(weighting=weighting, preset="lite", n_resblocks=1).eval()
+    x, y = torch.rand(2, 31, 9, 7), torch.rand(2, 3, 36, 28)
+    with torch.no_grad():
+        _, s_pe, s_pa_d, s_pa = m.encode(x, y)
+        fast, wf = m.inf3(s_pe, s_pa_d, s_pa, return_weights=True)
+        slow, ws = m.inf3(s_pe, s_pa_d, s_pa, return_weights=True, straightforward=True)
+    torch.testing.assert_close(fast, slow, atol=1e-4, rtol=1e-4)
+    torch.testing.assert_close(wf, ws, atol=1e-5, rtol=1e-5)
+    assert (fast - slow).abs().max() < 1e-4
+
+
+def test_split_first_layer_gradients_match():
+    torch.manual_seed(6)
+    m = INFN(weighting="net", preset="lite", n_resblocks=1)
+    x, y = torch.rand(1, 31, 6, 6), torch.rand(1, 3, 24, 24)
+    _, s_pe, s_pa_d, s_pa = m.encode(x, y)
+    g = []
+    for straight in (False, True):
+        m.zero_grad()
+        m.inf3(s_pe.detach(), s_pa_d.detach(), s_pa.detach(), straightforward=straight).square().mean().backward()
+        g.append(m.inf3.mlp.layers[0].weight.grad.clone())
+    torch.testing.assert_close(g[0], g[1], atol=1e-6, rtol=1e-4)

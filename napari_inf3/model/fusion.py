@@ -100,23 +100,44 @@ class INF3(nn.Module):
         self.mlp = MLP(self.in_dim, list(hidden), out_dim + EXTRA_CHANNELS[weighting])
 
     def forward(
-        self, s_pe: torch.Tensor, s_pa_d: torch.Tensor, s_pa: torch.Tensor, return_weights: bool = False
+        self, s_pe: torch.Tensor, s_pa_d: torch.Tensor, s_pa: torch.Tensor, return_weights: bool = False,
+        straightforward: bool = False,
     ):
+        """``E`` ``(N, C, H, W)`` (and the weights ``(N, 4, H, W)`` when asked).
+
+        By default the MLP's first layer is split, ``W·[F¹; S_pa; rel] = W_a F¹ + W_b S_pa + W_c rel``:
+        ``W_a F¹`` is computed once per LR pixel and gathered, ``W_b S_pa`` once per HR pixel for
+        all four neighbours, so the (4·H·W × (D1 + 2·D2 + 2)) input is never built.
+        ``straightforward=True`` runs the formulas as written (tests compare the two).
+        """
         n, _, h, w = s_pe.shape
         H, W = s_pa.shape[-2:]
         dev = s_pe.device
         f1_lr = torch.cat([s_pe, s_pa_d], dim=1)  # (N, D1+D2, h, w)  eq. 11 on the LR grid
         rows = {s: axis_neighbours(h, H, s, dev) for s in (-1, 0, 1)}
         cols = {s: axis_neighbours(w, W, s, dev) for s in (-1, 0, 1)}
+        first = self.mlp.layers[0]
+        d12 = f1_lr.shape[1]
+        if not straightforward:
+            w_a, w_b, w_c = first.weight[:, :d12], first.weight[:, d12 : d12 + s_pa.shape[1]], first.weight[:, -2:]
+            a_lr = torch.einsum("nchw,oc->nhwo", f1_lr, w_a)  # (N, h, w, hidden)
+            b_hr = torch.einsum("nchw,oc->nhwo", s_pa, w_b) + first.bias  # (N, H, W, hidden)
+        need_f1 = self.weighting in ("cosine", "cosine_norm")
         feats, f1s, rels, logits = [], [], [], []
         for dy, dx in SHIFTS:
             ry, rx = rows[dy], cols[dx]
-            f1 = gather(f1_lr, ry.index, rx.index)  # (N, D1+D2, H, W)
             rel = torch.stack(
                 [ry.rel[:, None].expand(H, W), rx.rel[None, :].expand(H, W)]
             ).to(s_pa.dtype)[None]  # (1, 2, H, W)
-            f3 = torch.cat([f1, s_pa, rel.expand(n, -1, -1, -1)], dim=1)  # eq. 13-14
-            out = self.mlp(f3.permute(0, 2, 3, 1))  # (N, H, W, C[+1])  eq. 15
+            if straightforward:
+                f1 = gather(f1_lr, ry.index, rx.index)  # (N, D1+D2, H, W)
+                f3 = torch.cat([f1, s_pa, rel.expand(n, -1, -1, -1)], dim=1)  # eq. 13-14
+                out = self.mlp(f3.permute(0, 2, 3, 1))  # (N, H, W, C[+1])  eq. 15
+            else:
+                z = a_lr.index_select(1, ry.index).index_select(2, rx.index) + b_hr
+                z = z + torch.einsum("chw,oc->hwo", rel[0], w_c)
+                out = self.mlp.layers[1:](z)
+                f1 = gather(f1_lr, ry.index, rx.index) if need_f1 else None
             if self.weighting == "net":
                 logits.append(out[..., -1])
                 out = out[..., :-1]
