@@ -1,8 +1,9 @@
 """Fusing a whole LR-HSI / HR-MSI pair with a trained INFN, tile by tile.
 
 Memory stays bounded for any image size: the LR grid is cut into tiles, each extended by
-the network's receptive field (:meth:`INFN.lr_halo`), fused, and only its centre kept, so
-the tiled result equals the untiled one (to float rounding, ≤ 1e-5). The tile size is
+the encoders' receptive field (:meth:`INFN.lr_halo`); INF³ and the decoder then run only on
+the tile plus a 2-pixel halo (:meth:`INFN.forward_box`), so the tiled result equals the
+untiled one (to float rounding, ≤ 1e-5). The tile size is
 chosen from the memory available on the device unless given.
 """
 
@@ -39,8 +40,14 @@ def resolve_model(model_or_checkpoint, device=None):
     return model_or_checkpoint.to(dev).eval()
 
 
+def encoder_bytes_per_hr_pixel(config: dict) -> int:
+    """Rough peak bytes per HR pixel while the encoders run (inputs, X^U, trunk activations)."""
+    nf, s, m = config["n_feats"], config["bands"], config["msi_bands"]
+    return 4 * ((s + m) + s + 4 * nf)
+
+
 def bytes_per_hr_pixel(config: dict) -> int:
-    """Rough peak bytes of float32 activations per HR pixel during inference."""
+    """Rough peak bytes of float32 activations per HR pixel while INF³ and the decoder run."""
     nf, c, s, m = config["n_feats"], config["out_dim"], config["bands"], config["msi_bands"]
     widest = max(config["mlp_hidden"] + [3 * nf + 2])
     floats = (s + m) + 3 * nf + s  # inputs, trunk activations, X^U
@@ -65,14 +72,16 @@ def _free_bytes(device) -> int:
 def auto_tile(model, scale: int, device, budget_bytes: int | None = None) -> int:
     """LR tile side so that one tile's activations fit ``budget_bytes``.
 
-    Default budget: a quarter of the free memory, at most 1 GiB (so a fusion stays well
-    inside 2 GB peak on the CPU). Returns a multiple of 8 LR pixels, at least 8.
+    Two stages share the budget: the encoders on the tile plus its wide halo
+    (:meth:`INFN.lr_halo`), then INF³ + decoder on the tile plus a 2-pixel halo. Default
+    budget: a quarter of the free memory, at most 1 GiB (a fusion then stays well inside
+    2 GB peak on the CPU). Returns a multiple of 8 LR pixels, at least 8.
     """
     if budget_bytes is None:
         budget_bytes = min(1 << 30, _free_bytes(device) // 4)
-    per_px = bytes_per_hr_pixel(model.config)
-    side_hr = math.sqrt(budget_bytes / per_px)
-    side_lr = int(side_hr / scale) - 2 * model.lr_halo(scale)
+    enc_side = math.sqrt(budget_bytes / encoder_bytes_per_hr_pixel(model.config)) / scale - 2 * model.lr_halo(scale)
+    fus_side = math.sqrt(budget_bytes / bytes_per_hr_pixel(model.config)) / scale - 2 * model.fusion_halo(scale)
+    side_lr = int(min(enc_side, fus_side))
     return max(8, side_lr // 8 * 8)
 
 
@@ -165,15 +174,13 @@ def fuse(
             y1, x1 = min(y0 + tile, h), min(x0 + tile, w)
             ey0, ex0 = max(0, y0 - halo), max(0, x0 - halo)
             ey1, ex1 = min(h, y1 + halo), min(w, x1 + halo)
-            part = model(
+            part = model.forward_box(
                 lr_t[..., ey0:ey1, ex0:ex1].to(dev),
                 msi_t[..., ey0 * r : ey1 * r, ex0 * r : ex1 * r].to(dev),
-                norm=norm,
+                norm,
+                (y0 - ey0, y1 - ey0, x0 - ex0, x1 - ex0),
             )[0]
-            oy, ox = (y0 - ey0) * r, (x0 - ex0) * r
-            out[:, y0 * r : y1 * r, x0 * r : x1 * r] = (
-                part[:, oy : oy + (y1 - y0) * r, ox : ox + (x1 - x0) * r].float().cpu().numpy()
-            )
+            out[:, y0 * r : y1 * r, x0 * r : x1 * r] = part.float().cpu().numpy()
             if progress:
                 progress(k + 1, len(starts))
     return out

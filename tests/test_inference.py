@@ -65,3 +65,12 @@ def test_select_device():
     if not torch.cuda.is_available():
         with pytest.raises(ValueError, match="not available here"):
             select_device("cuda:3")
+
+
+@pytest.mark.parametrize("scale", [2, 3, 8])
+def test_tiled_equals_untiled_other_scales(tiny_model, rng, scale):
+    lr = rng.random((31, 21, 17)).astype(np.float32)
+    msi = rng.random((3, 21 * scale, 17 * scale)).astype(np.float32)
+    full = fuse(tiny_model, lr, msi, "cpu", tile=0)
+    tiled = fuse(tiny_model, lr, msi, "cpu", tile=8)
+    assert np.abs(full - tiled).max() <= 1e-5

@@ -110,6 +110,32 @@ class INFN(nn.Module):
         via_spatial = math.ceil((2 + rad) / scale) + 1 + 2 + 1
         return max(via_spectral, via_spatial) + 1
 
+    @staticmethod
+    def fusion_halo(scale: int) -> int:
+        """LR pixels around a box that INF³ + decoder need (neighbours ±1 LR, decoder ±2 HR px)."""
+        return 1 + math.ceil(2 / scale)
+
+    def forward_box(self, lr_hsi: torch.Tensor, hr_msi: torch.Tensor, norm: torch.Tensor,
+                    box: tuple[int, int, int, int]) -> torch.Tensor:
+        """The output inside the LR box ``(y0, y1, x0, x1)`` of this (extended) tile, as :meth:`forward` gives it.
+
+        The encoders run on the whole tile (they need its wide context); INF³ and the decoder,
+        where most memory goes, only on the box grown by :meth:`fusion_halo`. Integer scale only.
+        Returns ``(N, S, (y1 - y0)·r, (x1 - x0)·r)``.
+        """
+        self.check_inputs(lr_hsi, hr_msi)
+        h, w = lr_hsi.shape[-2:]
+        r = hr_msi.shape[-2] // h
+        x_up, s_pe, s_pa_d, s_pa = self.encode(lr_hsi / norm, hr_msi / norm)
+        y0, y1, x0, x1 = box
+        hs = self.fusion_halo(r)
+        cy0, cx0, cy1, cx1 = max(0, y0 - hs), max(0, x0 - hs), min(h, y1 + hs), min(w, x1 + hs)
+        lr_sl = (Ellipsis, slice(cy0, cy1), slice(cx0, cx1))
+        hr_sl = (Ellipsis, slice(cy0 * r, cy1 * r), slice(cx0 * r, cx1 * r))
+        e = self.inf3(s_pe[lr_sl], s_pa_d[lr_sl], s_pa[hr_sl])
+        out = (self.decoder(e) + x_up[hr_sl]) * norm
+        return out[..., (y0 - cy0) * r : (y1 - cy0) * r, (x0 - cx0) * r : (x1 - cx0) * r]
+
     def check_inputs(self, lr_hsi: torch.Tensor, hr_msi: torch.Tensor) -> None:
         if lr_hsi.ndim != 4 or hr_msi.ndim != 4:
             raise ValueError(f"expected (N, C, H, W) tensors, got {tuple(lr_hsi.shape)} and {tuple(hr_msi.shape)}")
