@@ -10,10 +10,11 @@ from qtpy.QtWidgets import QVBoxLayout, QWidget
 class ThemedCanvas(QWidget):
     """A Figure + toolbar whose colours follow ``viewer.theme`` (re-styled on every draw)."""
 
-    def __init__(self, viewer=None, parent=None, figsize=(5, 3.2), toolbar: bool = True):
+    def __init__(self, viewer=None, parent=None, figsize=(5, 3.2), toolbar: bool = True,
+                 layout: str | None = "constrained"):
         super().__init__(parent)
         self.viewer = viewer
-        self.figure = Figure(figsize=figsize, layout="constrained")
+        self.figure = Figure(figsize=figsize, layout=layout)
         self.canvas = FigureCanvasQTAgg(self.figure)
         self.canvas.setMinimumHeight(260)
         layout = QVBoxLayout(self)

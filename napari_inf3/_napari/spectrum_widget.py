@@ -49,7 +49,7 @@ class SpectrumWidget(QWidget):
         self.curves: dict[str, np.ndarray] = {}
         self.last_draw_ms: float | None = None
         lay = QVBoxLayout(self)
-        self.canvas = ThemedCanvas(self.viewer, self)
+        self.canvas = ThemedCanvas(self.viewer, self, layout=None)  # fixed margins: a layout engine costs ~100 ms a click
         lay.addWidget(self.canvas)
         form = QFormLayout()
         self.box = QSpinBox()
@@ -210,7 +210,6 @@ class SpectrumWidget(QWidget):
             canvas.blit(fig.bbox)
         else:
             fig.clear()
-            fig.set_layout_engine("none")  # fixed margins: a layout engine would cost every click ~100 ms
             ax, zax = fig.subplots(1, 2, width_ratios=[3, 1]) if zoom else (fig.subplots(), None)
             fig.subplots_adjust(left=0.13, right=0.97, bottom=0.21, top=0.9, wspace=0.3)
             plot_spectra(ax, wl, curves, title=title, reference=ref, current_band=band, zoom_ax=zax,
