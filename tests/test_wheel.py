@@ -29,6 +29,8 @@ def test_wheel_contents(wheel):
     bands = [n for n in names if n.startswith("napari_inf3/sample_data/superballs_crop_ms/")]
     assert len(bands) == 31
     assert "napari_inf3/sample_data/README.md" in names
+    for w in ("area", "net", "cosine"):
+        assert f"napari_inf3/shipped/infn_lite_{w}_x4.pt" in names
     size = sum(i.file_size for i in zipfile.ZipFile(wheel).infolist() if "sample_data" in i.filename)
     assert size <= 2_000_000
 
@@ -38,8 +40,10 @@ def test_installed_wheel_loads_sample_outside_checkout(wheel, tmp_path):
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", str(target), str(wheel)],
                    check=True, capture_output=True)
     code = ("import napari_inf3, napari_inf3.sample as s; c = s.load_sample(); "
-            "print(napari_inf3.__file__); print(c.shape); print(s.sample_path())")
+            "print(napari_inf3.__file__); print(c.shape); print(s.sample_path()); "
+            "from napari_inf3.shipped import available; print(available())")
     env = {"PYTHONPATH": str(target), "PATH": "/usr/bin:/bin"}
     out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True, check=True)
     lines = out.stdout.splitlines()
     assert lines[0].startswith(str(target)) and lines[1] == "(31, 192, 192)" and lines[2].startswith(str(target))
+    assert lines[3] == "['area', 'net', 'cosine']"

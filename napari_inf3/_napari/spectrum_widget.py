@@ -76,7 +76,7 @@ class SpectrumWidget(QWidget):
         self.info = QLabel("click a pixel in the image")
         self.info.setWordWrap(True)
         lay.addWidget(self.info)
-        self._layout, self._animated, self._background = None, [], None
+        self._layout, self._animated, self._background, self._ylim = None, [], None, None
         self.canvas.canvas.mpl_connect("draw_event", self._on_canvas_draw)
         self.viewer.mouse_drag_callbacks.append(self._on_mouse)
         self.viewer.dims.events.current_step.connect(lambda e: self.redraw() if self.pins else None)
@@ -186,7 +186,10 @@ class SpectrumWidget(QWidget):
         title = f"spectrum at {where}{box}"
         ref = reference if len(self.pins) == 1 else None
         layout = (tuple(curves), zoom_bands, ref, None if wl is None else tuple(wl))
-        if layout == getattr(self, "_layout", None) and getattr(self, "_background", None) is not None:
+        peak = max(float(np.max(c)) for c in curves.values())
+        low = min(float(np.min(c)) for c in curves.values())
+        fits = getattr(self, "_ylim", None) is not None and self._ylim[0] <= low and peak <= self._ylim[1]
+        if fits and layout == getattr(self, "_layout", None) and getattr(self, "_background", None) is not None:
             ax = fig.axes[0]
             lines = ax.get_lines()
             texts = ax.get_legend().get_texts() if ax.get_legend() else []
@@ -222,7 +225,8 @@ class SpectrumWidget(QWidget):
             for a in fig.axes[:1]:
                 if a.get_legend() is not None:
                     a.legend(fontsize=8, loc="best")
-            ax.set_ylim(*self._value_range())
+            self._ylim = self._value_range(low, peak)
+            ax.set_ylim(*self._ylim)
             self._animated = [*ax.get_lines(), ax.title] + ([ax.get_legend()] if ax.get_legend() else [])
             if zax is not None:
                 self._animated.append(zax)
@@ -234,14 +238,15 @@ class SpectrumWidget(QWidget):
         self.last_draw_ms = (time.perf_counter() - t) * 1000
         self.info.setText(f"{len(curves)} curve(s) at {where}; drawn in {self.last_draw_ms:.0f} ms")
 
-    def _value_range(self) -> tuple[float, float]:
-        """A fixed y range for every pixel of the current cubes (so clicks can reuse the axes)."""
+    def _value_range(self, low: float, peak: float) -> tuple[float, float]:
+        """A y range kept while later clicks fit in it (so they reuse the cached axes): from
+        min(0, lowest value) to the higher of this click's peak and the cubes' 99th percentile,
+        plus 10 %. A click whose spectra leave it rebuilds the axes with a new range."""
         ref = self.reference_layer()
-        layers = self.cube_layers(ref.data.shape[-2:]) if ref is not None else []
-        lo = min((float(np.min(lyr.data)) for lyr in layers), default=0.0)
-        hi = max((float(np.max(lyr.data)) for lyr in layers), default=1.0)
-        lo = min(lo, 0.0)
-        return lo, hi + 0.05 * (hi - lo or 1.0)
+        typical = float(np.percentile(np.asarray(ref.data)[:, ::4, ::4], 99)) if ref is not None else peak
+        hi = max(peak, typical)
+        lo = min(0.0, low)
+        return lo, hi + 0.1 * (hi - lo or 1.0)
 
     def _on_canvas_draw(self, event) -> None:
         """After any full draw (first plot, resize, theme): cache the background, then draw the curves."""
