@@ -77,3 +77,18 @@ def checkable_item(text: str, kind: str, value: str, checked: bool = True) -> QL
     item.setFlags(item.flags() | Qt.ItemIsUserCheckable)
     item.setCheckState(Qt.Checked if checked else Qt.Unchecked)
     return item
+
+
+def output_path(parent: QWidget, path, title: str, default_name: str, file_filter: str):
+    """Where to write an export: ``path`` if given (asking before replacing a file), else a save dialog
+    (which asks itself). ``None`` when the user declines or cancels."""
+    from pathlib import Path
+
+    from qtpy.QtWidgets import QFileDialog
+
+    if path is None:
+        path, _ = QFileDialog.getSaveFileName(parent, title, default_name, file_filter)
+        return path or None
+    if Path(path).exists() and not confirm_overwrite(parent, path):
+        return None
+    return path

@@ -24,7 +24,7 @@ from qtpy.QtWidgets import (
     QWidget,
 )
 
-from ._common import LayerCombo, button_row, checkable_item, confirm_overwrite, is_gt_candidate, is_msi_candidate
+from ._common import LayerCombo, button_row, checkable_item, is_gt_candidate, is_msi_candidate, output_path
 from .layers import connect_band_label, cube_layer_kwargs, inf3_tag
 
 COMPOSITES = ("bands 31-20-10 (paper)", "true colour (SRF)", "three wavelengths (nm)")
@@ -370,12 +370,8 @@ class FusionWidget(QWidget):
         QApplication.clipboard().setText(self.table_text())
 
     def export_csv(self, path: str | None = None) -> str | None:
+        path = output_path(self, path, "Export metrics", "metrics.csv", "CSV (*.csv)")
         if path is None:
-            path, _ = QFileDialog.getSaveFileName(self, "Export metrics", "metrics.csv", "CSV (*.csv)")
-            if not path:
-                return None
-            # the native dialog already asked about replacing an existing file
-        elif Path(path).exists() and not confirm_overwrite(self, path):
             return None
         Path(path).write_text(self.table_text(sep=","))
         return path

@@ -8,7 +8,6 @@ from pathlib import Path
 import numpy as np
 from qtpy.QtWidgets import (
     QCheckBox,
-    QFileDialog,
     QFormLayout,
     QHBoxLayout,
     QLabel,
@@ -17,7 +16,7 @@ from qtpy.QtWidgets import (
     QWidget,
 )
 
-from ._common import button_row, confirm_overwrite
+from ._common import button_row, output_path
 from .canvas import ThemedCanvas
 from .layers import inf3_tag, is_cube_layer, layer_wavelengths
 
@@ -274,11 +273,8 @@ class SpectrumWidget(QWidget):
 
         if not self.curves:
             return None
+        path = output_path(self, path, "Export spectra", "spectra.csv", "CSV (*.csv)")
         if path is None:
-            path, _ = QFileDialog.getSaveFileName(self, "Export spectra", "spectra.csv", "CSV (*.csv)")
-            if not path:
-                return None
-        elif Path(path).exists() and not confirm_overwrite(self, path):
             return None
         wl, _, _ = self.collect()
         Path(path).write_text(spectra_csv(wl, self.curves))

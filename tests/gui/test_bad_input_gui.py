@@ -60,3 +60,21 @@ def test_closing_viewer_stops_training(make_napari_viewer, qtbot, tmp_path):
     with qtbot.waitSignal(worker.finished, timeout=60_000):
         viewer.close()
     assert (tmp_path / "c.pt").exists()
+
+
+def test_export_asks_before_replacing_a_file(make_napari_viewer, tmp_path, monkeypatch):
+    from types import SimpleNamespace
+
+    from qtpy.QtWidgets import QMessageBox
+
+    viewer = make_napari_viewer()
+    _, fusion = viewer.window.add_plugin_dock_widget(PLUGIN, "Fusion")
+    fusion.fill_table(SimpleNamespace(scores={"bicubic": {"psnr": 30.0, "sam": 5.0, "ergas": 9.0, "ssim": 0.9}}))
+    target = tmp_path / "mine.csv"
+    target.write_text("the user's own file")
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.No)
+    assert fusion.export_csv(str(target)) is None
+    assert target.read_text() == "the user's own file"
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.Yes)
+    assert fusion.export_csv(str(target)) == str(target)
+    assert target.read_text().startswith("method,PSNR")
