@@ -41,7 +41,7 @@ def val_curve(out: Path) -> Path:
     for name in PRETRAINED:
         hist = [h for h in pretrained_info(name)["history"] if h.get("val_psnr") is not None]
         ax.plot([h["seconds"] / 60 for h in hist], [h["val_psnr"] for h in hist], "o-", ms=3, label=name)
-    ax.set_xlabel("training wall time (min, 2-core CPU, 3 runs sharing it)")
+    ax.set_xlabel("training wall time (min, 2-core CPU, 3 runs sharing it; restart at 85 min)")
     ax.set_ylabel("validation PSNR (dB)")
     ax.set_title("superballs, centre 256² crop, ×4", fontsize=10)
     ax.grid(alpha=0.3)
