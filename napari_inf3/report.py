@@ -15,7 +15,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from .metrics import METRICS, evaluate
+from .metrics import METRICS
 
 UNITS = {"psnr": "PSNR (dB)", "sam": "SAM (°)", "ergas": "ERGAS", "ssim": "SSIM"}
 
@@ -91,26 +91,19 @@ def evaluate_scenes(
     name → INFN / checkpoint path / pretrained name. ``keep(scene, method, fused)`` sees
     every fused cube (to save pictures) before it is dropped.
     """
-    import time
-
     from .cube import Cube
-    from .inference import bicubic, fuse, resolve_model
+    from .inference import resolve_model
     from .io import read_cube
-    from .simulation import simulate
+    from .pipeline import fusion_run
 
     loaded = {name: resolve_model(m, device) for name, m in models.items()}
     report = Report(params={n: m.num_parameters() for n, m in loaded.items()})
     for s in scenes:
         cube = s if isinstance(s, Cube) else read_cube(s)
         name = Path(cube.source).name if cube.source else "scene"
-        lr, msi = simulate(cube, scale, srf, crop=crop)
-        gt = cube.data[:, : msi.shape[1], : msi.shape[2]]
-        methods = {"bicubic": lambda: bicubic(lr, gt.shape[1:])}
-        methods.update({n: (lambda m=m: fuse(m, lr, msi)) for n, m in loaded.items()})
-        for method, run in methods.items():
-            t = time.perf_counter()
-            fused = run()
-            res = SceneResult(name, method, evaluate(fused, gt, scale), time.perf_counter() - t)
+        run = fusion_run(loaded, gt=cube, scale=scale, srf=srf, device=device, crop=crop)
+        for method, fused in run.fused.items():
+            res = SceneResult(name, method, run.scores[method], run.seconds[method])
             report.rows.append(res)
             if keep:
                 keep(name, method, fused)

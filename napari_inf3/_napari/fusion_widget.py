@@ -25,7 +25,7 @@ from qtpy.QtWidgets import (
 )
 
 from ._common import LayerCombo, button_row, checkable_item, is_gt_candidate, is_msi_candidate, output_path
-from .layers import connect_band_label, cube_layer_kwargs, inf3_tag
+from .layers import connect_band_label, cube_layer_kwargs, display_limits, inf3_tag
 
 COMPOSITES = ("bands 31-20-10 (paper)", "true colour (SRF)", "three wavelengths (nm)")
 _RUN_IDS = itertools.count(1)
@@ -275,11 +275,11 @@ class FusionWidget(QWidget):
         tag = f"[{run_id}]"
         v.add_image(run.lr_hsi, scale=(1, run.scale, run.scale), translate=(0, (run.scale - 1) / 2, (run.scale - 1) / 2),
                     visible=False, **cube_layer_kwargs(f"LR-HSI {tag}", wl, "lr", run=run_id))
+        limits = display_limits(run.reference)  # one contrast for every fused cube of the run
         for name, cube in run.fused.items():
             role = "bicubic" if name == "bicubic" else "fused"
             kw = cube_layer_kwargs(f"{name} {tag}", wl, role, name, run_id, extra={"source_layer": source})
-            hi = float(np.percentile(run.reference[run.reference.shape[0] // 2], 99.5)) or 1.0
-            v.add_image(cube, contrast_limits=(0.0, hi), visible=False, **kw)
+            v.add_image(cube, contrast_limits=limits, visible=False, **kw)
         comps = run.composites(**self.composite_options())
         for name, rgb in comps.items():
             v.add_image(rgb, rgb=True, name=f"composite {name} {tag}", visible=name != "GT",

@@ -29,6 +29,13 @@ def cube_layer_kwargs(name: str, wavelengths, role: str = "cube", method: str | 
     return {"name": name, "metadata": meta, "axis_labels": ("band", "y", "x"), "colormap": "gray"}
 
 
+def display_limits(data) -> tuple[float, float]:
+    """Contrast limits for a ``(bands, y, x)`` cube: 0 to the 99.5th percentile of its middle band."""
+    data = np.asarray(data)
+    hi = float(np.percentile(data[data.shape[0] // 2], 99.5)) if data.size else 1.0
+    return 0.0, max(hi, 1e-6)
+
+
 def cube_layer_data(cube, name: str | None = None, role: str = "cube") -> tuple:
     """A napari LayerData tuple for a :class:`~napari_inf3.cube.Cube`."""
     from pathlib import Path
@@ -37,8 +44,7 @@ def cube_layer_data(cube, name: str | None = None, role: str = "cube") -> tuple:
     kw = cube_layer_kwargs(label, cube.wavelengths, role, source=cube.source,
                            extra={"format": cube.meta.get("format")})
     data = np.asarray(cube.data)
-    hi = float(np.percentile(data[data.shape[0] // 2], 99.5)) if data.size else 1.0
-    kw["contrast_limits"] = (0.0, max(hi, 1e-6))
+    kw["contrast_limits"] = display_limits(data)
     return (data, kw, "image")
 
 
