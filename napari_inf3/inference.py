@@ -1,10 +1,11 @@
 """Fusing a whole LR-HSI / HR-MSI pair with a trained INFN, tile by tile.
 
-Memory stays bounded for any image size: the LR grid is cut into tiles, each extended by
-the encoders' receptive field (:meth:`INFN.lr_halo`); INF³ and the decoder then run only on
-the tile plus a 2-pixel halo (:meth:`INFN.forward_box`), so the tiled result equals the
-untiled one (to float rounding, ≤ 1e-5). The tile size is
-chosen from the memory available on the device unless given.
+Memory stays bounded for any image size: the LR grid is cut into near-equal tiles; each
+encoder runs on its tile plus its own receptive field (the spectral trunk, cheap on the LR
+grid, with a wide halo; the spatial trunk, where the time goes, with a narrow one), and INF³
+and the decoder on the tile plus a 2-pixel halo (:meth:`INFN.forward_box`), so the tiled
+result equals the untiled one (to float rounding, ≤ 1e-5). The tile size is chosen from the
+memory available on the device unless given.
 """
 
 from __future__ import annotations
@@ -41,20 +42,19 @@ def resolve_model(model_or_checkpoint, device=None):
 
 
 def encoder_bytes_per_hr_pixel(config: dict) -> int:
-    """Rough peak bytes per HR pixel while the encoders run (inputs, X^U, trunk activations)."""
+    """Rough peak bytes per HR pixel while the spatial trunk runs (inputs, X^U, trunk activations)."""
     nf, s, m = config["n_feats"], config["bands"], config["msi_bands"]
     return 4 * ((s + m) + s + 4 * nf)
 
 
 def bytes_per_hr_pixel(config: dict) -> int:
-    """Rough peak bytes of float32 activations per HR pixel while INF³ and the decoder run."""
-    nf, c, s, m = config["n_feats"], config["out_dim"], config["bands"], config["msi_bands"]
-    widest = max(config["mlp_hidden"] + [3 * nf + 2])
-    floats = (s + m) + 3 * nf + s  # inputs, trunk activations, X^U
-    floats += 2 * nf + (3 * nf + 2) + 2 * widest  # F¹ gather, F³, two MLP layers alive
-    floats += 4 * (c + 1) + 2 * 2 * nf  # four neighbour outputs, F¹ kept for weights
-    floats += 3 * c + s  # E and the decoder
-    return 4 * floats
+    """Rough peak bytes per HR pixel while INF³ and the decoder run.
+
+    INF³'s MLP works in chunks of a few thousand pixels (a fixed few MB), so what scales with
+    the tile is S_pa, X^U, E, the decoder's hidden map and the output.
+    """
+    nf, c, s = config["n_feats"], config["out_dim"], config["bands"]
+    return 4 * (nf + 3 * s + 2 * c)
 
 
 def _free_bytes(device) -> int:
@@ -70,19 +70,24 @@ def _free_bytes(device) -> int:
 
 
 def auto_tile(model, scale: int, device, budget_bytes: int | None = None) -> int:
-    """LR tile side so that one tile's activations fit ``budget_bytes``.
+    """Largest LR tile side whose activations fit ``budget_bytes``.
 
-    Two stages share the budget: the encoders on the tile plus its wide halo
-    (:meth:`INFN.lr_halo`), then INF³ + decoder on the tile plus a 2-pixel halo. Default
-    budget: a quarter of the free memory, at most 1 GiB (a fusion then stays well inside
-    2 GB peak on the CPU). Returns a multiple of 8 LR pixels, at least 8.
+    Two stages share the budget: the spatial trunk on the tile plus its halo
+    (:meth:`INFN.spatial_halo`), then INF³ + decoder on the tile plus :meth:`INFN.fusion_halo`.
+    Default budget: a quarter of the free memory, at most 1 GiB (a fusion then stays inside
+    2 GB peak on the CPU). Returns at least 8.
     """
     if budget_bytes is None:
         budget_bytes = min(1 << 30, _free_bytes(device) // 4)
-    enc_side = math.sqrt(budget_bytes / encoder_bytes_per_hr_pixel(model.config)) / scale - 2 * model.lr_halo(scale)
+    enc_side = math.sqrt(budget_bytes / encoder_bytes_per_hr_pixel(model.config)) / scale - 2 * model.spatial_halo(scale)
     fus_side = math.sqrt(budget_bytes / bytes_per_hr_pixel(model.config)) / scale - 2 * model.fusion_halo(scale)
-    side_lr = int(min(enc_side, fus_side))
-    return max(8, side_lr // 8 * 8)
+    return max(8, int(min(enc_side, fus_side)))
+
+
+def tile_edges(n: int, tile: int) -> list[int]:
+    """Cut ``n`` pixels into ``⌈n / tile⌉`` near-equal runs; returns the edges ``[0, ..., n]``."""
+    k = max(1, math.ceil(n / max(1, tile)))
+    return [round(i * n / k) for i in range(k + 1)]
 
 
 def _as_array(x, name: str) -> tuple[np.ndarray, str | None]:
@@ -165,24 +170,16 @@ def fuse(
             if progress:
                 progress(1, 1)
             return out
+        ys, xs = tile_edges(h, tile), tile_edges(w, tile)
+        boxes = [(ya, yb, xa, xb) for ya, yb in zip(ys, ys[1:]) for xa, xb in zip(xs, xs[1:])]
         r = int(round(r))
-        halo = model.lr_halo(r)
-        starts = [(y, x) for y in range(0, h, tile) for x in range(0, w, tile)]
-        for k, (y0, x0) in enumerate(starts):
+        for k, (y0, y1, x0, x1) in enumerate(boxes):
             if should_stop is not None and should_stop():
                 raise InterruptedError("fusion cancelled")
-            y1, x1 = min(y0 + tile, h), min(x0 + tile, w)
-            ey0, ex0 = max(0, y0 - halo), max(0, x0 - halo)
-            ey1, ex1 = min(h, y1 + halo), min(w, x1 + halo)
-            part = model.forward_box(
-                lr_t[..., ey0:ey1, ex0:ex1].to(dev),
-                msi_t[..., ey0 * r : ey1 * r, ex0 * r : ex1 * r].to(dev),
-                norm,
-                (y0 - ey0, y1 - ey0, x0 - ex0, x1 - ex0),
-            )[0]
+            part = model.forward_box(lr_t, msi_t, norm, (y0, y1, x0, x1))[0]
             out[:, y0 * r : y1 * r, x0 * r : x1 * r] = part.float().cpu().numpy()
             if progress:
-                progress(k + 1, len(starts))
+                progress(k + 1, len(boxes))
     return out
 
 

@@ -55,8 +55,42 @@ def test_pair_checks(tiny_model, rng):
 
 
 def test_auto_tile_fits_budget(tiny_model):
-    t = auto_tile(tiny_model, 4, torch.device("cpu"), budget_bytes=64 << 20)
-    assert t >= 8 and t % 8 == 0
+    from napari_inf3.inference import encoder_bytes_per_hr_pixel
+
+    budget = 64 << 20
+    t = auto_tile(tiny_model, 4, torch.device("cpu"), budget_bytes=budget)
+    side_hr = (t + 2 * tiny_model.spatial_halo(4)) * 4
+    assert t >= 8
+    assert side_hr**2 * encoder_bytes_per_hr_pixel(tiny_model.config) <= budget
+    assert (side_hr + 8) ** 2 * encoder_bytes_per_hr_pixel(tiny_model.config) > budget  # and uses it
+
+
+def test_tile_edges_are_near_equal():
+    from napari_inf3.inference import tile_edges
+
+    assert tile_edges(128, 88) == [0, 64, 128]
+    assert tile_edges(10, 100) == [0, 10]
+    e = tile_edges(509, 60)
+    sizes = np.diff(e)
+    assert e[0] == 0 and e[-1] == 509 and len(sizes) == 9 and sizes.max() - sizes.min() <= 1
+
+
+def test_chunked_inf3_equals_straightforward_across_chunks(monkeypatch):
+    """The inference path's chunks of HR rows (here 7 rows each, ragged last) change nothing."""
+    from napari_inf3.model import INFN
+    from napari_inf3.model.fusion import INF3
+
+    torch.manual_seed(8)
+    for weighting in ("area", "net", "cosine"):
+        m = INFN(weighting=weighting, preset="lite", n_resblocks=1).eval()
+        x, y = torch.rand(1, 31, 10, 9), torch.rand(1, 3, 40, 36)
+        with torch.no_grad():
+            _, s_pe, s_pa_d, s_pa = m.encode(x, y)
+            monkeypatch.setattr(INF3, "chunk_pixels", 7 * 36)
+            fast, wf = m.inf3(s_pe, s_pa_d, s_pa, return_weights=True)
+            slow, ws = m.inf3(s_pe, s_pa_d, s_pa, return_weights=True, straightforward=True)
+        assert (fast - slow).abs().max() < 1e-4
+        assert (wf - ws).abs().max() < 1e-5
 
 
 def test_select_device():

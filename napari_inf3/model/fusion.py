@@ -116,6 +116,8 @@ class INF3(nn.Module):
         f1_lr = torch.cat([s_pe, s_pa_d], dim=1)  # (N, D1+D2, h, w)  eq. 11 on the LR grid
         rows = {s: axis_neighbours(h, H, s, dev) for s in (-1, 0, 1)}
         cols = {s: axis_neighbours(w, W, s, dev) for s in (-1, 0, 1)}
+        if not straightforward and not torch.is_grad_enabled():
+            return self._forward_chunked(f1_lr, s_pa, rows, cols, return_weights)
         first = self.mlp.layers[0]
         d12 = f1_lr.shape[1]
         if not straightforward:
@@ -155,3 +157,74 @@ class INF3(nn.Module):
         e = sum(weights[:, i, :, :, None] * feats[i] for i in range(4))  # (N, H, W, C)  eq. 10
         e = e.permute(0, 3, 1, 2).contiguous()
         return (e, weights) if return_weights else e
+
+    #: HR pixels per chunk of the inference path: 4 × 2048 MLP rows keep each layer's
+    #: activations in the CPU's cache, where a 256-wide matmul runs ≈ 1.6× faster than on
+    #: a whole tile (measured: 177 against 107 GFLOP/s on this project's 2-core machine).
+    chunk_pixels = 2048
+
+    def _forward_chunked(self, f1_lr, s_pa, rows, cols, return_weights):
+        """Inference path (no autograd): the same E as :meth:`forward`, in chunks of HR rows.
+
+        Besides the split first layer it uses linearity once more: the weights sum to 1 and do
+        not depend on the last MLP layer's feature outputs, so ``Σ_i w_i (W_L h_i + b) =
+        W_L (Σ_i w_i h_i) + b`` and the last layer runs once per HR pixel, not four times
+        (``net`` still computes its logit row for each neighbour). Tests compare it with
+        ``straightforward=True`` within 1e-4.
+        """
+        n, d12, h, w = f1_lr.shape
+        H, W = s_pa.shape[-2:]
+        linears = [m for m in self.mlp.layers if isinstance(m, nn.Linear)]
+        first, middle, last = linears[0], linears[1:-1], linears[-1]
+        d2 = s_pa.shape[1]
+        w_a, w_b, w_c = first.weight[:, :d12], first.weight[:, d12 : d12 + d2], first.weight[:, -2:]
+        hid = first.out_features
+        c = self.out_dim
+        w_last, b_last = last.weight[:c], last.bias[:c]
+        a_lr = torch.einsum("nchw,oc->nhwo", f1_lr, w_a).contiguous()  # (N, h, w, hidden), once per LR pixel
+        # coordinate term, separable: (C_q − C_i)·(h, w) = (rel_y, rel_x) → W_c rel = rel_y w_y + rel_x w_x
+        dt = s_pa.dtype
+        cy = {s: ry.rel.to(dt)[:, None] * w_c[:, 0] for s, ry in rows.items()}  # (H, hidden)
+        cx = {s: rx.rel.to(dt)[:, None] * w_c[:, 1] for s, rx in cols.items()}  # (W, hidden)
+        need_f1 = self.weighting in ("cosine", "cosine_norm")
+        e = s_pa.new_empty(n, H, W, c)
+        weights_out = s_pa.new_empty(n, 4, H, W) if return_weights else None
+        step = max(1, self.chunk_pixels // max(W, 1))
+        for b in range(n):
+            for y0 in range(0, H, step):
+                y1 = min(H, y0 + step)
+                p = (y1 - y0) * W
+                spa = s_pa[b, :, y0:y1].permute(1, 2, 0).reshape(p, d2)
+                zb = torch.addmm(first.bias, spa, w_b.t()).view(y1 - y0, W, hid)  # W_b S_pa(C_q) + bias, shared
+                z = s_pa.new_empty(4, y1 - y0, W, hid)
+                rels, f1s, logits = [], [], []
+                for k, (dy, dx) in enumerate(SHIFTS):
+                    ri, ci = rows[dy].index[y0:y1], cols[dx].index
+                    torch.add(a_lr[b].index_select(0, ri).index_select(1, ci), zb, out=z[k])
+                    z[k].add_(cy[dy][y0:y1, None]).add_(cx[dx][None])
+                    if self.weighting == "area":
+                        rels.append(torch.stack([rows[dy].rel[y0:y1, None].expand(-1, W),
+                                                 cols[dx].rel[None, :].expand(y1 - y0, -1)])[None].to(dt))
+                    elif need_f1:
+                        f1s.append(gather(f1_lr[b : b + 1], ri, ci))
+                x = z.view(4 * p, hid).relu_()
+                for lin in middle:
+                    x = torch.addmm(lin.bias, x, lin.weight.t()).relu_()
+                x = x.view(4, p, -1)
+                if self.weighting == "area":
+                    wts = area_weights(rels)
+                elif self.weighting == "net":
+                    logit = torch.addmv(last.bias[c:].expand(4 * p), x.view(4 * p, -1), last.weight[c])
+                    wts = net_weights(list(logit.view(4, 1, y1 - y0, W)))
+                else:
+                    hat = gather(f1_lr[b : b + 1], rows[0].index[y0:y1], cols[0].index)
+                    wts = cosine_weights(f1s, hat, normalized=self.weighting == "cosine_norm")
+                wts4 = wts.reshape(4, p, 1)
+                mixed = x[0] * wts4[0]  # Σ_i w_i h_i
+                for k in range(1, 4):
+                    mixed.addcmul_(x[k], wts4[k])
+                e[b, y0:y1] = torch.addmm(b_last, mixed, w_last.t()).view(y1 - y0, W, c)
+                if return_weights:
+                    weights_out[b, :, y0:y1] = wts[0]
+        e = e.permute(0, 3, 1, 2)
+        return (e, weights_out) if return_weights else e
