@@ -19,6 +19,7 @@ examples:
   napari-inf3 fuse --gt scene/ --model cosine --out fused.npz
   napari-inf3 fuse --lr-hsi lr.npz --hr-msi msi.tif --model my.pt --out fused.hdr
   napari-inf3 train cave/ --exclude superballs_ms --val cave/superballs_ms --out my.pt
+  torchrun --nproc_per_node=2 -m napari_inf3 train cave/ --out my.pt   DDP: 2 processes, one global batch
 
 Cubes: CAVE PNG folders, ENVI .hdr, MATLAB .mat (v5 and v7.3), .npy/.npz, .tif/.tiff.
 Models: 'area', 'net', 'cosine' (the shipped checkpoints) or a checkpoint file.
@@ -156,7 +157,10 @@ def cmd_fuse(args) -> int:
 
 def cmd_train(args) -> int:
     from .cube import CubeError
+    from .distributed import env_world_size, is_main_process
     from .training import train
+
+    main_rank = is_main_process()  # under torchrun only rank 0 prints (and writes checkpoints)
 
     out = Path(args.out)
     if out.exists() and not args.overwrite and args.resume is None:
@@ -166,7 +170,10 @@ def cmd_train(args) -> int:
     overlap = {p.resolve() for p in scenes} & {p.resolve() for p in val}
     if overlap:
         raise CubeError(f"validation scenes are also training scenes: {sorted(str(p) for p in overlap)}")
-    print(f"training {args.weighting}/{args.preset} on {len(scenes)} scene(s), validating on {len(val)}")
+    if main_rank:
+        procs = env_world_size()
+        print(f"training {args.weighting}/{args.preset} on {len(scenes)} scene(s), validating on {len(val)}"
+              + (f", {procs} processes (global batch {args.batch_size})" if procs > 1 else ""))
     bar = None
     for ev in train(
         scenes, val_scenes=val, weighting=args.weighting, preset=args.preset, scale=args.scale,
@@ -175,6 +182,8 @@ def cmd_train(args) -> int:
         resume=args.resume, max_seconds=None if args.max_minutes is None else args.max_minutes * 60,
         grad_clip=args.grad_clip, overwrite=args.overwrite,
     ):
+        if not main_rank:
+            continue
         if bar is None:
             bar = _progress(ev.total_steps, "train", "step")
             bar.n = ev.step - 1
@@ -187,7 +196,8 @@ def cmd_train(args) -> int:
             bar.write(f"epoch {ev.epoch}: mean loss {ev.loss:.5f}{val_txt}, {ev.seconds:.0f} s -> {ev.checkpoint}")
     if bar is not None:
         bar.close()
-    print(f"checkpoint: {out}")
+    if main_rank:
+        print(f"checkpoint: {out}")
     return 0
 
 
@@ -267,7 +277,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--preset", default="lite", choices=["lite", "paper"])
     p.add_argument("--epochs", type=int, default=10)
     p.add_argument("--patches-per-epoch", type=int, default=None, help="default: the whole patch grid")
-    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--batch-size", type=int, default=32,
+                   help="global batch: under torchrun each of N processes takes 1/N of it")
     p.add_argument("--patch", type=int, default=64, help="GT patch side in pixels (default 64)")
     p.add_argument("--lr", type=float, default=1e-4, help="Adam learning rate (paper: 1e-4)")
     p.add_argument("--schedule", default="constant", choices=["constant", "cosine"])

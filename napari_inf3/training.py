@@ -176,14 +176,14 @@ def train(
     import torch
 
     from .checkpoint import read_checkpoint, save_checkpoint
-    from .device import select_device
+    from .distributed import all_sum, context_from_env, shutdown
     from .model import INFN, build_model
 
     if out is not None and Path(out).exists() and resume is None and not overwrite:
         raise CubeError("already exists; resume from it, choose another path, or pass overwrite=True", out)
     if num_threads:
         torch.set_num_threads(int(num_threads))
-    dev = select_device(device)
+    ctx, dev = context_from_env(device)
     gts, names = _load_scenes(scenes, "training")
     val, val_names = _load_scenes(val_scenes, "validation") if len(val_scenes) else ([], [])
     bands = gts[0].shape[0]
@@ -192,7 +192,12 @@ def train(
         raise CubeError(f"the patch size {patch} is not divisible by the scale {scale}")
     grid = patch_grid([g.shape for g in gts], patch, stride or max(scale, patch // 2 // scale * scale + 2))
     per_epoch = int(patches_per_epoch or len(grid))
+    if ctx.active:
+        if batch_size % ctx.world:
+            raise ValueError(f"the global batch size {batch_size} is not divisible by the {ctx.world} processes")
+        per_epoch -= per_epoch % ctx.world  # every global batch then splits evenly over the ranks
     steps_per_epoch = math.ceil(per_epoch / batch_size)
+    local_batch = batch_size // ctx.world
 
     start_epoch, step, history = 0, 0, []
     if resume is not None:
@@ -207,6 +212,11 @@ def train(
         model = INFN(bands=bands, msi_bands=srf_matrix.shape[0], weighting=weighting, preset=preset,
                      **(model_options or {})).to(dev)
         elapsed0 = 0.0
+    net = model
+    if ctx.active:
+        from torch.nn.parallel import DistributedDataParallel
+
+        net = DistributedDataParallel(model, device_ids=[dev.index] if dev.type == "cuda" else None)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     if resume is not None and ckpt.get("optimizer"):
         opt.load_state_dict(ckpt["optimizer"])
@@ -226,73 +236,85 @@ def train(
             "scenes": names, "val_scenes": val_names, "scale": scale, "patch": patch,
             "batch_size": batch_size, "lr": lr, "schedule": schedule, "seed": seed, "augment": augment,
             "patches_per_epoch": per_epoch, "epochs": epoch_done, "steps": step,
-            "wall_seconds": elapsed0 + time.perf_counter() - t0, "device": str(dev),
+            "wall_seconds": elapsed0 + time.perf_counter() - t0, "device": str(dev), "processes": ctx.world,
             "torch": str(torch.__version__), "history": history,
             "val_psnr": history[-1]["val_psnr"] if history else None,
             "srf": srf if isinstance(srf, str) else "custom",
         }
 
     def checkpoint(epoch_done: int) -> str | None:
-        if out is None:
+        if out is None or not ctx.is_main:
             return None
         return str(save_checkpoint(out, model, optimizer=opt, epoch=epoch_done, step=step, meta=meta(epoch_done)))
 
     model.train()
     stop = False
-    for epoch in range(start_epoch, epochs):
-        idx, aug = epoch_order(len(grid), per_epoch, seed, epoch)
-        losses = []
-        for b in range(steps_per_epoch):
-            sel = slice(b * batch_size, min((b + 1) * batch_size, per_epoch))
-            batch = []
-            for k, code in zip(idx[sel], aug[sel]):
-                s, y, x = grid[k]
-                p = gts[s][:, y : y + patch, x : x + patch]
-                batch.append(_augment(p, int(code)) if augment else p)
-            gt = np.ascontiguousarray(np.stack(batch))
-            lr_np, msi_np = simulate(gt, scale, srf_matrix)
-            gt_t = torch.from_numpy(gt).to(dev)
-            pred = model(torch.from_numpy(lr_np).to(dev), torch.from_numpy(msi_np).to(dev))
-            loss = torch.nn.functional.l1_loss(pred, gt_t)
-            if not torch.isfinite(loss):
-                raise TrainingDiverged(
-                    f"loss became {loss.item()} at step {step + 1} (epoch {epoch + 1}); "
-                    "the last epoch checkpoint is kept; try a lower learning rate or grad_clip"
-                )
-            for group in opt.param_groups:
-                group["lr"] = lr_at(step)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            if grad_clip:
-                torch.nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
-            opt.step()
-            step += 1
-            losses.append(loss.item())
-            seconds = elapsed0 + time.perf_counter() - t0
-            try:
-                yield TrainEvent("step", step, epoch, losses[-1], lr_at(step - 1), seconds, steps_per_epoch,
-                                 total_steps)
-            except GeneratorExit:
-                # stopped between steps (GUI Stop, .close()): keep the work so far; resuming
-                # restarts this epoch from these weights
-                if out is not None and b + 1 < steps_per_epoch:
-                    history.append({"epoch": epoch, "step": step, "loss": float(np.mean(losses)),
-                                    "val_psnr": None, "seconds": seconds, "stopped": True})
-                    checkpoint(epoch)
-                raise
-            if max_seconds is not None and seconds >= max_seconds:
-                stop = True
+    from torch.utils.data import DistributedSampler
+
+    try:
+        for epoch in range(start_epoch, epochs):
+            idx, aug = epoch_order(len(grid), per_epoch, seed, epoch)
+            # this rank's positions in the epoch order: all of them in one process; k, k + N, ... of N
+            mine = np.arange(per_epoch)
+            if ctx.active:
+                mine = mine[list(DistributedSampler(range(per_epoch), ctx.world, ctx.rank, shuffle=False))]
+            losses = []
+            for b in range(steps_per_epoch):
+                batch = []
+                for k in mine[b * local_batch : (b + 1) * local_batch]:
+                    s, y, x = grid[idx[k]]
+                    p = gts[s][:, y : y + patch, x : x + patch]
+                    batch.append(_augment(p, int(aug[k])) if augment else p)
+                gt = np.ascontiguousarray(np.stack(batch))
+                lr_np, msi_np = simulate(gt, scale, srf_matrix)
+                gt_t = torch.from_numpy(gt).to(dev)
+                pred = net(torch.from_numpy(lr_np).to(dev), torch.from_numpy(msi_np).to(dev))
+                loss = torch.nn.functional.l1_loss(pred, gt_t)
+                for group in opt.param_groups:
+                    group["lr"] = lr_at(step)
+                opt.zero_grad(set_to_none=True)
+                loss.backward()  # DDP averages the gradients over the ranks here
+                seconds = elapsed0 + time.perf_counter() - t0
+                over_time = max_seconds is not None and seconds >= max_seconds
+                # the global batch's loss, and one stop decision for every rank
+                total, count, stops = all_sum(ctx, [loss.item() * len(batch), len(batch), float(over_time)])
+                step_loss = total / count
+                if not math.isfinite(step_loss):
+                    raise TrainingDiverged(
+                        f"loss became {step_loss} at step {step + 1} (epoch {epoch + 1}); "
+                        "the last epoch checkpoint is kept; try a lower learning rate or grad_clip"
+                    )
+                if grad_clip:
+                    torch.nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
+                opt.step()
+                step += 1
+                losses.append(step_loss)
+                try:
+                    yield TrainEvent("step", step, epoch, losses[-1], lr_at(step - 1), seconds, steps_per_epoch,
+                                     total_steps)
+                except GeneratorExit:
+                    # stopped between steps (GUI Stop, .close()): keep the work so far; resuming
+                    # restarts this epoch from these weights
+                    if out is not None and b + 1 < steps_per_epoch:
+                        history.append({"epoch": epoch, "step": step, "loss": float(np.mean(losses)),
+                                        "val_psnr": None, "seconds": seconds, "stopped": True})
+                        checkpoint(epoch)
+                    raise
+                if stops > 0:
+                    stop = True
+                    break
+            val_psnr = _validate(model, val, scale, srf_matrix, dev, val_crop) if val and ctx.is_main else None
+            history.append({
+                "epoch": epoch + 1, "step": step, "loss": float(np.mean(losses)), "val_psnr": val_psnr,
+                "seconds": elapsed0 + time.perf_counter() - t0,
+            })
+            path = checkpoint(epoch + 1)
+            yield TrainEvent("epoch", step, epoch + 1, float(np.mean(losses)), lr_at(step - 1),
+                             elapsed0 + time.perf_counter() - t0, steps_per_epoch, total_steps, val_psnr, path)
+            if stop:
                 break
-        val_psnr = _validate(model, val, scale, srf_matrix, dev, val_crop) if val else None
-        history.append({
-            "epoch": epoch + 1, "step": step, "loss": float(np.mean(losses)), "val_psnr": val_psnr,
-            "seconds": elapsed0 + time.perf_counter() - t0,
-        })
-        path = checkpoint(epoch + 1)
-        yield TrainEvent("epoch", step, epoch + 1, float(np.mean(losses)), lr_at(step - 1),
-                         elapsed0 + time.perf_counter() - t0, steps_per_epoch, total_steps, val_psnr, path)
-        if stop:
-            break
+    finally:
+        shutdown(ctx)
     yield TrainEvent("done", step, len(history) and history[-1]["epoch"], history[-1]["loss"] if history else float("nan"),
                      lr, elapsed0 + time.perf_counter() - t0, steps_per_epoch, total_steps,
                      history[-1]["val_psnr"] if history else None, str(out) if out else None,
