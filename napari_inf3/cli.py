@@ -145,10 +145,29 @@ def cmd_fuse(args) -> int:
         bar.n = done
         bar.refresh()
 
-    fused = fuse(args.model, lr, msi, args.device, tile=args.tile, progress=tick)
+    if out.suffix.lower() == ".hdr":
+        # ENVI: written tile by tile into a memory-mapped file, so the result need not fit in RAM;
+        # under a temporary name until complete, so a failed run leaves no half-written cube
+        from .io.envi import create
+
+        tmp = out.with_name(f".{out.stem}.partial.hdr")
+        shape = (lr.shape[0], msi.shape[1], msi.shape[2])
+        try:
+            target = create(tmp, shape, wl, description=f"napari-inf3 fusion with {args.model}")
+            fused = fuse(args.model, lr, msi, args.device, tile=args.tile, progress=tick, out=target)
+            target.flush()
+            del target
+            tmp.with_suffix(".img").replace(out.with_suffix(".img"))
+            tmp.replace(out)
+        finally:
+            for leftover in (tmp, tmp.with_suffix(".img")):
+                leftover.unlink(missing_ok=True)
+        path = out
+    else:
+        fused = fuse(args.model, lr, msi, args.device, tile=args.tile, progress=tick)
+        path = write_cube(Cube(fused, wl, None, {"model": str(args.model)}), out, overwrite=args.overwrite)
     bar.close()
-    path = write_cube(Cube(fused, wl, None, {"model": str(args.model)}), out, overwrite=args.overwrite)
-    print(f"wrote {path} {fused.shape}")
+    print(f"wrote {path} {tuple(fused.shape)}")
     if gt is not None:
         scores = evaluate(fused, np.asarray(gt.data)[:, : fused.shape[1], : fused.shape[2]], args.scale)
         print("  ".join(f"{k}={v:.4f}" for k, v in scores.items()))

@@ -90,14 +90,33 @@ def tile_edges(n: int, tile: int) -> list[int]:
     return [round(i * n / k) for i in range(k + 1)]
 
 
-def _as_array(x, name: str) -> tuple[np.ndarray, str | None]:
-    source = x.source if isinstance(x, Cube) else None
-    arr = np.asarray(x.data if isinstance(x, Cube) else x, dtype=np.float32)
+def _as_array(x, name: str):
+    """``(array, source)``: in-memory data as checked float32; lazy data (:mod:`.io.lazy`) as is.
+
+    Lazy cubes are not read here: each tile is checked for NaN / Inf as :func:`fuse` reads it.
+    """
+    from .io.lazy import is_lazy
+
+    source = x.source if isinstance(x, Cube) else getattr(x, "source", None)
+    data = x.data if isinstance(x, Cube) else x
+    if is_lazy(data):
+        if len(data.shape) != 3:
+            raise CubeError(f"{name} must be (bands, rows, cols), got shape {tuple(data.shape)}", source)
+        return data, source
+    arr = np.asarray(data, dtype=np.float32)
     if arr.ndim != 3:
         raise CubeError(f"{name} must be (bands, rows, cols), got shape {arr.shape}", source)
     if not np.all(np.isfinite(arr)):
         raise CubeError(f"{name} contains NaN or infinite values", source)
     return arr, source
+
+
+def _read_crop(arr, name: str, source, sl: tuple) -> np.ndarray:
+    """``arr[sl]`` as contiguous float32, refused if it holds NaN / Inf (lazy data is checked here)."""
+    crop = np.ascontiguousarray(arr[sl], dtype=np.float32)
+    if not isinstance(arr, np.ndarray) and not np.all(np.isfinite(crop)):
+        raise CubeError(f"{name} contains NaN or infinite values (rows {sl[1].start}–{sl[1].stop})", source)
+    return crop
 
 
 def check_pair(lr: np.ndarray, msi: np.ndarray, model) -> float:
@@ -128,55 +147,69 @@ def fuse(
     tile: int | None = None,
     progress: ProgressFn | None = None,
     should_stop: Callable[[], bool] | None = None,
+    out=None,
 ) -> np.ndarray:
     """Fuse an LR-HSI with an HR-MSI into an HR-HSI.
 
     Parameters
     ----------
     model_or_checkpoint : INFN, checkpoint path, or pretrained name (``'area'``, ``'net'``, ``'cosine'``)
-    lr_hsi : ``(S, h, w)`` array or Cube, values in [0, 1]
-    hr_msi : ``(s, H, W)`` array or Cube with ``H / h = W / w = r``
+    lr_hsi : ``(S, h, w)`` array or Cube, values in [0, 1]; may be lazy (a memory-mapped ENVI
+        cube read with ``lazy=True``): then only each tile's crop is read.
+    hr_msi : ``(s, H, W)`` array or Cube with ``H / h = W / w = r``; may be lazy too.
     device : ``None``/``'auto'`` (GPU when present), ``'cpu'``, ``'cuda:N'``
     tile : LR tile side in pixels; ``None`` picks one from free memory; ``0`` disables tiling.
     progress : called as ``progress(done_tiles, total_tiles)``
     should_stop : polled between tiles; returning True aborts with ``InterruptedError``.
+    out : ``(S, H, W)`` writable array to fill tile by tile (e.g. the memory map of
+        :func:`napari_inf3.io.envi.create`, so the result never has to fit in RAM); default: a new array.
 
     Returns
     -------
     np.ndarray
-        ``(S, H, W)`` float32 fused cube.
+        ``(S, H, W)`` float32 fused cube (``out`` when given).
     """
     import torch
 
     model = resolve_model(model_or_checkpoint, device)
     dev = next(model.parameters()).device
-    lr, _ = _as_array(lr_hsi, "LR-HSI")
-    msi, _ = _as_array(hr_msi, "HR-MSI")
+    lr, lr_src = _as_array(lr_hsi, "LR-HSI")
+    msi, msi_src = _as_array(hr_msi, "HR-MSI")
     r = check_pair(lr, msi, model)
     h, w = lr.shape[1:]
     H, W = msi.shape[1:]
     integer = float(r).is_integer()
     if tile is None:
         tile = auto_tile(model, int(round(r)), dev) if integer else 0
-    out = np.empty((lr.shape[0], H, W), dtype=np.float32)
-    lr_t = torch.from_numpy(lr)[None]
-    msi_t = torch.from_numpy(msi)[None]
+    if out is None:
+        out = np.empty((lr.shape[0], H, W), dtype=np.float32)
+    elif tuple(out.shape) != (lr.shape[0], H, W):
+        raise CubeError(f"the output array is {tuple(out.shape)}, the fusion is {(lr.shape[0], H, W)}")
+    # one normaliser for the whole image, so tiles agree: the LR-HSI's mean, from its band means
+    means = lr.band_means() if hasattr(lr, "band_means") else lr.mean(axis=(1, 2), dtype=np.float64)
     with torch.inference_mode():
-        norm = model.brightness(lr_t).to(dev)  # one normaliser for the whole image, so tiles agree
+        norm = model.brightness(torch.from_numpy(means.astype(np.float32)).view(1, -1, 1, 1)).to(dev)
         if tile <= 0 or not integer or (tile >= h and tile >= w):
             if progress:
                 progress(0, 1)
+            lr_t = torch.from_numpy(_read_crop(lr, "LR-HSI", lr_src, np.s_[:, 0:h, 0:w]))[None]
+            msi_t = torch.from_numpy(_read_crop(msi, "HR-MSI", msi_src, np.s_[:, 0:H, 0:W]))[None]
             out[:] = model(lr_t.to(dev), msi_t.to(dev), norm=norm)[0].float().cpu().numpy()
             if progress:
                 progress(1, 1)
             return out
+        r = int(round(r))
+        halo = model.lr_halo(r)
         ys, xs = tile_edges(h, tile), tile_edges(w, tile)
         boxes = [(ya, yb, xa, xb) for ya, yb in zip(ys, ys[1:]) for xa, xb in zip(xs, xs[1:])]
-        r = int(round(r))
         for k, (y0, y1, x0, x1) in enumerate(boxes):
             if should_stop is not None and should_stop():
                 raise InterruptedError("fusion cancelled")
-            part = model.forward_box(lr_t, msi_t, norm, (y0, y1, x0, x1))[0]
+            cy0, cx0, cy1, cx1 = max(0, y0 - halo), max(0, x0 - halo), min(h, y1 + halo), min(w, x1 + halo)
+            lr_c = _read_crop(lr, "LR-HSI", lr_src, np.s_[:, cy0:cy1, cx0:cx1])
+            msi_c = _read_crop(msi, "HR-MSI", msi_src, np.s_[:, cy0 * r : cy1 * r, cx0 * r : cx1 * r])
+            part = model.forward_box(torch.from_numpy(lr_c)[None], torch.from_numpy(msi_c)[None], norm,
+                                     (y0 - cy0, y1 - cy0, x0 - cx0, x1 - cx0))[0]
             out[:, y0 * r : y1 * r, x0 * r : x1 * r] = part.float().cpu().numpy()
             if progress:
                 progress(k + 1, len(boxes))

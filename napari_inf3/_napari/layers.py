@@ -31,8 +31,8 @@ def cube_layer_kwargs(name: str, wavelengths, role: str = "cube", method: str | 
 
 def display_limits(data) -> tuple[float, float]:
     """Contrast limits for a ``(bands, y, x)`` cube: 0 to the 99.5th percentile of its middle band."""
-    data = np.asarray(data)
-    hi = float(np.percentile(data[data.shape[0] // 2], 99.5)) if data.size else 1.0
+    mid = np.asarray(data[data.shape[0] // 2])  # one band plane: a lazy cube reads only that
+    hi = float(np.percentile(mid, 99.5)) if mid.size else 1.0
     return 0.0, max(hi, 1e-6)
 
 
@@ -43,6 +43,17 @@ def cube_layer_data(cube, name: str | None = None, role: str = "cube") -> tuple:
     label = name or (Path(cube.source).name if cube.source else "cube")
     kw = cube_layer_kwargs(label, cube.wavelengths, role, source=cube.source,
                            extra={"format": cube.meta.get("format")})
+    from ..io.lazy import is_lazy
+
+    if is_lazy(cube.data):
+        # too big to load: a dask array that reads one band plane when napari draws it
+        import dask.array as da
+
+        b, h, w = cube.data.shape
+        data = da.from_array(cube.data, chunks=(1, h, w), asarray=False, fancy=False)
+        kw["contrast_limits"] = display_limits(cube.data)
+        kw["metadata"]["lazy"] = True
+        return (data, kw, "image")
     data = np.asarray(cube.data)
     kw["contrast_limits"] = display_limits(data)
     return (data, kw, "image")

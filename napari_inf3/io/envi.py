@@ -15,9 +15,12 @@ from pathlib import Path
 import numpy as np
 
 from ..cube import Cube, CubeError
-from ._common import finalize
+from ._common import finalize, integer_scale
+from .lazy import ScaledArray
 
 NAME = "envi"
+#: Data files larger than this open lazily unless ``lazy=`` says otherwise.
+LAZY_BYTES = 1 << 30
 EXTENSIONS = (".hdr",)
 
 _MICRO = {"um", "µm", "micrometers", "micrometer", "microns", "micron", "micrometres", "micrometre"}
@@ -48,8 +51,13 @@ def wavelengths_nm(meta: dict, path) -> np.ndarray | None:
     return wl
 
 
-def read(path: str | Path, *, lazy: bool = False) -> Cube:
-    """Read an ENVI cube; ``lazy=True`` keeps the raw memory map (file dtype, unscaled)."""
+def read(path: str | Path, *, lazy: bool | None = None) -> Cube:
+    """Read an ENVI cube.
+
+    ``lazy=True`` returns a :class:`~napari_inf3.io.lazy.ScaledArray` over the memory map
+    (nothing is read until sliced; no whole-cube checks); ``None`` (default) does so for data
+    files over :data:`LAZY_BYTES`, and loads smaller ones.
+    """
     import spectral
     from spectral.io import envi
 
@@ -96,8 +104,6 @@ def read(path: str | Path, *, lazy: bool = False) -> Cube:
         "byte_order": meta.get("byte order"),
         "data_file": getattr(img, "filename", None),
     }
-    if lazy:
-        return Cube(mm, wl, str(path), {"format": NAME, **info, "lazy": True})
     scale = None
     rsf = meta.get("reflectance scale factor")
     if rsf is not None:
@@ -105,6 +111,14 @@ def read(path: str | Path, *, lazy: bool = False) -> Cube:
             scale = float(rsf)
         except ValueError:
             raise CubeError(f"header field 'reflectance scale factor' is not a number: {rsf!r}", path) from None
+    if lazy is None:
+        lazy = mm.size * itemsize > LAZY_BYTES
+    if lazy:
+        if scale is None:
+            scale = integer_scale(mm.dtype)
+        data = ScaledArray(mm, scale, str(path))
+        return Cube(data, wl, str(path), {"format": NAME, **info, "lazy": True, "file_dtype": str(mm.dtype),
+                                          "scale_divisor": scale})
     return finalize(np.asarray(mm), path, NAME, wavelengths=wl, scale=scale, meta=info)
 
 
@@ -122,3 +136,22 @@ def write(cube: Cube, path: str | Path) -> Path:
     data = np.ascontiguousarray(np.moveaxis(np.asarray(cube.data, dtype=np.float32), 0, -1))
     envi.save_image(str(path), data, interleave="bsq", metadata=meta, force=True, ext=".img")
     return path
+
+
+def create(path: str | Path, shape: tuple[int, int, int], wavelengths=None, description: str = "") -> np.ndarray:
+    """A new float32 band-sequential ENVI cube ``(B, H, W)`` on disk, as a writable memory map.
+
+    For output written tile by tile (``napari_inf3.fuse(..., out=...)``); nothing is held in RAM.
+    ``path`` ends in ``.hdr``; the data goes to the ``.img`` beside it.
+    """
+    from spectral.io import envi
+
+    path = Path(path)
+    b, h, w = shape
+    meta = {"description": description or "written by napari-inf3", "lines": h, "samples": w, "bands": b,
+            "interleave": "bsq", "data type": 4, "byte order": 0}
+    if wavelengths is not None:
+        meta["wavelength"] = [f"{x:g}" for x in wavelengths]
+        meta["wavelength units"] = "Nanometers"
+    img = envi.create_image(str(path), meta, ext=".img", force=True)
+    return img.open_memmap(interleave="bsq", writable=True)  # (bands, lines, samples)

@@ -129,8 +129,9 @@ class INFN(nn.Module):
                     box: tuple[int, int, int, int]) -> torch.Tensor:
         """The output inside the LR box ``(y0, y1, x0, x1)`` of the whole image, as :meth:`forward` gives it.
 
-        ``lr_hsi`` ``(N, S, h, w)`` and ``hr_msi`` ``(N, s, h·r, w·r)`` are the whole images (on
-        any device: only the crops each encoder needs are moved to the model's device). The
+        ``lr_hsi`` ``(N, S, h, w)`` and ``hr_msi`` ``(N, s, h·r, w·r)`` are the whole images, or
+        crops of them that hold the box grown by :meth:`lr_halo` (clamped at the image's edges);
+        on any device: only the crops each encoder needs are moved to the model's device. The
         spectral trunk runs on the box grown by :meth:`spectral_halo`, the spatial trunk on
         the box grown by :meth:`spatial_halo`, INF³ and the decoder on the box grown by
         :meth:`fusion_halo`. Integer scale only. Returns ``(N, S, (y1 - y0)·r, (x1 - x0)·r)``.

@@ -50,6 +50,23 @@ def test_reader_through_viewer_open(make_napari_viewer, tmp_path, rng, suffix):
         assert layer.metadata["wavelengths"][0] == 400.0
 
 
+def test_big_envi_opens_as_a_lazy_layer(make_napari_viewer, tmp_path, rng, monkeypatch):
+    """A cube over the lazy threshold becomes a dask layer that reads band planes on demand."""
+    import dask.array as da
+
+    from napari_inf3.io import envi
+
+    viewer = make_napari_viewer()
+    data = rng.random((31, 48, 40)).astype(np.float32)
+    path = write_cube(Cube(data, np.arange(400.0, 701.0, 10)), tmp_path / "big.hdr")
+    monkeypatch.setattr(envi, "LAZY_BYTES", 1000)
+    layer = viewer.open(path, plugin=PLUGIN)[0]
+    assert isinstance(layer.data, da.Array) and layer.metadata["lazy"]
+    viewer.dims.set_current_step(0, 7)
+    np.testing.assert_allclose(np.asarray(layer.data[7]), data[7], atol=1e-6)
+    assert layer.contrast_limits[1] == pytest.approx(np.percentile(data[15], 99.5), rel=1e-5)
+
+
 def test_reader_cave_folder_and_band_label(make_napari_viewer, superballs):
     viewer = make_napari_viewer()
     _dock(viewer, "Spectrum inspector")
