@@ -172,3 +172,26 @@ def test_straightforward_flop_count_matches_torch_counter(weighting):
             m.decoder(e)
     counted = counter.get_total_flops() / (32 * 32)
     assert straightforward_flops(m.config, 4)["total"] == pytest.approx(counted, rel=0.01)
+
+
+def test_srf_skip_makes_the_untrained_output_agree_with_the_msi():
+    """skip='srf': X^U + P⁺(Y − P X^U) — the untrained output reproduces the HR-MSI through P exactly."""
+    from napari_inf3.simulation import load_srf
+
+    p = load_srf("nikon_d700", bands=31)
+    torch.manual_seed(2)
+    m = INFN(preset="lite", n_resblocks=1, skip="srf", srf=p).eval()
+    x, y = torch.rand(1, 31, 6, 5), torch.rand(1, 3, 24, 20)
+    with torch.no_grad():
+        out = m(x, y)
+        x_up = F.interpolate(x, size=(24, 20), mode="bicubic", align_corners=False)
+    pt = torch.as_tensor(p, dtype=torch.float32)
+    torch.testing.assert_close(torch.einsum("sb,nbhw->nshw", pt, out), y, atol=1e-5, rtol=1e-5)
+    # and it moved X^U only along P⁺'s 3 directions: the part of X^U that P cannot see is kept
+    null = torch.eye(31) - torch.linalg.pinv(pt) @ pt
+    torch.testing.assert_close(torch.einsum("ab,nbhw->nahw", null, out), torch.einsum("ab,nbhw->nahw", null, x_up),
+                               atol=1e-5, rtol=1e-5)
+    with pytest.raises(ValueError, match="SRF is"):
+        INFN(preset="lite", skip="srf", srf=np.ones((3, 30)))
+    with pytest.raises(ValueError, match="unknown skip"):
+        INFN(preset="lite", skip="guided")

@@ -24,6 +24,10 @@ from .encoders import Trunk, conv3x3, trunk_radius
 from .fusion import INF3
 from .weighting import WEIGHTINGS
 
+#: What the decoder's output is added to (eq. 6): ``bicubic`` = X^U, the paper's; ``srf`` =
+#: X^U corrected to agree with the HR-MSI through the SRF P: X^U + P⁺(Y − P X^U), P⁺ = Pᵀ(PPᵀ)⁻¹.
+SKIPS = ("bicubic", "srf")
+
 #: Architecture presets. ``paper``: ≈ 2.79 M parameters (paper: 2.902 M).
 PRESETS: dict[str, dict[str, Any]] = {
     "paper": {"n_feats": 64, "n_resblocks": 16, "mlp_hidden": [256, 256, 256, 256], "out_dim": 64},
@@ -57,6 +61,8 @@ class INFN(nn.Module):
         weighting: str = "cosine",
         preset: str = "paper",
         normalize: str = "mean",
+        skip: str = "bicubic",
+        srf=None,
         **overrides: Any,
     ):
         super().__init__()
@@ -69,17 +75,25 @@ class INFN(nn.Module):
             raise ValueError(f"unknown INFN option(s) {sorted(unknown)}")
         if normalize not in ("mean", "none"):
             raise ValueError(f"unknown normalize {normalize!r}; choose 'mean' or 'none'")
+        if skip not in SKIPS:
+            raise ValueError(f"unknown skip {skip!r}; choose from {SKIPS}")
         arch = {**PRESETS[preset], **overrides}
         self.config = {"bands": bands, "msi_bands": msi_bands, "weighting": weighting, "preset": preset,
-                       "normalize": normalize, **arch}
+                       "normalize": normalize, "skip": skip, **arch}
+        if skip == "srf":
+            # P (msi_bands × bands), kept with the weights so a checkpoint rebuilds the same skip
+            p = torch.zeros(msi_bands, bands) if srf is None else torch.as_tensor(srf, dtype=torch.float32)
+            if tuple(p.shape) != (msi_bands, bands):
+                raise ValueError(f"the SRF is {tuple(p.shape)}; this model needs ({msi_bands}, {bands})")
+            self.register_buffer("srf", p.clone())
         nf, nb = arch["n_feats"], arch["n_resblocks"]
         c = arch["out_dim"]
         self.spectral = Trunk(bands, nf, nb)  # F_φ
         self.spatial = Trunk(bands + msi_bands, nf, nb)  # F_ψ
         self.inf3 = INF3(nf, nf, arch["mlp_hidden"], c, weighting)
         self.decoder = nn.Sequential(conv3x3(c, c), nn.ReLU(inplace=True), conv3x3(c, bands))
-        # Start as bicubic: the last conv begins at zero, so the untrained output is X^U and
-        # training only ever learns the residual detail (stabler, and much faster on a CPU).
+        # Start as the skip: the last conv begins at zero, so the untrained output is X^U (or
+        # its SRF-consistent form) and training only ever learns the residual detail.
         nn.init.zeros_(self.decoder[-1].weight)
         nn.init.zeros_(self.decoder[-1].bias)
 
@@ -153,12 +167,12 @@ class INFN(nn.Module):
         a0, a1, b0, b1 = grown(self.spatial_halo(r))
         lr_sp = lr_hsi[..., a0:a1, b0:b1].to(dev) / norm
         x_up = F.interpolate(lr_sp, size=((a1 - a0) * r, (b1 - b0) * r), mode="bicubic", align_corners=False)
-        s_pa = self.spatial(self._cpu_layout(torch.cat([x_up, hr_msi[..., a0 * r : a1 * r, b0 * r : b1 * r].to(dev) / norm],
-                                                       dim=1)))
+        y_sp = hr_msi[..., a0 * r : a1 * r, b0 * r : b1 * r].to(dev) / norm
+        s_pa = self.spatial(self._cpu_layout(torch.cat([x_up, y_sp], dim=1)))
         hr_sl = (Ellipsis, slice((fy0 - a0) * r, (fy1 - a0) * r), slice((fx0 - b0) * r, (fx1 - b0) * r))
-        s_pa, x_up = s_pa[hr_sl], x_up[hr_sl]
+        s_pa = s_pa[hr_sl]
         e = self.inf3(s_pe, F.avg_pool2d(s_pa, r), s_pa)
-        out = (self.decoder(e) + x_up) * norm
+        out = (self.decoder(e) + self.skip_connection(x_up[hr_sl], y_sp[hr_sl])) * norm
         return out[..., (y0 - fy0) * r : (y1 - fy0) * r, (x0 - fx0) * r : (x1 - fx0) * r]
 
     @staticmethod
@@ -172,6 +186,20 @@ class INFN(nn.Module):
         if x.device.type == "cpu" and not torch.is_grad_enabled():
             return x.contiguous(memory_format=torch.channels_last)
         return x
+
+    def skip_connection(self, x_up: torch.Tensor, hr_msi: torch.Tensor) -> torch.Tensor:
+        """The image the decoder's residual is added to, ``(N, S, H, W)``.
+
+        ``skip='bicubic'``: X^U (eq. 6). ``skip='srf'``: X^U + P⁺(Y − P X^U), which the HR-MSI
+        reproduces exactly through the SRF (P X = Y); per pixel, so tiles need no halo for it.
+        Both inputs in the network's normalised units.
+        """
+        if self.config.get("skip", "bicubic") == "bicubic":
+            return x_up
+        p = self.srf.to(torch.float64)
+        pinv = (p.T @ torch.linalg.inv(p @ p.T)).to(x_up.dtype)  # (S, s)
+        resid = hr_msi - torch.einsum("sb,nbhw->nshw", self.srf.to(x_up.dtype), x_up)
+        return x_up + torch.einsum("bs,nshw->nbhw", pinv, resid)
 
     def check_inputs(self, lr_hsi: torch.Tensor, hr_msi: torch.Tensor) -> None:
         if lr_hsi.ndim != 4 or hr_msi.ndim != 4:
@@ -215,12 +243,13 @@ class INFN(nn.Module):
         self.check_inputs(lr_hsi, hr_msi)
         if norm is None:
             norm = self.brightness(lr_hsi)
-        x_up, s_pe, s_pa_d, s_pa = self.encode(lr_hsi / norm, hr_msi / norm)
+        y = hr_msi / norm
+        x_up, s_pe, s_pa_d, s_pa = self.encode(lr_hsi / norm, y)
         e = self.inf3(s_pe, s_pa_d, s_pa, return_weights=return_weights)
         weights = None
         if return_weights:
             e, weights = e
-        out = (self.decoder(e) + x_up) * norm
+        out = (self.decoder(e) + self.skip_connection(x_up, y)) * norm
         return (out, weights) if return_weights else out
 
 
