@@ -46,11 +46,12 @@ def cube_layer_data(cube, name: str | None = None, role: str = "cube") -> tuple:
     from ..io.lazy import is_lazy
 
     if is_lazy(cube.data):
-        # too big to load: a dask array that reads one band plane when napari draws it
+        # too big to load: a dask array that reads what napari draws (one band plane) and what a
+        # click needs (one 512² block per band), never the whole cube
         import dask.array as da
 
         b, h, w = cube.data.shape
-        data = da.from_array(cube.data, chunks=(1, h, w), asarray=False, fancy=False)
+        data = da.from_array(cube.data, chunks=(1, min(h, 512), min(w, 512)), asarray=False, fancy=False)
         kw["contrast_limits"] = display_limits(cube.data)
         kw["metadata"]["lazy"] = True
         return (data, kw, "image")

@@ -153,7 +153,7 @@ class SpectrumWidget(QWidget):
                     label = "GT"
                 if label == "GT" and reference is None:
                     reference = "GT" + suffix
-                curves[label + suffix] = pixel_spectrum(np.asarray(layer.data), row, col, self.box.value())
+                curves[label + suffix] = pixel_spectrum(layer.data, row, col, self.box.value())
         wl = next((layer_wavelengths(lyr) for lyr in layers if layer_wavelengths(lyr) is not None), None)
         return wl, curves, reference
 
@@ -242,7 +242,12 @@ class SpectrumWidget(QWidget):
         min(0, lowest value) to the higher of this click's peak and the cubes' 99th percentile,
         plus 10 %. A click whose spectra leave it rebuilds the axes with a new range."""
         ref = self.reference_layer()
-        typical = float(np.percentile(np.asarray(ref.data)[:, ::4, ::4], 99)) if ref is not None else peak
+        if ref is None:
+            typical = peak
+        elif ref.metadata.get("lazy"):  # on disk: never read the whole cube for a y range
+            typical = float(ref.contrast_limits[1])
+        else:
+            typical = float(np.percentile(np.asarray(ref.data)[:, ::4, ::4], 99))
         hi = max(peak, typical)
         lo = min(0.0, low)
         return lo, hi + 0.1 * (hi - lo or 1.0)

@@ -65,6 +65,10 @@ def test_big_envi_opens_as_a_lazy_layer(make_napari_viewer, tmp_path, rng, monke
     viewer.dims.set_current_step(0, 7)
     np.testing.assert_allclose(np.asarray(layer.data[7]), data[7], atol=1e-6)
     assert layer.contrast_limits[1] == pytest.approx(np.percentile(data[15], 99.5), rel=1e-5)
+    spectrum = _dock(viewer, "Spectrum inspector")
+    viewer.layers.selection.active = layer
+    assert spectrum.click(layer.data_to_world((0, 30, 12))) == (30, 12)
+    np.testing.assert_allclose(spectrum.canvas.figure.axes[0].get_lines()[0].get_ydata(), data[:, 30, 12], atol=1e-6)
 
 
 def test_reader_cave_folder_and_band_label(make_napari_viewer, superballs):
