@@ -97,7 +97,7 @@ def worker(spec: dict) -> dict:
     best = float("inf")
     for _ in range(spec.get("reps", 1)):
         t = time.perf_counter()
-        out = fuse(model, lr, msi, dev, tile=tile)
+        out = fuse(model, lr, msi, dev, tile=tile, precision=spec.get("precision", "fp32"))
         if dev.type == "cuda":
             torch.cuda.synchronize()
         best = min(best, time.perf_counter() - t)
@@ -130,6 +130,8 @@ def main() -> None:
     ap.add_argument("--devices", nargs="+", default=None, help="default: cpu, and cuda when present")
     ap.add_argument("--tile", type=int, default=None, help="LR tile side (default: automatic)")
     ap.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's)")
+    ap.add_argument("--precision", default="fp32", choices=["fp32", "bf16", "fp16"],
+                    help="autocast for the network (fp16: CUDA only); flop_ratio is meant for fp32")
     ap.add_argument("--worker", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.worker:
@@ -141,7 +143,7 @@ def main() -> None:
     devices = args.devices or (["cpu"] + (["cuda"] if torch.cuda.is_available() else []))
     sizes = [512, 1024] if args.quick else sorted(args.sizes)
     mm = matmul_flops()
-    base = {"tile": args.tile, "threads": args.threads}
+    base = {"tile": args.tile, "threads": args.threads, "precision": args.precision}
     reps = lambda size: 1 if args.quick or size > 512 else 2  # noqa: E731  best of two where it is cheap
     specs = []
     for dev in devices:

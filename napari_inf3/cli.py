@@ -154,7 +154,8 @@ def cmd_fuse(args) -> int:
         shape = (lr.shape[0], msi.shape[1], msi.shape[2])
         try:
             target = create(tmp, shape, wl, description=f"napari-inf3 fusion with {args.model}")
-            fused = fuse(args.model, lr, msi, args.device, tile=args.tile, progress=tick, out=target)
+            fused = fuse(args.model, lr, msi, args.device, tile=args.tile, progress=tick, out=target,
+                         precision=args.precision)
             target.flush()
             del target
             tmp.with_suffix(".img").replace(out.with_suffix(".img"))
@@ -164,7 +165,7 @@ def cmd_fuse(args) -> int:
                 leftover.unlink(missing_ok=True)
         path = out
     else:
-        fused = fuse(args.model, lr, msi, args.device, tile=args.tile, progress=tick)
+        fused = fuse(args.model, lr, msi, args.device, tile=args.tile, progress=tick, precision=args.precision)
         path = write_cube(Cube(fused, wl, None, {"model": str(args.model)}), out, overwrite=args.overwrite)
     bar.close()
     print(f"wrote {path} {tuple(fused.shape)}")
@@ -281,6 +282,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", default="cosine", help="pretrained name or checkpoint (default cosine)")
     p.add_argument("--out", required=True, help="output cube: .npz, .hdr (ENVI) or .tif")
     p.add_argument("--tile", type=int, default=None, help="LR tile side (default: from free memory; 0 = untiled)")
+    p.add_argument("--precision", default="fp32", choices=["fp32", "bf16", "fp16"],
+                   help="network arithmetic: bf16/fp16 autocast (fp16: CUDA only); output stays float32")
     p.add_argument("--crop", action="store_true", help="crop --gt to a multiple of the scale")
     common(p)
     p.set_defaults(func=cmd_fuse)

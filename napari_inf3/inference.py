@@ -148,6 +148,7 @@ def fuse(
     progress: ProgressFn | None = None,
     should_stop: Callable[[], bool] | None = None,
     out=None,
+    precision: str = "fp32",
 ) -> np.ndarray:
     """Fuse an LR-HSI with an HR-MSI into an HR-HSI.
 
@@ -161,6 +162,8 @@ def fuse(
     tile : LR tile side in pixels; ``None`` picks one from free memory; ``0`` disables tiling.
     progress : called as ``progress(done_tiles, total_tiles)``
     should_stop : polled between tiles; returning True aborts with ``InterruptedError``.
+    precision : ``'fp32'`` (default); ``'bf16'`` or ``'fp16'`` run the network under
+        ``torch.autocast`` (fp16: CUDA only), the skip connection and the output staying float32.
     out : ``(S, H, W)`` writable array to fill tile by tile (e.g. the memory map of
         :func:`napari_inf3.io.envi.create`, so the result never has to fit in RAM); default: a new array.
 
@@ -185,9 +188,10 @@ def fuse(
         out = np.empty((lr.shape[0], H, W), dtype=np.float32)
     elif tuple(out.shape) != (lr.shape[0], H, W):
         raise CubeError(f"the output array is {tuple(out.shape)}, the fusion is {(lr.shape[0], H, W)}")
+    autocast = _autocast(dev, precision)
     # one normaliser for the whole image, so tiles agree: the LR-HSI's mean, from its band means
     means = lr.band_means() if hasattr(lr, "band_means") else lr.mean(axis=(1, 2), dtype=np.float64)
-    with torch.inference_mode():
+    with torch.inference_mode(), autocast:
         norm = model.brightness(torch.from_numpy(means.astype(np.float32)).view(1, -1, 1, 1)).to(dev)
         if tile <= 0 or not integer or (tile >= h and tile >= w):
             if progress:
@@ -214,6 +218,22 @@ def fuse(
             if progress:
                 progress(k + 1, len(boxes))
     return out
+
+
+def _autocast(dev, precision: str):
+    """The autocast context for ``precision`` on ``dev`` (a no-op for fp32)."""
+    import contextlib
+
+    import torch
+
+    dtypes = {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}
+    if precision not in dtypes:
+        raise ValueError(f"unknown precision {precision!r}; choose from {sorted(dtypes)}")
+    if precision == "fp16" and dev.type != "cuda":
+        raise ValueError("fp16 fusion needs a CUDA device; use precision='bf16' on the CPU")
+    if dtypes[precision] is None:
+        return contextlib.nullcontext()
+    return torch.autocast(dev.type, dtype=dtypes[precision])
 
 
 def bicubic(lr_hsi, size: tuple[int, int]) -> np.ndarray:

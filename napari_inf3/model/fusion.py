@@ -214,12 +214,14 @@ class INF3(nn.Module):
                 if self.weighting == "area":
                     wts = area_weights(rels)
                 elif self.weighting == "net":
-                    logit = torch.addmv(last.bias[c:].expand(4 * p), x.view(4 * p, -1), last.weight[c])
-                    wts = net_weights(list(logit.view(4, 1, y1 - y0, W)))
+                    logit = torch.addmm(last.bias[c:], x.view(4 * p, -1), last.weight[c:].t())
+                    wts = net_weights(list(logit.float().view(4, 1, y1 - y0, W)))
                 else:
                     hat = gather(f1_lr[b : b + 1], rows[0].index[y0:y1], cols[0].index)
-                    wts = cosine_weights(f1s, hat, normalized=self.weighting == "cosine_norm")
-                wts4 = wts.reshape(4, p, 1)
+                    # float32 logits: the literal dot products are large, bf16 would round them coarsely
+                    wts = cosine_weights([f.float() for f in f1s], hat.float(),
+                                         normalized=self.weighting == "cosine_norm")
+                wts4 = wts.reshape(4, p, 1).to(x.dtype)
                 mixed = x[0] * wts4[0]  # Σ_i w_i h_i
                 for k in range(1, 4):
                     mixed.addcmul_(x[k], wts4[k])

@@ -172,7 +172,7 @@ class INFN(nn.Module):
         hr_sl = (Ellipsis, slice((fy0 - a0) * r, (fy1 - a0) * r), slice((fx0 - b0) * r, (fx1 - b0) * r))
         s_pa = s_pa[hr_sl]
         e = self.inf3(s_pe, F.avg_pool2d(s_pa, r), s_pa)
-        out = (self.decoder(e) + self.skip_connection(x_up[hr_sl], y_sp[hr_sl])) * norm
+        out = self._output(e, x_up[hr_sl], y_sp[hr_sl], norm)
         return out[..., (y0 - fy0) * r : (y1 - fy0) * r, (x0 - fx0) * r : (x1 - fx0) * r]
 
     @staticmethod
@@ -200,6 +200,14 @@ class INFN(nn.Module):
         pinv = (p.T @ torch.linalg.inv(p @ p.T)).to(x_up.dtype)  # (S, s)
         resid = hr_msi - torch.einsum("sb,nbhw->nshw", self.srf.to(x_up.dtype), x_up)
         return x_up + torch.einsum("bs,nshw->nbhw", pinv, resid)
+
+    def _output(self, e: torch.Tensor, x_up: torch.Tensor, y: torch.Tensor, norm: torch.Tensor) -> torch.Tensor:
+        """``(Decoder(E) + skip) · norm`` (eq. 6). Under autocast (bf16/fp16 fusion) the decoder
+        runs in low precision but the skip and the sum stay float32: the skip carries most of the
+        signal, and rounding it to bf16's 8 bits would cost more than the network gains."""
+        res = self.decoder(e)
+        with torch.autocast(x_up.device.type, enabled=False):
+            return (res.float() + self.skip_connection(x_up.float(), y.float())) * norm
 
     def check_inputs(self, lr_hsi: torch.Tensor, hr_msi: torch.Tensor) -> None:
         if lr_hsi.ndim != 4 or hr_msi.ndim != 4:
@@ -249,7 +257,7 @@ class INFN(nn.Module):
         weights = None
         if return_weights:
             e, weights = e
-        out = (self.decoder(e) + self.skip_connection(x_up, y)) * norm
+        out = self._output(e, x_up, y, norm)
         return (out, weights) if return_weights else out
 
 
