@@ -81,12 +81,15 @@ def worker(spec: dict) -> dict:
     from napari_inf3.inference import auto_tile
     from napari_inf3.model import INFN
     from napari_inf3.model.flops import straightforward_flops
+    from napari_inf3.simulation import load_srf
 
     if spec.get("threads"):
         torch.set_num_threads(spec["threads"])
     torch.manual_seed(0)
     dev = torch.device(spec["device"])
-    model = INFN(weighting=spec["weighting"], preset=spec["preset"]).eval().to(dev)
+    # as train() builds them: the SRF-consistent skip (its cost is a 3×31 matrix per pixel)
+    model = INFN(weighting=spec["weighting"], preset=spec["preset"], skip="srf",
+                 srf=load_srf("nikon_d700", bands=31)).eval().to(dev)
     lr, msi, scene = real_pair(spec["size"])
     fuse(model, lr[:, :16, :16], msi[:, :64, :64], dev)  # warm-up: oneDNN primitives, allocator
     rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
