@@ -87,8 +87,8 @@ def worker(spec: dict) -> dict:
         torch.set_num_threads(spec["threads"])
     torch.manual_seed(0)
     dev = torch.device(spec["device"])
-    # as train() builds them: the SRF-consistent skip (its cost is a 3×31 matrix per pixel)
-    model = INFN(weighting=spec["weighting"], preset=spec["preset"], skip="srf",
+    # as train() builds them: with the SRF projection (its cost: 3×31 and 31×3 per pixel)
+    model = INFN(weighting=spec["weighting"], preset=spec["preset"], consistency="srf",
                  srf=load_srf("nikon_d700", bands=31)).eval().to(dev)
     lr, msi, scene = real_pair(spec["size"])
     fuse(model, lr[:, :16, :16], msi[:, :64, :64], dev)  # warm-up: oneDNN primitives, allocator

@@ -27,7 +27,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--weighting", required=True, choices=["area", "net", "cosine"])
     ap.add_argument("--preset", default="lite")
-    ap.add_argument("--skip", default="srf", choices=["srf", "bicubic"])
+    ap.add_argument("--consistency", default="srf", choices=["srf", "none"])
     ap.add_argument("--data", type=Path, default=CAVE)
     ap.add_argument("--out", type=Path, required=True)
     ap.add_argument("--epochs", type=int, default=26)
@@ -43,7 +43,8 @@ def main() -> None:
     scenes = sorted(p for p in args.data.iterdir() if p.is_dir() and p.name != VALIDATION)
     log = args.out.with_suffix(".log.jsonl")
     for ev in train(
-        scenes, val_scenes=[args.data / VALIDATION], weighting=args.weighting, preset=args.preset, skip=args.skip,
+        scenes, val_scenes=[args.data / VALIDATION], weighting=args.weighting, preset=args.preset,
+        consistency=args.consistency,
         epochs=args.epochs, patches_per_epoch=args.patches_per_epoch, batch_size=args.batch_size,
         lr=args.lr, schedule=args.schedule, seed=args.seed, out=args.out, resume=args.resume,
         num_threads=args.threads, max_seconds=None if args.max_minutes is None else 60 * args.max_minutes,

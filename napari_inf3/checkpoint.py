@@ -74,7 +74,7 @@ def save_checkpoint(
 
     ``half=True`` stores the weights as float16 (half the size; for shipping, not resuming).
     """
-    params = {k for k, _ in model.named_parameters()}  # buffers (the SRF of skip='srf') stay float32
+    params = {k for k, _ in model.named_parameters()}  # buffers (the SRF of consistency='srf') stay float32
     state = {k: (v.half() if half and k in params and v.is_floating_point() else v).detach().cpu()
              for k, v in model.state_dict().items()}
     ckpt = {

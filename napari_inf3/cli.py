@@ -196,7 +196,8 @@ def cmd_train(args) -> int:
               + (f", {procs} processes (global batch {args.batch_size})" if procs > 1 else ""))
     bar = None
     for ev in train(
-        scenes, val_scenes=val, weighting=args.weighting, preset=args.preset, skip=args.skip, scale=args.scale,
+        scenes, val_scenes=val, weighting=args.weighting, preset=args.preset, consistency=args.consistency,
+        scale=args.scale,
         patch=args.patch, batch_size=args.batch_size, lr=args.lr, schedule=args.schedule, epochs=args.epochs,
         patches_per_epoch=args.patches_per_epoch, seed=args.seed, device=args.device, out=out,
         resume=args.resume, max_seconds=None if args.max_minutes is None else args.max_minutes * 60,
@@ -297,8 +298,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--resume", help="continue from this checkpoint")
     p.add_argument("--weighting", default="cosine", choices=["area", "net", "cosine", "cosine_norm"])
     p.add_argument("--preset", default="lite", choices=["lite", "paper"])
-    p.add_argument("--skip", default="srf", choices=["srf", "bicubic"],
-                   help="residual added to X^U + P+(Y - P X^U) (srf, default) or to bicubic X^U (the paper)")
+    p.add_argument("--consistency", default="srf", choices=["srf", "none"],
+                   help="project the output onto what the HR-MSI sees through the SRF (srf, default) or not (the paper)")
     p.add_argument("--epochs", type=int, default=10)
     p.add_argument("--patches-per-epoch", type=int, default=None, help="default: the whole patch grid")
     p.add_argument("--batch-size", type=int, default=32,

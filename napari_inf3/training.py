@@ -138,7 +138,7 @@ def train(
     weighting: str = "cosine",
     preset: str = "lite",
     model_options: dict[str, Any] | None = None,
-    skip: str = "srf",
+    consistency: str = "srf",
     scale: int = 4,
     srf: str | np.ndarray = "nikon_d700",
     patch: int = 64,
@@ -166,8 +166,8 @@ def train(
     scenes : ground-truth cubes (paths, :class:`Cube` s or ``(B, H, W)`` arrays in [0, 1]).
     val_scenes : scenes for the per-epoch validation PSNR (a centre crop of ``val_crop``²).
     weighting, preset, model_options : the INFN to build (ignored when resuming).
-    skip : ``'srf'`` (default) adds the decoder's residual to X^U corrected through the training
-        SRF, X^U + P⁺(Y − P X^U); ``'bicubic'`` to X^U as the paper (docs/METHOD.md).
+    consistency : ``'srf'`` (default) projects the output onto the cubes the HR-MSI reproduces
+        through the training SRF (:meth:`INFN.project`); ``'none'`` is the paper's (docs/METHOD.md).
     lr, schedule : Adam's learning rate (the paper: 1e-4, ``'constant'``); ``'cosine'`` decays it
         to 1 % of ``lr`` over ``epochs`` (better for short CPU budgets).
     patches_per_epoch : patches one epoch visits (default: the whole patch grid).
@@ -213,7 +213,8 @@ def train(
     else:
         torch.manual_seed(seed)
         model = INFN(bands=bands, msi_bands=srf_matrix.shape[0], weighting=weighting, preset=preset,
-                     skip=skip, srf=srf_matrix if skip == "srf" else None, **(model_options or {})).to(dev)
+                     consistency=consistency, srf=srf_matrix if consistency == "srf" else None,
+                     **(model_options or {})).to(dev)
         elapsed0 = 0.0
     net = model
     if ctx.active:

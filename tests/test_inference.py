@@ -110,13 +110,13 @@ def test_tiled_equals_untiled_other_scales(tiny_model, rng, scale):
     assert np.abs(full - tiled).max() <= 1e-5
 
 
-def test_srf_skip_tiled_equals_untiled_and_survives_a_half_checkpoint(rng, tmp_path):
+def test_srf_projection_tiled_equals_untiled_and_survives_a_half_checkpoint(rng, tmp_path):
     from napari_inf3 import load_checkpoint, save_checkpoint
     from napari_inf3.model import INFN
     from napari_inf3.simulation import load_srf
 
     torch.manual_seed(4)
-    m = INFN(preset="lite", n_feats=8, n_resblocks=1, mlp_hidden=[16], out_dim=8, skip="srf",
+    m = INFN(preset="lite", n_feats=8, n_resblocks=1, mlp_hidden=[16], out_dim=8, consistency="srf",
              srf=load_srf("nikon_d700", bands=31)).eval()
     torch.nn.init.normal_(m.decoder[-1].weight, std=0.05)
     lr = rng.random((31, 24, 20)).astype(np.float32)
@@ -125,7 +125,7 @@ def test_srf_skip_tiled_equals_untiled_and_survives_a_half_checkpoint(rng, tmp_p
     assert np.abs(full - fuse(m, lr, msi, "cpu", tile=8)).max() <= 1e-5
     path = save_checkpoint(tmp_path / "h.pt", m, half=True)
     back, ckpt = load_checkpoint(path, device="cpu")
-    assert back.config["skip"] == "srf" and ckpt["state_dict"]["srf"].dtype == torch.float32
+    assert back.config["consistency"] == "srf" and ckpt["state_dict"]["srf"].dtype == torch.float32
     assert torch.equal(back.srf, m.srf)
 
 

@@ -174,13 +174,13 @@ def test_straightforward_flop_count_matches_torch_counter(weighting):
     assert straightforward_flops(m.config, 4)["total"] == pytest.approx(counted, rel=0.01)
 
 
-def test_srf_skip_makes_the_untrained_output_agree_with_the_msi():
-    """skip='srf': X^U + P⁺(Y − P X^U) — the untrained output reproduces the HR-MSI through P exactly."""
+def test_srf_projection_makes_the_output_agree_with_the_msi():
+    """consistency='srf': X̃ + P⁺(Y − P X̃) reproduces the HR-MSI through P exactly, trained or not."""
     from napari_inf3.simulation import load_srf
 
     p = load_srf("nikon_d700", bands=31)
     torch.manual_seed(2)
-    m = INFN(preset="lite", n_resblocks=1, skip="srf", srf=p).eval()
+    m = INFN(preset="lite", n_resblocks=1, consistency="srf", srf=p).eval()
     x, y = torch.rand(1, 31, 6, 5), torch.rand(1, 3, 24, 20)
     with torch.no_grad():
         out = m(x, y)
@@ -191,7 +191,13 @@ def test_srf_skip_makes_the_untrained_output_agree_with_the_msi():
     null = torch.eye(31) - torch.linalg.pinv(pt) @ pt
     torch.testing.assert_close(torch.einsum("ab,nbhw->nahw", null, out), torch.einsum("ab,nbhw->nahw", null, x_up),
                                atol=1e-5, rtol=1e-5)
+    # a trained decoder adds only what P cannot see: the projection removes the rest
+    torch.nn.init.normal_(m.decoder[-1].weight, std=0.05)
+    with torch.no_grad():
+        out2 = m(x, y)
+    torch.testing.assert_close(torch.einsum("sb,nbhw->nshw", pt, out2), y, atol=1e-5, rtol=1e-5)
+    assert (out2 - out).abs().max() > 1e-3
     with pytest.raises(ValueError, match="SRF is"):
-        INFN(preset="lite", skip="srf", srf=np.ones((3, 30)))
-    with pytest.raises(ValueError, match="unknown skip"):
-        INFN(preset="lite", skip="guided")
+        INFN(preset="lite", consistency="srf", srf=np.ones((3, 30)))
+    with pytest.raises(ValueError, match="unknown consistency"):
+        INFN(preset="lite", consistency="guided")

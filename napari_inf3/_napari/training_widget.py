@@ -64,10 +64,11 @@ class TrainingWidget(QWidget):
         self.weighting.addItems(["cosine", "area", "net", "cosine_norm"])
         self.preset = QComboBox()
         self.preset.addItems(["lite", "paper"])
-        self.skip = QComboBox()
-        self.skip.addItem("SRF-consistent X^U (ours)", "srf")
-        self.skip.addItem("bicubic X^U (paper)", "bicubic")
-        self.skip.setToolTip("what the decoder's residual is added to: X^U + P⁺(Y − P X^U), or X^U as in the paper")
+        self.consistency = QComboBox()
+        self.consistency.addItem("SRF projection (ours)", "srf")
+        self.consistency.addItem("none (paper)", "none")
+        self.consistency.setToolTip("project the output onto the cubes the HR-MSI reproduces through the SRF: "
+                                    "X̃ + P⁺(Y − P X̃); or leave it as the paper does")
         self.epochs = QSpinBox()
         self.epochs.setRange(1, 100000)
         self.epochs.setValue(10)
@@ -105,7 +106,7 @@ class TrainingWidget(QWidget):
         form.addRow("scale", self.scale)
         form.addRow("weighting", self.weighting)
         form.addRow("preset", self.preset)
-        form.addRow("skip", self.skip)
+        form.addRow("consistency", self.consistency)
         form.addRow("epochs", self.epochs)
         form.addRow("patches / epoch", self.per_epoch)
         form.addRow("batch size", self.batch)
@@ -205,7 +206,7 @@ class TrainingWidget(QWidget):
             return None
         kwargs = dict(
             val_scenes=val, weighting=self.weighting.currentText(), preset=self.preset.currentText(),
-            skip=self.skip.currentData(), scale=self.scale.value(), batch_size=self.batch.value(), lr=self.lr.value(),
+            consistency=self.consistency.currentData(), scale=self.scale.value(), batch_size=self.batch.value(), lr=self.lr.value(),
             epochs=self.epochs.value(),
             patches_per_epoch=self.per_epoch.value() or None, device=self.device.currentData(), out=out, resume=resume,
             val_crop=256, overwrite=True,  # the user confirmed above

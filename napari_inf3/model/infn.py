@@ -1,5 +1,8 @@
 """INFN, the implicit neural fusion network (Fig. 2): encoders, INF³, decoder, bicubic skip.
 
+Optionally (``consistency='srf'``, ours) the output is projected onto the cubes the HR-MSI
+reproduces through the SRF; see :meth:`INFN.project`.
+
     X^U   = bicubic(X)                     (N, S, H, W)
     S_pe  = F_φ(X)                         (N, D1, h, w)       eq. 3
     S_pa  = F_ψ([X^U, Y])                  (N, D2, H, W)       eq. 4
@@ -24,9 +27,9 @@ from .encoders import Trunk, conv3x3, trunk_radius
 from .fusion import INF3
 from .weighting import WEIGHTINGS
 
-#: What the decoder's output is added to (eq. 6): ``bicubic`` = X^U, the paper's; ``srf`` =
-#: X^U corrected to agree with the HR-MSI through the SRF P: X^U + P⁺(Y − P X^U), P⁺ = Pᵀ(PPᵀ)⁻¹.
-SKIPS = ("bicubic", "srf")
+#: What happens to X̃ = Decoder(E) + X^U (eq. 6): ``none``, the paper's; ``srf``, X̃ is projected
+#: onto the cubes the HR-MSI agrees with through the SRF P: X̃ + P⁺(Y − P X̃), P⁺ = Pᵀ(PPᵀ)⁻¹.
+CONSISTENCY = ("none", "srf")
 
 #: Architecture presets. ``paper``: ≈ 2.79 M parameters (paper: 2.902 M).
 PRESETS: dict[str, dict[str, Any]] = {
@@ -61,7 +64,7 @@ class INFN(nn.Module):
         weighting: str = "cosine",
         preset: str = "paper",
         normalize: str = "mean",
-        skip: str = "bicubic",
+        consistency: str = "none",
         srf=None,
         **overrides: Any,
     ):
@@ -75,13 +78,13 @@ class INFN(nn.Module):
             raise ValueError(f"unknown INFN option(s) {sorted(unknown)}")
         if normalize not in ("mean", "none"):
             raise ValueError(f"unknown normalize {normalize!r}; choose 'mean' or 'none'")
-        if skip not in SKIPS:
-            raise ValueError(f"unknown skip {skip!r}; choose from {SKIPS}")
+        if consistency not in CONSISTENCY:
+            raise ValueError(f"unknown consistency {consistency!r}; choose from {CONSISTENCY}")
         arch = {**PRESETS[preset], **overrides}
         self.config = {"bands": bands, "msi_bands": msi_bands, "weighting": weighting, "preset": preset,
-                       "normalize": normalize, "skip": skip, **arch}
-        if skip == "srf":
-            # P (msi_bands × bands), kept with the weights so a checkpoint rebuilds the same skip
+                       "normalize": normalize, "consistency": consistency, **arch}
+        if consistency == "srf":
+            # P (msi_bands × bands), kept with the weights so a checkpoint rebuilds the same projection
             p = torch.zeros(msi_bands, bands) if srf is None else torch.as_tensor(srf, dtype=torch.float32)
             if tuple(p.shape) != (msi_bands, bands):
                 raise ValueError(f"the SRF is {tuple(p.shape)}; this model needs ({msi_bands}, {bands})")
@@ -92,8 +95,8 @@ class INFN(nn.Module):
         self.spatial = Trunk(bands + msi_bands, nf, nb)  # F_ψ
         self.inf3 = INF3(nf, nf, arch["mlp_hidden"], c, weighting)
         self.decoder = nn.Sequential(conv3x3(c, c), nn.ReLU(inplace=True), conv3x3(c, bands))
-        # Start as the skip: the last conv begins at zero, so the untrained output is X^U (or
-        # its SRF-consistent form) and training only ever learns the residual detail.
+        # Start as the skip: the last conv begins at zero, so the untrained output is X^U (or, with
+        # consistency='srf', its projection X^U + P⁺(Y − P X^U)) and training learns the residual.
         nn.init.zeros_(self.decoder[-1].weight)
         nn.init.zeros_(self.decoder[-1].bias)
 
@@ -187,27 +190,28 @@ class INFN(nn.Module):
             return x.contiguous(memory_format=torch.channels_last)
         return x
 
-    def skip_connection(self, x_up: torch.Tensor, hr_msi: torch.Tensor) -> torch.Tensor:
-        """The image the decoder's residual is added to, ``(N, S, H, W)``.
+    def project(self, x: torch.Tensor, hr_msi: torch.Tensor) -> torch.Tensor:
+        """``consistency='srf'``: ``x + P⁺(Y − P x)`` ``(N, S, H, W)``, the cube nearest ``x`` (per
+        pixel, in the Euclidean sense) that the HR-MSI reproduces exactly through P; identity
+        with ``'none'``. Per pixel, so tiles need no halo for it. Inputs in normalised units.
 
-        ``skip='bicubic'``: X^U (eq. 6). ``skip='srf'``: X^U + P⁺(Y − P X^U), which the HR-MSI
-        reproduces exactly through the SRF (P X = Y); per pixel, so tiles need no halo for it.
-        Both inputs in the network's normalised units.
+        For the network this means ``X̃ = X^U + P⁺(Y − P X^U) + (I − P⁺P)·Decoder(E)``: the decoder
+        only has to supply the part of the spectrum the HR-MSI cannot see.
         """
-        if self.config.get("skip", "bicubic") == "bicubic":
-            return x_up
+        if self.config.get("consistency", "none") == "none":
+            return x
         p = self.srf.to(torch.float64)
-        pinv = (p.T @ torch.linalg.inv(p @ p.T)).to(x_up.dtype)  # (S, s)
-        resid = hr_msi - torch.einsum("sb,nbhw->nshw", self.srf.to(x_up.dtype), x_up)
-        return x_up + torch.einsum("bs,nshw->nbhw", pinv, resid)
+        pinv = (p.T @ torch.linalg.inv(p @ p.T)).to(x.dtype)  # (S, s)
+        resid = hr_msi - torch.einsum("sb,nbhw->nshw", self.srf.to(x.dtype), x)
+        return x + torch.einsum("bs,nshw->nbhw", pinv, resid)
 
     def _output(self, e: torch.Tensor, x_up: torch.Tensor, y: torch.Tensor, norm: torch.Tensor) -> torch.Tensor:
-        """``(Decoder(E) + skip) · norm`` (eq. 6). Under autocast (bf16/fp16 fusion) the decoder
-        runs in low precision but the skip and the sum stay float32: the skip carries most of the
-        signal, and rounding it to bf16's 8 bits would cost more than the network gains."""
+        """``project(Decoder(E) + X^U) · norm`` (eq. 6). Under autocast (bf16/fp16 fusion) the decoder
+        runs in low precision but X^U, the sum and the projection stay float32: X^U carries most of
+        the signal, and rounding it to bf16's 8 bits would cost more than the network gains."""
         res = self.decoder(e)
         with torch.autocast(x_up.device.type, enabled=False):
-            return (res.float() + self.skip_connection(x_up.float(), y.float())) * norm
+            return self.project(res.float() + x_up.float(), y.float()) * norm
 
     def check_inputs(self, lr_hsi: torch.Tensor, hr_msi: torch.Tensor) -> None:
         if lr_hsi.ndim != 4 or hr_msi.ndim != 4:
