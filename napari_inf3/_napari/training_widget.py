@@ -83,7 +83,7 @@ class TrainingWidget(QWidget):
         self.lr.setDecimals(6)
         self.lr.setRange(1e-6, 1.0)
         self.lr.setSingleStep(1e-4)
-        self.lr.setValue(1e-3)
+        self.lr.setValue(2e-4)  # 1e-3 switched the decoder off with the SRF projection (docs/METHOD.md)
         self.device = QComboBox()
         try:
             from ..device import available_devices
