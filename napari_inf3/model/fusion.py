@@ -197,7 +197,7 @@ class INF3(nn.Module):
                 spa = s_pa[b, :, y0:y1].permute(1, 2, 0).reshape(p, d2)
                 zb = torch.addmm(first.bias, spa, w_b.t()).view(y1 - y0, W, hid)  # W_b S_pa(C_q) + bias, shared
                 z = s_pa.new_empty(4, y1 - y0, W, hid)
-                rels, f1s, logits = [], [], []
+                rels, f1s = [], []
                 for k, (dy, dx) in enumerate(SHIFTS):
                     ri, ci = rows[dy].index[y0:y1], cols[dx].index
                     torch.add(a_lr[b].index_select(0, ri).index_select(1, ci), zb, out=z[k])
