@@ -182,7 +182,7 @@ class INFN(nn.Module):
     def _cpu_layout(x: torch.Tensor) -> torch.Tensor:
         """Channels-last for the trunks' convolutions when inferring on the CPU.
 
-        oneDNN's 3×3 convolutions run ≈ 1.2–1.6× faster on NHWC than on NCHW tensors on this
+        oneDNN's 3×3 convolutions run ≈ 1.15–1.5× faster on NHWC than on NCHW tensors on this
         project's CPU (64→64 channels, 128²–512²: 186 against 162 GFLOP/s); the layout then
         carries through the residual blocks. Training keeps the default layout.
         """
