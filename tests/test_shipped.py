@@ -40,6 +40,21 @@ def test_beats_bicubic_on_the_held_out_sample(name, sample_pair):
     gt, lr, msi = sample_pair
     base = evaluate(bicubic(lr, gt.shape[1:]), gt)
     ours = evaluate(fuse(pretrained(name, device="cpu"), lr, msi, "cpu"), gt)
-    # measured when shipped (docs/REPRODUCTION.md): +9.6 to +10.3 dB on this crop
-    assert ours["psnr"] > base["psnr"] + 8.0
+    # measured when shipped (docs/REPRODUCTION.md): +15.2 to +15.4 dB on this crop; the issue's bar is 10
+    assert ours["psnr"] >= base["psnr"] + 10.0
     assert ours["sam"] < base["sam"] and ours["ergas"] < base["ergas"] and ours["ssim"] > base["ssim"]
+
+
+@pytest.mark.parametrize("name", PRETRAINED)
+def test_the_network_adds_to_its_srf_projection(name, sample_pair):
+    """The learned part counts: each checkpoint beats its untrained start, the SRF projection of bicubic
+    (46.62 dB on this crop; the checkpoints 47.29-47.55 when shipped)."""
+    from napari_inf3.model import INFN
+    from napari_inf3.simulation import load_srf
+
+    gt, lr, msi = sample_pair
+    model = pretrained(name, device="cpu")
+    assert model.config["consistency"] == "srf"
+    untrained = INFN(preset="lite", consistency="srf", srf=load_srf("nikon_d700", bands=31)).eval()
+    start = evaluate(fuse(untrained, lr, msi, "cpu"), gt)["psnr"]
+    assert evaluate(fuse(model, lr, msi, "cpu"), gt)["psnr"] > start + 0.3
