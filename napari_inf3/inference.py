@@ -79,7 +79,8 @@ def auto_tile(model, scale: int, device, budget_bytes: int | None = None) -> int
     """
     if budget_bytes is None:
         budget_bytes = min(1 << 30, _free_bytes(device) // 4)
-    enc_side = math.sqrt(budget_bytes / encoder_bytes_per_hr_pixel(model.config)) / scale - 2 * model.spatial_halo(scale)
+    enc_side = (math.sqrt(budget_bytes / encoder_bytes_per_hr_pixel(model.config)) / scale
+                - 2 * model.spatial_halo(scale))
     fus_side = math.sqrt(budget_bytes / bytes_per_hr_pixel(model.config)) / scale - 2 * model.fusion_halo(scale)
     return max(8, int(min(enc_side, fus_side)))
 
@@ -113,8 +114,10 @@ def _as_array(x, name: str):
 
 def _read_crop(arr, name: str, source, sl: tuple) -> np.ndarray:
     """``arr[sl]`` as contiguous float32, refused if it holds NaN / Inf (lazy data is checked here)."""
+    from .io.lazy import is_lazy
+
     crop = np.ascontiguousarray(arr[sl], dtype=np.float32)
-    if not isinstance(arr, np.ndarray) and not np.all(np.isfinite(crop)):
+    if is_lazy(arr) and not np.all(np.isfinite(crop)):  # in-memory data was checked whole by _as_array
         raise CubeError(f"{name} contains NaN or infinite values (rows {sl[1].start}–{sl[1].stop})", source)
     return crop
 

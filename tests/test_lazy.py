@@ -69,6 +69,10 @@ def test_lazy_nan_is_named_with_the_file(tmp_path, rng, tiny_model):
     lazy = Cube(ScaledArray(np.load(tmp_path / "lr.npy", mmap_mode="r")), None, str(tmp_path / "lr.npy"))
     with pytest.raises(CubeError, match="lr.npy: LR-HSI contains NaN"):
         fuse(tiny_model, lazy, rng.random((3, 64, 64)).astype(np.float32), "cpu", tile=8)
+    # a bare numpy memory map is lazy too (never loaded whole), and checked tile by tile the same way
+    with pytest.raises(CubeError, match="LR-HSI contains NaN"):
+        fuse(tiny_model, np.load(tmp_path / "lr.npy", mmap_mode="r"), rng.random((3, 64, 64)).astype(np.float32),
+             "cpu", tile=8)
 
 
 def test_cli_fuse_streams_envi_output(tmp_path, rng, monkeypatch, capsys):
