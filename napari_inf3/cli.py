@@ -197,8 +197,8 @@ def cmd_train(args) -> int:
     bar = None
     for ev in train(
         scenes, val_scenes=val, weighting=args.weighting, preset=args.preset, consistency=args.consistency,
-        scale=args.scale,
-        patch=args.patch, batch_size=args.batch_size, lr=args.lr, schedule=args.schedule, epochs=args.epochs,
+        scale=args.scale, patch=args.patch, batch_size=args.batch_size, lr=args.lr, schedule=args.schedule,
+        epochs=args.epochs,
         patches_per_epoch=args.patches_per_epoch, seed=args.seed, device=args.device, out=out,
         resume=args.resume, max_seconds=None if args.max_minutes is None else args.max_minutes * 60,
         grad_clip=args.grad_clip, overwrite=args.overwrite,
@@ -299,7 +299,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--weighting", default="cosine", choices=["area", "net", "cosine", "cosine_norm"])
     p.add_argument("--preset", default="lite", choices=["lite", "paper"])
     p.add_argument("--consistency", default="srf", choices=["srf", "none"],
-                   help="project the output onto what the HR-MSI sees through the SRF (srf, default) or not (the paper)")
+                   help="project the output onto what the HR-MSI sees through the SRF (srf, default) "
+                   "or not (the paper)")
     p.add_argument("--epochs", type=int, default=10)
     p.add_argument("--patches-per-epoch", type=int, default=None, help="default: the whole patch grid")
     p.add_argument("--batch-size", type=int, default=32,

@@ -206,8 +206,8 @@ class TrainingWidget(QWidget):
             return None
         kwargs = dict(
             val_scenes=val, weighting=self.weighting.currentText(), preset=self.preset.currentText(),
-            consistency=self.consistency.currentData(), scale=self.scale.value(), batch_size=self.batch.value(), lr=self.lr.value(),
-            epochs=self.epochs.value(),
+            consistency=self.consistency.currentData(), scale=self.scale.value(), batch_size=self.batch.value(),
+            lr=self.lr.value(), epochs=self.epochs.value(),
             patches_per_epoch=self.per_epoch.value() or None, device=self.device.currentData(), out=out, resume=resume,
             val_crop=256, overwrite=True,  # the user confirmed above
         )

@@ -62,7 +62,8 @@ class ScaledArray:
         return np.array([self[b].mean(dtype=np.float64) for b in range(self.shape[0])])
 
     def __repr__(self) -> str:
-        return f"ScaledArray(shape={self.shape}, raw dtype={self.raw.dtype}, scale={self.scale}, source={self.source!r})"
+        return (f"ScaledArray(shape={self.shape}, raw dtype={self.raw.dtype}, scale={self.scale}, "
+                f"source={self.source!r})")
 
 
 def is_lazy(data) -> bool:
