@@ -10,7 +10,9 @@ from the grid of overlapping patches of every scene (stride ≈ patch/2 as the p
 patches), in an order that depends only on ``(seed, epoch)``; so a run resumed from an epoch
 checkpoint continues the exact same sequence. Each patch may be flipped / rotated by 90°
 (``augment``; the blur and the SRF are isotropic, so the simulation stays valid), then
-simulated with :func:`napari_inf3.simulate.simulate`. Loss: L1. Optimiser: Adam.
+simulated as :func:`napari_inf3.simulation.simulate` does, with torch on the training device
+(:class:`napari_inf3.training_data.PatchSampler`: the scenes live there, nothing is cut or
+simulated in numpy per step). Loss: L1. Optimiser: Adam.
 """
 
 from __future__ import annotations
@@ -104,13 +106,7 @@ def epoch_order(n_patches: int, per_epoch: int, seed: int, epoch: int) -> tuple[
     return idx, aug
 
 
-def _augment(p: np.ndarray, code: int) -> np.ndarray:
-    if code & 4:
-        p = p[..., ::-1]
-    return np.rot90(p, k=code & 3, axes=(-2, -1))
-
-
-def _validate(model, val, scale, srf, device, crop) -> float:
+def _validate(model, val, scale, srf, device, crop, offset=None) -> float:
     import torch
 
     from .inference import fuse
@@ -124,7 +120,7 @@ def _validate(model, val, scale, srf, device, crop) -> float:
         cw = min(W, crop) // scale * scale
         y0, x0 = (H - ch) // 2 // scale * scale, (W - cw) // 2 // scale * scale
         g = gt[:, y0 : y0 + ch, x0 : x0 + cw]
-        lr, msi = simulate(g, scale, srf)
+        lr, msi = simulate(g, scale, srf, offset=offset)
         scores.append(psnr(fuse(model, lr, msi, device, tile=None), g))
     model.train()
     torch.set_grad_enabled(True)
@@ -140,6 +136,7 @@ def train(
     model_options: dict[str, Any] | None = None,
     consistency: str = "srf",
     scale: int = 4,
+    offset: int | None = None,
     srf: str | np.ndarray = "nikon_d700",
     patch: int = 64,
     stride: int | None = None,
@@ -158,6 +155,7 @@ def train(
     val_crop: int = 256,
     num_threads: int | None = None,
     overwrite: bool = False,
+    precision: str = "fp32",
 ) -> Iterator[TrainEvent]:
     """Train an INFN; yields :class:`TrainEvent` s. See the module docstring for the data.
 
@@ -166,6 +164,8 @@ def train(
     scenes : ground-truth cubes (paths, :class:`Cube` s or ``(B, H, W)`` arrays in [0, 1]).
     val_scenes : scenes for the per-epoch validation PSNR (a centre crop of ``val_crop``²).
     weighting, preset, model_options : the INFN to build (ignored when resuming).
+    offset : the simulation's decimation offset (``None``: the paper's r // 2; stored in the
+        checkpoint's metadata; a resumed run keeps the checkpoint's).
     consistency : ``'srf'`` (default) projects the output onto the cubes the HR-MSI reproduces
         through the training SRF (:meth:`INFN.project`); ``'none'`` is the paper's (docs/METHOD.md).
     lr, schedule : Adam's learning rate (the paper: 1e-4, ``'constant'``); ``'cosine'`` decays it
@@ -175,18 +175,27 @@ def train(
     out : checkpoint path, rewritten atomically after every epoch and at the end.
     resume : a checkpoint to continue from (model, optimiser, epoch and step restored).
     overwrite : replace an existing ``out`` when not resuming (refused otherwise).
+    precision : ``'fp32'`` (default) or ``'bf16'``: forward and loss under ``torch.autocast``
+        (weights, optimiser and the SRF projection stay float32); on CUDA also channels-last
+        trunks and ``cudnn.benchmark`` (the patch size is fixed).
     """
     import torch
 
     from .checkpoint import read_checkpoint, save_checkpoint
     from .distributed import all_sum, context_from_env, shutdown
+    from .inference import _autocast
     from .model import INFN, build_model
+    from .simulation import check_offset
+    from .training_data import PatchSampler
 
     if out is not None and Path(out).exists() and resume is None and not overwrite:
         raise CubeError("already exists; resume from it, choose another path, or pass overwrite=True", out)
     if num_threads:
         torch.set_num_threads(int(num_threads))
     ctx, dev = context_from_env(device)
+    autocast = _autocast(dev, precision)  # checks the name first
+    if dev.type == "cuda":
+        torch.backends.cudnn.benchmark = True
     gts, names = _load_scenes(scenes, "training")
     val, val_names = _load_scenes(val_scenes, "validation") if len(val_scenes) else ([], [])
     bands = gts[0].shape[0]
@@ -209,6 +218,7 @@ def train(
         model.load_state_dict({k: v.float() for k, v in ckpt["state_dict"].items()})
         start_epoch, step = int(ckpt["epoch"]), int(ckpt["step"])
         history = list(ckpt.get("meta", {}).get("history", []))
+        offset = ckpt.get("meta", {}).get("offset", 0 if ckpt.get("meta") else None)
         elapsed0 = float(ckpt.get("meta", {}).get("wall_seconds", 0.0))
     else:
         torch.manual_seed(seed)
@@ -216,6 +226,9 @@ def train(
                      consistency=consistency, srf=srf_matrix if consistency == "srf" else None,
                      **(model_options or {})).to(dev)
         elapsed0 = 0.0
+    offset = check_offset(offset, scale)
+    sampler = PatchSampler(gts, grid, patch, scale, offset, srf_matrix, dev)
+    del gts  # the sampler holds the scenes (on the device)
     net = model
     if ctx.active:
         from torch.nn.parallel import DistributedDataParallel
@@ -237,13 +250,13 @@ def train(
 
     def meta(epoch_done: int) -> dict[str, Any]:
         return {
-            "scenes": names, "val_scenes": val_names, "scale": scale, "patch": patch,
+            "scenes": names, "val_scenes": val_names, "scale": scale, "offset": offset, "patch": patch,
             "batch_size": batch_size, "lr": lr, "schedule": schedule, "seed": seed, "augment": augment,
             "patches_per_epoch": per_epoch, "epochs": epoch_done, "steps": step,
             "wall_seconds": elapsed0 + time.perf_counter() - t0, "device": str(dev), "processes": ctx.world,
             "torch": str(torch.__version__), "history": history,
             "val_psnr": history[-1]["val_psnr"] if history else None,
-            "srf": srf if isinstance(srf, str) else "custom",
+            "srf": srf if isinstance(srf, str) else "custom", "precision": precision,
         }
 
     def checkpoint(epoch_done: int) -> str | None:
@@ -264,33 +277,28 @@ def train(
                 mine = mine[list(DistributedSampler(range(per_epoch), ctx.world, ctx.rank, shuffle=False))]
             losses = []
             for b in range(steps_per_epoch):
-                batch = []
-                for k in mine[b * local_batch : (b + 1) * local_batch]:
-                    s, y, x = grid[idx[k]]
-                    p = gts[s][:, y : y + patch, x : x + patch]
-                    batch.append(_augment(p, int(aug[k])) if augment else p)
-                gt = np.ascontiguousarray(np.stack(batch))
-                lr_np, msi_np = simulate(gt, scale, srf_matrix)
-                gt_t = torch.from_numpy(gt).to(dev)
-                pred = net(torch.from_numpy(lr_np).to(dev), torch.from_numpy(msi_np).to(dev))
-                loss = torch.nn.functional.l1_loss(pred, gt_t)
+                ks = mine[b * local_batch : (b + 1) * local_batch]
+                gt_t, lr_t, msi_t = sampler.batch(idx[ks], aug[ks] if augment else None)
                 for group in opt.param_groups:
                     group["lr"] = lr_at(step)
+                with autocast:
+                    pred = net(lr_t, msi_t)
+                loss = torch.nn.functional.l1_loss(pred.float(), gt_t)
                 opt.zero_grad(set_to_none=True)
                 loss.backward()  # DDP averages the gradients over the ranks here
+                if grad_clip:
+                    torch.nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
+                opt.step()  # queued before the one sync of the step (loss.item() below)
                 seconds = elapsed0 + time.perf_counter() - t0
                 over_time = max_seconds is not None and seconds >= max_seconds
                 # the global batch's loss, and one stop decision for every rank
-                total, count, stops = all_sum(ctx, [loss.item() * len(batch), len(batch), float(over_time)])
+                total, count, stops = all_sum(ctx, [loss.item() * len(ks), len(ks), float(over_time)])
                 step_loss = total / count
                 if not math.isfinite(step_loss):
                     raise TrainingDiverged(
                         f"loss became {step_loss} at step {step + 1} (epoch {epoch + 1}); "
                         "the last epoch checkpoint is kept; try a lower learning rate or grad_clip"
                     )
-                if grad_clip:
-                    torch.nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
-                opt.step()
                 step += 1
                 losses.append(step_loss)
                 try:
@@ -307,7 +315,8 @@ def train(
                 if stops > 0:
                     stop = True
                     break
-            val_psnr = _validate(model, val, scale, srf_matrix, dev, val_crop) if val and ctx.is_main else None
+            val_psnr = (_validate(model, val, scale, srf_matrix, dev, val_crop, offset)
+                        if val and ctx.is_main else None)
             history.append({
                 "epoch": epoch + 1, "step": step, "loss": float(np.mean(losses)), "val_psnr": val_psnr,
                 "seconds": elapsed0 + time.perf_counter() - t0,

@@ -47,7 +47,7 @@ def test_simulate_shapes_and_values(smooth_cube):
     assert lr.shape == (31, 8, 10) and msi.shape == (3, 32, 40)
     assert lr.dtype == np.float32 and msi.dtype == np.float32
     blurred = blur(smooth_cube, gaussian_kernel())
-    np.testing.assert_allclose(lr, blurred[:, ::4, ::4])
+    np.testing.assert_array_equal(lr, blurred[:, 2::4, 2::4])  # the paper's r // 2
     p = load_srf()
     np.testing.assert_allclose(msi[:, 5, 7], p @ smooth_cube[:, 5, 7], rtol=1e-5)
 
@@ -77,3 +77,44 @@ def test_not_divisible_refused_or_cropped(smooth_cube):
 def test_srf_band_mismatch(smooth_cube):
     with pytest.raises(CubeError, match="31 columns .* 20 bands"):
         simulate(smooth_cube[:20], 4)
+
+
+@pytest.mark.parametrize("scale", [2, 3, 4, 8])
+def test_kept_indices_default_and_every_offset(scale):
+    """Each LR pixel is the blurred HR pixel at index offset + k·r (default r // 2), rows and columns."""
+    h, w = 4 * scale, 3 * scale
+    # every HR pixel's value encodes its own position, and a kernel that is a delta keeps it exact
+    rows, cols = np.mgrid[0:h, 0:w]
+    cube = np.stack([rows * 1000.0 + cols] * 31).astype(np.float32)
+    delta = np.zeros((3, 3))
+    delta[1, 1] = 1.0
+    from napari_inf3.simulation import blur_decimate, decimate
+
+    for offset in [None, *range(scale)]:
+        lr = blur_decimate(cube, delta, scale, offset)
+        kept = scale // 2 if offset is None else offset
+        expect_rows = np.arange(kept, h, scale)
+        expect_cols = np.arange(kept, w, scale)
+        np.testing.assert_array_equal(lr[0] // 1000, np.repeat(expect_rows[:, None], len(expect_cols), 1))
+        np.testing.assert_array_equal(lr[0] % 1000, np.repeat(expect_cols[None], len(expect_rows), 0))
+        np.testing.assert_array_equal(decimate(cube, scale, offset), lr)
+    lr, _ = simulate(cube / cube.max(), scale)
+    assert lr.shape == (31, 4, 3)
+
+
+@pytest.mark.parametrize("offset", [0, 1, 2, 3])
+def test_blur_only_kept_pixels_is_bit_identical(smooth_cube, offset):
+    lr, _ = simulate(smooth_cube, 4, offset=offset)
+    np.testing.assert_array_equal(lr, blur(smooth_cube, gaussian_kernel())[:, offset::4, offset::4])
+
+
+def test_offset_zero_reproduces_the_old_simulation(smooth_cube):
+    """offset=0 is this project's simulation before 2026-11-26: blur everything, keep [::r, ::r]."""
+    lr, _ = simulate(smooth_cube, 4, offset=0)
+    np.testing.assert_array_equal(lr, blur(smooth_cube, gaussian_kernel())[:, ::4, ::4])
+
+
+@pytest.mark.parametrize("offset", [-1, 4, 1.5, True])
+def test_bad_offset_refused(smooth_cube, offset):
+    with pytest.raises(CubeError, match="offset must be an integer 0 ≤ offset < 4"):
+        simulate(smooth_cube, 4, offset=offset)

@@ -118,12 +118,8 @@ class INF3(nn.Module):
         cols = {s: axis_neighbours(w, W, s, dev) for s in (-1, 0, 1)}
         if not straightforward and not torch.is_grad_enabled():
             return self._forward_chunked(f1_lr, s_pa, rows, cols, return_weights)
-        first = self.mlp.layers[0]
-        d12 = f1_lr.shape[1]
         if not straightforward:
-            w_a, w_b, w_c = first.weight[:, :d12], first.weight[:, d12 : d12 + s_pa.shape[1]], first.weight[:, -2:]
-            a_lr = torch.einsum("nchw,oc->nhwo", f1_lr, w_a)  # (N, h, w, hidden)
-            b_hr = torch.einsum("nchw,oc->nhwo", s_pa, w_b) + first.bias  # (N, H, W, hidden)
+            return self._forward_train(f1_lr, s_pa, rows, cols, return_weights)
         need_f1 = self.weighting in ("cosine", "cosine_norm")
         feats, f1s, rels, logits = [], [], [], []
         for dy, dx in SHIFTS:
@@ -131,30 +127,68 @@ class INF3(nn.Module):
             rel = torch.stack(
                 [ry.rel[:, None].expand(H, W), rx.rel[None, :].expand(H, W)]
             ).to(s_pa.dtype)[None]  # (1, 2, H, W)
-            if straightforward:
-                f1 = gather(f1_lr, ry.index, rx.index)  # (N, D1+D2, H, W)
-                f3 = torch.cat([f1, s_pa, rel.expand(n, -1, -1, -1)], dim=1)  # eq. 13-14
-                out = self.mlp(f3.permute(0, 2, 3, 1))  # (N, H, W, C[+1])  eq. 15
-            else:
-                z = a_lr.index_select(1, ry.index).index_select(2, rx.index) + b_hr
-                z = z + torch.einsum("chw,oc->hwo", rel[0], w_c)
-                out = self.mlp.layers[1:](z)
-                f1 = gather(f1_lr, ry.index, rx.index) if need_f1 else None
+            f1 = gather(f1_lr, ry.index, rx.index)  # (N, D1+D2, H, W)
+            f3 = torch.cat([f1, s_pa, rel.expand(n, -1, -1, -1)], dim=1)  # eq. 13-14
+            out = self.mlp(f3.permute(0, 2, 3, 1))  # (N, H, W, C[+1])  eq. 15
             if self.weighting == "net":
                 logits.append(out[..., -1])
                 out = out[..., :-1]
             feats.append(out)
-            f1s.append(f1)
+            f1s.append(f1 if need_f1 else None)
             rels.append(rel)
-        if self.weighting == "area":
-            weights = area_weights(rels)
-        elif self.weighting == "net":
-            weights = net_weights(logits)
-        else:
-            f1_hat = gather(f1_lr, rows[0].index, cols[0].index)
-            weights = cosine_weights(f1s, f1_hat, normalized=self.weighting == "cosine_norm")
-        weights = weights.expand(n, -1, -1, -1)
+        weights = self._weights(rels, logits, f1s, f1_lr, rows, cols).expand(n, -1, -1, -1)
         e = sum(weights[:, i, :, :, None] * feats[i] for i in range(4))  # (N, H, W, C)  eq. 10
+        e = e.permute(0, 3, 1, 2).contiguous()
+        return (e, weights) if return_weights else e
+
+    def _weights(self, rels, logits, f1s, f1_lr, rows, cols) -> torch.Tensor:
+        """The scheme's ``(N|1, 4, H, W)`` weights from the per-neighbour pieces it needs."""
+        if self.weighting == "area":
+            return area_weights(rels)
+        if self.weighting == "net":
+            return net_weights(logits)
+        f1_hat = gather(f1_lr, rows[0].index, cols[0].index)
+        return cosine_weights([f.float() for f in f1s], f1_hat.float(), normalized=self.weighting == "cosine_norm")
+
+    def _forward_train(self, f1_lr, s_pa, rows, cols, return_weights):
+        """The autograd path: the same E as the formulas, with the work the inference path saves.
+
+        The MLP's first layer is split (``W_a F¹`` once per LR pixel, gathered; ``W_b S_pa`` once
+        per HR pixel; the coordinate term separable per axis), and for ``area`` and ``cosine``
+        the last layer runs once per HR pixel on ``Σ_i w_i h_i`` (the weights sum to 1 and do
+        not depend on its rows), so the 4·H·W × (D1 + 2·D2 + 2) input and three quarters of
+        the last layer are never computed (``net`` needs each neighbour's logit row, so it runs
+        the last layer four times).
+        """
+        n, d12, h, w = f1_lr.shape
+        H, W = s_pa.shape[-2:]
+        linears = [m for m in self.mlp.layers if isinstance(m, nn.Linear)]
+        first, last = linears[0], linears[-1]
+        c = self.out_dim
+        d2 = s_pa.shape[1]
+        w_a, w_b, w_c = first.weight[:, :d12], first.weight[:, d12 : d12 + d2], first.weight[:, -2:]
+        a_lr = torch.einsum("nchw,oc->nhwo", f1_lr, w_a)  # (N, h, w, hidden)
+        b_hr = torch.einsum("nchw,oc->nhwo", s_pa, w_b) + first.bias  # (N, H, W, hidden)
+        dt = b_hr.dtype
+        need_f1 = self.weighting in ("cosine", "cosine_norm")
+        zs, rels, f1s = [], [], []
+        for dy, dx in SHIFTS:
+            ry, rx = rows[dy], cols[dx]
+            cy = ry.rel.to(dt)[:, None] * w_c[:, 0].to(dt)  # (H, hidden)
+            cx = rx.rel.to(dt)[:, None] * w_c[:, 1].to(dt)  # (W, hidden)
+            zs.append(a_lr.index_select(1, ry.index).index_select(2, rx.index) + b_hr + cy[:, None] + cx[None])
+            rels.append(torch.stack([ry.rel[:, None].expand(H, W), rx.rel[None, :].expand(H, W)])[None].to(dt))
+            f1s.append(gather(f1_lr, ry.index, rx.index) if need_f1 else None)
+        hidden = self.mlp.layers[1:-1]
+        if self.weighting == "net":  # the logit row needs each neighbour's full last layer anyway
+            outs = [torch.nn.functional.linear(hidden(z), last.weight, last.bias) for z in zs]
+            weights = net_weights([o[..., c].float() for o in outs]).expand(n, -1, -1, -1)
+            e = sum(weights[:, k, :, :, None].to(outs[k].dtype) * outs[k][..., :c] for k in range(4))
+        else:
+            hid = [hidden(z) for z in zs]  # (N, H, W, hidden) each: ReLU, hidden layers, ReLU
+            weights = self._weights(rels, [], f1s, f1_lr, rows, cols).expand(n, -1, -1, -1)  # (N, 4, H, W)
+            mixed = sum(weights[:, k, :, :, None].to(hid[k].dtype) * hid[k] for k in range(4))  # Σ_i w_i h_i
+            e = torch.nn.functional.linear(mixed, last.weight[:c], last.bias[:c])  # eq. 15's last layer, once
         e = e.permute(0, 3, 1, 2).contiguous()
         return (e, weights) if return_weights else e
 
@@ -162,6 +196,19 @@ class INF3(nn.Module):
     #: activations in the CPU's cache, where a 256-wide matmul runs ≈ 1.6× faster than on
     #: a whole tile (measured: 177 against 107 GFLOP/s on this project's 2-core machine).
     chunk_pixels = 2048
+    #: The same on CUDA: there each chunk costs ≈ 55 kernel launches, so chunks must be large
+    #: enough to keep the GPU busy (2¹⁷ pixels: ≈ 0.5 GB of MLP activations at the paper preset).
+    cuda_chunk_pixels = 1 << 17
+
+    def chunk_for(self, device) -> int:
+        """HR pixels per MLP chunk on ``device`` (a torch.device or its name)."""
+        return self.cuda_chunk_pixels if torch.device(device).type == "cuda" else self.chunk_pixels
+
+    def chunk_bytes(self, device) -> int:
+        """Peak bytes of one chunk's MLP work on ``device`` (four neighbours × the widest layer, twice)."""
+        linears = [m for m in self.mlp.layers if isinstance(m, nn.Linear)]
+        widest = max(m.out_features for m in linears)
+        return 2 * 4 * self.chunk_for(device) * widest * 4
 
     def _forward_chunked(self, f1_lr, s_pa, rows, cols, return_weights):
         """Inference path (no autograd): the same E as :meth:`forward`, in chunks of HR rows.
@@ -189,7 +236,7 @@ class INF3(nn.Module):
         need_f1 = self.weighting in ("cosine", "cosine_norm")
         e = s_pa.new_empty(n, H, W, c)
         weights_out = s_pa.new_empty(n, 4, H, W) if return_weights else None
-        step = max(1, self.chunk_pixels // max(W, 1))
+        step = max(1, self.chunk_for(s_pa.device) // max(W, 1))
         for b in range(n):
             for y0 in range(0, H, step):
                 y1 = min(H, y0 + step)

@@ -1,0 +1,120 @@
+"""The CUDA paths: device selection, tiled = untiled, autocast, training steps, CUDA → CPU checkpoints.
+
+Skipped where torch sees no GPU (this project's CI); ``bench/gpu_run.py`` runs them on a lent
+GPU machine (``pytest -m cuda tests/test_cuda.py``). TF32 is switched off for the equality
+checks, so float32 there means float32.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+pytestmark = [
+    pytest.mark.cuda,
+    pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device"),
+]
+
+
+@pytest.fixture
+def no_tf32():
+    old = torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32
+    torch.backends.cuda.matmul.allow_tf32 = False
+    torch.backends.cudnn.allow_tf32 = False
+    yield
+    torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32 = old
+
+
+def _pair(rng, h=24, w=20, r=4):
+    from napari_inf3.simulation import simulate
+
+    y, x = np.mgrid[0 : h * r, 0 : w * r] / 9.0
+    base = 0.4 + 0.2 * np.sin(y) * np.cos(1.3 * x)
+    gt = np.clip(base[None] * np.linspace(0.7, 1.2, 31)[:, None, None]
+                 + 0.02 * rng.standard_normal((31, h * r, w * r)), 0, 1).astype(np.float32)
+    lr, msi = simulate(gt, r)
+    return gt, lr, msi
+
+
+def _model(weighting="cosine"):
+    from napari_inf3.model import INFN
+    from napari_inf3.simulation import load_srf
+
+    torch.manual_seed(0)
+    m = INFN(weighting=weighting, preset="lite", n_feats=16, n_resblocks=2, mlp_hidden=[32, 32], out_dim=16,
+             consistency="srf", srf=load_srf())
+    with torch.no_grad():  # a non-trivial decoder, so the network's part shows in the output
+        m.decoder[-1].weight.normal_(0, 0.02)
+    return m.eval()
+
+
+def test_device_selection():
+    from napari_inf3.device import available_devices, select_device
+
+    assert available_devices()[0] == "cuda:0"
+    assert select_device(None) == torch.device("cuda:0")
+    assert select_device("cuda") == torch.device("cuda:0")
+    with pytest.raises(ValueError, match="available"):
+        select_device(f"cuda:{torch.cuda.device_count()}")
+
+
+@pytest.mark.parametrize("weighting", ["area", "net", "cosine"])
+def test_tiled_equals_untiled_and_cpu(no_tf32, rng, weighting):
+    from napari_inf3.inference import fuse
+
+    _, lr, msi = _pair(rng)
+    m = _model(weighting)
+    whole = fuse(m, lr, msi, "cuda", tile=0)
+    tiled = fuse(m, lr, msi, "cuda", tile=7)
+    np.testing.assert_allclose(tiled, whole, atol=1e-5, rtol=0)
+    cpu = fuse(m, lr, msi, "cpu", tile=0)
+    np.testing.assert_allclose(whole, cpu, atol=1e-4, rtol=0)
+
+
+def test_autocast_bf16_and_fp16_close_to_fp32(rng):
+    from napari_inf3.inference import fuse
+    from napari_inf3.metrics import psnr
+
+    gt, lr, msi = _pair(rng)
+    m = _model()
+    ref = fuse(m, lr, msi, "cuda")
+    for prec in ("bf16", "fp16"):
+        low = fuse(m, lr, msi, "cuda", precision=prec)
+        assert low.dtype == np.float32
+        assert abs(psnr(low, gt) - psnr(ref, gt)) < 0.05
+
+
+def test_sampler_on_cuda_equals_cpu(rng):
+    from napari_inf3.simulation import load_srf
+    from napari_inf3.training import epoch_order, patch_grid
+    from napari_inf3.training_data import PatchSampler
+
+    scenes = [rng.random((31, 48, 48), dtype=np.float32) for _ in range(2)]
+    grid = patch_grid([s.shape for s in scenes], 16, 8)
+    idx, aug = epoch_order(len(grid), 32, 0, 0)
+    cpu = PatchSampler(scenes, grid, 16, 4, None, load_srf(), "cpu").batch(idx, aug)
+    gpu = PatchSampler(scenes, grid, 16, 4, None, load_srf(), "cuda").batch(idx, aug)
+    for a, b in zip(cpu, gpu):
+        np.testing.assert_allclose(b.cpu().numpy(), a.numpy(), atol=1e-6, rtol=0)
+
+
+@pytest.mark.parametrize("precision", ["fp32", "bf16"])
+def test_training_steps_and_checkpoint_cuda_to_cpu(tmp_path, rng, precision, no_tf32):
+    from napari_inf3 import load_checkpoint, train
+    from napari_inf3.inference import fuse
+
+    gt, lr, msi = _pair(rng, 16, 16)
+    out = tmp_path / "m.pt"
+    events = list(train([gt, gt[:, ::-1].copy()], weighting="cosine", preset="lite", epochs=1,
+                        patches_per_epoch=24, batch_size=8, device="cuda", out=out, precision=precision,
+                        model_options={"n_feats": 8, "n_resblocks": 1, "mlp_hidden": [16], "out_dim": 8}))
+    steps = [e for e in events if e.kind == "step"]
+    assert len(steps) == 3 and all(np.isfinite(e.loss) for e in steps)
+    model = events[-1].extra["model"]
+    assert next(model.parameters()).device.type == "cuda"
+    cpu_model, ckpt = load_checkpoint(out, device="cpu")
+    assert ckpt["meta"]["device"] == "cuda:0" and ckpt["meta"]["precision"] == precision
+    assert ckpt["meta"]["offset"] == 2
+    np.testing.assert_allclose(fuse(cpu_model, lr, msi, "cpu"), fuse(model, lr, msi, "cuda"), atol=1e-4, rtol=0)

@@ -1,0 +1,94 @@
+"""The GPU kit rehearsed on the CPU: the scene pack's round trip, and bench/gpu_run.py start to finish."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "bench"))
+
+
+@pytest.fixture(scope="module")
+def small_pack(tmp_path_factory):
+    """A pack of two scenes: the sample crop and its mirror image (both real CAVE data)."""
+    from pack_scenes import pack
+
+    src = ROOT / "sample_data" / "superballs_crop_ms"
+    root = tmp_path_factory.mktemp("scenes")
+    a = root / "crop_a"
+    shutil.copytree(src, a)
+    b = root / "crop_b"
+    b.mkdir()
+    from PIL import Image
+
+    for f in sorted(src.glob("*.png")):
+        arr = np.asarray(Image.open(f))[:, ::-1]
+        Image.fromarray(np.ascontiguousarray(arr)).save(b / f.name.replace("superballs_crop_ms", "crop_b"))
+    out = root / "pack"
+    pack([a, b], out, bits=8, jobs=1)
+    return out, [a, b]
+
+
+def test_quantise_round_trip_error_is_half_a_step():
+    from pack_scenes import dequantise, quantise
+
+    v = np.arange(0, 65536, 7, dtype=np.uint16)
+    for bits in (8, 10, 16):
+        rec = dequantise(quantise(v, bits), bits)
+        step = 2 ** (16 - bits) / 65535
+        assert np.max(np.abs(rec - v / 65535.0)) <= step / 2 + 1e-6
+    assert quantise(v, 8).dtype == np.uint8 and quantise(v, 10).dtype == np.uint16
+
+
+def test_pack_reads_back_within_half_a_step(small_pack):
+    from pack_scenes import read_pack
+
+    from napari_inf3 import read_cube
+
+    out, folders = small_pack
+    scenes = read_pack(out)
+    assert sorted(scenes) == ["crop_a", "crop_b"]
+    index = json.loads((out / "index.json").read_text())
+    assert all(e["quantisation_psnr_db"] > 55 for e in index["scenes"])
+    for name, folder in zip(["crop_a", "crop_b"], folders):
+        ref = read_cube(folder).data
+        assert scenes[name].shape == ref.shape and scenes[name].dtype == np.float32
+        assert np.max(np.abs(scenes[name] - ref)) <= 128 / 65535 + 1e-6
+    with pytest.raises(KeyError, match="nope"):
+        read_pack(out, ["nope"])
+
+
+@pytest.mark.slow
+def test_gpu_run_rehearsed_on_cpu(small_pack, tmp_path):
+    """The whole GPU command with the lite preset on a 60-second training budget, on the CPU."""
+    out, _ = small_pack
+    res = tmp_path / "out"
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "gpu_run.py"), "--pack", str(out), "--out", str(res), "--device", "cpu",
+         "--preset", "lite", "--budget", "60", "--batch", "8", "--precision", "fp32", "--no-tests",
+         "--repeats", "1", "--fuse-size", "128", "--val-every", "25", "--log-every", "10"],
+        capture_output=True, text=True, timeout=600, cwd=ROOT)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    result = json.loads((res / "gpu_run.json").read_text())
+    for stage in ("machine", "train", "fusion"):
+        assert "error" not in result[stage], result[stage]
+    train = result["train"]
+    assert train["steps"] >= 5 and train["calibrated"]["total_steps"] == train["steps"]
+    assert train["wall_seconds"] < 60 * 1.3
+    assert len(train["val"]) >= 2 and train["val"][0]["step"] == 0
+    assert sorted(train["checkpoints"]) == [f"infn_lite_{w}_x4.pt" for w in ("area", "cosine", "net")]
+    from napari_inf3 import load_checkpoint
+
+    model, ckpt = load_checkpoint(res / "infn_lite_cosine_x4.pt", device="cpu")
+    assert ckpt["meta"]["offset"] == 2 and ckpt["meta"]["steps"] == train["steps"]
+    assert ckpt["optimizer"] is None
+    rows = result["fusion"]["rows"]
+    assert {r["weighting"] for r in rows} == {"area", "net", "cosine"}
+    assert all(r["net_ms_median"] > 0 and np.isfinite(r["psnr_db"]) for r in rows)
