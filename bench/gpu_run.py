@@ -116,17 +116,20 @@ def read_png_folder(folder: Path) -> np.ndarray:
 
 
 def run_tests(wheels: Path | None, out: Path) -> dict:
+    path = [str(ROOT)]
     try:
         import pytest  # noqa: F401
     except ImportError:
         if wheels is None:
             return {"skipped": "pytest is not installed and no --wheels given"}
+        site = out.parent / f".{out.name}-site"  # outside --out: only results come back
         subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-index", "--find-links", str(wheels),
-                        "pytest"], check=True)
+                        "--target", str(site), "pytest"], check=True)
+        path.append(str(site))
     t = time.perf_counter()
     proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-m", "cuda", "-p", "no:cacheprovider",
-                           "tests/test_cuda.py"], cwd=ROOT, capture_output=True, text=True,
-                          env={**os.environ, "PYTHONPATH": str(ROOT)})
+                           "tests/test_cuda.py"], cwd=ROOT, capture_output=True, text=True, timeout=240,
+                          env={**os.environ, "PYTHONPATH": os.pathsep.join(path)})
     (out / "cuda_tests.log").write_text(proc.stdout + proc.stderr)
     tail = (proc.stdout + proc.stderr).strip().splitlines()[-1:] or [""]
     return {"returncode": proc.returncode, "summary": tail[0], "seconds": round(time.perf_counter() - t, 1)}
@@ -181,6 +184,7 @@ def train_together(scenes: dict, val_gt: np.ndarray, dev, a) -> tuple[dict, dict
     idx, aug = epoch_order(len(grid), len(grid), a.seed, epoch)
     acc = {w: torch.zeros((), device=dev) for w in WEIGHTINGS}
     step, total_steps, last_log_step = 0, None, 0
+    warm_steps, warm_at = 3, None
     t0 = time.perf_counter()
     t_log, t_val = t0, t0
     val_seconds = 0.0
@@ -206,12 +210,18 @@ def train_together(scenes: dict, val_gt: np.ndarray, dev, a) -> tuple[dict, dict
         step += 1
         now = time.perf_counter()
         train_seconds = now - t0 - val_seconds
-        if total_steps is None and train_seconds >= a.calibrate * a.budget and step >= 5:
+        if step == warm_steps:  # cuDNN autotuning and allocator warm-up stay out of the rate
+            sync(dev)
+            warm_at = (time.perf_counter() - t0 - val_seconds, step)
+        if total_steps is None and warm_at is not None and train_seconds >= a.calibrate * a.budget \
+                and step >= warm_steps + 3:
             sync(dev)
             train_seconds = time.perf_counter() - t0 - val_seconds
-            total_steps = max(step + 1, int(step / train_seconds * a.budget * (1 - a.val_share)))
-            rec["calibrated"] = {"step": step, "seconds": round(train_seconds, 2), "total_steps": total_steps}
-            log(f"calibrated: {step} steps in {train_seconds:.1f} s -> {total_steps} steps in all")
+            rate = (step - warm_at[1]) / max(train_seconds - warm_at[0], 1e-9)
+            total_steps = max(step + 1, step + int(rate * (a.budget * (1 - a.val_share) - train_seconds)))
+            rec["calibrated"] = {"step": step, "seconds": round(train_seconds, 2), "steps_per_s": round(rate, 3),
+                                 "total_steps": total_steps}
+            log(f"calibrated: {rate:.2f} steps/s after {step} steps in {train_seconds:.1f} s -> {total_steps} steps")
         done = total_steps is not None and step >= total_steps
         if now - t_log >= a.log_every or done:
             losses = {w: float(v) / (step - last_log_step) for w, v in acc.items()}  # the one sync
