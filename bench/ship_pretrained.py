@@ -1,10 +1,11 @@
-"""Turn the training runs into the shipped checkpoints (fp16 weights, training metadata kept).
+"""Turn training runs into the shipped checkpoints (fp16 weights, training metadata kept).
 
-    python bench/ship_pretrained.py runs/area.pt runs/net.pt runs/cosine.pt
+    python bench/ship_pretrained.py runs/gpu_lite/infn_lite_*_x4.pt runs/gpu_paper/infn_paper_*_x4.pt
 
-Each run's checkpoint (written by bench/train_pretrained.py) is loaded, checked, and saved as
-napari_inf3/shipped/infn_lite_<weighting>_x4.pt with float16 weights and no optimiser state.
-Its metadata gains the training command and the validation PSNR curve stays inside.
+Each run's checkpoint (written by bench/gpu_run.py or bench/train_pretrained.py) is loaded,
+checked (offset r // 2, the paper's protocol), and saved as
+napari_inf3/shipped/infn_<preset>_<weighting>_x4.pt with float16 weights and no optimiser
+state. Its metadata and validation PSNR curve stay inside.
 """
 
 from __future__ import annotations
@@ -23,12 +24,14 @@ def main(paths: list[str]) -> None:
     for p in paths:
         model, ckpt = load_checkpoint(p, device="cpu")
         meta = dict(ckpt["meta"])
-        meta["trained_by"] = "bench/train_pretrained.py (same data, seed and step budget for every weighting)"
+        if meta.get("offset") != meta.get("scale", 4) // 2:
+            raise SystemExit(f"{p}: trained with decimation offset {meta.get('offset')}, not the paper's r // 2")
         meta["shipped_from"] = Path(p).name
-        out = ROOT / "napari_inf3" / "shipped" / FILENAME.format(name=model.weighting)
+        out = ROOT / "napari_inf3" / "shipped" / FILENAME.format(name=model.weighting, preset=model.config["preset"])
         save_checkpoint(out, model, epoch=ckpt["epoch"], step=ckpt["step"], meta=meta, half=True)
         print(f"{out.relative_to(ROOT)}: {out.stat().st_size / 1e6:.2f} MB, {ckpt['step']} steps, "
-              f"{meta['wall_seconds'] / 60:.1f} min, validation PSNR {meta.get('val_psnr')}")
+              f"{meta['wall_seconds'] / 60:.1f} min on {meta.get('gpu') or meta['device']}, "
+              f"validation PSNR {meta.get('val_psnr')}")
 
 
 if __name__ == "__main__":

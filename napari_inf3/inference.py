@@ -33,10 +33,11 @@ def resolve_model(model_or_checkpoint, device=None):
     if isinstance(model_or_checkpoint, (str, Path)):
         spec = str(model_or_checkpoint)
         if not Path(spec).exists():
-            from .shipped import PRETRAINED, pretrained
+            from .shipped import parse_spec, pretrained
 
-            if spec in PRETRAINED:
-                return pretrained(spec, device=dev)
+            shipped = parse_spec(spec)  # 'cosine' (lite) or 'paper:cosine'
+            if shipped is not None:
+                return pretrained(shipped[0], device=dev, preset=shipped[1])
         return load_checkpoint(spec, device=dev)[0]
     return model_or_checkpoint.to(dev).eval()
 
@@ -162,7 +163,8 @@ def fuse(
 
     Parameters
     ----------
-    model_or_checkpoint : INFN, checkpoint path, or pretrained name (``'area'``, ``'net'``, ``'cosine'``)
+    model_or_checkpoint : INFN, checkpoint path, or pretrained name (``'area'``, ``'net'``, ``'cosine'``;
+        ``'paper:cosine'`` etc. for the paper-preset ones)
     lr_hsi : ``(S, h, w)`` array or Cube, values in [0, 1]; may be lazy (a memory-mapped ENVI
         cube read with ``lazy=True``): then only each tile's crop is read.
     hr_msi : ``(s, H, W)`` array or Cube with ``H / h = W / w = r``; may be lazy too.
