@@ -22,7 +22,9 @@ examples:
   torchrun --nproc_per_node=2 -m napari_inf3 train cave/ --out my.pt   DDP: 2 processes, one global batch
 
 Cubes: CAVE PNG folders, ENVI .hdr, MATLAB .mat (v5 and v7.3), .npy/.npz, .tif/.tiff.
-Models: 'area', 'net', 'cosine' (the shipped checkpoints) or a checkpoint file.
+Models: 'area', 'net', 'cosine' (the shipped lite checkpoints), 'paper:area' etc. (the shipped paper-preset
+ones), 'projection' (SRF projection of bicubic, the no-learning baseline) or a checkpoint file.
+The simulation keeps pixel r // 2 of each r x r block (the paper's protocol; --offset changes it).
 """
 
 
@@ -75,7 +77,7 @@ def cmd_evaluate(args) -> int:
             kept[method] = fused[:, r, c].copy()
 
     report = evaluate_scenes(scenes, models, scale=args.scale, device=args.device, crop=args.crop, on_scene=tick,
-                             keep=keep)
+                             keep=keep, offset=args.offset, clip=not args.no_clip)
     bar.close()
     print(report.markdown(per_scene=not args.summary_only))
     if args.out_dir:
@@ -131,7 +133,7 @@ def cmd_fuse(args) -> int:
     gt = None
     if args.gt:
         gt = read_cube(args.gt)
-        lr, msi = simulate(gt, args.scale, crop=args.crop)
+        lr, msi = simulate(gt, args.scale, crop=args.crop, offset=args.offset)
         wl = gt.wavelengths
     elif args.lr_hsi and args.hr_msi:
         lr_c, msi_c = read_cube(args.lr_hsi), read_cube(args.hr_msi)
@@ -155,7 +157,7 @@ def cmd_fuse(args) -> int:
         try:
             target = create(tmp, shape, wl, description=f"napari-inf3 fusion with {args.model}")
             fused = fuse(args.model, lr, msi, args.device, tile=args.tile, progress=tick, out=target,
-                         precision=args.precision)
+                         precision=args.precision, clip=not args.no_clip)
             target.flush()
             del target
             tmp.with_suffix(".img").replace(out.with_suffix(".img"))
@@ -165,8 +167,11 @@ def cmd_fuse(args) -> int:
                 leftover.unlink(missing_ok=True)
         path = out
     else:
-        fused = fuse(args.model, lr, msi, args.device, tile=args.tile, progress=tick, precision=args.precision)
-        path = write_cube(Cube(fused, wl, None, {"model": str(args.model)}), out, overwrite=args.overwrite)
+        fused = fuse(args.model, lr, msi, args.device, tile=args.tile, progress=tick, precision=args.precision,
+                     clip=not args.no_clip)
+        meta = {"model": str(args.model)} | ({"offset": args.offset if args.offset is not None else args.scale // 2}
+                                            if args.gt else {})
+        path = write_cube(Cube(fused, wl, None, meta), out, overwrite=args.overwrite)
     bar.close()
     print(f"wrote {path} {tuple(fused.shape)}")
     if gt is not None:
@@ -197,7 +202,8 @@ def cmd_train(args) -> int:
     bar = None
     for ev in train(
         scenes, val_scenes=val, weighting=args.weighting, preset=args.preset, consistency=args.consistency,
-        scale=args.scale, patch=args.patch, batch_size=args.batch_size, lr=args.lr, schedule=args.schedule,
+        scale=args.scale, offset=args.offset, patch=args.patch, batch_size=args.batch_size, lr=args.lr,
+        schedule=args.schedule, precision=args.precision,
         epochs=args.epochs,
         patches_per_epoch=args.patches_per_epoch, seed=args.seed, device=args.device, out=out,
         resume=args.resume, max_seconds=None if args.max_minutes is None else args.max_minutes * 60,
@@ -227,7 +233,8 @@ def cmd_demo(args) -> int:
 
     headless = args.headless or not os.environ.get("DISPLAY") and sys.platform.startswith("linux")
     out = Path(args.out) if args.out else _free_folder(Path("inf3-demo"))
-    return run_demo(headless=headless, out_dir=out, overwrite=args.overwrite, device=args.device, scene=args.scene)
+    return run_demo(headless=headless, out_dir=out, overwrite=args.overwrite, device=args.device, scene=args.scene,
+                    offset=args.offset)
 
 
 def _free_folder(base: Path) -> Path:
@@ -255,6 +262,9 @@ def build_parser() -> argparse.ArgumentParser:
     def common(p, scale=True):
         if scale:
             p.add_argument("--scale", type=int, default=4, help="HR/LR size ratio r of the simulation (default 4)")
+        p.add_argument("--offset", type=int, default=None,
+                       help="which pixel of each r×r block the simulated LR-HSI keeps, 0..r-1 "
+                       "(default r // 2, the paper's protocol; 0 = this tool before 2026-11-26)")
         p.add_argument("--device", default="auto", help="auto (GPU when torch sees one), cpu, cuda, cuda:N")
         p.add_argument("--overwrite", action="store_true", help="replace existing output files")
 
@@ -262,7 +272,10 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Simulate LR-HSI/HR-MSI from ground-truth scenes as the paper does, fuse with "
                        "bicubic and each model, and print PSNR / SAM / ERGAS / SSIM like the paper's Table 1.")
     p.add_argument("scenes", nargs="+", help="ground-truth cubes, or folders that contain them")
-    p.add_argument("--models", nargs="+", default=["area", "net", "cosine"], help="pretrained names or checkpoint files")
+    p.add_argument("--models", nargs="+", default=["projection", "area", "net", "cosine"],
+                   help="pretrained names ('area', 'net', 'cosine'; 'paper:cosine' etc. for the paper preset), "
+                   "'projection' (the SRF projection of bicubic: what the networks add to), or checkpoint files")
+    p.add_argument("--no-clip", action="store_true", help="score the raw network output (default: clipped at 0)")
     p.add_argument("--exclude", nargs="*", default=[], help="scene names to skip")
     p.add_argument("--out-dir", help="also write metrics.md and metrics.csv here")
     p.add_argument("--crop", action="store_true", help="crop sizes not divisible by the scale")
@@ -286,6 +299,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--precision", default="fp32", choices=["fp32", "bf16", "fp16"],
                    help="network arithmetic: bf16/fp16 autocast (fp16: CUDA only); output stays float32")
     p.add_argument("--crop", action="store_true", help="crop --gt to a multiple of the scale")
+    p.add_argument("--no-clip", action="store_true",
+                   help="keep the network's raw output (default: clipped at 0, reflectance is not negative)")
     common(p)
     p.set_defaults(func=cmd_fuse)
 
@@ -311,6 +326,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--grad-clip", type=float, default=None, help="clip the gradient norm to this")
     p.add_argument("--max-minutes", type=float, default=None, help="stop (with a checkpoint) after this time")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--precision", default="fp32", choices=["fp32", "bf16"],
+                   help="bf16: forward and loss under autocast (worth it on a GPU; weights stay float32)")
     common(p)
     p.set_defaults(func=cmd_train)
 
@@ -324,6 +341,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--scene", default=None, help="a ground-truth cube to use instead of the sample")
     p.add_argument("--device", default="auto")
     p.add_argument("--overwrite", action="store_true")
+    p.add_argument("--offset", type=int, default=None, help="decimation offset 0..3 (default 2 = r // 2, the paper's)")
     p.set_defaults(func=cmd_demo)
     return ap
 

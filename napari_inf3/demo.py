@@ -33,8 +33,9 @@ def default_pixel(gt: np.ndarray) -> tuple[int, int]:
     return int(r), int(c)
 
 
-def compute(scene=None, device=None, scale: int = 4, models=None) -> FusionRun:
-    """Simulate the sample (or ``scene``) ×``scale`` and fuse it with bicubic and each shipped checkpoint."""
+def compute(scene=None, device=None, scale: int = 4, models=None, offset: int | None = None) -> FusionRun:
+    """Simulate the sample (or ``scene``) ×``scale`` (keeping LR pixel ``offset`` of each block, default
+    r // 2, the paper's) and fuse it with bicubic and each shipped checkpoint."""
     from .io import read_cube
     from .sample import load_sample
     from .shipped import available
@@ -43,7 +44,7 @@ def compute(scene=None, device=None, scale: int = 4, models=None) -> FusionRun:
     names = available() if models is None else list(models)
     if not names:
         raise CubeError("no pretrained checkpoint is installed; reinstall napari-inf3")
-    run = fusion_run({n: n for n in names}, gt=gt, scale=scale, device=device)
+    run = fusion_run({n: n for n in names}, gt=gt, scale=scale, device=device, offset=offset)
     run.source = gt.source
     return run
 
@@ -123,8 +124,9 @@ def write_outputs(res: FusionRun, out_dir: Path, overwrite: bool = False) -> lis
     return written
 
 
-def run_demo(headless: bool, out_dir: Path, overwrite: bool = False, device=None, scene=None) -> int:
-    res = compute(scene, device)
+def run_demo(headless: bool, out_dir: Path, overwrite: bool = False, device=None, scene=None,
+             offset: int | None = None) -> int:
+    res = compute(scene, device, offset=offset)
     from .report import Report, SceneResult
 
     print(Report([SceneResult("sample", m, s) for m, s in res.scores.items()]).markdown(per_scene=False))

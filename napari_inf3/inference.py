@@ -19,7 +19,7 @@ import numpy as np
 
 from .cube import Cube, CubeError
 
-__all__ = ["fuse", "bicubic", "resolve_model", "auto_tile", "bytes_per_hr_pixel"]
+__all__ = ["fuse", "bicubic", "resolve_model", "auto_tile", "bytes_per_hr_pixel", "projection_model"]
 
 ProgressFn = Callable[[int, int], None]
 
@@ -38,8 +38,28 @@ def resolve_model(model_or_checkpoint, device=None):
             shipped = parse_spec(spec)  # 'cosine' (lite) or 'paper:cosine'
             if shipped is not None:
                 return pretrained(shipped[0], device=dev, preset=shipped[1])
+            if spec == "projection":
+                return projection_model().to(dev).eval()
         return load_checkpoint(spec, device=dev)[0]
     return model_or_checkpoint.to(dev).eval()
+
+
+def projection_model(srf="nikon_d700", bands: int = 31):
+    """The baseline every shipped checkpoint starts from: the SRF projection of bicubic,
+    ``X^U + P⁺(Y − P X^U)`` (no learning), as an INFN whose decoder is zero.
+
+    An untrained INFN with ``consistency='srf'`` outputs exactly this (its last decoder conv
+    starts at zero), so the baseline goes through the same tiling, clipping and metrics as the
+    networks; a minimal trunk keeps it fast. Name ``'projection'`` in ``--models`` / :func:`fuse`.
+    """
+    from .model import INFN
+    from .simulation import load_srf
+
+    p = load_srf(srf, bands=bands)
+    m = INFN(bands=bands, msi_bands=p.shape[0], weighting="area", preset="lite", consistency="srf", srf=p,
+             n_feats=4, n_resblocks=0, mlp_hidden=[4], out_dim=4)
+    m.source = "projection"
+    return m
 
 
 def encoder_bytes_per_hr_pixel(config: dict) -> int:

@@ -28,6 +28,8 @@ class FusionRun:
     scores: dict[str, dict[str, float]] = field(default_factory=dict)  # only with gt
     seconds: dict[str, float] = field(default_factory=dict)
     devices: dict[str, str] = field(default_factory=dict)
+    #: which pixel of each r × r block the simulated LR-HSI kept (None for a real pair)
+    offset: int | None = None
 
     @property
     def reference(self) -> np.ndarray:
@@ -81,24 +83,28 @@ def iter_fusion_run(
     srf="nikon_d700",
     device=None,
     crop: bool = True,
+    offset: int | None = None,
+    clip: bool = True,
 ) -> Generator[Progress, None, FusionRun]:
-    """Simulate (from ``gt``) or take a real pair, then fuse with bicubic and every model.
+    """Simulate (from ``gt``, keeping LR pixel ``offset`` of each block, default r // 2) or take a
+    real pair, then fuse with bicubic and every model (``clip``: results clipped at 0).
 
-    ``models``: display name → INFN, checkpoint path or pretrained name. Yields
-    ``(done, total, message)``; returns the :class:`FusionRun`.
+    ``models``: display name → INFN, checkpoint path or pretrained name (``'projection'``: the
+    SRF projection of bicubic). Yields ``(done, total, message)``; returns the :class:`FusionRun`.
     """
     import time
 
     from .inference import bicubic, check_pair, fuse, resolve_model
     from .metrics import evaluate
-    from .simulation import simulate
+    from .simulation import check_offset, simulate
 
     total = len(models) + 2
     if gt is not None:
         wl = gt.wavelengths if isinstance(gt, Cube) else wavelengths
-        lr, msi = simulate(gt, scale, srf, crop=crop)
+        lr, msi = simulate(gt, scale, srf, crop=crop, offset=offset)
         g = np.asarray(gt.data if isinstance(gt, Cube) else gt, np.float32)[:, : msi.shape[1], : msi.shape[2]]
-        run = FusionRun(lr, msi, scale, g, None if wl is None else np.asarray(wl, float))
+        run = FusionRun(lr, msi, scale, g, None if wl is None else np.asarray(wl, float),
+                        offset=check_offset(offset, scale))
     elif lr_hsi is not None and hr_msi is not None:
         lr, msi = np.asarray(lr_hsi, np.float32), np.asarray(hr_msi, np.float32)
         if lr.ndim != 3 or msi.ndim != 3:
@@ -116,7 +122,7 @@ def iter_fusion_run(
         model = resolve_model(spec, device)
         check_pair(run.lr_hsi, run.hr_msi, model)
         t = time.perf_counter()
-        run.fused[name] = fuse(model, run.lr_hsi, run.hr_msi)
+        run.fused[name] = fuse(model, run.lr_hsi, run.hr_msi, clip=clip)
         run.seconds[name] = time.perf_counter() - t
         run.devices[name] = str(next(model.parameters()).device)
     yield (total, total, "scoring")

@@ -84,6 +84,8 @@ def evaluate_scenes(
     crop: bool = False,
     on_scene: Callable[[str, str, dict], None] | None = None,
     keep: Callable[[str, str, np.ndarray], None] | None = None,
+    offset: int | None = None,
+    clip: bool = True,
 ) -> Report:
     """Simulate each scene, fuse it with bicubic and every model, score everything.
 
@@ -101,7 +103,7 @@ def evaluate_scenes(
     for s in scenes:
         cube = s if isinstance(s, Cube) else read_cube(s)
         name = Path(cube.source).name if cube.source else "scene"
-        run = fusion_run(loaded, gt=cube, scale=scale, srf=srf, device=device, crop=crop)
+        run = fusion_run(loaded, gt=cube, scale=scale, srf=srf, device=device, crop=crop, offset=offset, clip=clip)
         for method, fused in run.fused.items():
             res = SceneResult(name, method, run.scores[method], run.seconds[method])
             report.rows.append(res)

@@ -60,6 +60,12 @@ class TrainingWidget(QWidget):
         self.scale = QSpinBox()
         self.scale.setRange(2, 16)
         self.scale.setValue(4)
+        self.offset = QSpinBox()  # advanced: the simulation's decimation offset, stored in the checkpoint
+        self.offset.setRange(-1, 15)
+        self.offset.setSpecialValueText("r // 2 (paper)")
+        self.offset.setValue(-1)
+        self.offset.setToolTip("which pixel of each r×r block the simulated LR-HSI keeps; the paper's protocol "
+                               "keeps r // 2")
         self.weighting = QComboBox()
         self.weighting.addItems(["cosine", "area", "net", "cosine_norm"])
         self.preset = QComboBox()
@@ -104,6 +110,7 @@ class TrainingWidget(QWidget):
         self.resume.setPlaceholderText("(optional) checkpoint to resume")
         form.addRow("validation", self.val_combo)
         form.addRow("scale", self.scale)
+        form.addRow("decimation offset", self.offset)
         form.addRow("weighting", self.weighting)
         form.addRow("preset", self.preset)
         form.addRow("consistency", self.consistency)
@@ -195,6 +202,8 @@ class TrainingWidget(QWidget):
             scenes = self.scenes()
             if not scenes:
                 raise ValueError("check at least one training layer or folder")
+            if self.offset.value() >= self.scale.value():
+                raise ValueError(f"the decimation offset must be below the scale ({self.scale.value()})")
             val_layer = self.val_combo.layer() if self.val_combo.currentText() != "(none)" else None
             val = [] if val_layer is None else [Cube(np.asarray(val_layer.data, np.float32), None, val_layer.name)]
         except (ValueError, CubeError) as exc:
@@ -206,7 +215,8 @@ class TrainingWidget(QWidget):
             return None
         kwargs = dict(
             val_scenes=val, weighting=self.weighting.currentText(), preset=self.preset.currentText(),
-            consistency=self.consistency.currentData(), scale=self.scale.value(), batch_size=self.batch.value(),
+            consistency=self.consistency.currentData(), scale=self.scale.value(),
+            offset=None if self.offset.value() < 0 else self.offset.value(), batch_size=self.batch.value(),
             lr=self.lr.value(), epochs=self.epochs.value(),
             patches_per_epoch=self.per_epoch.value() or None, device=self.device.currentData(), out=out, resume=resume,
             val_crop=256, overwrite=True,  # the user confirmed above
