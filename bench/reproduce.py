@@ -4,9 +4,10 @@ validation-PSNR-against-training-time curve of the shipped checkpoints.
     python bench/reproduce.py [SCENES ...] [--out docs/results] [--pixel 276 260] [--overwrite]
 
 SCENES default to ../shared/data/cave/superballs_ms (the held-out validation scene). Runs
-``napari-inf3 evaluate`` on them with bicubic and the shipped area / net / cosine checkpoints
-(metrics.md, metrics.csv, the spectra plot), then draws val_curve.png from the training history
-stored inside each checkpoint, and prints our means beside the paper's.
+``napari-inf3 evaluate`` on them (the paper's protocol: LR pixel r // 2 of each block) with bicubic,
+the SRF projection of bicubic (no learning) and the shipped area / net / cosine checkpoints of
+both presets (metrics.md, metrics.csv, the spectra plot), then draws val_curve.png from the
+training history stored inside each checkpoint, and prints our means beside the paper's.
 """
 
 from __future__ import annotations
@@ -19,7 +20,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from napari_inf3.cli import main as cli_main  # noqa: E402
-from napari_inf3.shipped import PRETRAINED, pretrained_info  # noqa: E402
+from napari_inf3.shipped import PRESETS, PRETRAINED, pretrained_info  # noqa: E402
+
+MODELS = ["projection", *PRETRAINED, *(f"paper:{n}" for n in PRETRAINED)]
 
 DEFAULT_SCENE = ROOT.parent / "shared" / "data" / "cave" / "superballs_ms"
 PAPER = {  # the paper's Table 1 (CAVE, x4, 11 test scenes) and Table 4 (balloons)
@@ -28,23 +31,6 @@ PAPER = {  # the paper's Table 1 (CAVE, x4, 11 test scenes) and Table 4 (balloon
     "area / net / cosine (paper, balloons)": "54.741 / 54.392 / 54.813 | 1.294 / 1.281 / 1.283 | "
                                              "0.335 / 0.350 / 0.331 | 0.9978 / 0.9977 / 0.9978",
 }
-
-
-def projection_baseline(scene: Path, scale: int = 4) -> dict:
-    """Metrics of the SRF projection of bicubic alone, X^U + P⁺(Y − P X^U): what an untrained INFN with
-    ``consistency='srf'`` outputs, i.e. what the shipped checkpoints start from."""
-    import torch
-
-    from napari_inf3 import fuse, read_cube, simulate
-    from napari_inf3.metrics import evaluate
-    from napari_inf3.model import INFN
-    from napari_inf3.simulation import load_srf
-
-    gt = read_cube(scene).data
-    lr, msi = simulate(gt, scale)
-    torch.manual_seed(0)
-    untrained = INFN(preset="lite", consistency="srf", srf=load_srf("nikon_d700", bands=gt.shape[0])).eval()
-    return evaluate(fuse(untrained, lr, msi, "cpu"), gt, scale)
 
 
 def crop_baselines(scale: int = 4) -> tuple[float, float]:
@@ -56,13 +42,15 @@ def crop_baselines(scale: int = 4) -> tuple[float, float]:
     from napari_inf3.simulation import load_srf
     from napari_inf3.training import _validate
 
-    gt = read_cube(DEFAULT_SCENE).data
+    from napari_inf3.sample import sample_path
+
+    gt = read_cube(sample_path()).data  # the crop bench/gpu_run.py validated on
     srf = load_srf("nikon_d700", bands=gt.shape[0])
     out = []
     for consistency in ("none", "srf"):
         torch.manual_seed(0)
         m = INFN(preset="lite", consistency=consistency, srf=srf if consistency == "srf" else None)
-        out.append(_validate(m, [gt], scale, srf, torch.device("cpu"), 256))
+        out.append(_validate(m, [gt], scale, srf, torch.device("cpu"), 192))
     return out[0], out[1]
 
 
@@ -72,16 +60,22 @@ def val_curve(out: Path) -> Path:
     matplotlib.use("Agg")
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=(6.5, 3.6), dpi=120, layout="constrained")
+    fig = Figure(figsize=(7.5, 3.8), dpi=120, layout="constrained")
     ax = fig.subplots()
-    for name in PRETRAINED:
-        hist = [h for h in pretrained_info(name)["history"] if h.get("val_psnr") is not None]
-        ax.plot([h["seconds"] / 60 for h in hist], [h["val_psnr"] for h in hist], "o-", ms=3, label=name)
+    styles = {"lite": "o--", "paper": "s-"}
+    for preset in PRESETS:
+        for k, name in enumerate(PRETRAINED):
+            info = pretrained_info(name, preset)
+            hist = [h for h in info["history"] if h.get("val_psnr") is not None]
+            ax.plot([h["seconds"] / 60 for h in hist], [h["val_psnr"] for h in hist], styles[preset], ms=3,
+                    color=f"C{k}", label=f"{preset} {name} ({info['steps']} steps)")
     bicubic, projected = crop_baselines()
-    ax.axhline(projected, color="0.4", ls="--", lw=1, label=f"untrained (SRF projection) {projected:.2f} dB")
-    ax.set_xlabel(f"training wall time (min, 2-core CPU, 3 runs sharing it); bicubic: {bicubic:.2f} dB")
+    ax.axhline(projected, color="0.4", ls=":", lw=1, label=f"untrained (SRF projection) {projected:.2f} dB")
+    gpu = pretrained_info("cosine", "paper").get("gpu") or "GPU"
+    ax.set_xlabel(f"training wall time (min, one {gpu}, the three of a preset in lock step); "
+                  f"bicubic: {bicubic:.2f} dB", fontsize=8)
     ax.set_ylabel("validation PSNR (dB)")
-    ax.set_title("superballs, centre 256² crop, ×4", fontsize=10)
+    ax.set_title("superballs sample crop (192², never trained on), ×4, LR pixel r // 2", fontsize=10)
     ax.grid(alpha=0.3)
     ax.legend()
     path = out / "val_curve.png"
@@ -96,7 +90,7 @@ def main() -> int:
     ap.add_argument("--pixel", nargs=2, type=int, default=[276, 260])
     ap.add_argument("--overwrite", action="store_true")
     args = ap.parse_args()
-    argv = ["evaluate", *args.scenes, "--models", *PRETRAINED, "--out-dir", str(args.out),
+    argv = ["evaluate", *args.scenes, "--models", *MODELS, "--out-dir", str(args.out),
             "--plot-pixel", *map(str, args.pixel), "--device", "cpu"]
     if args.overwrite:
         argv.append("--overwrite")
@@ -104,17 +98,14 @@ def main() -> int:
     if rc:
         return rc
     print(f"wrote {val_curve(args.out)}")
-    for scene in args.scenes:
-        base = projection_baseline(Path(scene))
-        print(f"{Path(scene).name}: SRF projection of bicubic alone (no learning): "
-              + "  ".join(f"{k}={v:.4f}" for k, v in base.items()))
     print("\nthe paper, for comparison (PSNR | SAM | ERGAS | SSIM):")
     for k, v in PAPER.items():
         print(f"  {k}: {v}")
-    for name in PRETRAINED:
-        info = pretrained_info(name)
-        print(f"  {name}: {info['steps']} steps, {info['wall_seconds'] / 60:.1f} min on {info['device']}, "
-              f"last validation PSNR {info['val_psnr']:.2f} dB")
+    for preset in PRESETS:
+        for name in PRETRAINED:
+            info = pretrained_info(name, preset)
+            print(f"  {preset} {name}: {info['steps']} steps, {info['wall_seconds'] / 60:.1f} min on "
+                  f"{info.get('gpu') or info['device']}, last validation PSNR {info['val_psnr']:.2f} dB")
     return 0
 
 

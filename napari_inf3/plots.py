@@ -10,10 +10,20 @@ import numpy as np
 METHOD_COLORS = {
     "ground truth": "black", "GT": "black", "bicubic": "tab:gray",
     "area": "tab:blue", "net": "tab:orange", "cosine": "tab:red", "cosine_norm": "tab:purple",
+    "projection": "tab:olive",
 }
+#: Names of the paper-preset checkpoints start with one of these; they share their scheme's colour, dashed.
+PAPER_PREFIXES = ("paper:", "paper ")
+
+
+def method_style(name: str) -> str:
+    """Line style: dashed for the paper-preset checkpoints, solid otherwise."""
+    return "--" if name.startswith(PAPER_PREFIXES) else "-"
 
 
 def method_color(name: str, fallback_index: int = 0) -> str:
+    for prefix in PAPER_PREFIXES:
+        name = name.removeprefix(prefix)
     for key, c in METHOD_COLORS.items():
         if name == key or name.startswith(key + " ") or name.endswith(" " + key):
             return c
@@ -54,11 +64,11 @@ def plot_spectra(
         if ref is not None and label != reference:
             text = f"{label} (SAM {spectral_angle_deg(np.asarray(y), np.asarray(ref)):.2f}°)"
         style = {"lw": 2.0} if label == reference else {"lw": 1.2}
-        ax.plot(x, y, label=text, color=method_color(label, i), **style)
+        ax.plot(x, y, label=text, color=method_color(label, i), ls=method_style(label), **style)
         if zoom_ax is not None and zoom_bands:
             lo, hi = zoom_bands
             zoom_ax.plot(x[lo - 1 : hi], np.asarray(y)[lo - 1 : hi], color=method_color(label, i), marker="o", ms=3,
-                         label=label, **style)
+                         label=label, ls=method_style(label), **style)
     if current_band is not None and 0 <= current_band < n:
         ax.axvline(x[current_band], color="tab:green", ls="--", lw=1, alpha=0.8)
     ax.set_xlabel("wavelength (nm)" if wavelengths is not None else "band")
