@@ -99,7 +99,9 @@ def evaluate_scenes(
     from .pipeline import fusion_run
 
     loaded = {name: resolve_model(m, device) for name, m in models.items()}
-    report = Report(params={n: m.num_parameters() for n, m in loaded.items()})
+    # the projection baseline is a fixed linear step: its stand-in network's parameters are not a model size
+    report = Report(params={n: m.num_parameters() for n, m in loaded.items()
+                            if getattr(m, "source", None) != "projection"})
     for s in scenes:
         cube = s if isinstance(s, Cube) else read_cube(s)
         name = Path(cube.source).name if cube.source else "scene"

@@ -107,3 +107,38 @@ def test_demo_headless_writes_pictures_and_table(tmp_path, monkeypatch, capsys):
     assert main(["demo", "--device", "cpu"]) == 0
     assert (tmp_path / "inf3-demo-2" / "overview.png").exists()
     assert main(["demo", "--out", "inf3-demo"]) == 2  # an explicit, non-empty folder is not overwritten
+
+
+def test_evaluate_default_rows_include_the_projection_baseline(capsys):
+    """evaluate's default models start with the SRF projection of bicubic, the rows the networks must beat."""
+    from napari_inf3.sample import sample_path
+
+    rc = main(["evaluate", str(sample_path()), "--models", "projection", "cosine", "--device", "cpu",
+               "--summary-only"])
+    assert rc == 0
+    rows = {line.split("|")[1].strip(): line for line in capsys.readouterr().out.splitlines() if line.startswith("| ")}
+    assert {"bicubic", "projection", "cosine"} <= set(rows)
+    psnr = {k: float(rows[k].split("|")[2].split("±")[0]) for k in ("bicubic", "projection", "cosine")}
+    assert psnr["bicubic"] < psnr["projection"] < psnr["cosine"]
+    assert rows["projection"].rstrip().endswith("| — |")  # a fixed linear step has no model size
+    from napari_inf3.cli import build_parser
+
+    assert build_parser().parse_args(["evaluate", "x"]).models[0] == "projection"
+
+
+def test_offset_option_reaches_the_simulation(tmp_path, tiny_ckpt, capsys):
+    """--offset 0 and the default (r // 2) simulate different LR-HSIs, so bicubic scores differ; a bad one is refused."""
+    from napari_inf3.sample import sample_path
+
+    scores = {}
+    for off in (["--offset", "0"], []):
+        out = tmp_path / f"f{len(off)}.npz"
+        assert main(["fuse", "--gt", str(sample_path()), "--model", str(tiny_ckpt), "--out", str(out),
+                     "--device", "cpu", *off]) == 0
+        scores[len(off)] = capsys.readouterr().out.strip().splitlines()[-1]
+        assert read_cube(out).metadata["offset"] == (0 if off else 2)
+    assert scores[0] != scores[2]
+    rc = main(["fuse", "--gt", str(sample_path()), "--model", str(tiny_ckpt), "--out", str(tmp_path / "bad.npz"),
+               "--offset", "4"])
+    assert rc == 2
+    assert "offset must be an integer 0 ≤ offset < 4" in capsys.readouterr().err
