@@ -136,7 +136,7 @@ def test_offset_option_reaches_the_simulation(tmp_path, tiny_ckpt, capsys):
         assert main(["fuse", "--gt", str(sample_path()), "--model", str(tiny_ckpt), "--out", str(out),
                      "--device", "cpu", *off]) == 0
         scores[len(off)] = capsys.readouterr().out.strip().splitlines()[-1]
-        assert read_cube(out).metadata["offset"] == (0 if off else 2)
+        assert read_cube(out).meta["offset"] == (0 if off else 2)
     assert scores[0] != scores[2]
     rc = main(["fuse", "--gt", str(sample_path()), "--model", str(tiny_ckpt), "--out", str(tmp_path / "bad.npz"),
                "--offset", "4"])

@@ -8,6 +8,8 @@ back exactly even when a crop has more bands than rows.
 
 from __future__ import annotations
 
+import json
+
 import zipfile
 from pathlib import Path
 
@@ -46,12 +48,24 @@ def read_npz(path: str | Path, *, variable: str | None = None, band_axis: int | 
     own = name == "data" and str(arrays.get("layout", "")) == "BHW"
     data, axis = to_bhw(arrays[name], 0 if own and band_axis is None else band_axis, path)
     wl = arrays.get("wavelengths") if name == "data" else None
-    return finalize(data, path, NPZ, wavelengths=wl, meta={"variable": name, "band_axis_in_file": axis})
+    meta = {"variable": name, "band_axis_in_file": axis}
+    if own and "meta" in arrays:  # ours: what produced the cube (model, decimation offset, ...), as JSON
+        try:
+            stored = json.loads(str(arrays["meta"]))
+        except ValueError:
+            raise CubeError("its 'meta' entry is not valid JSON", path) from None
+        if not isinstance(stored, dict):
+            raise CubeError("its 'meta' entry is not a JSON object", path)
+        meta = stored | meta
+    return finalize(data, path, NPZ, wavelengths=wl, meta=meta)
 
 
 def write_npz(cube: Cube, path: str | Path) -> Path:
     path = Path(path)
     extra = {} if cube.wavelengths is None else {"wavelengths": np.asarray(cube.wavelengths, np.float64)}
+    facts = {k: v for k, v in cube.meta.items() if isinstance(v, (str, int, float, bool)) or v is None}
+    if facts:  # plain facts only (model name, decimation offset, ...): the file stays data, never code
+        extra["meta"] = np.str_(json.dumps(facts))
     np.savez_compressed(path, data=np.asarray(cube.data, np.float32), layout=np.str_("BHW"), **extra)
     return path
 
