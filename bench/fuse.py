@@ -101,11 +101,13 @@ def worker(spec: dict) -> dict:
     reps = max(10, spec.get("reps", 1)) if dev.type == "cuda" else spec.get("reps", 1)
     if dev.type == "cuda":  # cuDNN autotuning and the first launches stay out of the timing
         for _ in range(2):
-            fuse(model, lr, msi, dev, tile=tile, precision=spec.get("precision", "fp32"))
+            fuse(model, lr, msi, dev, tile=tile, precision=spec.get("precision", "fp32"),
+                 return_weights=spec.get("weights", False))
         torch.cuda.synchronize()
     for _ in range(reps):
         t = time.perf_counter()
-        out = fuse(model, lr, msi, dev, tile=tile, precision=spec.get("precision", "fp32"))
+        out = fuse(model, lr, msi, dev, tile=tile, precision=spec.get("precision", "fp32"),
+                   return_weights=spec.get("weights", False))
         if dev.type == "cuda":
             torch.cuda.synchronize()
         times.append(time.perf_counter() - t)
@@ -163,6 +165,8 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's)")
     ap.add_argument("--precision", default="fp32", choices=["fp32", "bf16", "fp16"],
                     help="autocast for the network (fp16: CUDA only); flop_ratio is meant for fp32")
+    ap.add_argument("--weights", action="store_true",
+                    help="add rows that also return the (4, H, W) neighbour weights (what they cost)")
     ap.add_argument("--worker", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.worker:
@@ -186,6 +190,9 @@ def main() -> None:
     for dev in devices:
         specs += [{"device": dev, "preset": "paper", "weighting": "cosine", "size": s, "reps": reps(s), **base}
                   for s in sizes]
+        if args.weights:
+            specs += [{"device": dev, "preset": "paper", "weighting": w, "size": 512, "reps": reps(512), "weights": True,
+                       **base} for w in ("area", "net", "cosine")]
         if not args.quick:
             specs += [{"device": dev, "preset": p, "weighting": w, "size": 512, "reps": 2, **base}
                       for p in ("paper", "lite") for w in ("area", "net", "cosine")
@@ -203,13 +210,15 @@ def main() -> None:
                              else row["gflops_s"] / 1e3 / row["gpu_bf16_matmul_tflops"])
         rows.append(row)
         ratio = "—" if row["flop_ratio"] is None else f"{row['flop_ratio']:.2f}"
-        print(f"{row['device']:6} {row['preset']:6} {row['weighting']:9} {row['size']:>5} {row['tile_lr']:>5} "
+        print(f"{row['device']:6} {row['preset']:6} {row['weighting'] + ('+w' if row.get('weights') else ''):9} "
+              f"{row['size']:>5} {row['tile_lr']:>5} "
               f"{row['seconds']:8.2f} {row['hr_px_per_s'] / 1e6:7.3f} {row['us_per_px']:7.2f} "
               f"{row['flops_per_px'] / 1e6:8.2f} {row['gflops_s']:8.1f} {ratio:>6} {row['peak_rss_gb']:8.2f}G"
               + (f" cuda {row['cuda_max_allocated_gb']:.2f}G" if "cuda_max_allocated_gb" in row else ""), flush=True)
     main_dev = "cpu" if any(r["device"] == "cpu" for r in rows) else rows[0]["device"]
-    cpu_sweep = [r for r in rows if r["device"] == main_dev and r["preset"] == "paper" and r["weighting"] == "cosine"]
-    head = [r for r in rows if r["device"] == main_dev and r["preset"] == "paper" and r["size"] == 512] or cpu_sweep
+    plain = [r for r in rows if not r.get("weights")]  # the --weights rows are reported, not summarised
+    cpu_sweep = [r for r in plain if r["device"] == main_dev and r["preset"] == "paper" and r["weighting"] == "cosine"]
+    head = [r for r in plain if r["device"] == main_dev and r["preset"] == "paper" and r["size"] == 512] or cpu_sweep
     per_px = [r["us_per_px"] for r in cpu_sweep]
     largest = max(cpu_sweep, key=lambda r: r["size"])
     summary = {

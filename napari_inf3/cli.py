@@ -128,8 +128,10 @@ def cmd_fuse(args) -> int:
     from .simulation import simulate
 
     out = Path(args.out)
-    if out.exists() and not args.overwrite:
-        raise CubeError("already exists; pass --overwrite to replace it", out)
+    for target in (out, Path(args.weights_out) if args.weights_out else None):
+        if target is not None and target.exists() and not args.overwrite:
+            raise CubeError("already exists; pass --overwrite to replace it", target)
+    weights_kw = {"return_weights": True} if args.weights_out else {}
     gt = None
     if args.gt:
         gt = read_cube(args.gt)
@@ -157,7 +159,9 @@ def cmd_fuse(args) -> int:
         try:
             target = create(tmp, shape, wl, description=f"napari-inf3 fusion with {args.model}")
             fused = fuse(args.model, lr, msi, args.device, tile=args.tile, progress=tick, out=target,
-                         precision=args.precision, clip=not args.no_clip)
+                         precision=args.precision, clip=not args.no_clip, **weights_kw)
+            if args.weights_out:
+                fused, weights = fused
             target.flush()
             del target
             tmp.with_suffix(".img").replace(out.with_suffix(".img"))
@@ -168,12 +172,21 @@ def cmd_fuse(args) -> int:
         path = out
     else:
         fused = fuse(args.model, lr, msi, args.device, tile=args.tile, progress=tick, precision=args.precision,
-                     clip=not args.no_clip)
+                     clip=not args.no_clip, **weights_kw)
+        if args.weights_out:
+            fused, weights = fused
         meta = {"model": str(args.model)} | ({"offset": args.offset if args.offset is not None else args.scale // 2}
                                             if args.gt else {})
         path = write_cube(Cube(fused, wl, None, meta), out, overwrite=args.overwrite)
     bar.close()
     print(f"wrote {path} {tuple(fused.shape)}")
+    if args.weights_out:
+        from .compare import NEIGHBOURS
+
+        wpath = write_cube(Cube(weights, None, None, {"content": "INF3 neighbour weights",
+                                                      "neighbours": ",".join(NEIGHBOURS), "model": str(args.model)}),
+                           Path(args.weights_out), overwrite=args.overwrite)
+        print(f"wrote {wpath} {tuple(weights.shape)} (neighbour weights, {'/'.join(NEIGHBOURS)})")
     if gt is not None:
         scores = evaluate(fused, np.asarray(gt.data)[:, : fused.shape[1], : fused.shape[2]], args.scale)
         print("  ".join(f"{k}={v:.4f}" for k, v in scores.items()))
@@ -301,6 +314,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--crop", action="store_true", help="crop --gt to a multiple of the scale")
     p.add_argument("--no-clip", action="store_true",
                    help="keep the network's raw output (default: clipped at 0, reflectance is not negative)")
+    p.add_argument("--weights-out", help="also write INF3's neighbour weights (4, rows, cols: NW, NE, SW, SE; "
+                   "each pixel's sum to 1) to this .npz / .hdr / .tif")
     common(p)
     p.set_defaults(func=cmd_fuse)
 

@@ -178,7 +178,9 @@ def fuse(
     out=None,
     precision: str = "fp32",
     clip: bool = True,
-) -> np.ndarray:
+    return_weights: bool = False,
+    weights_out=None,
+):
     """Fuse an LR-HSI with an HR-MSI into an HR-HSI.
 
     Parameters
@@ -197,13 +199,18 @@ def fuse(
     clip : clip the result at 0 (default): reflectance and radiance are not negative, and the
         network's raw output holds a few slightly negative voxels (0.2–0.5 % on CAVE scenes);
         ``False`` returns the raw output.
+    return_weights : also return INF³'s neighbour weights ``(4, H, W)`` float32: per HR pixel the
+        weight of each of its four LR neighbours in the order NW, NE, SW, SE (``SHIFTS`` in
+        :mod:`napari_inf3.model.fusion`), summing to 1; tiled = untiled like the fused cube.
+    weights_out : ``(4, H, W)`` writable array (e.g. a memory map) for the weights; implies
+        ``return_weights``.
     out : ``(S, H, W)`` writable array to fill tile by tile (e.g. the memory map of
         :func:`napari_inf3.io.envi.create`, so the result never has to fit in RAM); default: a new array.
 
     Returns
     -------
-    np.ndarray
-        ``(S, H, W)`` float32 fused cube (``out`` when given).
+    np.ndarray, or ``(fused, weights)`` with ``return_weights``
+        ``(S, H, W)`` float32 fused cube (``out`` when given), and the ``(4, H, W)`` weights.
     """
     import torch
 
@@ -221,6 +228,11 @@ def fuse(
         out = np.empty((lr.shape[0], H, W), dtype=np.float32)
     elif tuple(out.shape) != (lr.shape[0], H, W):
         raise CubeError(f"the output array is {tuple(out.shape)}, the fusion is {(lr.shape[0], H, W)}")
+    return_weights = return_weights or weights_out is not None
+    if weights_out is None and return_weights:
+        weights_out = np.empty((4, H, W), dtype=np.float32)
+    elif weights_out is not None and tuple(weights_out.shape) != (4, H, W):
+        raise CubeError(f"the weights array is {tuple(weights_out.shape)}, the fusion's weights are {(4, H, W)}")
     autocast = _autocast(dev, precision)
     # one normaliser for the whole image, so tiles agree: the LR-HSI's mean, from its band means
     means = lr.band_means() if hasattr(lr, "band_means") else lr.mean(axis=(1, 2), dtype=np.float64)
@@ -231,11 +243,15 @@ def fuse(
                 progress(0, 1)
             lr_t = torch.from_numpy(_read_crop(lr, "LR-HSI", lr_src, np.s_[:, 0:h, 0:w]))[None]
             msi_t = torch.from_numpy(_read_crop(msi, "HR-MSI", msi_src, np.s_[:, 0:H, 0:W]))[None]
-            res = model(lr_t.to(dev), msi_t.to(dev), norm=norm)[0].float()
+            res = model(lr_t.to(dev), msi_t.to(dev), norm=norm, return_weights=return_weights)
+            if return_weights:
+                res, wts = res
+                weights_out[:] = wts[0].float().cpu().numpy()
+            res = res[0].float()
             out[:] = (res.clamp_min_(0) if clip else res).cpu().numpy()
             if progress:
                 progress(1, 1)
-            return out
+            return (out, weights_out) if return_weights else out
         r = int(round(r))
         halo = model.lr_halo(r)
         ys, xs = tile_edges(h, tile), tile_edges(w, tile)
@@ -247,12 +263,15 @@ def fuse(
             lr_c = _read_crop(lr, "LR-HSI", lr_src, np.s_[:, cy0:cy1, cx0:cx1])
             msi_c = _read_crop(msi, "HR-MSI", msi_src, np.s_[:, cy0 * r : cy1 * r, cx0 * r : cx1 * r])
             part = model.forward_box(torch.from_numpy(lr_c)[None], torch.from_numpy(msi_c)[None], norm,
-                                     (y0 - cy0, y1 - cy0, x0 - cx0, x1 - cx0))[0]
-            part = part.float()
+                                     (y0 - cy0, y1 - cy0, x0 - cx0, x1 - cx0), return_weights=return_weights)
+            if return_weights:
+                part, wts = part
+                weights_out[:, y0 * r : y1 * r, x0 * r : x1 * r] = wts[0].float().cpu().numpy()
+            part = part[0].float()
             out[:, y0 * r : y1 * r, x0 * r : x1 * r] = (part.clamp_min_(0) if clip else part).cpu().numpy()
             if progress:
                 progress(k + 1, len(boxes))
-    return out
+    return (out, weights_out) if return_weights else out
 
 
 def _autocast(dev, precision: str):

@@ -147,7 +147,7 @@ class INFN(nn.Module):
         return 1 + math.ceil(2 / scale)
 
     def forward_box(self, lr_hsi: torch.Tensor, hr_msi: torch.Tensor, norm: torch.Tensor,
-                    box: tuple[int, int, int, int]) -> torch.Tensor:
+                    box: tuple[int, int, int, int], return_weights: bool = False):
         """The output inside the LR box ``(y0, y1, x0, x1)`` of the whole image, as :meth:`forward` gives it.
 
         ``lr_hsi`` ``(N, S, h, w)`` and ``hr_msi`` ``(N, s, h·r, w·r)`` are the whole images, or
@@ -155,7 +155,8 @@ class INFN(nn.Module):
         on any device: only the crops each encoder needs are moved to the model's device. The
         spectral trunk runs on the box grown by :meth:`spectral_halo`, the spatial trunk on
         the box grown by :meth:`spatial_halo`, INF³ and the decoder on the box grown by
-        :meth:`fusion_halo`. Integer scale only. Returns ``(N, S, (y1 - y0)·r, (x1 - x0)·r)``.
+        :meth:`fusion_halo`. Integer scale only. Returns ``(N, S, (y1 - y0)·r, (x1 - x0)·r)``, and
+        with ``return_weights`` also the neighbour weights ``(N, 4, (y1 - y0)·r, (x1 - x0)·r)``.
         """
         self.check_inputs(lr_hsi, hr_msi)
         h, w = lr_hsi.shape[-2:]
@@ -178,9 +179,13 @@ class INFN(nn.Module):
         s_pa = self.spatial(self._cpu_layout(torch.cat([x_up, y_sp], dim=1)))
         hr_sl = (Ellipsis, slice((fy0 - a0) * r, (fy1 - a0) * r), slice((fx0 - b0) * r, (fx1 - b0) * r))
         s_pa = s_pa[hr_sl]
-        e = self.inf3(s_pe, F.avg_pool2d(s_pa, r), s_pa)
+        e = self.inf3(s_pe, F.avg_pool2d(s_pa, r), s_pa, return_weights=return_weights)
+        weights = None
+        if return_weights:
+            e, weights = e
         out = self._output(e, x_up[hr_sl], y_sp[hr_sl], norm)
-        return out[..., (y0 - fy0) * r : (y1 - fy0) * r, (x0 - fx0) * r : (x1 - fx0) * r]
+        inner = (Ellipsis, slice((y0 - fy0) * r, (y1 - fy0) * r), slice((x0 - fx0) * r, (x1 - fx0) * r))
+        return (out[inner], weights[inner]) if return_weights else out[inner]
 
     @staticmethod
     def _cpu_layout(x: torch.Tensor) -> torch.Tensor:
