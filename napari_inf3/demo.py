@@ -33,7 +33,8 @@ def default_pixel(gt: np.ndarray) -> tuple[int, int]:
     return int(r), int(c)
 
 
-def compute(scene=None, device=None, scale: int = 4, models=None, offset: int | None = None) -> FusionRun:
+def compute(scene=None, device=None, scale: int = 4, models=None, offset: int | None = None,
+            weights: bool = True) -> FusionRun:
     """Simulate the sample (or ``scene``) ×``scale`` (keeping LR pixel ``offset`` of each block, default
     r // 2, the paper's) and fuse it with bicubic and each shipped checkpoint."""
     from .io import read_cube
@@ -44,7 +45,7 @@ def compute(scene=None, device=None, scale: int = 4, models=None, offset: int | 
     names = available() if models is None else list(models)
     if not names:
         raise CubeError("no pretrained checkpoint is installed; reinstall napari-inf3")
-    run = fusion_run({n: n for n in names}, gt=gt, scale=scale, device=device, offset=offset)
+    run = fusion_run({n: n for n in names}, gt=gt, scale=scale, device=device, offset=offset, weights=weights)
     run.source = gt.source
     return run
 
@@ -115,11 +116,73 @@ def write_outputs(res: FusionRun, out_dir: Path, overwrite: bool = False) -> lis
     fig.savefig(p)
     written.append(p)
 
+    if len(res.weights) >= 2:
+        written += write_weight_outputs(res, out_dir, save_png)
+
     scene = Path(getattr(res, "source", None) or "sample").name
     report = Report([SceneResult(scene, m, s) for m, s in res.scores.items()])
     for name, text in (("metrics.md", report.markdown(per_scene=False)), ("metrics.csv", report.csv())):
         p = out_dir / name
         p.write_text(text)
+        written.append(p)
+    return written
+
+
+def write_weight_outputs(res: FusionRun, out_dir: Path, save_png) -> list[Path]:
+    """Weight entropy, winning neighbour and scheme-difference maps, their overview, and the spectra at
+    the pixel where the schemes disagree most."""
+    from matplotlib.figure import Figure
+    from matplotlib.patches import Patch
+
+    from .compare import LN4, NEIGHBOURS
+    from .plots import plot_spectra
+    from .render import ENTROPY_CMAP, NEIGHBOUR_COLORS, colorize, colorize_winner
+
+    written: list[Path] = []
+    ent, win = res.weight_maps()
+    sams, smax, _, _ = res.scheme_differences()
+    for name in res.weights:
+        save_png(f"weight_entropy_{name}.png", colorize(ent[name], LN4, ENTROPY_CMAP))
+        save_png(f"winning_neighbour_{name}.png", colorize_winner(win[name]))
+    for pair, m in sams.items():
+        save_png(f"scheme_sam_{pair.replace(' vs ', '_vs_')}.png", colorize(m, smax))
+
+    n = max(len(res.weights), len(sams))
+    fig = Figure(figsize=(2.7 * n + 1.2, 8.4), dpi=110, layout="constrained")
+    axes = fig.subplots(3, n, squeeze=False)
+    im = [None, None]
+    for j, name in enumerate(res.weights):
+        im[0] = axes[0, j].imshow(ent[name], cmap=ENTROPY_CMAP, vmin=0, vmax=LN4)
+        axes[0, j].set_title(f"{name}: weight entropy\nmean {ent[name].mean():.2f} nats", fontsize=9)
+        axes[1, j].imshow(colorize_winner(win[name]))
+        axes[1, j].set_title(f"{name}: winning neighbour", fontsize=9)
+    for j, (pair, m) in enumerate(sams.items()):
+        im[1] = axes[2, j].imshow(m, cmap="jet", vmin=0, vmax=smax)
+        axes[2, j].set_title(f"SAM {pair}\nmedian {np.median(m):.2f}°", fontsize=9)
+    for ax in axes.ravel():
+        ax.set_xticks([])
+        ax.set_yticks([])
+        if not ax.images:
+            ax.axis("off")
+    fig.colorbar(im[0], ax=list(axes[0]), shrink=0.8, label="entropy (nats; ln 4 = all equal)")
+    fig.legend(handles=[Patch(color=np.asarray(c) / 255, label=k) for k, c in zip(NEIGHBOURS, NEIGHBOUR_COLORS)],
+               loc="outside right center", title="neighbour", fontsize=8)
+    fig.colorbar(im[1], ax=list(axes[2]), shrink=0.8, label="SAM between schemes (°)")
+    p = out_dir / "weights_overview.png"
+    fig.savefig(p)
+    written.append(p)
+
+    picks, criterion = res.disagreements(k=1)
+    if picks:
+        r, c = picks[0].row, picks[0].col
+        fig = Figure(figsize=(8, 4.3), dpi=110, layout="constrained")
+        ax, zax = fig.subplots(1, 2, width_ratios=[3, 1])
+        curves = {"GT": res.gt[:, r, c], **{name: cube[:, r, c] for name, cube in res.fused.items()}}
+        plot_spectra(ax, res.wavelengths, curves, title=f"where the schemes disagree most: (row {r}, col {c}), "
+                     f"{picks[0].score:.2f}° between them", reference="GT", zoom_ax=zax, zoom_bands=(18, 22))
+        fig.supxlabel(f"ranked by: {criterion}", fontsize=6)
+        p = out_dir / "spectra_disagreement.png"
+        fig.savefig(p)
         written.append(p)
     return written
 

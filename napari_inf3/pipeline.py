@@ -30,6 +30,37 @@ class FusionRun:
     devices: dict[str, str] = field(default_factory=dict)
     #: which pixel of each r × r block the simulated LR-HSI kept (None for a real pair)
     offset: int | None = None
+    #: INF³'s neighbour weights ``(4, H, W)`` (NW, NE, SW, SE) per network, when the run asked for them
+    weights: dict[str, np.ndarray] = field(default_factory=dict)
+
+    def weight_maps(self) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+        """``({name: (H, W) weight entropy, nats}, {name: (H, W) winning neighbour 0–3})``; one scale, 0 … ln 4."""
+        from .compare import weight_entropy, winning_neighbour
+
+        if not self.weights:
+            raise CubeError("this run kept no neighbour weights; fuse with weights=True (the 'weight maps' option)")
+        return ({n: weight_entropy(w) for n, w in self.weights.items()},
+                {n: winning_neighbour(w) for n, w in self.weights.items()})
+
+    def scheme_differences(self) -> tuple[dict[str, np.ndarray], float, dict[str, np.ndarray], float]:
+        """Pairwise maps between the networks' cubes: ``(SAM maps, shared limit, |a − b| maps, shared limit)``,
+        keyed ``'a vs b'``; SAM in degrees. Needs two or more networks."""
+        from .compare import pairwise_maps
+        from .render import shared_error_limit
+
+        nets = {n: c for n, c in self.fused.items() if n in self.weights}
+        if len(nets) < 2:
+            raise CubeError("comparing schemes needs two or more networks in the run")
+        maps = pairwise_maps(nets)
+        sam = {f"{a} vs {b}": m["sam"] for (a, b), m in maps.items()}
+        mad = {f"{a} vs {b}": m["mad"] for (a, b), m in maps.items()}
+        return sam, shared_error_limit(list(sam.values())), mad, shared_error_limit(list(mad.values()))
+
+    def disagreements(self, k: int = 10, **kw):
+        """Top-``k`` pixels where the networks disagree, and the criterion (:func:`napari_inf3.compare.top_disagreements`)."""
+        from .compare import top_disagreements
+
+        return top_disagreements({n: c for n, c in self.fused.items() if n in self.weights}, k, **kw)
 
     @property
     def reference(self) -> np.ndarray:
@@ -85,9 +116,11 @@ def iter_fusion_run(
     crop: bool = True,
     offset: int | None = None,
     clip: bool = True,
+    weights: bool = False,
 ) -> Generator[Progress, None, FusionRun]:
     """Simulate (from ``gt``, keeping LR pixel ``offset`` of each block, default r // 2) or take a
-    real pair, then fuse with bicubic and every model (``clip``: results clipped at 0).
+    real pair, then fuse with bicubic and every model (``clip``: results clipped at 0; ``weights``:
+    keep each network's neighbour weights in ``run.weights``, not the projection baseline's).
 
     ``models``: display name → INFN, checkpoint path or pretrained name (``'projection'``: the
     SRF projection of bicubic). Yields ``(done, total, message)``; returns the :class:`FusionRun`.
@@ -122,7 +155,11 @@ def iter_fusion_run(
         model = resolve_model(spec, device)
         check_pair(run.lr_hsi, run.hr_msi, model)
         t = time.perf_counter()
-        run.fused[name] = fuse(model, run.lr_hsi, run.hr_msi, clip=clip)
+        keep = weights and getattr(model, "source", None) != "projection"  # its decoder is zero: weights unused
+        res = fuse(model, run.lr_hsi, run.hr_msi, clip=clip, return_weights=keep)
+        run.fused[name], w = res if keep else (res, None)
+        if keep:
+            run.weights[name] = w
         run.seconds[name] = time.perf_counter() - t
         run.devices[name] = str(next(model.parameters()).device)
     yield (total, total, "scoring")

@@ -15,6 +15,15 @@ from .cube import CubeError
 PAPER_BANDS = (31, 20, 10)
 #: Blue (low) to red (high), as the paper's residual maps.
 ERROR_CMAP = "jet"
+#: Weight entropy (0 … ln 4 nats) is drawn with this colormap on one scale for every scheme.
+ENTROPY_CMAP = "viridis"
+#: Fixed colours of the winning neighbour, in the weights' order NW, NE, SW, SE (RGB, 0–255).
+NEIGHBOUR_COLORS = ((228, 26, 28), (55, 126, 184), (77, 175, 74), (255, 200, 0))
+
+
+def colorize_winner(winner: np.ndarray) -> np.ndarray:
+    """``(H, W)`` neighbour indices 0–3 → ``(H, W, 3)`` uint8 in :data:`NEIGHBOUR_COLORS`."""
+    return np.asarray(NEIGHBOUR_COLORS, np.uint8)[np.asarray(winner, np.intp)]
 
 
 def band_indices(

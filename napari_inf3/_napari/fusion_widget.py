@@ -9,6 +9,7 @@ import numpy as np
 from qtpy.QtCore import Qt
 from qtpy.QtWidgets import (
     QApplication,
+    QCheckBox,
     QComboBox,
     QFileDialog,
     QFormLayout,
@@ -29,6 +30,8 @@ from .layers import connect_band_label, cube_layer_kwargs, display_limits, inf3_
 
 COMPOSITES = ("bands 31-20-10 (paper)", "true colour (SRF)", "three wavelengths (nm)")
 _RUN_IDS = itertools.count(1)
+#: Words for the winning-neighbour colours (render.NEIGHBOUR_COLORS), for the layer name's legend.
+_COLOR_NAMES = {(228, 26, 28): "red", (55, 126, 184): "blue", (77, 175, 74): "green", (255, 200, 0): "yellow"}
 
 
 def msi_array(layer) -> np.ndarray:
@@ -104,6 +107,11 @@ class FusionWidget(QWidget):
         self.wavelengths.setToolTip("R, G, B wavelengths in nm for the 'three wavelengths' composite")
         form.addRow("composite", self.composite)
         form.addRow("R, G, B (nm)", self.wavelengths)
+        self.weight_maps = QCheckBox("weight maps and scheme differences")
+        self.weight_maps.setToolTip(
+            "per network: the entropy of its four neighbour weights (0 = one neighbour takes all, ln 4 = all "
+            "equal) and the winning neighbour; per pair of networks: SAM and mean |a − b| between their cubes")
+        form.addRow(self.weight_maps)
         lay.addWidget(box)
 
         row, (self.run_btn, self.cancel_btn, self.compare_btn) = button_row(
@@ -191,7 +199,8 @@ class FusionWidget(QWidget):
     # ---- running -------------------------------------------------------------------------
     def job_kwargs(self) -> dict:
         """What the engine needs, read from the controls (raises ValueError with a message)."""
-        kw = {"device": self.device.currentData(), "scale": self.scale.value(), "srf": self.srf.currentText()}
+        kw = {"device": self.device.currentData(), "scale": self.scale.value(), "srf": self.srf.currentText(),
+              "weights": self.weight_maps.isChecked()}
         if self.mode.currentIndex() == 0:
             offset = self.offset.value()
             if offset >= self.scale.value():
@@ -283,6 +292,30 @@ class FusionWidget(QWidget):
         times = ", ".join(f"{k} {v:.1f} s" for k, v in run.seconds.items() if k != "bicubic")
         self.status.setText(f"done ({times})" + (f" on {next(iter(run.devices.values()))}" if run.devices else ""))
 
+    def _add_weight_layers(self, run, run_id: str) -> None:
+        """Weight entropy and winning-neighbour layers per network (one scale), and the pairwise
+        scheme-difference maps (SAM and |a − b|, one scale each)."""
+        from ..compare import LN4, NEIGHBOURS
+        from ..render import ENTROPY_CMAP, NEIGHBOUR_COLORS, colorize_winner
+
+        v, tag = self.viewer, f"[{run_id}]"
+        legend = ", ".join(f"{n} {_COLOR_NAMES[c]}" for n, c in zip(NEIGHBOURS, NEIGHBOUR_COLORS))
+        ent, win = run.weight_maps()
+        for name in run.weights:
+            meta = {"inf3": {"role": "weight_entropy", "method": name, "run": run_id}}
+            v.add_image(ent[name], name=f"weight entropy {name} {tag}", colormap=ENTROPY_CMAP,
+                        contrast_limits=(0.0, LN4), visible=False, metadata=meta)
+            v.add_image(colorize_winner(win[name]), rgb=True, name=f"winning neighbour {name} ({legend}) {tag}",
+                        visible=False, metadata={"inf3": {"role": "winning_neighbour", "method": name, "run": run_id},
+                                                 "legend": dict(zip(NEIGHBOURS, NEIGHBOUR_COLORS))})
+        if len(run.weights) >= 2:
+            sams, smax, mads, mmax = run.scheme_differences()
+            for pair in sams:
+                v.add_image(sams[pair], name=f"SAM° {pair} {tag}", colormap="jet", contrast_limits=(0.0, smax),
+                            visible=False, metadata={"inf3": {"role": "scheme_sam", "method": pair, "run": run_id}})
+                v.add_image(mads[pair], name=f"|a − b| {pair} {tag}", colormap="jet", contrast_limits=(0.0, mmax),
+                            visible=False, metadata={"inf3": {"role": "scheme_mad", "method": pair, "run": run_id}})
+
     def add_run_layers(self, run, source: str) -> str:
         """Add fused cubes, composites, error and SAM maps of ``run``; returns the run id."""
         run_id = f"run {next(_RUN_IDS)}"
@@ -311,6 +344,8 @@ class FusionWidget(QWidget):
                             visible=False, metadata={"inf3": {"role": "error", "method": name, "run": run_id}})
                 v.add_image(sams[name], name=f"SAM° {name} {tag}", colormap="jet", contrast_limits=(0.0, smax),
                             visible=False, metadata={"inf3": {"role": "sam", "method": name, "run": run_id}})
+        if len(run.weights) >= 1:
+            self._add_weight_layers(run, run_id)
         self.last_run, self.last_run_id = run, run_id
         self.comparing = False
         self.compare_btn.setText("Compare schemes")

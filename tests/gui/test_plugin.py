@@ -109,10 +109,11 @@ def test_docks_from_manifest(make_napari_viewer):
         assert _dock(viewer, name) is not None
 
 
-def _fuse(viewer, qtbot, checkpoints):
+def _fuse(viewer, qtbot, checkpoints, weight_maps=False):
     viewer.open_sample(PLUGIN, "superballs_crop")
     fusion = _dock(viewer, "Fusion")
     _uncheck_all_but(fusion, set())
+    fusion.weight_maps.setChecked(weight_maps)
     for name, path in checkpoints.items():
         fusion.add_checkpoint(str(path), name)
     assert fusion.run() is not None
@@ -148,6 +149,31 @@ def test_fusion_run_adds_layers_and_table(make_napari_viewer, qtbot, scheme_chec
     assert tuple(err.world_to_data(err.data_to_world((5, 7)))) == (5, 7)
     fusion.compare()  # back to overlay
     assert all(tuple(lyr.translate) == (0, 0) for lyr in viewer.layers if lyr.rgb)
+
+
+def test_fusion_weight_maps_and_lr_layer_placement(make_napari_viewer, qtbot, scheme_checkpoints):
+    from napari_inf3.compare import LN4
+
+    viewer = make_napari_viewer()
+    fusion = _fuse(viewer, qtbot, scheme_checkpoints, weight_maps=True)
+    tag = f"[{fusion.last_run_id}]"
+    roles = {}
+    for lyr in viewer.layers:
+        roles.setdefault(inf3_role(lyr), []).append(lyr)
+    assert sorted(lyr.metadata["inf3"]["method"] for lyr in roles["weight_entropy"]) == ["area", "cosine", "net"]
+    assert {tuple(lyr.contrast_limits) for lyr in roles["weight_entropy"]} == {(0.0, LN4)}  # one shared scale
+    for lyr in roles["weight_entropy"]:
+        assert lyr.data.shape == (192, 192) and 0 <= lyr.data.min() and lyr.data.max() <= LN4 + 1e-6
+    winners = roles["winning_neighbour"]
+    assert len(winners) == 3 and all(lyr.rgb and "NW red" in lyr.name for lyr in winners)
+    pairs = sorted(lyr.metadata["inf3"]["method"] for lyr in roles["scheme_sam"])
+    assert pairs == ["area vs cosine", "area vs net", "net vs cosine"]
+    assert len({tuple(lyr.contrast_limits) for lyr in roles["scheme_sam"]}) == 1
+    assert len(roles["scheme_mad"]) == 3
+    # the LR layer: each LR pixel over the HR pixel it was taken from (index r // 2 = 2 of each 4 × 4 block)
+    lr = viewer.layers[f"LR-HSI {tag}"]
+    assert tuple(lr.scale[1:]) == (4, 4) and tuple(lr.translate[1:]) == (2, 2)
+    assert tuple(np.round(lr.data_to_world((0, 3, 5)))[1:]) == (3 * 4 + 2, 5 * 4 + 2)
 
 
 def test_fusion_cancel_adds_nothing(make_napari_viewer, qtbot, scheme_checkpoints):
