@@ -102,7 +102,7 @@ def machine(dev) -> dict:
     a = torch.randn(n, n, device=dev, dtype=dt, generator=gen)
     b = torch.randn(n, n, device=dev, dtype=dt, generator=gen)
     ms = float(np.median(timed(lambda: torch.mm(a, b), dev, 20, warmup=5)))
-    info["matmul"] = {"n": n, "dtype": str(dt), "ms": round(ms, 4), "tflops": round(2 * n**3 / ms / 1e9, 1)}
+    info["matmul"] = {"n": n, "dtype": str(dt), "ms": round(ms, 4), "tflops": round(2 * n**3 / ms / 1e9, 4)}
     info["tf32"] = {"matmul": torch.backends.cuda.matmul.allow_tf32, "cudnn": torch.backends.cudnn.allow_tf32}
     return info
 
@@ -301,7 +301,7 @@ def time_fusion(models: dict, gt: np.ndarray, dev, a, matmul_tflops: float) -> d
             row = {"weighting": w, "precision": prec, "net_ms_median": round(med, 3),
                    "net_ms_min": round(min(net_ms), 3), "fuse_api_ms_median": round(float(np.median(api_ms)), 3),
                    "tflop": round(flops / 1e12, 3), "achieved_tflops": round(flops / med / 1e9, 1),
-                   "flop_ratio": round(flops / med / 1e9 / matmul_tflops, 3),
+                   "flop_ratio": round(flops / med / 1e9 / matmul_tflops, 3) if matmul_tflops > 0 else None,
                    "psnr_db": round(float(psnr(fused, gt)), 3)}
             res["rows"].append(row)
             log("fusion", row)

@@ -22,7 +22,7 @@ import numpy as np
 
 from .metrics import sam_map
 
-__all__ = ["NEIGHBOURS", "LN4", "weight_entropy", "winning_neighbour", "sam_between", "mean_abs_difference",
+__all__ = ["NEIGHBOURS", "LN4", "neighbour_positions", "weight_entropy", "winning_neighbour", "sam_between", "mean_abs_difference",
            "pairwise_maps", "Disagreement", "top_disagreements"]
 
 #: Neighbour order of the weights' first axis: (row, column) step to the LR neighbour.
@@ -120,3 +120,23 @@ def top_disagreements(cubes: Mapping[str, np.ndarray], k: int = 10, *, min_dista
                  f"the {brightness_quantile:.0%} quantile ({floor:.4g}) and {border} px inside the border; picks "
                  f"{min_distance} px apart")
     return picks, criterion
+
+
+def neighbour_positions(row: int, col: int, scale: int, lr_shape: tuple[int, int]) -> np.ndarray:
+    """``(4, 2)`` float64: the four LR neighbours of HR pixel ``(row, col)`` as INF³ takes them (LIIF's
+    shifted-nearest rule, clamped at the image's edge), in :data:`NEIGHBOURS` order, each as its LR
+    pixel's centre in HR pixel coordinates (eq. 2: LR pixel ``i`` is centred at ``(i + ½)·r − ½``).
+    """
+    h, w = lr_shape
+
+    def axis(i_hr: int, n_lr: int, shift: int) -> int:
+        n_hr = n_lr * scale
+        c = -1.0 + (2.0 * i_hr + 1.0) / n_hr + shift / n_lr + (1e-6 if shift else 0.0)
+        c = min(max(c, -1 + 1e-6), 1 - 1e-6)
+        return int(min(max(math.floor((c + 1.0) / 2.0 * n_lr), 0), n_lr - 1))
+
+    out = []
+    for dy, dx in ((-1, -1), (-1, 1), (1, -1), (1, 1)):  # NW, NE, SW, SE (model.fusion.SHIFTS)
+        iy, ix = axis(row, h, dy), axis(col, w, dx)
+        out.append(((iy + 0.5) * scale - 0.5, (ix + 0.5) * scale - 0.5))
+    return np.asarray(out, dtype=np.float64)

@@ -93,3 +93,31 @@ def test_cli_weights_out(tmp_path, tiny_model, capsys):
     rc = main(["fuse", "--gt", str(sample_path()), "--model", str(ck), "--out", str(tmp_path / "g.npz"),
                "--weights-out", str(tmp_path / "w.npz"), "--device", "cpu"])
     assert rc == 2  # the weights file exists: not overwritten without --overwrite
+
+
+def test_neighbour_positions_follow_the_engine_and_the_winner():
+    """The markers sit where the engine takes the neighbours from: torch's axis_neighbours, and on a
+    synthetic cube built so one LR pixel must win, the argmax of the area weights points at it."""
+    import torch
+
+    from napari_inf3.compare import neighbour_positions
+    from napari_inf3.model.fusion import SHIFTS, axis_neighbours
+
+    h, w, r = 6, 7, 4
+    for row, col in [(0, 0), (9, 14), (23, 27), (13, 2)]:
+        pos = neighbour_positions(row, col, r, (h, w))
+        for k, (dy, dx) in enumerate(SHIFTS):
+            iy = int(axis_neighbours(h, h * r, dy).index[row])
+            ix = int(axis_neighbours(w, w * r, dx).index[col])
+            assert tuple(pos[k]) == ((iy + 0.5) * r - 0.5, (ix + 0.5) * r - 0.5)
+    # HR pixel (9, 14) lies in LR pixel (2, 3) near its NW corner: with area weights the nearest LR centre wins
+    from napari_inf3.model.fusion import INF3
+
+    f = INF3(2, 2, [4], 2, "area")
+    with torch.no_grad():
+        _, wts = f(torch.zeros(1, 2, h, w), torch.zeros(1, 2, h, w), torch.zeros(1, 2, h * r, w * r),
+                   return_weights=True)
+    pos = neighbour_positions(9, 14, r, (h, w))
+    win = int(wts[0, :, 9, 14].argmax())
+    nearest = int(np.argmin(((pos - np.array([9, 14])) ** 2).sum(axis=1)))
+    assert win == nearest
