@@ -330,7 +330,12 @@ class FusionWidget(QWidget):
         limits = display_limits(run.reference)  # one contrast for every fused cube of the run
         for name, cube in run.fused.items():
             role = "bicubic" if name == "bicubic" else "fused"
-            kw = cube_layer_kwargs(f"{name} {tag}", wl, role, name, run_id, extra={"source_layer": source})
+            extra = {"source_layer": source}
+            if name in run.weights:  # the Spectrum inspector reads a click's four weights and neighbours from here
+                extra["neighbour_weights"] = run.weights[name]
+                extra["lr_shape"] = tuple(run.lr_hsi.shape[1:])
+                extra["scale"] = int(round(run.scale))
+            kw = cube_layer_kwargs(f"{name} {tag}", wl, role, name, run_id, extra=extra)
             v.add_image(cube, contrast_limits=limits, visible=False, **kw)
         comps = run.composites(**self.composite_options())
         for name, rgb in comps.items():

@@ -72,10 +72,19 @@ class SpectrumWidget(QWidget):
         form.addRow(zrow)
         lay.addLayout(form)
         lay.addLayout(button_row(("Clear", self.clear), ("Export CSV…", lambda: self.export_csv()))[0])
+        row, (self.prev_btn, self.next_btn) = button_row(("◀ disagreement", lambda: self.step_disagreement(-1)),
+                                                         ("Where do they disagree? ▶",
+                                                          lambda: self.step_disagreement(1)))
+        for b in (self.prev_btn, self.next_btn):
+            b.setToolTip("step through the pixels where the weighting schemes' fused cubes differ most "
+                         "(largest spectral angle between two schemes; dark pixels and the border excluded)")
+        lay.addLayout(row)
+        self._picks: dict[str, tuple[list, str]] = {}  # run id -> (top disagreements, criterion)
+        self._pick_index = -1
         self.info = QLabel("click a pixel in the image")
         self.info.setWordWrap(True)
         lay.addWidget(self.info)
-        self._layout, self._animated, self._background, self._ylim = None, [], None, None
+        self._layout, self._animated, self._background, self._ylim, self._bars = None, [], None, None, []
         self.canvas.canvas.mpl_connect("draw_event", self._on_canvas_draw)
         self.viewer.mouse_drag_callbacks.append(self._on_mouse)
         self.viewer.dims.events.current_step.connect(lambda e: self.redraw() if self.pins else None)
@@ -157,6 +166,81 @@ class SpectrumWidget(QWidget):
         wl = next((layer_wavelengths(lyr) for lyr in layers if layer_wavelengths(lyr) is not None), None)
         return wl, curves, reference
 
+    def click_weights(self) -> dict[str, np.ndarray]:
+        """``{curve label: (4,) neighbour weights}`` at the single pinned pixel, for fused layers that kept them."""
+        ref = self.reference_layer()
+        if ref is None or len(self.pins) != 1:
+            return {}
+        row, col = self.pins[0]
+        out = {}
+        for layer in self.cube_layers(ref.data.shape[-2:]):
+            w = layer.metadata.get("neighbour_weights")
+            if w is not None and w.shape[-2:] == tuple(ref.data.shape[-2:]):
+                out[curve_label(layer)] = np.asarray(w[:, row, col], np.float64)
+        return out
+
+    def mark_neighbours(self) -> None:
+        """Mark the clicked pixel's four LR neighbours (LR pixel centres, in HR coordinates) on the image."""
+        from ..compare import neighbour_positions
+
+        ref = self.reference_layer()
+        layer = next((lyr for lyr in self.viewer.layers if lyr.metadata.get("neighbour_weights") is not None
+                      and tuple(lyr.data.shape[-2:]) == tuple(ref.data.shape[-2:])), None) if ref else None
+        name = "LR neighbours"
+        if layer is None or len(self.pins) != 1:
+            if name in self.viewer.layers:
+                self.viewer.layers[name].data = np.empty((0, 2))
+            return
+        row, col = self.pins[0]
+        pos = neighbour_positions(row, col, layer.metadata["scale"], layer.metadata["lr_shape"])
+        world = np.array([ref.data_to_world((0, y, x))[-2:] if ref.ndim == 3 else ref.data_to_world((y, x))
+                          for y, x in pos])
+        if name in self.viewer.layers:
+            self.viewer.layers[name].data = world
+        else:
+            from ..render import NEIGHBOUR_COLORS
+
+            self.viewer.add_points(world, name=name, size=max(2.0, layer.metadata["scale"] * 0.6), symbol="x",
+                                   face_color=[np.asarray(c) / 255 for c in NEIGHBOUR_COLORS], border_width=0,
+                                   metadata={"inf3": {"role": "neighbours"}})
+            self.viewer.layers.selection.active = ref  # keep clicks on the cube
+
+    def step_disagreement(self, step: int) -> tuple[int, int] | None:
+        """Go to the next (``step`` = 1) or previous (−1) pixel where the schemes of the newest run disagree most."""
+        from ..compare import top_disagreements
+        from ..plots import spectral_angle_deg
+
+        fused = [lyr for lyr in self.viewer.layers if inf3_tag(lyr).get("role") == "fused"]
+        runs = [inf3_tag(lyr).get("run") for lyr in fused]
+        run = runs[-1] if runs else None
+        cubes = {inf3_tag(lyr).get("method"): lyr for lyr in fused if inf3_tag(lyr).get("run") == run
+                 and inf3_tag(lyr).get("method") != "projection"}
+        if len(cubes) < 2:
+            self.info.setText("fuse with two or more weighting schemes first")
+            return None
+        if run not in self._picks:
+            self._picks[run] = top_disagreements({n: np.asarray(lyr.data) for n, lyr in cubes.items()}, k=20)
+            self._pick_index = -1
+        picks, criterion = self._picks[run]
+        if not picks:
+            self.info.setText("no pixel passed the ranking's brightness and border criteria")
+            return None
+        self._pick_index = (self._pick_index + step) % len(picks)
+        p = picks[self._pick_index]
+        ref_layer = next(iter(cubes.values()))
+        self.viewer.layers.selection.active = ref_layer
+        self.pins = [(p.row, p.col)]
+        self.redraw()
+        self.viewer.camera.center = ref_layer.data_to_world((0, p.row, p.col))[-2:]
+        gt = next((c for label, c in self.curves.items() if label == "GT"), None)
+        to_gt = ", ".join(f"{label.split(' [')[0]} {spectral_angle_deg(y, gt):.2f}°" for label, y in self.curves.items()
+                          if gt is not None and label != "GT" and label.split(" [")[0] in cubes)
+        between = ", ".join(f"{a}–{b} {v:.2f}°" for (a, b), v in p.pair_sam.items())
+        self.info.setText(f"disagreement {self._pick_index + 1}/{len(picks)} at (row {p.row}, col {p.col}): "
+                          f"between schemes {between}" + (f"; to GT {to_gt}" if to_gt else "")
+                          + f". Ranked by the {criterion}.")
+        return p.row, p.col
+
     def redraw(self) -> None:
         """Plot the spectra at the pinned pixels.
 
@@ -184,7 +268,8 @@ class SpectrumWidget(QWidget):
         box = f", {self.box.value()}×{self.box.value()} mean" if self.box.value() > 1 else ""
         title = f"spectrum at {where}{box}"
         ref = reference if len(self.pins) == 1 else None
-        layout = (tuple(curves), zoom_bands, ref, None if wl is None else tuple(wl))
+        weights = self.click_weights()
+        layout = (tuple(curves), zoom_bands, ref, None if wl is None else tuple(wl), tuple(weights))
         peak = max(float(np.max(c)) for c in curves.values())
         low = min(float(np.min(c)) for c in curves.values())
         fits = getattr(self, "_ylim", None) is not None and self._ylim[0] <= low and peak <= self._ylim[1]
@@ -206,16 +291,24 @@ class SpectrumWidget(QWidget):
             if zoom:
                 fig.axes[1].relim()
                 fig.axes[1].autoscale_view()
+            for bars, (label, wts) in zip(self._bars, weights.items()):
+                for patch, v in zip(bars, wts):
+                    patch.set_height(v)
             canvas = self.canvas.canvas
             canvas.restore_region(self._background)
             self._draw_animated()
             canvas.blit(fig.bbox)
         else:
             fig.clear()
-            ax, zax = fig.subplots(1, 2, width_ratios=[3, 1]) if zoom else (fig.subplots(), None)
+            ratios = [3] + ([1] if zoom else []) + ([1] if weights else [])
+            axes = list(np.atleast_1d(fig.subplots(1, len(ratios), width_ratios=ratios)))
+            ax = axes[0]
+            zax = axes[1] if zoom else None
+            wax = axes[-1] if weights else None
             fig.subplots_adjust(left=0.13, right=0.97, bottom=0.21, top=0.9, wspace=0.3)
             plot_spectra(ax, wl, curves, title=title, reference=ref, current_band=band, zoom_ax=zax,
                          zoom_bands=zoom_bands)
+            self._bars = self._weight_bars(wax, weights) if wax is not None else []
             gt_color = self.canvas.colors()["text"]  # black GT would vanish on napari's dark theme
             for a in fig.axes:
                 for line in a.get_lines():
@@ -229,13 +322,33 @@ class SpectrumWidget(QWidget):
             self._animated = [*ax.get_lines(), ax.title] + ([ax.get_legend()] if ax.get_legend() else [])
             if zax is not None:
                 self._animated.append(zax)
+            self._animated += [patch for bars in self._bars for patch in bars]
             for artist in self._animated:
                 artist.set_animated(True)
             self._layout = layout
             self.canvas.style()
             self.canvas.canvas.draw()  # the draw_event handler caches the background and draws the curves
+        self.mark_neighbours()
         self.last_draw_ms = (time.perf_counter() - t) * 1000
         self.info.setText(f"{len(curves)} curve(s) at {where}; drawn in {self.last_draw_ms:.0f} ms")
+
+    @staticmethod
+    def _weight_bars(ax, weights: dict[str, np.ndarray]) -> list:
+        """Grouped bars: each scheme's four neighbour weights (NW, NE, SW, SE) in its curve colour."""
+        from ..compare import NEIGHBOURS
+        from ..plots import method_color
+
+        n = max(len(weights), 1)
+        width = 0.8 / n
+        bars = []
+        for k, (label, wts) in enumerate(weights.items()):
+            x = np.arange(4) - 0.4 + width * (k + 0.5)
+            bars.append(ax.bar(x, wts, width=width, color=method_color(label.split(" [")[0], k), label=label))
+        ax.set_xticks(range(4), NEIGHBOURS, fontsize=7)
+        ax.set_ylim(0, 1)
+        ax.set_title("weights", fontsize=9)
+        ax.tick_params(labelsize=7)
+        return bars
 
     def _value_range(self, low: float, peak: float) -> tuple[float, float]:
         """A y range kept while later clicks fit in it (so they reuse the cached axes): from

@@ -217,6 +217,36 @@ def test_click_plots_gt_bicubic_and_three_schemes(make_napari_viewer, qtbot, sch
     assert header[:2] == ["wavelength_nm", "GT @(100,60)"] and len(header) == 1 + 2 * 5
 
 
+def test_click_shows_weights_and_neighbours_and_steps_through_disagreements(make_napari_viewer, qtbot,
+                                                                            scheme_checkpoints):
+    from napari_inf3.compare import neighbour_positions
+
+    viewer = make_napari_viewer()
+    spectrum = _dock(viewer, "Spectrum inspector")
+    fusion = _fuse(viewer, qtbot, scheme_checkpoints, weight_maps=True)
+    run = fusion.last_run
+    gt = viewer.layers["superballs (crop) GT"]
+    viewer.layers.selection.active = gt
+    assert spectrum.click(gt.data_to_world((0, 101, 61))) == (101, 61)
+    wax = spectrum.canvas.figure.axes[-1]
+    assert wax.get_title() == "weights" and len(spectrum._bars) == 3
+    for bars, name in zip(spectrum._bars, ("area", "net", "cosine")):
+        np.testing.assert_allclose([p.get_height() for p in bars], run.weights[name][:, 101, 61], atol=1e-6)
+    marks = viewer.layers["LR neighbours"]
+    np.testing.assert_allclose(marks.data, neighbour_positions(101, 61, 4, run.lr_hsi.shape[1:]))
+    # a second click reuses the cached axes and moves bars and markers
+    spectrum.click(gt.data_to_world((0, 40, 150)))
+    np.testing.assert_allclose([p.get_height() for p in spectrum._bars[2]], run.weights["cosine"][:, 40, 150],
+                               atol=1e-6)
+    np.testing.assert_allclose(marks.data, neighbour_positions(40, 150, 4, run.lr_hsi.shape[1:]))
+    # where do they disagree: the top pick of the engine's ranking, then the next one
+    picks, _ = run.disagreements(k=20)
+    assert spectrum.step_disagreement(1) == (picks[0].row, picks[0].col)
+    assert "between schemes area–net" in spectrum.info.text() and "to GT" in spectrum.info.text()
+    assert spectrum.step_disagreement(1) == (picks[1].row, picks[1].col)
+    assert spectrum.step_disagreement(-1) == (picks[0].row, picks[0].col)
+
+
 def test_click_versus_drag(make_napari_viewer):
     """A press-move-release (a pan) does not plot; a press-release does."""
     viewer = make_napari_viewer()
