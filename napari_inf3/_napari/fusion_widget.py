@@ -357,8 +357,12 @@ class FusionWidget(QWidget):
         self.compare_btn.setEnabled(True)
         return run_id
 
+    #: What *Compare schemes* lays out, one row each (rows a run does not have are left out).
+    COMPARE_ROWS = ("composite", "error", "weight_entropy", "winning_neighbour", "scheme_sam")
+
     def compare(self) -> None:
-        """Side by side: the last run's composites in one row, their error maps below (shared scale).
+        """Side by side: the last run's composites in one row, their error maps below (shared scale), and
+        with weight maps the weight entropy, winning neighbour and pairwise scheme-SAM rows.
 
         Layers are laid out with ``translate`` (not grid mode, which would give hidden layers
         cells too), so clicks still map to pixels through ``world_to_data``. Calling it again
@@ -369,7 +373,7 @@ class FusionWidget(QWidget):
         if self.comparing:
             for layer in self.viewer.layers:
                 t = inf3_tag(layer)
-                if t.get("run") == self.last_run_id and t.get("role") in ("composite", "error"):
+                if t.get("run") == self.last_run_id and t.get("role") in self.COMPARE_ROWS:
                     layer.translate = (0,) * layer.ndim
                     layer.visible = t["role"] == "composite" and t.get("method") != "GT"
             label_layer = f"scheme labels [{self.last_run_id}]"
@@ -382,19 +386,29 @@ class FusionWidget(QWidget):
         h, w = self.last_run.hr_msi.shape[1:]
         gap = max(4, w // 20)
         columns = (["GT"] if self.last_run.gt is not None else []) + list(self.last_run.fused)
+        mine = [lyr for lyr in self.viewer.layers
+                if inf3_tag(lyr).get("run") == self.last_run_id and inf3_tag(lyr).get("role") in self.COMPARE_ROWS]
+        rows = [r for r in self.COMPARE_ROWS if any(inf3_tag(lyr)["role"] == r for lyr in mine)]
+        pairs = [inf3_tag(lyr)["method"] for lyr in mine if inf3_tag(lyr)["role"] == "scheme_sam"]
+        first_net = min((columns.index(m) for m in self.last_run.weights), default=1)
         for layer in self.viewer.layers:
+            layer.visible = False
+        places, texts = [], list(columns)  # PSNR etc. are in the table: long labels would overlap
+        for i in range(len(columns)):
+            places.append((-gap / 2, i * (w + gap)))
+        for layer in mine:
             t = inf3_tag(layer)
-            mine = t.get("run") == self.last_run_id and t.get("role") in ("composite", "error")
-            if not mine:
-                layer.visible = False
-                continue
-            row = 0 if t["role"] == "composite" else 1
-            col = columns.index(t["method"])
+            row = rows.index(t["role"])
+            col = first_net + pairs.index(t["method"]) if t["role"] == "scheme_sam" else columns.index(t["method"])
             layer.translate = (row * (h + gap), col * (w + gap))
             layer.visible = True
-        texts = list(columns)  # PSNR etc. are in the table: long labels would overlap
+        if pairs:  # the pair maps' columns are not the methods': label them where they are
+            row = rows.index("scheme_sam")
+            for k, pair in enumerate(pairs):
+                places.append((row * (h + gap) - gap / 2, (first_net + k) * (w + gap)))
+                texts.append(pair.replace(" vs ", "–"))  # short: long labels run into the next cell
         self.viewer.add_points(
-            [(-gap / 2, i * (w + gap)) for i in range(len(columns))], name=f"scheme labels [{self.last_run_id}]",
+            places, name=f"scheme labels [{self.last_run_id}]",
             size=0.1, face_color="transparent", border_width=0,
             text={"string": texts, "color": "white", "anchor": "lower_left", "size": 10},
             metadata={"inf3": {"role": "labels", "run": self.last_run_id}},

@@ -174,6 +174,15 @@ def test_fusion_weight_maps_and_lr_layer_placement(make_napari_viewer, qtbot, sc
     lr = viewer.layers[f"LR-HSI {tag}"]
     assert tuple(lr.scale[1:]) == (4, 4) and tuple(lr.translate[1:]) == (2, 2)
     assert tuple(np.round(lr.data_to_world((0, 3, 5)))[1:]) == (3 * 4 + 2, 5 * 4 + 2)
+    # Compare schemes: composites, error maps, entropy, winners and pair maps, each in a cell of its own
+    fusion.compare()
+    visible = [lyr for lyr in viewer.layers if lyr.visible and inf3_role(lyr) != "labels"]
+    assert len(visible) == 5 + 4 + 3 + 3 + 3
+    assert len({tuple(lyr.translate)[-2:] for lyr in visible}) == len(visible)
+    labels = viewer.layers[f"scheme labels {tag}"].text.values.tolist()
+    assert "area–net" in labels
+    fusion.compare()
+    assert not any(lyr.visible for lyr in viewer.layers if inf3_role(lyr) in ("weight_entropy", "scheme_sam"))
 
 
 def test_fusion_cancel_adds_nothing(make_napari_viewer, qtbot, scheme_checkpoints):
