@@ -1,10 +1,12 @@
-"""Train one of the shipped checkpoints (issue 4): same data, seed and budget for every weighting.
+"""Train one INFN on the CPU the way the shipped ones are trained: same data, seed and budget per weighting.
 
     python bench/train_pretrained.py --weighting cosine --out runs/cosine.pt
 
-Trains on the 14 training scenes of ../shared/data/cave (never superballs), validates on a
+Trains on every scene folder of ../shared/data/cave but superballs (the paper's 19 training
+scenes), simulated under the paper's protocol (LR pixel r // 2 of each block), validates on a
 centre crop of superballs after every epoch, and writes one JSON line per epoch to
-``<out>.log.jsonl`` (the validation-PSNR-against-time curve for docs/REPRODUCTION.md).
+``<out>.log.jsonl``. The shipped checkpoints were trained on a GPU by bench/gpu_run.py with the
+same data and simulation (docs/REPRODUCTION.md); this is the CPU route to one of your own.
 """
 
 from __future__ import annotations
