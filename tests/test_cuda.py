@@ -73,6 +73,20 @@ def test_tiled_equals_untiled_and_cpu(no_tf32, rng, weighting):
     np.testing.assert_allclose(whole, cpu, atol=1e-4, rtol=0)
 
 
+@pytest.mark.parametrize("weighting", ["area", "net", "cosine"])
+def test_neighbour_weights_tiled_equal_untiled_and_cpu(no_tf32, rng, weighting):
+    from napari_inf3.inference import fuse
+
+    _, lr, msi = _pair(rng)
+    m = _model(weighting)
+    _, whole = fuse(m, lr, msi, "cuda", tile=0, return_weights=True)
+    _, tiled = fuse(m, lr, msi, "cuda", tile=7, return_weights=True)
+    np.testing.assert_allclose(tiled, whole, atol=1e-5, rtol=0)
+    np.testing.assert_allclose(whole.sum(axis=0), 1.0, atol=1e-5)
+    _, cpu = fuse(m, lr, msi, "cpu", tile=0, return_weights=True)
+    np.testing.assert_allclose(whole, cpu, atol=1e-4, rtol=0)
+
+
 def test_autocast_bf16_and_fp16_close_to_fp32(rng):
     from napari_inf3.inference import fuse
     from napari_inf3.metrics import psnr
