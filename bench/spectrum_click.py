@@ -1,12 +1,14 @@
 """Click-to-spectrum latency and the import cost of the plugin (issue 3 / issue 6).
 
-    xvfb-run -a .venv/bin/python bench/spectrum_click.py [--clicks 30]
+    xvfb-run -a .venv/bin/python bench/spectrum_click.py [--clicks 30] [--weights]
 
 A 512×512×31 real CAVE scene (or a synthetic one without ../shared/data) and four fused-like
 cubes (GT + bicubic + 3 schemes = 5 curves) in a napari viewer with the Spectrum inspector;
 times `SpectrumWidget.click` (pixel lookup, spectra, line update, synchronous Agg draw) over
 many clicks at random pixels. Also times `import napari_inf3` in a fresh interpreter and
-checks it does not load torch. Prints a table, then one JSON line.
+checks it does not load torch. ``--weights`` gives the three schemes random neighbour weights
+``(4, H, W)``, so each click also draws the weight bars and moves the LR-neighbour markers.
+Prints a table, then one JSON line.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ def import_time() -> tuple[float, bool]:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--clicks", type=int, default=30)
+    ap.add_argument("--weights", action="store_true", help="the schemes carry neighbour weights (bars, markers)")
     args = ap.parse_args()
     t_import, torch_loaded = import_time()
 
@@ -53,8 +56,13 @@ def main() -> None:
     viewer.add_image(gt, **cube_layer_kwargs("GT", wl, "gt"))
     for m in ("bicubic", "area", "net", "cosine"):
         noisy = gt + 0.01 * rng.standard_normal(gt.shape, dtype=np.float32)
+        extra = {"source_layer": "GT"}
+        if args.weights and m != "bicubic":
+            wts = rng.random((4, *gt.shape[1:]), dtype=np.float32)
+            extra.update(neighbour_weights=wts / wts.sum(axis=0), lr_shape=(gt.shape[1] // 4, gt.shape[2] // 4),
+                         scale=4)
         viewer.add_image(noisy, **cube_layer_kwargs(m, wl, "bicubic" if m == "bicubic" else "fused", m, "run 1",
-                                                      extra={"source_layer": "GT"}))
+                                                      extra=extra))
     w = SpectrumWidget(viewer)
     viewer.window.add_dock_widget(w)
     viewer.layers.selection.active = viewer.layers["GT"]
@@ -74,7 +82,8 @@ def main() -> None:
     print(f"| later clicks, 95th percentile | {np.percentile(rest, 95):.1f} ms |")
     print(f"| import napari_inf3 + reader + sample modules | {t_import * 1000:.0f} ms (torch loaded: {torch_loaded}) |")
     print(json.dumps({"click_ms_median": round(float(np.median(rest)), 2), "click_ms_p95": round(float(np.percentile(rest, 95)), 2),
-                      "first_click_ms": round(first, 2), "curves": n_curves, "import_s": round(t_import, 3),
+                      "first_click_ms": round(first, 2), "curves": n_curves, "weights": args.weights,
+                      "import_s": round(t_import, 3),
                       "torch_loaded_on_import": torch_loaded}))
 
 
