@@ -57,8 +57,8 @@ def main() -> None:
     for m in ("bicubic", "area", "net", "cosine"):
         noisy = gt + 0.01 * rng.standard_normal(gt.shape, dtype=np.float32)
         extra = {"source_layer": "GT"}
-        if args.weights and m != "bicubic":
-            wts = rng.random((4, *gt.shape[1:]), dtype=np.float32)
+        if args.weights and m != "bicubic":  # their own generator: the clicks stay the same with or without
+            wts = np.random.default_rng(1).random((4, *gt.shape[1:]), dtype=np.float32)
             extra.update(neighbour_weights=wts / wts.sum(axis=0), lr_shape=(gt.shape[1] // 4, gt.shape[2] // 4),
                          scale=4)
         viewer.add_image(noisy, **cube_layer_kwargs(m, wl, "bicubic" if m == "bicubic" else "fused", m, "run 1",

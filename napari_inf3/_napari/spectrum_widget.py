@@ -358,7 +358,8 @@ class SpectrumWidget(QWidget):
     def _value_range(self, low: float, peak: float) -> tuple[float, float]:
         """A y range kept while later clicks fit in it (so they reuse the cached axes): from
         min(0, lowest value) to the higher of this click's peak and the cubes' 99th percentile,
-        plus 10 %. A click whose spectra leave it rebuilds the axes with a new range."""
+        plus 10 %, and below 0 by the same margin when a spectrum dips under 0 (noise), so the next
+        slightly deeper dip still fits. A click whose spectra leave it rebuilds the axes with a new range."""
         ref = self.reference_layer()
         if ref is None:
             typical = peak
@@ -368,7 +369,8 @@ class SpectrumWidget(QWidget):
             typical = float(np.percentile(np.asarray(ref.data)[:, ::4, ::4], 99))
         hi = max(peak, typical)
         lo = min(0.0, low)
-        return lo, hi + 0.1 * (hi - lo or 1.0)
+        margin = 0.1 * (hi - lo or 1.0)
+        return (lo - margin if lo < 0 else 0.0), hi + margin
 
     def _on_canvas_draw(self, event) -> None:
         """After any full draw (first plot, resize, theme): cache the background, then draw the curves."""
