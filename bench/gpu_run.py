@@ -153,13 +153,13 @@ def train_together(scenes: dict, val_gt: np.ndarray, dev, a) -> tuple[dict, dict
     from napari_inf3.inference import _autocast
     from napari_inf3.model import INFN
     from napari_inf3.simulation import load_srf, simulate
-    from napari_inf3.training import epoch_order, patch_grid
+    from napari_inf3.training import default_stride, epoch_order, patch_grid
     from napari_inf3.training_data import PatchSampler
 
     srf = load_srf()
     names = sorted(scenes)
     arrays = [scenes[n] for n in names]
-    grid = patch_grid([s.shape for s in arrays], a.patch, max(a.scale, a.patch // 2 // a.scale * a.scale + 2))
+    grid = patch_grid([s.shape for s in arrays], a.patch, default_stride(a.patch, a.scale))
     sampler = PatchSampler(arrays, grid, a.patch, a.scale, None, srf, dev)
     del arrays
     if dev.type == "cuda":

@@ -38,20 +38,17 @@ def crop_baselines(scale: int = 4) -> tuple[float, float]:
     import torch
 
     from napari_inf3 import read_cube
+    from napari_inf3.inference import projection_model
     from napari_inf3.model import INFN
+    from napari_inf3.sample import sample_path
     from napari_inf3.simulation import load_srf
     from napari_inf3.training import _validate
 
-    from napari_inf3.sample import sample_path
-
     gt = read_cube(sample_path()).data  # the crop bench/gpu_run.py validated on
     srf = load_srf("nikon_d700", bands=gt.shape[0])
-    out = []
-    for consistency in ("none", "srf"):
-        torch.manual_seed(0)
-        m = INFN(preset="lite", consistency=consistency, srf=srf if consistency == "srf" else None)
-        out.append(_validate(m, [gt], scale, srf, torch.device("cpu"), 192))
-    return out[0], out[1]
+    bicubic = INFN(preset="lite")  # untrained, no projection: its decoder starts at zero, so it outputs bicubic
+    bic, proj = (_validate(m, [gt], scale, srf, torch.device("cpu"), 192) for m in (bicubic, projection_model()))
+    return bic, proj
 
 
 def val_curve(out: Path) -> Path:

@@ -19,7 +19,8 @@ import numpy as np
 
 from .cube import Cube, CubeError
 
-__all__ = ["fuse", "bicubic", "resolve_model", "auto_tile", "bytes_per_hr_pixel", "projection_model"]
+__all__ = ["fuse", "bicubic", "resolve_model", "auto_tile", "bytes_per_hr_pixel", "projection_model",
+           "is_projection"]
 
 ProgressFn = Callable[[int, int], None]
 
@@ -60,6 +61,11 @@ def projection_model(srf="nikon_d700", bands: int = 31):
              n_feats=4, n_resblocks=0, mlp_hidden=[4], out_dim=4)
     m.source = "projection"
     return m
+
+
+def is_projection(model) -> bool:
+    """Whether ``model`` is :func:`projection_model`'s stand-in (a fixed linear step: no weights, no size)."""
+    return getattr(model, "source", None) == "projection"
 
 
 def encoder_bytes_per_hr_pixel(config: dict) -> int:

@@ -127,7 +127,7 @@ def iter_fusion_run(
     """
     import time
 
-    from .inference import bicubic, check_pair, fuse, resolve_model
+    from .inference import bicubic, check_pair, fuse, is_projection, resolve_model
     from .metrics import evaluate
     from .simulation import check_offset, simulate
 
@@ -155,7 +155,7 @@ def iter_fusion_run(
         model = resolve_model(spec, device)
         check_pair(run.lr_hsi, run.hr_msi, model)
         t = time.perf_counter()
-        keep = weights and getattr(model, "source", None) != "projection"  # its decoder is zero: weights unused
+        keep = weights and not is_projection(model)  # its decoder is zero: weights unused
         res = fuse(model, run.lr_hsi, run.hr_msi, clip=clip, return_weights=keep)
         run.fused[name], w = res if keep else (res, None)
         if keep:

@@ -19,6 +19,8 @@ ERROR_CMAP = "jet"
 ENTROPY_CMAP = "viridis"
 #: Fixed colours of the winning neighbour, in the weights' order NW, NE, SW, SE (RGB, 0–255).
 NEIGHBOUR_COLORS = ((228, 26, 28), (55, 126, 184), (77, 175, 74), (255, 200, 0))
+#: Their names, for legends written in words (layer names).
+NEIGHBOUR_COLOR_NAMES = ("red", "blue", "green", "yellow")
 
 
 def colorize_winner(winner: np.ndarray) -> np.ndarray:

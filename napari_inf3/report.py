@@ -94,14 +94,13 @@ def evaluate_scenes(
     every fused cube (to save pictures) before it is dropped.
     """
     from .cube import Cube
-    from .inference import resolve_model
+    from .inference import is_projection, resolve_model
     from .io import read_cube
     from .pipeline import fusion_run
 
     loaded = {name: resolve_model(m, device) for name, m in models.items()}
     # the projection baseline is a fixed linear step: its stand-in network's parameters are not a model size
-    report = Report(params={n: m.num_parameters() for n, m in loaded.items()
-                            if getattr(m, "source", None) != "projection"})
+    report = Report(params={n: m.num_parameters() for n, m in loaded.items() if not is_projection(m)})
     for s in scenes:
         cube = s if isinstance(s, Cube) else read_cube(s)
         name = Path(cube.source).name if cube.source else "scene"

@@ -41,20 +41,10 @@ def blur(x: np.ndarray, kernel: np.ndarray) -> np.ndarray:
     """Filter the last two axes of ``x`` (``(..., H, W)``) with ``kernel``, reflect padding.
 
     Correlation with a symmetric kernel, computed as a sum of shifted slices so that any
-    leading axes (bands, batch) are handled at once. Returns float32.
+    leading axes (bands, batch) are handled at once: :func:`blur_decimate` keeping every
+    pixel. Returns float32.
     """
-    kh, kw = kernel.shape
-    ph, pw = kh // 2, kw // 2
-    h, w = x.shape[-2:]
-    if h <= ph or w <= pw:
-        raise CubeError(f"image of {h}×{w} pixels is too small for a {kh}×{kw} blur")
-    pad = [(0, 0)] * (x.ndim - 2) + [(ph, ph), (pw, pw)]
-    xp = np.pad(np.asarray(x, dtype=np.float32), pad, mode="reflect")
-    out = np.zeros(x.shape, dtype=np.float32)
-    for i in range(kh):
-        for j in range(kw):
-            out += np.float32(kernel[i, j]) * xp[..., i : i + h, j : j + w]
-    return out
+    return blur_decimate(x, kernel, 1, 0)
 
 
 def default_offset(scale: int) -> int:

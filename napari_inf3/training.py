@@ -28,7 +28,7 @@ import numpy as np
 from .cube import Cube, CubeError
 from .simulation import load_srf, simulate
 
-__all__ = ["TrainEvent", "TrainingDiverged", "train", "patch_grid", "epoch_order"]
+__all__ = ["TrainEvent", "TrainingDiverged", "train", "patch_grid", "epoch_order", "default_stride"]
 
 
 @dataclass
@@ -95,6 +95,11 @@ def patch_grid(shapes: Sequence[tuple[int, ...]], patch: int, stride: int) -> np
             xs.append(W - patch)
         out += [(i, y, x) for y in ys for x in xs]
     return np.asarray(out, dtype=np.int64)
+
+
+def default_stride(patch: int, scale: int) -> int:
+    """The patch grid's stride: ≈ patch / 2 and a multiple of the scale, + 2 (the paper's 196 patches a 512² scene)."""
+    return max(scale, patch // 2 // scale * scale + 2)
 
 
 def epoch_order(n_patches: int, per_epoch: int, seed: int, epoch: int) -> tuple[np.ndarray, np.ndarray]:
@@ -202,7 +207,7 @@ def train(
     srf_matrix = load_srf(srf, bands=bands)
     if patch % scale:
         raise CubeError(f"the patch size {patch} is not divisible by the scale {scale}")
-    grid = patch_grid([g.shape for g in gts], patch, stride or max(scale, patch // 2 // scale * scale + 2))
+    grid = patch_grid([g.shape for g in gts], patch, stride or default_stride(patch, scale))
     per_epoch = int(patches_per_epoch or len(grid))
     if ctx.active:
         if batch_size % ctx.world:

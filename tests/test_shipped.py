@@ -54,12 +54,10 @@ def sample_pair():
 @pytest.fixture(scope="module")
 def projection_psnr(sample_pair):
     """The untrained start of every shipped model: the SRF projection of bicubic."""
-    from napari_inf3.model import INFN
-    from napari_inf3.simulation import load_srf
+    from napari_inf3.inference import projection_model
 
     gt, lr, msi = sample_pair
-    untrained = INFN(preset="lite", consistency="srf", srf=load_srf("nikon_d700", bands=31)).eval()
-    return evaluate(fuse(untrained, lr, msi, "cpu"), gt)["psnr"]
+    return evaluate(fuse(projection_model(), lr, msi, "cpu"), gt)["psnr"]
 
 
 @pytest.mark.parametrize("name,preset", ALL)

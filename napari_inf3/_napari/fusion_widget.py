@@ -30,8 +30,6 @@ from .layers import connect_band_label, cube_layer_kwargs, display_limits, inf3_
 
 COMPOSITES = ("bands 31-20-10 (paper)", "true colour (SRF)", "three wavelengths (nm)")
 _RUN_IDS = itertools.count(1)
-#: Words for the winning-neighbour colours (render.NEIGHBOUR_COLORS), for the layer name's legend.
-_COLOR_NAMES = {(228, 26, 28): "red", (55, 126, 184): "blue", (77, 175, 74): "green", (255, 200, 0): "yellow"}
 
 
 def msi_array(layer) -> np.ndarray:
@@ -296,10 +294,10 @@ class FusionWidget(QWidget):
         """Weight entropy and winning-neighbour layers per network (one scale), and the pairwise
         scheme-difference maps (SAM and |a − b|, one scale each)."""
         from ..compare import LN4, NEIGHBOURS
-        from ..render import ENTROPY_CMAP, NEIGHBOUR_COLORS, colorize_winner
+        from ..render import ENTROPY_CMAP, NEIGHBOUR_COLOR_NAMES, NEIGHBOUR_COLORS, colorize_winner
 
         v, tag = self.viewer, f"[{run_id}]"
-        legend = ", ".join(f"{n} {_COLOR_NAMES[c]}" for n, c in zip(NEIGHBOURS, NEIGHBOUR_COLORS))
+        legend = ", ".join(f"{n} {c}" for n, c in zip(NEIGHBOURS, NEIGHBOUR_COLOR_NAMES))
         ent, win = run.weight_maps()
         for name in run.weights:
             meta = {"inf3": {"role": "weight_entropy", "method": name, "run": run_id}}
