@@ -95,8 +95,9 @@ def test_autocast_bf16_and_fp16_close_to_fp32(rng):
     m = _model()
     ref = fuse(m, lr, msi, "cuda")
     for prec in ("bf16", "fp16"):
-        low = fuse(m, lr, msi, "cuda", precision=prec)
+        low, weights = fuse(m, lr, msi, "cuda", precision=prec, return_weights=True)
         assert low.dtype == np.float32
+        np.testing.assert_allclose(weights.sum(axis=0), 1.0, atol=1e-5)
         assert abs(psnr(low, gt) - psnr(ref, gt)) < 0.05
 
 

@@ -235,7 +235,8 @@ class INF3(nn.Module):
         cx = {s: rx.rel.to(dt)[:, None] * w_c[:, 1] for s, rx in cols.items()}  # (W, hidden)
         need_f1 = self.weighting in ("cosine", "cosine_norm")
         e = s_pa.new_empty(n, H, W, c)
-        weights_out = s_pa.new_empty(n, 4, H, W) if return_weights else None
+        # float32 even under autocast: bf16 would break "the four weights sum to 1" by ~3e-3
+        weights_out = s_pa.new_empty(n, 4, H, W, dtype=torch.float32) if return_weights else None
         step = max(1, self.chunk_for(s_pa.device) // max(W, 1))
         for b in range(n):
             for y0 in range(0, H, step):
