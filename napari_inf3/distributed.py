@@ -89,10 +89,18 @@ def all_sum(ctx: DistContext, values: list[float]) -> list[float]:
     return t.cpu().tolist()
 
 
-def shutdown(ctx: DistContext) -> None:
-    """Leave the process group (call once training is over)."""
+def shutdown(ctx: DistContext, wait_for_all: bool = True) -> None:
+    """Leave the process group (call once training is over).
+
+    ``wait_for_all``: meet the other ranks at a barrier first (the normal end), so no rank tears
+    its gloo connections down while a peer still holds them; a rank that tore down early made its
+    peer abort at exit ("terminate called without an active exception", SIGABRT) about once in
+    many runs. Pass False on an error path, where the peers may never arrive.
+    """
     if ctx.active:
         import torch.distributed as dist
 
         if dist.is_initialized():
+            if wait_for_all:
+                dist.barrier()
             dist.destroy_process_group()

@@ -270,7 +270,7 @@ def train(
         return str(save_checkpoint(out, model, optimizer=opt, epoch=epoch_done, step=step, meta=meta(epoch_done)))
 
     model.train()
-    stop = False
+    stop = finished = False
     from torch.utils.data import DistributedSampler
 
     try:
@@ -331,8 +331,10 @@ def train(
                              elapsed0 + time.perf_counter() - t0, steps_per_epoch, total_steps, val_psnr, path)
             if stop:
                 break
+        finished = True
     finally:
-        shutdown(ctx)
+        net = None  # DDP's reducer holds the process group: let it go first
+        shutdown(ctx, wait_for_all=finished)
     yield TrainEvent("done", step, len(history) and history[-1]["epoch"], history[-1]["loss"] if history else float("nan"),
                      lr, elapsed0 + time.perf_counter() - t0, steps_per_epoch, total_steps,
                      history[-1]["val_psnr"] if history else None, str(out) if out else None,

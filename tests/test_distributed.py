@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import warnings
 
 import numpy as np
 import pytest
@@ -34,8 +35,22 @@ def _train(cmd_prefix: list[str], scenes: list[str], out, tmp_path) -> subproces
            "--patch", "32", "--batch-size", "4", "--epochs", "2", "--patches-per-epoch", "8", "--lr", "1e-3",
            "--device", "cpu"]
     res = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=tmp_path, timeout=300)
+    if res.returncode != 0 and _aborted_in_teardown(res):
+        # Seen once in CI (2026-11-26): after training had finished and the checkpoint was written, rank 1
+        # aborted at exit inside torch's C++ teardown ("terminate called without an active exception").
+        # Not reproduced in 40 local runs, with or without CPU load; shutdown() now meets at a barrier and
+        # drops DDP before destroying the group. Run it once more; a second abort, or any other failure, fails.
+        warnings.warn("torchrun: a rank aborted in process teardown after training; running it again")
+        res = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=tmp_path, timeout=300)
     assert res.returncode == 0, res.stdout[-2000:] + res.stderr[-4000:]
     return res
+
+
+def _aborted_in_teardown(res: subprocess.CompletedProcess) -> bool:
+    """The job finished its work (checkpoint printed), no rank raised in our code, and a rank then died of
+    SIGABRT in C++ teardown (torchrun's own traceback names only torch's files)."""
+    return ("checkpoint:" in res.stdout and "terminate called without an active exception" in res.stderr
+            and "napari_inf3/" not in res.stderr)
 
 
 def test_two_processes_match_one_with_the_same_global_batch(tmp_path, rng):
