@@ -85,7 +85,11 @@ class SpectrumWidget(QWidget):
         self.info.setWordWrap(True)
         lay.addWidget(self.info)
         self._layout, self._animated, self._background, self._ylim, self._bars = None, [], None, None, []
+        self._legend_texts: list = []
         self.canvas.canvas.mpl_connect("draw_event", self._on_canvas_draw)
+        self.canvas.canvas.mpl_connect("resize_event", self._unfreeze_legend)
+        self._print_figure = self.canvas.canvas.print_figure
+        self.canvas.canvas.print_figure = self._print_everything  # the toolbar's Save: curves included
         self.viewer.mouse_drag_callbacks.append(self._on_mouse)
         self.viewer.dims.events.current_step.connect(lambda e: self.redraw() if self.pins else None)
         for w in (self.box, self.zoom_lo, self.zoom_hi):
@@ -262,7 +266,7 @@ class SpectrumWidget(QWidget):
         fig = self.canvas.figure
         if not curves:
             fig.clear()
-            self._layout, self._animated = None, []
+            self._layout, self._animated, self._legend_texts = None, [], []
             self.canvas.draw()
             return
         n = len(next(iter(curves.values())))
@@ -324,7 +328,13 @@ class SpectrumWidget(QWidget):
                     a.legend(fontsize=8, loc="best")
             self._ylim = self._value_range(low, peak)
             ax.set_ylim(*self._ylim)
-            self._animated = [*ax.get_lines(), ax.title] + ([ax.get_legend()] if ax.get_legend() else [])
+            self._animated = [*ax.get_lines(), ax.title]
+            # the legend's frame and keys stay in the cached background; only its labels (their SAM values)
+            # are drawn per click: a whole legend is re-laid out on every draw (≈ 40 ms a click here)
+            self._legend_texts = [t for t in (ax.get_legend().get_texts() if ax.get_legend() else [])
+                                  if "(SAM " in t.get_text()]  # GT's label never changes: background
+            for text in self._legend_texts:
+                text.set_visible(False)  # drawn only by _draw_animated, never into the background
             if zax is not None:
                 self._animated.append(zax)
             self._animated += [patch for bars in self._bars for patch in bars]
@@ -378,15 +388,56 @@ class SpectrumWidget(QWidget):
             self._background = None
             return
         self._background = self.canvas.canvas.copy_from_bbox(self.canvas.figure.bbox)
+        self._freeze_legend()
         self._draw_animated()
+
+    def _freeze_legend(self) -> None:
+        """Pin the legend where loc="best" put it on this full draw: "best" tries every position
+        against every curve point on each draw (≈ 12 ms a click); the blitted clicks until the next
+        rebuild or resize keep this place (the legend's lower-left corner, in axes coordinates)."""
+        fig = self.canvas.figure
+        leg = fig.axes[0].get_legend() if fig.axes else None
+        if leg is None:
+            return
+        box = leg.get_window_extent(self.canvas.canvas.get_renderer())
+        x0, y0 = fig.axes[0].transAxes.inverted().transform((box.x0, box.y0))
+        leg.set_loc((float(x0), float(y0)))
+
+    def _unfreeze_legend(self, event=None) -> None:
+        """A resize changes what "best" is: the full draw that follows places the legend afresh."""
+        fig = self.canvas.figure
+        leg = fig.axes[0].get_legend() if fig.axes else None
+        if leg is not None:
+            leg.set_loc("best")
 
     def _draw_animated(self) -> None:
         fig = self.canvas.figure
         for artist in self._animated:
             fig.draw_artist(artist)
+        for text in self._legend_texts:
+            text.set_visible(True)
+            fig.draw_artist(text)
+            text.set_visible(False)
+
+    def _print_everything(self, *args, **kwargs):
+        """The canvas's ``print_figure`` (toolbar Save, ``savefig``) with the per-click artists drawn too:
+        matplotlib leaves animated artists out of a full draw. The screen is redrawn afterwards, since the
+        print's draw event would have cached a background from the wrong renderer."""
+        for artist in self._animated:
+            artist.set_animated(False)
+        for text in self._legend_texts:
+            text.set_visible(True)
+        try:
+            return self._print_figure(*args, **kwargs)
+        finally:
+            for artist in self._animated:
+                artist.set_animated(True)
+            for text in self._legend_texts:
+                text.set_visible(False)
+            self.canvas.canvas.draw()
 
     def clear(self) -> None:
-        self._layout, self._animated, self._background = None, [], None
+        self._layout, self._animated, self._background, self._legend_texts = None, [], None, []
         self.pins = []
         self.curves = {}
         self.canvas.figure.clear()
