@@ -110,6 +110,14 @@ def read_checkpoint(path: str | Path) -> dict[str, Any]:
             ckpt = torch.load(path, map_location="cpu", weights_only=True)
     except (RuntimeError, EOFError, pickle.UnpicklingError, zipfile.BadZipFile, OSError, ValueError) as exc:
         raise CheckpointError(f"is not a readable checkpoint (truncated or not a torch file): {exc}", path) from None
+    except (KeyError, IndexError, AssertionError, TypeError, AttributeError) as exc:
+        from .io._common import raised_in
+
+        if not raised_in(exc, "torch"):
+            raise
+        # torch's unpickler on a damaged archive (records that point nowhere; seen by bench/fuzz.py)
+        raise CheckpointError(f"is not a readable checkpoint (damaged torch archive: "
+                              f"{type(exc).__name__}: {exc})", path) from None
     if not isinstance(ckpt, dict) or ckpt.get("format") != FORMAT:
         raise CheckpointError("is not a napari-inf3 checkpoint (no 'format': 'napari-inf3' entry)", path)
     if ckpt.get("version", 0) > VERSION:

@@ -112,6 +112,89 @@ def _with(value, where=(3, 2, 2)):
     return a
 
 
+def _mat_seed(d) -> tuple[Path, bytearray]:
+    p = _mat(d, cube=_cube(8, 10, 31))
+    return p, bytearray(p.read_bytes())
+
+
+def _mat_retyped(d):
+    """The real part's data type code set to 0 (no such type): scipy's compiled reader crashed on it."""
+    p, raw = _mat_seed(d)
+    i = raw.index(b"cube") + 4  # the name is padded to 8 bytes; the real part's tag follows
+    i += (-i) % 8
+    raw[i : i + 4] = (0).to_bytes(4, "little")
+    p.write_bytes(bytes(raw))
+    return p
+
+
+def _mat_bad_class(d):
+    p, raw = _mat_seed(d)
+    raw[128 + 16] = 0xFC  # the array flags' low byte is the class (1..17): 252 is none
+    p.write_bytes(bytes(raw))
+    return p
+
+
+def _mat73_damaged(d):
+    import h5py
+
+    p = d / "c.mat"
+    with h5py.File(p, "w", userblock_size=512) as f:
+        f.create_dataset("cube", data=_cube(31, 10, 8))
+    raw = bytearray(p.read_bytes())
+    i = raw.index(b"HEAP")
+    raw[i : i + 4] = b"HEAQ"  # the local heap's signature
+    p.write_bytes(bytes(raw))
+    return p
+
+
+def _npy_raw_header(d, header: str, body: bytes = b"") -> Path:
+    header = header.ljust(118) + "\n"
+    return _write(d, "c.npy", b"\x93NUMPY\x01\x00" + len(header).to_bytes(2, "little") + header.encode() + body)
+
+
+def _npy_declaring(d, shape):
+    return _npy_raw_header(d, f"{{'descr': '<f4', 'fortran_order': False, 'shape': {tuple(shape)}, }}", b"\0" * 64)
+
+
+def _npz_bomb(d):
+    import zipfile
+
+    src = _npy_declaring(d, (100000, 100000, 1000))
+    with zipfile.ZipFile(d / "c.npz", "w", zipfile.ZIP_DEFLATED) as z:
+        z.write(src, "data.npy")
+    src.unlink()
+    return d / "c.npz"
+
+
+def _tiff_bomb(d):
+    """A tiled TIFF declaring 100000 × 100000 pixels × 1000 pages... in a few kB: one page is enough."""
+    import tifffile
+
+    p = d / "c.tif"
+    tifffile.imwrite(p, np.zeros((2, 16, 16), np.float32), tile=(16, 16))
+    raw = bytearray(p.read_bytes())
+    with tifffile.TiffFile(p) as tif:
+        for page in tif.pages:
+            for tag in ("ImageWidth", "ImageLength"):
+                t = page.tags[tag]
+                raw[t.valueoffset : t.valueoffset + 4] = (100000).to_bytes(4, "little")
+    p.write_bytes(bytes(raw))
+    return p
+
+
+def _tiff_bad_deflate(d):
+    import tifffile
+
+    p = d / "c.tif"
+    tifffile.imwrite(p, (RNG.random((4, 16, 16)) * 65535).astype(np.uint16), compression="zlib")
+    with tifffile.TiffFile(p) as tif:
+        off = tif.pages[0].dataoffsets[0]
+    raw = bytearray(p.read_bytes())
+    raw[off + 2 : off + 10] = b"\xff" * 8
+    p.write_bytes(bytes(raw))
+    return p
+
+
 CASES = {
     "cave_missing_band": (lambda d: _cave(d, skip=(12,)), "error", r"missing band file\(s\) \[12\]"),
     "cave_duplicate_band": (lambda d: _cave(d, extra=("scene_ms_001.png",)), "error", r"several files for band\(s\) \[1\]"),
@@ -157,4 +240,21 @@ CASES = {
                      r"not a readable TIFF file"),
     "unknown_suffix": (lambda d: _write(d, "c.xyz", "x"), "error", r"unknown cube format"),
     "object_array": (lambda d: _npy(d, np.array([[["a"]]], dtype=object)), "error", r"not a readable \.npy|not numeric"),
+    # found by the reviewer and by bench/fuzz.py (issue 14)
+    "mat_header_then_junk": (lambda d: _write(d, "c.mat", b"MATLAB 5.0 MAT-file garbage"), "error",
+                             r"not a readable MATLAB file"),
+    "mat_unknown_data_type": (_mat_retyped, "error", r"stores its data as unknown type 0"),
+    "mat_bad_array_class": (_mat_bad_class, "error", r"unknown array class 252"),
+    "mat73_damaged_heap": (_mat73_damaged, "error", r"not a readable MATLAB v7\.3"),
+    "npy_memory_bomb": (lambda d: _npy_declaring(d, (100000, 100000, 1000)), "error",
+                        r"declares shape \(100000, 100000, 1000\) × 4 bytes = 40,000,000,000,000 bytes"),
+    "npz_memory_bomb": (_npz_bomb, "error", r"declares shape \(100000, 100000, 1000\)"),
+    "tiff_memory_bomb": (_tiff_bomb, "error", r"the TIFF declares shape .*100000"),
+    "envi_memory_bomb": (lambda d: _envi(d, HDR.replace("samples = 8\nlines = 6\nbands = 4", "samples = 100000\n"
+                                                        "lines = 100000\nbands = 1000").format(dt=4, il="bsq", bo=0,
+                                                                                               extra=""),
+                                         _envi_ok_data()), "error", r"is 768 bytes but the header describes"),
+    "tiff_bad_deflate": (_tiff_bad_deflate, "error", r"not a readable TIFF file \(error: Error -3"),
+    "npy_header_not_python": (lambda d: _npy_raw_header(d, "{'descr': '<f4', 'fortran_order': False, 'shape': (3,"),
+                              "error", r"not a readable \.npy file"),
 }

@@ -13,6 +13,67 @@ from ..cube import Cube, CubeError
 CAVE_WAVELENGTHS = np.arange(400.0, 701.0, 10.0)
 
 
+#: deflate (zlib, zip, PNG) cannot expand data by more than ≈ 1032 : 1
+DEFLATE_MAX_RATIO = 1032
+
+
+def available_memory() -> int:
+    """Bytes of RAM available now (``MemAvailable`` on Linux; free pages elsewhere)."""
+    try:
+        with open("/proc/meminfo") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    try:
+        import os
+
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_AVPHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return 1 << 40
+
+
+def check_declared_size(path, what: str, shape, itemsize: int, stored: int, max_ratio: float = 1.0) -> int:
+    """Refuse, before anything is allocated, an array whose header declares more than the file can hold.
+
+    ``shape``/``itemsize``: what the header declares; ``stored``: the bytes the file holds for it;
+    ``max_ratio``: how far its compression can expand them (1 = stored raw). Also refuses an array
+    larger than the RAM available now. Returns the declared size in bytes. Python integers: a
+    declared 10⁵ × 10⁵ × 10³ cube does not overflow the check.
+    """
+    try:
+        dims = [int(d) for d in shape]
+    except (TypeError, ValueError):
+        raise CubeError(f"{what} declares a shape that is not a list of sizes: {shape!r}", path) from None
+    if any(d < 0 for d in dims):
+        raise CubeError(f"{what} declares a negative size: {tuple(dims)}", path)
+    n = int(itemsize)
+    for d in dims:
+        n *= d
+    if n > max_ratio * max(int(stored), 0):
+        held = "holds" if max_ratio == 1 else f"could expand its {max(int(stored), 0)} stored bytes to at most"
+        cap = int(stored) if max_ratio == 1 else int(max_ratio * max(int(stored), 0))
+        raise CubeError(f"{what} declares shape {tuple(dims)} × {itemsize} bytes = {n:,} bytes, but the file {held} "
+                        f"{cap:,} bytes (truncated, or a corrupted header)", path)
+    free = available_memory()
+    if n > free:
+        raise CubeError(f"{what} declares {n / 2**30:.1f} GiB ({tuple(dims)}), more than the "
+                        f"{free / 2**30:.1f} GiB of memory available; convert it to ENVI to read it lazily", path)
+    return n
+
+
+def raised_in(exc: BaseException, package: str) -> bool:
+    """Whether ``exc`` was raised inside ``package``'s own code (its innermost traceback frame):
+    for a parser's internal errors on damaged data, which a reader names, while the same exception
+    type raised by our code still surfaces as the bug it is."""
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    name = tb.tb_frame.f_globals.get("__name__", "") if tb is not None else ""
+    return name == package or name.startswith(package + ".")
+
+
 def integer_scale(dtype: np.dtype) -> float | None:
     """Full-scale value of an integer dtype (65535 for uint16), ``None`` for floats."""
     dtype = np.dtype(dtype)

@@ -9,28 +9,56 @@ back exactly even when a crop has more bands than rows.
 from __future__ import annotations
 
 import json
-
+import struct
+import tokenize
 import zipfile
+import zlib
 from pathlib import Path
 
 import numpy as np
 
 from ..cube import Cube, CubeError
-from ._common import finalize, pick_3d_variable, to_bhw
+from ._common import DEFLATE_MAX_RATIO, check_declared_size, finalize, pick_3d_variable, to_bhw
 
 NPY, NPZ, TIFF = "npy", "npz", "tiff"
 PREFERRED = ("data", "cube", "gt", "hsi", "arr_0")
 
 
-def _load(loader, path: Path, what: str):
+#: what numpy's .npy/.npz parsing and tifffile raise on a damaged file (header text that does not
+#: parse, deflate streams that do not inflate, zip members in methods zipfile lacks, short structs)
+PARSER_ERRORS = (ValueError, OSError, EOFError, IndexError, KeyError, zipfile.BadZipFile, zlib.error,
+                 tokenize.TokenError, SyntaxError, struct.error, NotImplementedError)
+
+
+def _load(loader, path: Path, what: str, errors=PARSER_ERRORS):
     try:
         return loader()
-    except (ValueError, OSError, EOFError, IndexError, KeyError, zipfile.BadZipFile) as exc:
-        raise CubeError(f"is not a readable {what} file ({exc})", path) from None
+    except CubeError:
+        raise  # our own checks inside the loader already say what is wrong
+    except errors as exc:
+        raise CubeError(f"is not a readable {what} file ({type(exc).__name__}: {exc})", path) from None
+
+
+def _npy_header(fh) -> tuple[tuple, np.dtype]:
+    """``(shape, dtype)`` from an open .npy stream, read through numpy's own header parser."""
+    fmt = np.lib.format
+    version = fmt.read_magic(fh)
+    read = fmt.read_array_header_1_0 if version == (1, 0) else fmt.read_array_header_2_0
+    shape, _, dtype = read(fh)
+    return shape, dtype
+
+
+def _check_npy(path: Path, fh, stored: int, what: str, max_ratio: float = 1.0) -> None:
+    """Refuse a .npy header that declares more data than ``stored`` bytes (after the header) can hold."""
+    start = fh.tell()
+    shape, dtype = _load(lambda: _npy_header(fh), path, ".npy" if what.startswith("the .npy") else f".npz ({what})")
+    check_declared_size(path, what, shape, dtype.itemsize, stored - (fh.tell() - start), max_ratio)
 
 
 def read_npy(path: str | Path, *, band_axis: int | None = None) -> Cube:
     path = Path(path)
+    with open(path, "rb") as fh:
+        _check_npy(path, fh, path.stat().st_size, "the .npy header")
     arr = _load(lambda: np.load(path, allow_pickle=False), path, ".npy")
     data, axis = to_bhw(arr, band_axis, path)
     return finalize(data, path, NPY, meta={"band_axis_in_file": axis})
@@ -39,9 +67,20 @@ def read_npy(path: str | Path, *, band_axis: int | None = None) -> Cube:
 def read_npz(path: str | Path, *, variable: str | None = None, band_axis: int | None = None) -> Cube:
     path = Path(path)
 
+    def check():
+        with zipfile.ZipFile(path) as z:
+            for info in z.infolist():
+                if info.filename.endswith(".npy"):
+                    ratio = 1.0 if info.compress_type == zipfile.ZIP_STORED else DEFLATE_MAX_RATIO
+                    stored = min(info.file_size, int(ratio * info.compress_size))
+                    with z.open(info) as fh:
+                        _check_npy(path, fh, stored, f"member {info.filename!r}")
+
     def load():
         with np.load(path, allow_pickle=False) as z:
             return {k: z[k] for k in z.files}
+
+    _load(check, path, ".npz")
 
     arrays = _load(load, path, ".npz")
     name = pick_3d_variable(arrays, path, variable, PREFERRED)
@@ -84,10 +123,15 @@ def read_tiff(path: str | Path, *, band_axis: int | None = None) -> Cube:
     def load():
         with tifffile.TiffFile(path) as tif:
             series = tif.series[0]
+            compressed = any(int(getattr(page, "compression", 1)) != 1 for page in tif.pages[:1])
+            check_declared_size(path, "the TIFF", series.shape, np.dtype(series.dtype).itemsize,
+                                path.stat().st_size, DEFLATE_MAX_RATIO if compressed else 1.0)
             meta = (tif.shaped_metadata or [{}])[0] if tif.is_shaped else {}
             return series.asarray(), series.axes, meta
 
-    arr, axes, meta = _load(load, path, "TIFF")
+    # tifffile, on a damaged file, may also raise RuntimeError ("incompatible keyframe"), TypeError and
+    # ZeroDivisionError from the values it decodes; these come from its parsing alone
+    arr, axes, meta = _load(load, path, "TIFF", PARSER_ERRORS + (RuntimeError, TypeError, ZeroDivisionError))
     wl = meta.get("wavelengths")
     if arr.ndim > 3:
         arr = np.squeeze(arr)

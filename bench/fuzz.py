@@ -1,0 +1,370 @@
+"""Fuzz every reader and the checkpoint loader with mutated files (issue 14).
+
+    .venv/bin/python bench/fuzz.py --seconds 60 [--format npy] [--seed 0] [--keep escapes/]
+
+A seeded mutator of our own (no new dependency): it writes small *valid* files of every format we
+read — a CAVE folder of 16-bit PNGs, ENVI ``.hdr`` + data (bsq / bil / bip; uint8, int16, uint16,
+float32, float64, both byte orders), ``.mat`` v5 and v7.3, ``.npy``, ``.npz``, ``.tif`` and our
+checkpoints ``.pt`` — and mutates copies of them: truncation at a random offset, byte flips,
+insertions, deletions and duplicated runs; ENVI header lines deleted, duplicated or given absurd
+values (negative, zero, 10¹², 1e308, non-numbers, unknown data type codes); ``.npy`` headers with
+absurd shapes and dtypes; CAVE folders with a band missing, truncated, of another size or bit depth.
+
+Each case is read in a worker process (``read_cube`` or ``load_checkpoint``) under an address-space
+limit, with a 5 s deadline. The outcome must be a cube, or a ``CubeError`` / ``CheckpointError``
+whose message names the file. Anything else is an **escape** (another exception type, an error
+not naming the file), a **hang** (over 5 s) or a **crash** (the worker died). Escapes are copied to
+``--keep`` when given. Prints a table per format and one JSON line; exit 1 on any escape.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import select
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+FORMATS = ("cave", "envi", "mat5", "mat73", "npy", "npz", "tif", "pt")
+DEADLINE_S = 5.0
+MEMORY_LIMIT = 6 * 2**30  # bytes of address space for a worker: a memory bomb fails instead of swapping
+ABSURD = ["-1", "0", "1000000000000", "1e308", "nan", "abc", "", "{", "3.5", "-0"]
+
+
+# ---- valid seed files -----------------------------------------------------------------------
+def _cube(rng, bands=31, h=8, w=10) -> np.ndarray:
+    return rng.random((bands, h, w), dtype=np.float32)
+
+
+def seed_cave(d: Path, rng) -> Path:
+    from PIL import Image
+
+    f = d / "scene_ms"
+    f.mkdir()
+    for i, band in enumerate(_cube(rng), 1):
+        Image.fromarray((band * 65535).astype(np.uint16)).save(f / f"scene_ms_{i:02d}.png")
+    return f
+
+
+def seed_envi(d: Path, rng) -> Path:
+    interleave = ["bsq", "bil", "bip"][rng.integers(3)]
+    dtype = np.dtype([np.uint8, np.int16, np.uint16, np.float32, np.float64][rng.integers(5)])
+    order = "<" if rng.random() < 0.7 else ">"
+    cube = _cube(rng, bands=int(rng.integers(3, 32)))
+    data = (cube * (255 if dtype.kind in "ui" else 1)).astype(dtype.newbyteorder(order))
+    axes = {"bsq": (0, 1, 2), "bil": (1, 0, 2), "bip": (1, 2, 0)}[interleave]
+    (d / "cube.img").write_bytes(np.ascontiguousarray(data.transpose(axes)).tobytes())
+    code = {"uint8": 1, "int16": 2, "uint16": 12, "float32": 4, "float64": 5}[dtype.name]
+    wl = ", ".join(f"{400 + 10 * i}" for i in range(cube.shape[0]))
+    (d / "cube.hdr").write_text(
+        "ENVI\ndescription = {fuzz seed}\n"
+        f"samples = {cube.shape[2]}\nlines = {cube.shape[1]}\nbands = {cube.shape[0]}\nheader offset = 0\n"
+        f"file type = ENVI Standard\ndata type = {code}\ninterleave = {interleave}\n"
+        f"byte order = {0 if order == '<' else 1}\nwavelength units = nm\nwavelength = {{{wl}}}\n"
+    )
+    return d / "cube.hdr"
+
+
+def seed_mat5(d: Path, rng) -> Path:
+    import scipy.io
+
+    p = d / "cube.mat"
+    scipy.io.savemat(p, {"cube": _cube(rng).transpose(1, 2, 0), "note": "fuzz"})
+    return p
+
+
+def seed_mat73(d: Path, rng) -> Path:
+    import h5py
+
+    p = d / "cube.mat"
+    with h5py.File(p, "w", userblock_size=512) as f:
+        f.create_dataset("cube", data=_cube(rng).transpose(0, 2, 1))  # MATLAB writes transposed
+    with open(p, "r+b") as fh:
+        fh.write(b"MATLAB 7.3 MAT-file, Platform: GLNXA64, Created on: fuzz HDF5 schema 1.00 .".ljust(116))
+    return p
+
+
+def seed_npy(d: Path, rng) -> Path:
+    p = d / "cube.npy"
+    np.save(p, _cube(rng))
+    return p
+
+
+def seed_npz(d: Path, rng) -> Path:
+    from napari_inf3 import Cube, write_cube
+
+    p = d / "cube.npz"
+    write_cube(Cube(_cube(rng), np.arange(400.0, 710.0, 10), "fuzz", {}), p)
+    return p
+
+
+def seed_tif(d: Path, rng) -> Path:
+    import tifffile
+
+    p = d / "cube.tif"
+    tifffile.imwrite(p, (_cube(rng) * 65535).astype(np.uint16),
+                     compression=None if rng.random() < 0.5 else "zlib")
+    return p
+
+
+def seed_pt(d: Path, rng) -> Path:
+    import torch
+
+    from napari_inf3.checkpoint import save_checkpoint
+    from napari_inf3.model import INFN
+
+    torch.manual_seed(int(rng.integers(1 << 30)))
+    m = INFN(weighting=["area", "net", "cosine"][rng.integers(3)], preset="lite", n_feats=4, n_resblocks=1,
+             mlp_hidden=[8], out_dim=4)
+    p = d / "model.pt"
+    save_checkpoint(p, m, meta={"fuzz": True})
+    return p
+
+
+SEEDS = {"cave": seed_cave, "envi": seed_envi, "mat5": seed_mat5, "mat73": seed_mat73, "npy": seed_npy,
+         "npz": seed_npz, "tif": seed_tif, "pt": seed_pt}
+
+
+# ---- mutations ------------------------------------------------------------------------------
+def mutate_bytes(data: bytes, rng) -> bytes:
+    """One to three random byte-level edits."""
+    b = bytearray(data)
+    for _ in range(int(rng.integers(1, 4))):
+        op = rng.integers(6)
+        n = len(b)
+        if n == 0:
+            b += bytes(rng.integers(0, 256, 8, dtype=np.uint8))
+            continue
+        i = int(rng.integers(n))
+        if op == 0:  # truncate
+            del b[i:]
+        elif op == 1:  # flip bytes
+            for j in rng.integers(0, n, int(rng.integers(1, 9))):
+                b[j] = int(rng.integers(256))
+        elif op == 2:  # insert junk
+            b[i:i] = bytes(rng.integers(0, 256, int(rng.integers(1, 64)), dtype=np.uint8))
+        elif op == 3:  # delete a run
+            del b[i : i + int(rng.integers(1, 256))]
+        elif op == 4:  # duplicate a run
+            b[i:i] = b[i : i + int(rng.integers(1, 256))]
+        else:  # an "interesting" 32-bit value (sizes, counts, offsets)
+            v = [0, 0xFFFFFFFF, 0x7FFFFFFF, 0x80000000, 1 << 20, 1 << 30][rng.integers(6)]
+            b[i : i + 4] = int(v).to_bytes(4, "little")
+    return bytes(b)
+
+
+def mutate_header(text: str, rng) -> str:
+    """ENVI header edits: lines deleted / duplicated, values made absurd, data types unknown."""
+    lines = text.splitlines()
+    for _ in range(int(rng.integers(1, 3))):
+        op = rng.integers(5)
+        i = int(rng.integers(len(lines))) if lines else 0
+        if not lines:
+            break
+        if op == 0:
+            del lines[i]
+        elif op == 1:
+            lines.insert(i, lines[i])
+        elif op == 2 and "=" in lines[i]:
+            key = lines[i].split("=")[0]
+            lines[i] = f"{key}= {ABSURD[rng.integers(len(ABSURD))]}"
+        elif op == 3:
+            key = ["samples", "lines", "bands", "data type", "header offset", "byte order", "interleave"][
+                rng.integers(7)]
+            val = ["100000", "1000", "99", "7", "15", "bsqx", str(rng.integers(-5, 200))][rng.integers(7)]
+            lines = [f"{key} = {val}" if ln.split("=")[0].strip() == key else ln for ln in lines]
+        else:
+            lines[i] = mutate_bytes(lines[i].encode(), rng).decode("latin-1")
+    return "\n".join(lines) + "\n"
+
+
+def mutate_npy_header(path: Path, rng) -> None:
+    """Rewrite the .npy header with an absurd shape or dtype over the same (small) data."""
+    raw = path.read_bytes()
+    hlen = int.from_bytes(raw[8:10], "little")
+    body = raw[10 + hlen :]
+    shape = [(100000, 100000, 1000), (31, 8, 10), (0, 8, 10), (31, 8), (2**40, 2**40), (31, 80, 100),
+             (1, 1, 1, 1, 1)][rng.integers(7)]
+    descr = ["<f4", "<f8", "|u1", "<c16", "|O", "<U4", "|V8", ">i2"][rng.integers(8)]
+    header = f"{{'descr': '{descr}', 'fortran_order': {bool(rng.random() < 0.3)}, 'shape': {tuple(shape)}, }}"
+    header = header.ljust(118) + "\n"
+    path.write_bytes(b"\x93NUMPY\x01\x00" + len(header).to_bytes(2, "little") + header.encode() + body)
+
+
+def mutate_cave(folder: Path, rng) -> None:
+    from PIL import Image
+
+    bands = sorted(folder.glob("*.png"))
+    op = rng.integers(5)
+    victim = bands[int(rng.integers(len(bands)))]
+    if op == 0:
+        victim.unlink()
+    elif op == 1:
+        victim.write_bytes(mutate_bytes(victim.read_bytes(), rng))
+    elif op == 2:  # another size
+        Image.fromarray((rng.random((5, 7)) * 65535).astype(np.uint16)).save(victim)
+    elif op == 3:  # another bit depth / mode
+        mode = ["L", "RGB", "RGBA", "I;16", "LA", "1", "P"][rng.integers(7)]
+        Image.new(mode, (10, 8)).save(victim)
+    else:  # an extra, odd band file
+        shutil.copy(victim, folder / f"{folder.name}_{int(rng.integers(32, 100))}.png")
+
+
+def make_case(fmt: str, d: Path, rng) -> Path:
+    """A mutated file (or folder) of format ``fmt`` in the empty folder ``d``."""
+    p = SEEDS[fmt](d, rng)
+    if fmt == "cave":
+        mutate_cave(p, rng)
+    elif fmt == "envi":
+        r = rng.random()
+        if r < 0.5:
+            p.write_text(mutate_header(p.read_text(), rng))
+        elif r < 0.8:
+            data = d / "cube.img"
+            data.write_bytes(mutate_bytes(data.read_bytes(), rng))
+        else:
+            p.write_bytes(mutate_bytes(p.read_bytes(), rng))
+    elif fmt == "npy" and rng.random() < 0.4:
+        mutate_npy_header(p, rng)
+    else:
+        p.write_bytes(mutate_bytes(p.read_bytes(), rng))
+    return p
+
+
+# ---- the worker -----------------------------------------------------------------------------
+def worker() -> None:
+    """Read requests (JSON lines: path, kind) from stdin; answer one JSON line each."""
+    import resource
+    import warnings
+
+    resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
+    warnings.simplefilter("ignore")
+    import torch  # noqa: F401  (imported once, before the limit matters)
+
+    from napari_inf3 import CubeError, read_cube
+    from napari_inf3.checkpoint import CheckpointError, load_checkpoint
+
+    for line in sys.stdin:
+        req = json.loads(line)
+        path = Path(req["path"])
+        try:
+            if req["kind"] == "pt":
+                load_checkpoint(path, device="cpu")
+            else:
+                cube = read_cube(path)
+                np.asarray(cube.data[:, :1, :1])
+            res = {"outcome": "ok"}
+        except (CubeError, CheckpointError) as exc:
+            named = path.name in str(exc) or str(path) in str(exc) or path.parent.name in str(exc)
+            res = {"outcome": "error" if named else "escape", "type": type(exc).__name__, "msg": str(exc)[:300]}
+        except BaseException as exc:  # noqa: BLE001 -- the point: report whatever escaped
+            res = {"outcome": "escape", "type": type(exc).__name__, "msg": str(exc)[:300]}
+        sys.stdout.write(json.dumps(res) + "\n")
+        sys.stdout.flush()
+
+
+class Worker:
+    def __init__(self):
+        self.proc = None
+
+    def start(self) -> None:
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
+               "OMP_NUM_THREADS": "1"}
+        self.proc = subprocess.Popen([sys.executable, __file__, "--worker"], stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env)
+
+    def ask(self, path: Path, kind: str) -> dict:
+        if self.proc is None or self.proc.poll() is not None:
+            self.start()
+        self.proc.stdin.write(json.dumps({"path": str(path), "kind": kind}) + "\n")
+        self.proc.stdin.flush()
+        # the first answer includes the worker's start-up (imports): allow for it once
+        limit = DEADLINE_S + (30.0 if not getattr(self, "_warm", False) else 0.0)
+        ready, _, _ = select.select([self.proc.stdout], [], [], limit)
+        if not ready:
+            self.stop()
+            return {"outcome": "hang", "type": "timeout", "msg": f"no answer in {limit:.0f} s"}
+        line = self.proc.stdout.readline()
+        if not line:
+            code = self.proc.wait()
+            self.proc = None
+            self._warm = False
+            return {"outcome": "crash", "type": f"exit {code}", "msg": "the worker died"}
+        self._warm = True
+        return json.loads(line)
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            self.proc.kill()
+            self.proc.wait()
+            self.proc = None
+            self._warm = False
+
+
+def run(seconds: float, formats: list[str], seed: int = 0, keep: Path | None = None, log=print) -> dict:
+    """Fuzz ``formats`` round-robin for ``seconds``; returns counts per format and the escapes."""
+    rng = np.random.default_rng(seed)
+    counts = {f: {"ok": 0, "error": 0, "escape": 0, "hang": 0, "crash": 0} for f in formats}
+    bad = []
+    w = Worker()
+    t0 = time.perf_counter()
+    n = 0
+    try:
+        with tempfile.TemporaryDirectory(prefix="inf3-fuzz-") as tmp:
+            while time.perf_counter() - t0 < seconds:
+                fmt = formats[n % len(formats)]
+                case_seed = int(rng.integers(1 << 62))
+                d = Path(tmp) / f"case{n}"
+                d.mkdir()
+                path = make_case(fmt, d, np.random.default_rng(case_seed))
+                res = w.ask(path, "pt" if fmt == "pt" else "cube")
+                counts[fmt][res["outcome"]] += 1
+                if res["outcome"] not in ("ok", "error"):
+                    bad.append({"format": fmt, "case_seed": case_seed, **res})
+                    log(f"{res['outcome']}: {fmt} case seed {case_seed}: {res['type']}: {res['msg']}")
+                    if keep is not None:
+                        shutil.copytree(d, keep / f"{fmt}-{case_seed}", dirs_exist_ok=True)
+                shutil.rmtree(d, ignore_errors=True)
+                n += 1
+    finally:
+        w.stop()
+    return {"seconds": round(time.perf_counter() - t0, 1), "cases": n, "seed": seed, "counts": counts,
+            "escapes": bad}
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--seconds", type=float, default=60.0)
+    ap.add_argument("--format", choices=FORMATS, action="append", help="repeatable; default: all")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--keep", type=Path, default=None, help="copy each escaping case into this folder")
+    ap.add_argument("--case", type=int, default=None, help="rebuild one case from its case seed (with --format)")
+    ap.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    a = ap.parse_args(argv)
+    if a.worker:
+        worker()
+        return 0
+    if a.case is not None:
+        out = Path(tempfile.mkdtemp(prefix="inf3-case-"))
+        print(make_case(a.format[0], out, np.random.default_rng(a.case)))
+        return 0
+    if a.keep:
+        a.keep.mkdir(parents=True, exist_ok=True)
+    res = run(a.seconds, a.format or list(FORMATS), a.seed, a.keep)
+    print("| format | cases | ok | CubeError / CheckpointError | escape | hang | crash |\n|---|---|---|---|---|---|---|")
+    for f, c in res["counts"].items():
+        print(f"| {f} | {sum(c.values())} | {c['ok']} | {c['error']} | {c['escape']} | {c['hang']} | {c['crash']} |")
+    print(json.dumps({k: v for k, v in res.items() if k != "escapes"} | {"n_escapes": len(res["escapes"])}))
+    return 1 if res["escapes"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
