@@ -112,6 +112,14 @@ def _with(value, where=(3, 2, 2)):
     return a
 
 
+def _png_cut_in_ihdr(d):
+    f = _cave(d)
+    raw = bytearray((f / "scene_ms_04.png").read_bytes())
+    raw[8:12] = bytes(4)  # the IHDR chunk's length: 0 (pillow raises ValueError, found by bench/fuzz.py)
+    (f / "scene_ms_04.png").write_bytes(bytes(raw))
+    return f
+
+
 def _mat_seed(d) -> tuple[Path, bytearray]:
     p = _mat(d, cube=_cube(8, 10, 31))
     return p, bytearray(p.read_bytes())
@@ -255,6 +263,7 @@ CASES = {
                                                                                                extra=""),
                                          _envi_ok_data()), "error", r"is 768 bytes but the header describes"),
     "tiff_bad_deflate": (_tiff_bad_deflate, "error", r"not a readable TIFF file \(error: Error -3"),
+    "cave_png_cut_in_ihdr": (_png_cut_in_ihdr, "error", r"scene_ms_04.png: band file is not a readable PNG"),
     "npy_header_not_python": (lambda d: _npy_raw_header(d, "{'descr': '<f4', 'fortran_order': False, 'shape': (3,"),
                               "error", r"not a readable \.npy file"),
 }

@@ -53,7 +53,8 @@ def _read_png(p: Path) -> np.ndarray:
         with Image.open(p) as im:
             im.load()
             arr = np.array(im)
-    except (UnidentifiedImageError, OSError, SyntaxError) as exc:
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+        # pillow on a damaged PNG: OSError/SyntaxError, and ValueError for a cut IHDR chunk (bench/fuzz.py)
         raise CubeError(f"band file is not a readable PNG ({exc})", p) from None
     if arr.ndim == 3:
         channels = arr[..., :3] if arr.shape[-1] >= 3 else arr[..., :1]
