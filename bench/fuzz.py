@@ -274,6 +274,7 @@ def worker() -> None:
 class Worker:
     def __init__(self):
         self.proc = None
+        self.warm = False  # has answered once: its start-up (imports) is behind it
 
     def start(self) -> None:
         env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
@@ -287,7 +288,7 @@ class Worker:
         self.proc.stdin.write(json.dumps({"path": str(path), "kind": kind}) + "\n")
         self.proc.stdin.flush()
         # the first answer includes the worker's start-up (imports): allow for it once
-        limit = DEADLINE_S + (30.0 if not getattr(self, "_warm", False) else 0.0)
+        limit = DEADLINE_S + (0.0 if self.warm else 30.0)
         ready, _, _ = select.select([self.proc.stdout], [], [], limit)
         if not ready:
             self.stop()
@@ -296,9 +297,9 @@ class Worker:
         if not line:
             code = self.proc.wait()
             self.proc = None
-            self._warm = False
+            self.warm = False
             return {"outcome": "crash", "type": f"exit {code}", "msg": "the worker died"}
-        self._warm = True
+        self.warm = True
         return json.loads(line)
 
     def stop(self) -> None:
@@ -306,7 +307,7 @@ class Worker:
             self.proc.kill()
             self.proc.wait()
             self.proc = None
-            self._warm = False
+            self.warm = False
 
 
 def run(seconds: float, formats: list[str], seed: int = 0, keep: Path | None = None, log=print) -> dict:

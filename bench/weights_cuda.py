@@ -4,14 +4,13 @@
 
 Fuses the superballs sample crop mirrored up to 512² (128² on a CPU, as a rehearsal), simulated ×4, with the
 shipped paper-preset checkpoints (area, net, cosine) in bf16, with and without ``return_weights``: the median of
-10 timed calls after 2 warm-ups, synchronised, and the largest |Σ weights − 1| over the scene.
+10 timed calls after 2 warm-ups (``gpu_run.timed``), and the largest |Σ weights − 1| over the scene.
 Needs only torch, numpy and pillow (no napari), like ``bench/gpu_run.py``.
 """
 
 import json
 import os
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -21,34 +20,26 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from gpu_run import read_png_folder  # noqa: E402
+from gpu_run import read_png_folder, timed  # noqa: E402
 
 from napari_inf3 import fuse, pretrained, simulate  # noqa: E402
 
 
 def main() -> dict:
-    dev = "cuda" if torch.cuda.is_available() else "cpu"
-    n = 512 if dev == "cuda" else 128
+    dev = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    n = 512 if dev.type == "cuda" else 128
     gt = read_png_folder(ROOT / "sample_data" / "superballs_crop_ms")
     pad = ((0, 0), (0, max(0, n - gt.shape[1])), (0, max(0, n - gt.shape[2])))
     gt = np.pad(gt, pad, mode="reflect")[:, :n, :n]
     lr, msi = simulate(gt, 4)
-    out = {"device": torch.cuda.get_device_name() if dev == "cuda" else "cpu", "size": n}
+    out = {"device": torch.cuda.get_device_name() if dev.type == "cuda" else "cpu", "size": n}
     for w in ("area", "net", "cosine"):
         m = pretrained(w, device=dev, preset="paper")
         for rw in (False, True):
-            ts = []
-            for _ in range(12):
-                if dev == "cuda":
-                    torch.cuda.synchronize()
-                t = time.perf_counter()
-                r = fuse(m, lr, msi, device=dev, precision="bf16", return_weights=rw)
-                if dev == "cuda":
-                    torch.cuda.synchronize()
-                ts.append(time.perf_counter() - t)
-            out[f"{w}_weights={rw}_ms"] = round(1000 * float(np.median(ts[2:])), 1)
-            if rw:
-                out[f"{w}_wsum_maxerr"] = float(np.abs(r[1].sum(0) - 1).max())
+            ms = timed(lambda: fuse(m, lr, msi, device=dev, precision="bf16", return_weights=rw), dev, 10, warmup=2)
+            out[f"{w}_weights={rw}_ms"] = round(float(np.median(ms)), 1)
+        _, weights = fuse(m, lr, msi, device=dev, precision="bf16", return_weights=True)
+        out[f"{w}_wsum_maxerr"] = float(np.abs(weights.sum(0) - 1).max())
     return out
 
 

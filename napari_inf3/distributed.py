@@ -93,9 +93,9 @@ def shutdown(ctx: DistContext, wait_for_all: bool = True) -> None:
     """Leave the process group (call once training is over).
 
     ``wait_for_all``: meet the other ranks at a barrier first (the normal end), so no rank tears
-    its gloo connections down while a peer still holds them; a rank that tore down early made its
-    peer abort at exit ("terminate called without an active exception", SIGABRT) about once in
-    many runs. Pass False on an error path, where the peers may never arrive.
+    its gloo connections down while a peer still holds them. CI once saw a rank abort at exit after
+    a finished run ("terminate called without an active exception", SIGABRT); an early teardown is
+    the suspected cause, not reproduced here. Pass False on an error path, where the peers may never arrive.
     """
     if ctx.active:
         import torch.distributed as dist

@@ -143,7 +143,7 @@ def test_bf16_autocast_keeps_the_metrics(rng):
         fused, weights = fuse(m, lr, msi, "cpu", precision="bf16", return_weights=True)
         low = psnr(fused, gt)
         assert abs(full - low) < 0.05, (name, full, low)
-        # the softmax runs in fp32 under autocast: the four weights still sum to 1 (bf16's would be off by ~3e-3)
+        # the weights buffer stays float32 under autocast: the four still sum to 1 (in bf16 they were off by ~3e-3)
         assert weights.dtype == np.float32
         np.testing.assert_allclose(weights.sum(axis=0), 1.0, atol=1e-5)
     with pytest.raises(ValueError, match="fp16 fusion needs a CUDA device"):

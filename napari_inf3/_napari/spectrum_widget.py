@@ -391,22 +391,25 @@ class SpectrumWidget(QWidget):
         self._freeze_legend()
         self._draw_animated()
 
+    def _legend(self):
+        """The spectrum axes' legend, or None."""
+        axes = self.canvas.figure.axes
+        return axes[0].get_legend() if axes else None
+
     def _freeze_legend(self) -> None:
         """Pin the legend where loc="best" put it on this full draw: "best" tries every position
         against every curve point on each draw (≈ 12 ms a click); the blitted clicks until the next
         rebuild or resize keep this place (the legend's lower-left corner, in axes coordinates)."""
-        fig = self.canvas.figure
-        leg = fig.axes[0].get_legend() if fig.axes else None
+        leg = self._legend()
         if leg is None:
             return
         box = leg.get_window_extent(self.canvas.canvas.get_renderer())
-        x0, y0 = fig.axes[0].transAxes.inverted().transform((box.x0, box.y0))
+        x0, y0 = self.canvas.figure.axes[0].transAxes.inverted().transform((box.x0, box.y0))
         leg.set_loc((float(x0), float(y0)))
 
     def _unfreeze_legend(self, event=None) -> None:
         """A resize changes what "best" is: the full draw that follows places the legend afresh."""
-        fig = self.canvas.figure
-        leg = fig.axes[0].get_legend() if fig.axes else None
+        leg = self._legend()
         if leg is not None:
             leg.set_loc("best")
 

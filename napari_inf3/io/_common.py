@@ -51,9 +51,10 @@ def check_declared_size(path, what: str, shape, itemsize: int, stored: int, max_
     n = int(itemsize)
     for d in dims:
         n *= d
-    if n > max_ratio * max(int(stored), 0):
-        held = "holds" if max_ratio == 1 else f"could expand its {max(int(stored), 0)} stored bytes to at most"
-        cap = int(stored) if max_ratio == 1 else int(max_ratio * max(int(stored), 0))
+    stored = max(int(stored), 0)
+    cap = int(max_ratio * stored)
+    if n > cap:
+        held = "holds" if max_ratio == 1 else f"could expand its {stored} stored bytes to at most"
         raise CubeError(f"{what} declares shape {tuple(dims)} × {itemsize} bytes = {n:,} bytes, but the file {held} "
                         f"{cap:,} bytes (truncated, or a corrupted header)", path)
     free = available_memory()

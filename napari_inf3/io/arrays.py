@@ -48,17 +48,19 @@ def _npy_header(fh) -> tuple[tuple, np.dtype]:
     return shape, dtype
 
 
-def _check_npy(path: Path, fh, stored: int, what: str, max_ratio: float = 1.0) -> None:
-    """Refuse a .npy header that declares more data than ``stored`` bytes (after the header) can hold."""
+def _check_npy(path: Path, fh, stored: int, what: str, kind: str, max_ratio: float = 1.0) -> None:
+    """Refuse a .npy header that declares more data than ``stored`` bytes (after the header) can hold.
+
+    ``what`` names the array in the message, ``kind`` the file ("not a readable {kind} file")."""
     start = fh.tell()
-    shape, dtype = _load(lambda: _npy_header(fh), path, ".npy" if what.startswith("the .npy") else f".npz ({what})")
+    shape, dtype = _load(lambda: _npy_header(fh), path, kind)
     check_declared_size(path, what, shape, dtype.itemsize, stored - (fh.tell() - start), max_ratio)
 
 
 def read_npy(path: str | Path, *, band_axis: int | None = None) -> Cube:
     path = Path(path)
     with open(path, "rb") as fh:
-        _check_npy(path, fh, path.stat().st_size, "the .npy header")
+        _check_npy(path, fh, path.stat().st_size, "the .npy header", ".npy")
     arr = _load(lambda: np.load(path, allow_pickle=False), path, ".npy")
     data, axis = to_bhw(arr, band_axis, path)
     return finalize(data, path, NPY, meta={"band_axis_in_file": axis})
@@ -67,21 +69,20 @@ def read_npy(path: str | Path, *, band_axis: int | None = None) -> Cube:
 def read_npz(path: str | Path, *, variable: str | None = None, band_axis: int | None = None) -> Cube:
     path = Path(path)
 
-    def check():
+    def check():  # every member's header against its size, before np.load reads any (and a zip at all)
         with zipfile.ZipFile(path) as z:
             for info in z.infolist():
                 if info.filename.endswith(".npy"):
                     ratio = 1.0 if info.compress_type == zipfile.ZIP_STORED else DEFLATE_MAX_RATIO
                     stored = min(info.file_size, int(ratio * info.compress_size))
                     with z.open(info) as fh:
-                        _check_npy(path, fh, stored, f"member {info.filename!r}")
+                        _check_npy(path, fh, stored, f"member {info.filename!r}", f".npz (member {info.filename!r})")
 
     def load():
         with np.load(path, allow_pickle=False) as z:
             return {k: z[k] for k in z.files}
 
     _load(check, path, ".npz")
-
     arrays = _load(load, path, ".npz")
     name = pick_3d_variable(arrays, path, variable, PREFERRED)
     own = name == "data" and str(arrays.get("layout", "")) == "BHW"
@@ -123,7 +124,7 @@ def read_tiff(path: str | Path, *, band_axis: int | None = None) -> Cube:
     def load():
         with tifffile.TiffFile(path) as tif:
             series = tif.series[0]
-            compressed = any(int(getattr(page, "compression", 1)) != 1 for page in tif.pages[:1])
+            compressed = int(tif.pages[0].compression) != 1
             check_declared_size(path, "the TIFF", series.shape, np.dtype(series.dtype).itemsize,
                                 path.stat().st_size, DEFLATE_MAX_RATIO if compressed else 1.0)
             meta = (tif.shaped_metadata or [{}])[0] if tif.is_shaped else {}

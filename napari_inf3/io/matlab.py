@@ -99,7 +99,7 @@ _NUMERIC_CLASSES = set(range(6, 16))  # mxDOUBLE ... mxUINT64
 _CHAR_CLASS = 4
 
 
-def check_v5_structure(path: Path, data: bytes | None = None) -> None:
+def check_v5_structure(path: Path) -> None:
     """Walk a MAT v5 file's top-level variables and refuse one whose element tags are impossible.
 
     scipy's compiled v5 reader trusts them: an unknown data type code, an array class out of
@@ -108,13 +108,13 @@ def check_v5_structure(path: Path, data: bytes | None = None) -> None:
     (flags, dimensions, name, real and imaginary parts); cells, structs, sparse and objects only
     by their top-level tag, and are left to scipy. Compressed variables are inflated (bounded).
     """
-    raw = path.read_bytes() if data is None else data
+    raw = path.read_bytes()
     if len(raw) < 128 or raw[124:126] not in (b"\x00\x01", b"\x01\x00"):
         return  # not v5 (v4, or not MATLAB at all): scipy says so, without the compiled v5 reader
     end = "<" if raw[126:128] == b"IM" else ">" if raw[126:128] == b"MI" else None
     if end is None:
         raise CubeError("MAT v5 header has no endian indicator ('IM' or 'MI' at byte 126)", path)
-    _check_elements(path, raw, 128, len(raw), end, top=True)
+    _check_elements(path, raw, 128, len(raw), end)
 
 
 def _tag(path, raw, pos, stop, end) -> tuple[int, int, int]:
@@ -132,26 +132,28 @@ def _tag(path, raw, pos, stop, end) -> tuple[int, int, int]:
     return word, nbytes, pos + 8
 
 
-def _next(pos: int, start: int, nbytes: int, small: bool) -> int:
-    return pos + 8 if small else start + ((nbytes + 7) // 8) * 8
+def _next(pos: int, start: int, nbytes: int) -> int:
+    """Where the element after the one tagged at ``pos`` (data from ``start``) begins: 8-byte aligned."""
+    return pos + 8 if start == pos + 4 else start + ((nbytes + 7) // 8) * 8
 
 
-def _check_elements(path, raw, pos, stop, end, top=False) -> None:
+def _check_elements(path, raw, pos, stop, end) -> None:
+    """The top-level elements of ``raw[pos:stop]`` (a file, or an inflated compressed variable)."""
     while pos < stop:
-        if top and stop - pos < 8:
+        if stop - pos < 8:
             return  # trailing padding
         typ, nbytes, start = _tag(path, raw, pos, stop, end)
-        if typ == 15 and top:
+        if typ == 15:
             try:
                 inner = zlib.decompressobj().decompress(raw[start : start + nbytes], DEFLATE_MAX_RATIO * nbytes + 64)
             except zlib.error as exc:
                 raise CubeError(f"MAT v5 compressed variable at byte {pos} does not inflate ({exc})", path) from None
-            _check_elements(path, inner, 0, len(inner), end, top=True)
+            _check_elements(path, inner, 0, len(inner), end)
         elif typ == 14:
             _check_matrix(path, raw, start, start + nbytes, end, pos)
         elif typ not in _MI_SIZES:
             raise CubeError(f"MAT v5 element at byte {pos} has unknown data type {typ}", path)
-        pos = start + ((nbytes + 7) // 8) * 8 if start == pos + 8 else pos + 8
+        pos = _next(pos, start, nbytes)
 
 
 def _check_matrix(path, raw, pos, stop, end, at) -> None:
@@ -161,7 +163,7 @@ def _check_matrix(path, raw, pos, stop, end, at) -> None:
     while pos < stop and len(subs) < 6:
         typ, nbytes, start = _tag(path, raw, pos, stop, end)
         subs.append((typ, nbytes, start))
-        pos = _next(pos, start, nbytes, start == pos + 4)
+        pos = _next(pos, start, nbytes)
     if len(subs) < 3 or subs[0][:2] != (6, 8) or subs[1][0] != 5 or subs[1][1] % 4 or subs[1][1] < 8:
         raise CubeError(f"MAT v5 variable at byte {at}: array flags or dimensions are malformed", path)
     flags = struct.unpack(end + "I", raw[subs[0][2] : subs[0][2] + 4])[0]
