@@ -175,7 +175,7 @@ def _npz_bomb(d):
 
 
 def _tiff_bomb(d):
-    """A tiled TIFF declaring 100000 × 100000 pixels × 1000 pages... in a few kB: one page is enough."""
+    """A tiled TIFF of 2 pages whose tags declare 100000 × 100000 pixels each, in a few kB."""
     import tifffile
 
     p = d / "c.tif"
