@@ -141,6 +141,29 @@ def test_split_first_layer_equals_straightforward(weighting):
     assert (fast - slow).abs().max() < 1e-4
 
 
+@pytest.mark.parametrize("weighting", ["area", "net", "cosine", "cosine_norm"])
+def test_training_path_equals_straightforward_with_gradients(weighting):
+    """The autograd path (one batched MLP, LR-grid cosine logits) = the formulas as written: E, the
+    weights and every gradient (MLP weights and the three feature maps), at an odd size with edges."""
+    torch.manual_seed(7)
+    m = INFN(weighting=weighting, preset="lite", n_resblocks=1).double()
+    x, y = torch.rand(2, 31, 7, 5, dtype=torch.float64), torch.rand(2, 3, 28, 20, dtype=torch.float64)
+    with torch.no_grad():
+        _, s_pe, s_pa_d, s_pa = m.encode(x, y)
+    results = []
+    for straight in (False, True):
+        m.zero_grad()
+        ins = [t.detach().clone().requires_grad_(True) for t in (s_pe, s_pa_d, s_pa)]
+        e, wts = m.inf3(*ins, return_weights=True, straightforward=straight)
+        (e.square().mean() + (wts * torch.arange(4.0, dtype=wts.dtype)[:, None, None]).mean()).backward()
+        grads = [p.grad.clone() for p in m.inf3.parameters()] + [t.grad for t in ins]
+        results.append((e.detach(), wts.detach(), grads))
+    torch.testing.assert_close(results[0][0], results[1][0], atol=1e-10, rtol=1e-9)
+    torch.testing.assert_close(results[0][1], results[1][1], atol=1e-10, rtol=1e-9)
+    for g_fast, g_slow in zip(results[0][2], results[1][2]):
+        torch.testing.assert_close(g_fast, g_slow, atol=1e-10, rtol=1e-8)
+
+
 def test_split_first_layer_gradients_match():
     torch.manual_seed(6)
     m = INFN(weighting="net", preset="lite", n_resblocks=1)

@@ -21,7 +21,8 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from .weighting import EXTRA_CHANNELS, area_weights, cosine_weights, net_weights
+from .weighting import (EXTRA_CHANNELS, area_weights, cosine_logits_lr, cosine_weights,
+                        gather_cosine_logits, net_weights)
 
 #: Neighbour order shared with :mod:`.weighting`: (dy, dx).
 SHIFTS = ((-1, -1), (-1, 1), (1, -1), (1, 1))
@@ -55,6 +56,11 @@ def axis_neighbours(n_lr: int, n_hr: int, shift: int, device=None) -> AxisNeighb
     idx = torch.floor((c + 1.0) / 2.0 * n_lr).long().clamp_(0, n_lr - 1)
     c_lr = -1.0 + (2.0 * idx.to(torch.float64) + 1.0) / n_lr
     return AxisNeighbours(idx, (c_hr - c_lr) * n_lr)
+
+
+def _wide(t: torch.Tensor) -> torch.Tensor:
+    """``t`` in at least float32 (bf16/fp16 under autocast are widened; float64 stays)."""
+    return t if t.dtype in (torch.float32, torch.float64) else t.float()
 
 
 def gather(feat: torch.Tensor, rows: torch.Tensor, cols: torch.Tensor) -> torch.Tensor:
@@ -148,48 +154,60 @@ class INF3(nn.Module):
         if self.weighting == "net":
             return net_weights(logits)
         f1_hat = gather(f1_lr, rows[0].index, cols[0].index)
-        return cosine_weights([f.float() for f in f1s], f1_hat.float(), normalized=self.weighting == "cosine_norm")
+        return cosine_weights([_wide(f) for f in f1s], _wide(f1_hat), normalized=self.weighting == "cosine_norm")
 
     def _forward_train(self, f1_lr, s_pa, rows, cols, return_weights):
         """The autograd path: the same E as the formulas, with the work the first layer can save.
 
-        The MLP's first layer is split (``W_a F¹`` once per LR pixel, gathered; ``W_b S_pa`` once per
-        HR pixel for all four neighbours; the coordinate term separable per axis), so the
-        4·H·W × (D1 + 2·D2 + 2) input is never built. The last layer runs per neighbour here:
-        moving it after the weighting (as the inference path does) saves 3/4 of its FLOPs but
-        mixes 4 hidden-width tensors instead of 4 C-wide ones, which measured 10–15 % slower per
-        training step on the CPU (memory-bound elementwise work in forward and backward).
+        * The MLP's first layer is split (``W_a F¹`` once per LR pixel, gathered; ``W_b S_pa`` once
+          per HR pixel for all four neighbours; the coordinate term separable per axis), so the
+          4·H·W × (D1 + 2·D2 + 2) input is never built.
+        * ``cosine``: the logits are dot products of LR features, formed once per pair of LR pixels
+          on the LR grid (:func:`cosine_logits_lr`) and gathered, not per HR query.
+        * Each neighbour goes through the MLP as its own ``(N·H·W, hidden)`` matrix, ReLUs in place
+          on each matmul's own output (on a reshaped view autograd copied the whole activation
+          back in the backward pass). One ``(4·N·H·W, hidden)`` matrix for all four measured
+          14 % slower a ``paper`` step on the CPU (activations four times larger than the cache
+          blocks), and so did moving the last layer after the weighting as the inference path
+          does (it mixes four hidden-width tensors instead of four C-wide ones).
+        ``E`` comes back as an NHWC-strided ``(N, C, H, W)`` view (channels-last for the decoder).
         """
         n, d12, h, w = f1_lr.shape
         H, W = s_pa.shape[-2:]
         linears = [m for m in self.mlp.layers if isinstance(m, nn.Linear)]
-        first, last = linears[0], linears[-1]
+        first, middle, last = linears[0], linears[1:-1], linears[-1]
+        hid = first.out_features
         c = self.out_dim
         d2 = s_pa.shape[1]
         w_a, w_b, w_c = first.weight[:, :d12], first.weight[:, d12 : d12 + d2], first.weight[:, -2:]
-        a_lr = torch.einsum("nchw,oc->nhwo", f1_lr, w_a)  # (N, h, w, hidden)
-        b_hr = torch.einsum("nchw,oc->nhwo", s_pa, w_b) + first.bias  # (N, H, W, hidden)
+        a_lr = torch.einsum("nchw,oc->nhwo", f1_lr, w_a)  # (N, h, w, hidden), once per LR pixel
+        b_hr = torch.einsum("nchw,oc->nhwo", s_pa, w_b) + first.bias  # (N, H, W, hidden), once per HR pixel
         dt = b_hr.dtype
-        need_f1 = self.weighting in ("cosine", "cosine_norm")
-        zs, rels, f1s = [], [], []
+        outs, rels = [], []
         for dy, dx in SHIFTS:
             ry, rx = rows[dy], cols[dx]
             cy = ry.rel.to(dt)[:, None] * w_c[:, 0].to(dt)  # (H, hidden)
             cx = rx.rel.to(dt)[:, None] * w_c[:, 1].to(dt)  # (W, hidden)
             coord = cy[:, None] + cx[None]  # (H, W, hidden), no batch axis: broadcast once below
-            zs.append(a_lr.index_select(1, ry.index).index_select(2, rx.index) + (b_hr + coord))
-            rels.append(torch.stack([ry.rel[:, None].expand(H, W), rx.rel[None, :].expand(H, W)])[None].to(dt))
-            f1s.append(gather(f1_lr, ry.index, rx.index) if need_f1 else None)
-        hidden = self.mlp.layers[1:-1]
-        if self.weighting == "net":  # the logit row needs each neighbour's full last layer anyway
-            outs = [torch.nn.functional.linear(hidden(z), last.weight, last.bias) for z in zs]
-            weights = net_weights([o[..., c].float() for o in outs]).expand(n, -1, -1, -1)
-            e = sum(weights[:, k, :, :, None].to(outs[k].dtype) * outs[k][..., :c] for k in range(4))
+            z = a_lr.index_select(1, ry.index).index_select(2, rx.index) + (b_hr + coord)
+            x = z.relu_().view(-1, hid)  # in place on z itself, then the view
+            for lin in middle:
+                x = torch.addmm(lin.bias, x, lin.weight.t()).relu_()
+            outs.append(torch.addmm(last.bias, x, last.weight.t()).view(n, H, W, -1))  # (N, H, W, C[+1])
+            if self.weighting == "area":
+                rels.append(torch.stack([ry.rel[:, None].expand(H, W), rx.rel[None, :].expand(H, W)])[None].to(dt))
+        if self.weighting == "area":
+            weights = area_weights(rels).expand(n, -1, -1, -1)
+        elif self.weighting == "net":  # the logit row needs each neighbour's full last layer anyway
+            weights = net_weights([_wide(o[..., c]) for o in outs])
+            outs = [o[..., :c] for o in outs]
         else:
-            outs = [torch.nn.functional.linear(hidden(z), last.weight, last.bias) for z in zs]  # (N, H, W, C)
-            weights = self._weights(rels, [], f1s, f1_lr, rows, cols).expand(n, -1, -1, -1)  # (N, 4, H, W)
-            e = sum(weights[:, k, :, :, None].to(outs[k].dtype) * outs[k] for k in range(4))
-        e = e.permute(0, 3, 1, 2).contiguous()
+            logits = gather_cosine_logits(cosine_logits_lr(_wide(f1_lr), self.weighting == "cosine_norm"),
+                                          rows[0].index, cols[0].index,
+                                          [rows[dy].index for dy, _ in SHIFTS], [cols[dx].index for _, dx in SHIFTS])
+            weights = torch.softmax(logits, dim=1)
+        e = sum(weights[:, k, :, :, None].to(outs[k].dtype) * outs[k] for k in range(4))  # (N, H, W, C)  eq. 10
+        e = e.permute(0, 3, 1, 2)
         return (e, weights) if return_weights else e
 
     #: HR pixels per chunk of the inference path: 4 × 2048 MLP rows keep each layer's

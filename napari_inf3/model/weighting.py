@@ -47,3 +47,47 @@ def cosine_weights(f1: list[torch.Tensor], f1_hat: torch.Tensor, normalized: boo
     else:
         logits = [(f * f1_hat).sum(dim=1) for f in f1]
     return torch.softmax(torch.stack(logits, dim=1), dim=1)
+
+
+def cosine_logits_lr(f1_lr: torch.Tensor, normalized: bool = False) -> torch.Tensor:
+    """INR-CS logits between every LR pixel and its 3 × 3 neighbourhood, on the LR grid.
+
+    ``f1_lr`` ``(N, D, h, w)`` → ``(N, 9, h, w)``: channel ``(dy + 1)·3 + (dx + 1)`` holds
+    ``⟨F¹(p), F¹(p + (dy, dx))⟩`` (the cosine with ``normalized``), dy, dx ∈ {−1, 0, 1}. Every
+    logit eq. (17) needs pairs the query's nearest LR pixel q̂ with a neighbour at most one LR
+    pixel away, so these nine maps hold them all, at 1/r² of the cost of forming them per HR
+    query; :func:`gather_cosine_logits` picks each query's four. Off-image partners (never
+    used: neighbours are clamped inside the image) read zeros.
+    """
+    n, d, h, w = f1_lr.shape
+    padded = torch.nn.functional.pad(f1_lr, (1, 1, 1, 1))
+    maps = []
+    for dy in (-1, 0, 1):
+        for dx in (-1, 0, 1):
+            partner = padded[:, :, 1 + dy : 1 + dy + h, 1 + dx : 1 + dx + w]
+            maps.append((f1_lr * partner).sum(dim=1))
+    logits = torch.stack(maps, dim=1)
+    if normalized:
+        norm = logits[:, 4].clamp_min(0).sqrt().clamp_min(1e-8)  # ‖F¹(p)‖
+        norm_pad = torch.nn.functional.pad(norm[:, None], (1, 1, 1, 1), value=1.0)[:, 0]
+        partners = torch.stack([norm_pad[:, 1 + dy : 1 + dy + h, 1 + dx : 1 + dx + w]
+                                for dy in (-1, 0, 1) for dx in (-1, 0, 1)], dim=1)
+        logits = logits / (norm[:, None] * partners)
+    return logits
+
+
+def gather_cosine_logits(lr_logits: torch.Tensor, hat_rows: torch.Tensor, hat_cols: torch.Tensor,
+                         rows: list[torch.Tensor], cols: list[torch.Tensor]) -> torch.Tensor:
+    """The four neighbours' logits ``(N, 4, H', W')`` from :func:`cosine_logits_lr`'s ``(N, 9, h, w)``.
+
+    ``hat_rows`` ``(H',)`` / ``hat_cols`` ``(W',)``: the LR index of q̂ per HR row / column;
+    ``rows[k]`` / ``cols[k]``: neighbour k's LR index per HR row / column (each within one of q̂'s).
+    """
+    n, _, h, w = lr_logits.shape
+    hh, ww = len(hat_rows), len(hat_cols)
+    flat = (hat_rows[:, None] * w + hat_cols[None, :]).reshape(-1)
+    picked = lr_logits.reshape(n, 9, h * w).index_select(2, flat)  # (N, 9, H'·W')
+    codes = torch.stack([((r - hat_rows + 1)[:, None] * 3 + (c - hat_cols + 1)[None, :]).reshape(-1)
+                         for r, c in zip(rows, cols)])  # (4, H'·W')
+    out = picked.gather(1, codes[None].expand(n, -1, -1))
+    return out.view(n, 4, hh, ww)
