@@ -7,7 +7,7 @@ Runs :func:`napari_inf3.train` for a few steps on real CAVE training scenes (two
 paper, and reports steps/s, patches/s and the FLOP ratio: (training FLOPs ≈ 3 × the
 straightforward forward FLOPs of :mod:`napari_inf3.model.flops` per pixel — forward, and a
 backward that costs twice that — × pixels per step / seconds per step) / (a 2048² ``torch.mm``'s
-FLOP/s timed in the same run). The first step (allocator and oneDNN warm-up) is not timed. Batches are
+FLOP/s timed in the same run). The first two steps (allocator and oneDNN warm-up; with ``--compile`` the compilation) are not timed. Batches are
 cut and simulated on the training device (:class:`napari_inf3.training_data.PatchSampler`), and each
 step ends in one sync (its loss), so on CUDA this times the GPU, not numpy; ``--precision bf16``
 trains under autocast.
@@ -37,17 +37,19 @@ def scenes() -> list:
     return [read_cube(p) for p in picks] if all(p.is_dir() for p in picks) else [read_cube(sample_path())]
 
 
-def measure(preset: str, weighting: str, steps: int, batch: int, data, device, precision: str = "fp32") -> dict:
+def measure(preset: str, weighting: str, steps: int, batch: int, data, device, precision: str = "fp32",
+            compile: bool = False) -> dict:
     from napari_inf3 import train
     from napari_inf3.model.flops import straightforward_flops
 
     times, model = [], None
     last = None
     for ev in train(data, weighting=weighting, preset=preset, batch_size=batch, epochs=1,
-                    patches_per_epoch=batch * (steps + 1), lr=1e-4, device=device, precision=precision):
+                    patches_per_epoch=batch * (steps + 2), lr=1e-4, device=device, precision=precision,
+                    compile=compile):
         if ev.kind == "step":
             now = time.perf_counter()
-            if last is not None:
+            if last is not None and ev.step > 2:  # steps 1-2: warm-up (and compilation)
                 times.append(now - last)
             last = now
         elif ev.kind == "done":
@@ -68,6 +70,7 @@ def main() -> None:
     ap.add_argument("--weighting", default="cosine")
     ap.add_argument("--device", default="auto")
     ap.add_argument("--precision", default="fp32", choices=["fp32", "bf16"])
+    ap.add_argument("--compile", action="store_true", help="train through torch.compile (its first steps not timed)")
     args = ap.parse_args()
     import torch
 
@@ -79,7 +82,8 @@ def main() -> None:
           f"{'ratio':>6}")
     rows = []
     for preset in args.presets:
-        row = measure(preset, args.weighting, args.steps, args.batch, data, args.device, args.precision)
+        row = measure(preset, args.weighting, args.steps, args.batch, data, args.device, args.precision, args.compile)
+        row["compiled"] = args.compile
         row["flop_ratio"] = row["gflops_s"] * 1e9 / mm if row["device"] == "cpu" else None
         rows.append(row)
         ratio = "—" if row["flop_ratio"] is None else f"{row['flop_ratio']:.2f}"

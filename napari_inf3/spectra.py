@@ -32,3 +32,20 @@ def spectra_csv(wavelengths: Sequence[float] | None, curves: Mapping[str, np.nda
         x = f"{wavelengths[i]:g}" if wavelengths is not None else str(i + 1)
         w.writerow([x, *(f"{float(curves[k][i]):.6g}" for k in names)])
     return buf.getvalue()
+
+
+def default_pixel(gt: np.ndarray) -> tuple[int, int]:
+    """A pixel worth plotting: on an object (brightness in the top quarter after a 7×7 mean),
+    where the surface is most uniform (lowest 7×7 standard deviation) — so not a specular
+    highlight and not an edge."""
+    from scipy.ndimage import uniform_filter
+
+    img = np.asarray(gt, np.float64).mean(axis=0)
+    mean = uniform_filter(img, 7)
+    std = np.sqrt(np.maximum(uniform_filter(img * img, 7) - mean * mean, 0))
+    bright = mean >= np.percentile(mean, 75)
+    bright[:3, :] = bright[-3:, :] = False
+    bright[:, :3] = bright[:, -3:] = False
+    score = np.where(bright, std / np.maximum(mean, 1e-6), np.inf)
+    r, c = np.unravel_index(int(np.argmin(score)), score.shape)
+    return int(r), int(c)

@@ -161,6 +161,7 @@ def train(
     num_threads: int | None = None,
     overwrite: bool = False,
     precision: str = "fp32",
+    compile: bool = False,
 ) -> Iterator[TrainEvent]:
     """Train an INFN; yields :class:`TrainEvent` s. See the module docstring for the data.
 
@@ -183,159 +184,244 @@ def train(
     precision : ``'fp32'`` (default) or ``'bf16'``: forward and loss under ``torch.autocast``
         (weights, optimiser and the SRF projection stay float32); on CUDA also channels-last
         trunks and ``cudnn.benchmark`` (the patch size is fixed).
+    compile : run the training forward (and its backward) through ``torch.compile``. On a 2-core
+        CPU the first step compiles for ≈ 30 s (``lite``) to 60 s (``paper``); after it a ``paper``
+        step took 0.89× the eager time and a ``lite`` step 1.07× (bench/train_compile.py), so it
+        pays only for long ``paper`` runs. Validation and the saved weights are unaffected.
     """
-    import torch
+    opts = dict(locals())
+    run = _Run(scenes, opts)
+    try:
+        for epoch in range(run.start_epoch, epochs):
+            stopped = yield from run.epoch(epoch)
+            yield run.end_epoch(epoch)
+            if stopped:
+                break
+        run.finished = True
+    finally:
+        run.close()
+    yield run.done_event()
 
-    from .checkpoint import read_checkpoint, save_checkpoint
-    from .distributed import all_sum, context_from_env, shutdown
-    from .inference import _autocast
-    from .model import INFN, build_model
-    from .simulation import check_offset
-    from .training_data import PatchSampler
 
-    if out is not None and Path(out).exists() and resume is None and not overwrite:
-        raise CubeError("already exists; resume from it, choose another path, or pass overwrite=True", out)
-    if num_threads:
-        torch.set_num_threads(int(num_threads))
-    ctx, dev = context_from_env(device)
-    autocast = _autocast(dev, precision)  # checks the name first
-    if dev.type == "cuda":
-        torch.backends.cudnn.benchmark = True
-    gts, names = _load_scenes(scenes, "training")
-    val, val_names = _load_scenes(val_scenes, "validation") if len(val_scenes) else ([], [])
-    bands = gts[0].shape[0]
-    srf_matrix = load_srf(srf, bands=bands)
-    if patch % scale:
-        raise CubeError(f"the patch size {patch} is not divisible by the scale {scale}")
-    grid = patch_grid([g.shape for g in gts], patch, stride or default_stride(patch, scale))
-    per_epoch = int(patches_per_epoch or len(grid))
-    if ctx.active:
-        if batch_size % ctx.world:
-            raise ValueError(f"the global batch size {batch_size} is not divisible by the {ctx.world} processes")
-        per_epoch -= per_epoch % ctx.world  # every global batch then splits evenly over the ranks
-    steps_per_epoch = math.ceil(per_epoch / batch_size)
-    local_batch = batch_size // ctx.world
+class _Run:
+    """One call of :func:`train`, as named steps: :meth:`__init__` loads the data and builds (or
+    resumes) the model and optimiser; :meth:`epoch` yields the step events of one epoch;
+    :meth:`end_epoch` validates and writes the checkpoint; :meth:`close` leaves the process group."""
 
-    start_epoch, step, history = 0, 0, []
-    if resume is not None:
-        ckpt = read_checkpoint(resume)
-        model = build_model(ckpt["config"]).to(dev)
-        model.load_state_dict({k: v.float() for k, v in ckpt["state_dict"].items()})
-        start_epoch, step = int(ckpt["epoch"]), int(ckpt["step"])
-        history = list(ckpt.get("meta", {}).get("history", []))
-        offset = ckpt.get("meta", {}).get("offset", 0 if ckpt.get("meta") else None)
-        elapsed0 = float(ckpt.get("meta", {}).get("wall_seconds", 0.0))
-    else:
-        torch.manual_seed(seed)
-        model = INFN(bands=bands, msi_bands=srf_matrix.shape[0], weighting=weighting, preset=preset,
-                     consistency=consistency, srf=srf_matrix if consistency == "srf" else None,
-                     **(model_options or {})).to(dev)
-        elapsed0 = 0.0
-    offset = check_offset(offset, scale)
-    sampler = PatchSampler(gts, grid, patch, scale, offset, srf_matrix, dev)
-    del gts  # the sampler holds the scenes (on the device)
-    net = model
-    if ctx.active:
-        from torch.nn.parallel import DistributedDataParallel
+    def __init__(self, scenes: Sequence, o: dict[str, Any]):
+        import torch
 
-        net = DistributedDataParallel(model, device_ids=[dev.index] if dev.type == "cuda" else None)
-    opt = torch.optim.Adam(model.parameters(), lr=lr)
-    if resume is not None and ckpt.get("optimizer"):
-        opt.load_state_dict(ckpt["optimizer"])
-    total_steps = steps_per_epoch * epochs
-    if schedule not in ("constant", "cosine"):
-        raise ValueError(f"unknown schedule {schedule!r}; choose 'constant' or 'cosine'")
+        from .distributed import context_from_env
+        from .inference import _autocast
 
-    def lr_at(k: int) -> float:
-        if schedule == "constant":
+        self.o = o
+        out, resume = o["out"], o["resume"]
+        if out is not None and Path(out).exists() and resume is None and not o["overwrite"]:
+            raise CubeError("already exists; resume from it, choose another path, or pass overwrite=True", out)
+        if o["num_threads"]:
+            torch.set_num_threads(int(o["num_threads"]))
+        self.ctx, self.dev = context_from_env(o["device"])
+        self.autocast = _autocast(self.dev, o["precision"])  # checks the name first
+        if self.dev.type == "cuda":
+            torch.backends.cudnn.benchmark = True
+        gts = self._load_data(scenes)
+        self._build_model()
+        self._build_sampler(gts)
+        self._build_optimiser()
+        self.finished = False
+        self.t0 = time.perf_counter()
+
+    # ---- set-up steps ----------------------------------------------------------------------
+    def _load_data(self, scenes: Sequence) -> list[np.ndarray]:
+        """Scenes, validation scenes, SRF, patch grid and the epoch's arithmetic."""
+        o, ctx = self.o, self.ctx
+        gts, self.names = _load_scenes(scenes, "training")
+        self.val, self.val_names = _load_scenes(o["val_scenes"], "validation") if len(o["val_scenes"]) else ([], [])
+        self.bands = gts[0].shape[0]
+        self.srf_matrix = load_srf(o["srf"], bands=self.bands)
+        scale, patch = o["scale"], o["patch"]
+        if patch % scale:
+            raise CubeError(f"the patch size {patch} is not divisible by the scale {scale}")
+        self.grid = patch_grid([g.shape for g in gts], patch, o["stride"] or default_stride(patch, scale))
+        per_epoch = int(o["patches_per_epoch"] or len(self.grid))
+        if ctx.active:
+            if o["batch_size"] % ctx.world:
+                raise ValueError(f"the global batch size {o['batch_size']} is not divisible by the {ctx.world} processes")
+            per_epoch -= per_epoch % ctx.world  # every global batch then splits evenly over the ranks
+        self.per_epoch = per_epoch
+        self.steps_per_epoch = math.ceil(per_epoch / o["batch_size"])
+        self.local_batch = o["batch_size"] // ctx.world
+        self.total_steps = self.steps_per_epoch * o["epochs"]
+        if o["schedule"] not in ("constant", "cosine"):
+            raise ValueError(f"unknown schedule {o['schedule']!r}; choose 'constant' or 'cosine'")
+        return gts
+
+    def _build_model(self) -> None:
+        """A new INFN (seeded), or the one in ``resume`` with its epoch, step, history and offset."""
+        import torch
+
+        from .checkpoint import read_checkpoint
+        from .model import INFN, build_model
+        from .simulation import check_offset
+
+        o = self.o
+        self.start_epoch, self.step, self.history, self.ckpt = 0, 0, [], None
+        offset = o["offset"]
+        if o["resume"] is not None:
+            ckpt = self.ckpt = read_checkpoint(o["resume"])
+            self.model = build_model(ckpt["config"]).to(self.dev)
+            self.model.load_state_dict({k: v.float() for k, v in ckpt["state_dict"].items()})
+            self.start_epoch, self.step = int(ckpt["epoch"]), int(ckpt["step"])
+            self.history = list(ckpt.get("meta", {}).get("history", []))
+            offset = ckpt.get("meta", {}).get("offset", 0 if ckpt.get("meta") else None)
+            self.elapsed0 = float(ckpt.get("meta", {}).get("wall_seconds", 0.0))
+        else:
+            torch.manual_seed(o["seed"])
+            srf = self.srf_matrix if o["consistency"] == "srf" else None
+            self.model = INFN(bands=self.bands, msi_bands=self.srf_matrix.shape[0], weighting=o["weighting"],
+                              preset=o["preset"], consistency=o["consistency"], srf=srf,
+                              **(o["model_options"] or {})).to(self.dev)
+            self.elapsed0 = 0.0
+        self.offset = check_offset(offset, o["scale"])
+        self.net = self.model
+        if self.ctx.active:
+            from torch.nn.parallel import DistributedDataParallel
+
+            dev = self.dev
+            self.net = DistributedDataParallel(self.model, device_ids=[dev.index] if dev.type == "cuda" else None)
+        if o["compile"]:
+            self.net = torch.compile(self.net)
+
+    def _build_sampler(self, gts: list[np.ndarray]) -> None:
+        from .training_data import PatchSampler
+
+        o = self.o
+        self.sampler = PatchSampler(gts, self.grid, o["patch"], o["scale"], self.offset, self.srf_matrix, self.dev)
+
+    def _build_optimiser(self) -> None:
+        import torch
+
+        self.opt = torch.optim.Adam(self.model.parameters(), lr=self.o["lr"])
+        if self.ckpt is not None and self.ckpt.get("optimizer"):
+            self.opt.load_state_dict(self.ckpt["optimizer"])
+
+    # ---- running ---------------------------------------------------------------------------
+    def lr_at(self, k: int) -> float:
+        """The learning rate of step ``k`` (0-based) under the schedule."""
+        lr = self.o["lr"]
+        if self.o["schedule"] == "constant":
             return lr
-        return lr * (0.01 + 0.99 * 0.5 * (1 + math.cos(math.pi * min(k, total_steps) / total_steps)))
+        return lr * (0.01 + 0.99 * 0.5 * (1 + math.cos(math.pi * min(k, self.total_steps) / self.total_steps)))
 
-    t0 = time.perf_counter()
+    def seconds(self) -> float:
+        return self.elapsed0 + time.perf_counter() - self.t0
 
-    def meta(epoch_done: int) -> dict[str, Any]:
+    def train_step(self, ks: np.ndarray, idx: np.ndarray, aug: np.ndarray):
+        """One optimisation step on the patches ``idx[ks]``; returns the loss tensor (not synced)."""
+        import torch
+
+        o = self.o
+        gt_t, lr_t, msi_t = self.sampler.batch(idx[ks], aug[ks] if o["augment"] else None)
+        for group in self.opt.param_groups:
+            group["lr"] = self.lr_at(self.step)
+        with self.autocast:
+            pred = self.net(lr_t, msi_t)
+        loss = torch.nn.functional.l1_loss(pred.float(), gt_t)
+        self.opt.zero_grad(set_to_none=True)
+        loss.backward()  # DDP averages the gradients over the ranks here
+        if o["grad_clip"]:
+            torch.nn.utils.clip_grad_norm_(self.model.parameters(), o["grad_clip"])
+        self.opt.step()  # queued before the one sync of the step (loss.item() in epoch())
+        return loss
+
+    def epoch(self, epoch: int):
+        """Yield a step event after every step of ``epoch``; returns True when the time budget stopped it."""
+        from torch.utils.data import DistributedSampler
+
+        from .distributed import all_sum
+
+        o, ctx = self.o, self.ctx
+        idx, aug = epoch_order(len(self.grid), self.per_epoch, o["seed"], epoch)
+        # this rank's positions in the epoch order: all of them in one process; k, k + N, ... of N
+        mine = np.arange(self.per_epoch)
+        if ctx.active:
+            mine = mine[list(DistributedSampler(range(self.per_epoch), ctx.world, ctx.rank, shuffle=False))]
+        self.losses = []
+        for b in range(self.steps_per_epoch):
+            ks = mine[b * self.local_batch : (b + 1) * self.local_batch]
+            loss = self.train_step(ks, idx, aug)
+            seconds = self.seconds()
+            over_time = o["max_seconds"] is not None and seconds >= o["max_seconds"]
+            # the global batch's loss, and one stop decision for every rank
+            total, count, stops = all_sum(ctx, [loss.item() * len(ks), len(ks), float(over_time)])
+            step_loss = total / count
+            if not math.isfinite(step_loss):
+                raise TrainingDiverged(
+                    f"loss became {step_loss} at step {self.step + 1} (epoch {epoch + 1}); "
+                    "the last epoch checkpoint is kept; try a lower learning rate or grad_clip"
+                )
+            self.step += 1
+            self.losses.append(step_loss)
+            try:
+                yield TrainEvent("step", self.step, epoch, step_loss, self.lr_at(self.step - 1), seconds,
+                                 self.steps_per_epoch, self.total_steps)
+            except GeneratorExit:
+                # stopped between steps (GUI Stop, .close()): keep the work so far; resuming
+                # restarts this epoch from these weights
+                if o["out"] is not None and b + 1 < self.steps_per_epoch:
+                    self.history.append({"epoch": epoch, "step": self.step, "loss": float(np.mean(self.losses)),
+                                         "val_psnr": None, "seconds": seconds, "stopped": True})
+                    self.checkpoint(epoch)
+                raise
+            if stops > 0:
+                return True
+        return False
+
+    def end_epoch(self, epoch: int) -> TrainEvent:
+        """Validate (rank 0), record the epoch in the history, write the checkpoint; the epoch event."""
+        o = self.o
+        val_psnr = (_validate(self.model, self.val, o["scale"], self.srf_matrix, self.dev, o["val_crop"], self.offset)
+                    if self.val and self.ctx.is_main else None)
+        loss = float(np.mean(self.losses))
+        self.history.append({"epoch": epoch + 1, "step": self.step, "loss": loss, "val_psnr": val_psnr,
+                             "seconds": self.seconds()})
+        path = self.checkpoint(epoch + 1)
+        return TrainEvent("epoch", self.step, epoch + 1, loss, self.lr_at(self.step - 1), self.seconds(),
+                          self.steps_per_epoch, self.total_steps, val_psnr, path)
+
+    def meta(self, epoch_done: int) -> dict[str, Any]:
+        """The training metadata every checkpoint carries."""
+        import torch
+
+        o, h = self.o, self.history
+        srf = o["srf"]
         return {
-            "scenes": names, "val_scenes": val_names, "scale": scale, "offset": offset, "patch": patch,
-            "batch_size": batch_size, "lr": lr, "schedule": schedule, "seed": seed, "augment": augment,
-            "patches_per_epoch": per_epoch, "epochs": epoch_done, "steps": step,
-            "wall_seconds": elapsed0 + time.perf_counter() - t0, "device": str(dev), "processes": ctx.world,
-            "torch": str(torch.__version__), "history": history,
-            "val_psnr": history[-1]["val_psnr"] if history else None,
-            "srf": srf if isinstance(srf, str) else "custom", "precision": precision,
+            "scenes": self.names, "val_scenes": self.val_names, "scale": o["scale"], "offset": self.offset,
+            "patch": o["patch"], "batch_size": o["batch_size"], "lr": o["lr"], "schedule": o["schedule"],
+            "seed": o["seed"], "augment": o["augment"], "patches_per_epoch": self.per_epoch, "epochs": epoch_done,
+            "steps": self.step, "wall_seconds": self.seconds(), "device": str(self.dev),
+            "processes": self.ctx.world, "torch": str(torch.__version__), "history": h,
+            "val_psnr": h[-1]["val_psnr"] if h else None,
+            "srf": srf if isinstance(srf, str) else "custom", "precision": o["precision"],
+            "compiled": bool(o["compile"]),
         }
 
-    def checkpoint(epoch_done: int) -> str | None:
-        if out is None or not ctx.is_main:
+    def checkpoint(self, epoch_done: int) -> str | None:
+        from .checkpoint import save_checkpoint
+
+        if self.o["out"] is None or not self.ctx.is_main:
             return None
-        return str(save_checkpoint(out, model, optimizer=opt, epoch=epoch_done, step=step, meta=meta(epoch_done)))
+        return str(save_checkpoint(self.o["out"], self.model, optimizer=self.opt, epoch=epoch_done, step=self.step,
+                                   meta=self.meta(epoch_done)))
 
-    model.train()
-    stop = finished = False
-    from torch.utils.data import DistributedSampler
+    def close(self) -> None:
+        from .distributed import shutdown
 
-    try:
-        for epoch in range(start_epoch, epochs):
-            idx, aug = epoch_order(len(grid), per_epoch, seed, epoch)
-            # this rank's positions in the epoch order: all of them in one process; k, k + N, ... of N
-            mine = np.arange(per_epoch)
-            if ctx.active:
-                mine = mine[list(DistributedSampler(range(per_epoch), ctx.world, ctx.rank, shuffle=False))]
-            losses = []
-            for b in range(steps_per_epoch):
-                ks = mine[b * local_batch : (b + 1) * local_batch]
-                gt_t, lr_t, msi_t = sampler.batch(idx[ks], aug[ks] if augment else None)
-                for group in opt.param_groups:
-                    group["lr"] = lr_at(step)
-                with autocast:
-                    pred = net(lr_t, msi_t)
-                loss = torch.nn.functional.l1_loss(pred.float(), gt_t)
-                opt.zero_grad(set_to_none=True)
-                loss.backward()  # DDP averages the gradients over the ranks here
-                if grad_clip:
-                    torch.nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
-                opt.step()  # queued before the one sync of the step (loss.item() below)
-                seconds = elapsed0 + time.perf_counter() - t0
-                over_time = max_seconds is not None and seconds >= max_seconds
-                # the global batch's loss, and one stop decision for every rank
-                total, count, stops = all_sum(ctx, [loss.item() * len(ks), len(ks), float(over_time)])
-                step_loss = total / count
-                if not math.isfinite(step_loss):
-                    raise TrainingDiverged(
-                        f"loss became {step_loss} at step {step + 1} (epoch {epoch + 1}); "
-                        "the last epoch checkpoint is kept; try a lower learning rate or grad_clip"
-                    )
-                step += 1
-                losses.append(step_loss)
-                try:
-                    yield TrainEvent("step", step, epoch, losses[-1], lr_at(step - 1), seconds, steps_per_epoch,
-                                     total_steps)
-                except GeneratorExit:
-                    # stopped between steps (GUI Stop, .close()): keep the work so far; resuming
-                    # restarts this epoch from these weights
-                    if out is not None and b + 1 < steps_per_epoch:
-                        history.append({"epoch": epoch, "step": step, "loss": float(np.mean(losses)),
-                                        "val_psnr": None, "seconds": seconds, "stopped": True})
-                        checkpoint(epoch)
-                    raise
-                if stops > 0:
-                    stop = True
-                    break
-            val_psnr = (_validate(model, val, scale, srf_matrix, dev, val_crop, offset)
-                        if val and ctx.is_main else None)
-            history.append({
-                "epoch": epoch + 1, "step": step, "loss": float(np.mean(losses)), "val_psnr": val_psnr,
-                "seconds": elapsed0 + time.perf_counter() - t0,
-            })
-            path = checkpoint(epoch + 1)
-            yield TrainEvent("epoch", step, epoch + 1, float(np.mean(losses)), lr_at(step - 1),
-                             elapsed0 + time.perf_counter() - t0, steps_per_epoch, total_steps, val_psnr, path)
-            if stop:
-                break
-        finished = True
-    finally:
-        net = None  # DDP's reducer holds the process group: let it go first
-        shutdown(ctx, wait_for_all=finished)
-    yield TrainEvent("done", step, len(history) and history[-1]["epoch"], history[-1]["loss"] if history else float("nan"),
-                     lr, elapsed0 + time.perf_counter() - t0, steps_per_epoch, total_steps,
-                     history[-1]["val_psnr"] if history else None, str(out) if out else None,
-                     extra={"model": model})
+        self.net = None  # DDP's reducer holds the process group: let it go first
+        shutdown(self.ctx, wait_for_all=self.finished)
+
+    def done_event(self) -> TrainEvent:
+        h, out = self.history, self.o["out"]
+        return TrainEvent("done", self.step, len(h) and h[-1]["epoch"], h[-1]["loss"] if h else float("nan"),
+                          self.o["lr"], self.seconds(), self.steps_per_epoch, self.total_steps,
+                          h[-1]["val_psnr"] if h else None, str(out) if out else None, extra={"model": self.model})

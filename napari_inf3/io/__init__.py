@@ -15,7 +15,7 @@ from typing import Callable
 from ..cube import Cube, CubeError
 from . import arrays, cave, envi, matlab
 
-__all__ = ["FORMATS", "Format", "find_format", "read_cube", "write_cube", "READ_PATTERNS"]
+__all__ = ["FORMATS", "Format", "find_format", "read_cube", "write_cube", "READ_PATTERNS", "scene_paths"]
 
 
 @dataclass(frozen=True)
@@ -57,6 +57,30 @@ def find_format(path: str | Path) -> Format | None:
             return fmt
     return None
 
+
+
+def scene_paths(paths, exclude=None) -> list[Path]:
+    """The cubes named by ``paths``, folders of scenes expanded: a path that is not itself a
+    readable cube contributes its readable children (sorted); ``exclude`` drops names.
+
+    Raises :class:`CubeError` for a path that does not exist or a folder holding nothing readable.
+    A file no reader claims is kept: :func:`read_cube` then says what is wrong with it.
+    """
+    out: list[Path] = []
+    for p in map(Path, paths):
+        if not p.exists():
+            raise CubeError("no such file or folder", p)
+        if find_format(p) is not None:
+            out.append(p)
+        elif p.is_dir():
+            kids = [k for k in sorted(p.iterdir()) if find_format(k) is not None]
+            if not kids:
+                raise CubeError("holds no readable cube and no folders of cubes", p)
+            out += kids
+        else:
+            out.append(p)
+    excl = set(exclude or [])
+    return [p for p in out if p.name not in excl]
 
 def read_cube(path: str | Path, **options) -> Cube:
     """Read a hyperspectral cube from ``path``.
