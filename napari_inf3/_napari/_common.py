@@ -3,41 +3,9 @@
 from __future__ import annotations
 
 from qtpy.QtCore import Qt
-from qtpy.QtWidgets import QComboBox, QHBoxLayout, QListWidgetItem, QMessageBox, QPushButton, QWidget
+from qtpy.QtWidgets import QHBoxLayout, QListWidgetItem, QMessageBox, QPushButton, QWidget
 
 from .layers import inf3_tag, is_cube_layer
-
-
-class LayerCombo(QComboBox):
-    """A combo box of the viewer's layers that pass ``accept(layer)``, kept in sync with the layer list."""
-
-    def __init__(self, viewer, accept=is_cube_layer, allow_none: bool = False, parent=None):
-        super().__init__(parent)
-        self.viewer = viewer
-        self.accept = accept
-        self.allow_none = allow_none
-        viewer.layers.events.inserted.connect(self.refresh)
-        viewer.layers.events.removed.connect(self.refresh)
-        viewer.layers.events.changed.connect(self.refresh)
-        self.refresh()
-
-    def refresh(self, event=None) -> None:
-        current = self.currentText()
-        self.blockSignals(True)
-        self.clear()
-        if self.allow_none:
-            self.addItem("(none)")
-        for layer in self.viewer.layers:
-            if self.accept(layer):
-                self.addItem(layer.name)
-        idx = self.findText(current)
-        if idx >= 0:
-            self.setCurrentIndex(idx)
-        self.blockSignals(False)
-
-    def layer(self):
-        name = self.currentText()
-        return self.viewer.layers[name] if name and name in self.viewer.layers else None
 
 
 def is_gt_candidate(layer) -> bool:

@@ -8,7 +8,7 @@ def build_demo_viewer(run, viewer=None):
     import napari
     from qtpy.QtWidgets import QApplication
 
-    from ..demo import default_pixel
+    from ..spectra import default_pixel
     from .fusion_widget import FusionWidget
     from .layers import cube_layer_kwargs
     from .spectrum_widget import SpectrumWidget
@@ -33,7 +33,7 @@ def build_demo_viewer(run, viewer=None):
     spectrum.click(viewer.layers[name].data_to_world((0, r, c)))
     QApplication.processEvents()
     fusion_dock.raise_()  # show the Fusion tab, not Training
-    viewer.reset_view()
+    fusion.fit_view()
     return viewer, fusion, spectrum, training
 
 

@@ -9,26 +9,24 @@ import numpy as np
 from qtpy.QtCore import Qt
 from qtpy.QtWidgets import (
     QApplication,
-    QCheckBox,
     QComboBox,
     QFileDialog,
-    QFormLayout,
     QGroupBox,
     QLabel,
-    QLineEdit,
     QListWidget,
     QProgressBar,
-    QSpinBox,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
 
-from ._common import LayerCombo, button_row, checkable_item, is_gt_candidate, is_msi_candidate, output_path
+from ._common import button_row, checkable_item, is_gt_candidate, is_msi_candidate, output_path
+from .forms import RememberedForm, layer_picker, offset_choices, offset_value
 from .layers import connect_band_label, cube_layer_kwargs, display_limits, inf3_tag
 
 COMPOSITES = ("bands 31-20-10 (paper)", "true colour (SRF)", "three wavelengths (nm)")
+MODES = ("simulate from ground truth", "real LR-HSI + HR-MSI")
 _RUN_IDS = itertools.count(1)
 
 
@@ -55,32 +53,25 @@ class FusionWidget(QWidget):
         connect_band_label(self.viewer)
         lay = QVBoxLayout(self)
 
+        from magicgui.widgets import CheckBox, ComboBox, Container, LineEdit, SpinBox
+
         box = QGroupBox("Input")
-        form = QFormLayout(box)
-        self.mode = QComboBox()
-        self.mode.addItems(["simulate from ground truth", "real LR-HSI + HR-MSI"])
-        self.gt_combo = LayerCombo(self.viewer, is_gt_candidate)
-        self.lr_combo = LayerCombo(self.viewer, is_gt_candidate)
-        self.msi_combo = LayerCombo(self.viewer, is_msi_candidate)
-        self.scale = QSpinBox()
-        self.scale.setRange(2, 32)
-        self.scale.setValue(4)
-        self.srf = QComboBox()
-        self.srf.addItems(["nikon_d700"])
-        self.offset = QSpinBox()  # advanced: which pixel of each r × r block the simulated LR-HSI keeps
-        self.offset.setRange(-1, 31)
-        self.offset.setSpecialValueText("r // 2 (paper)")
-        self.offset.setValue(-1)
-        self.offset.setToolTip("decimation offset: the LR-HSI keeps pixel (offset, offset) of each r×r block; "
+        v = QVBoxLayout(box)
+        self.mode = ComboBox(name="mode", label="mode", choices=list(MODES))
+        self.gt_combo = layer_picker(self.viewer, is_gt_candidate, "gt", "ground truth")
+        self.lr_combo = layer_picker(self.viewer, is_gt_candidate, "lr_hsi", "LR-HSI")
+        self.msi_combo = layer_picker(self.viewer, is_msi_candidate, "hr_msi", "HR-MSI")
+        self.scale = SpinBox(name="scale", label="scale", value=4, min=2, max=32)
+        self.srf = ComboBox(name="srf", label="spectral response", choices=["nikon_d700"])
+        # advanced: which pixel of each r × r block the simulated LR-HSI keeps
+        self.offset = ComboBox(name="offset", label="decimation offset", choices=offset_choices(self.scale),
+                               tooltip="decimation offset: the LR-HSI keeps pixel (offset, offset) of each r×r block; "
                                "the paper's protocol keeps r // 2")
-        form.addRow("mode", self.mode)
-        form.addRow("ground truth", self.gt_combo)
-        form.addRow("LR-HSI", self.lr_combo)
-        form.addRow("HR-MSI", self.msi_combo)
-        form.addRow("scale", self.scale)
-        form.addRow("spectral response", self.srf)
-        form.addRow("decimation offset", self.offset)
-        self.mode.currentIndexChanged.connect(self._mode_changed)
+        self.scale.changed.connect(self.offset.reset_choices)
+        self.input_form = Container(widgets=[self.mode, self.gt_combo, self.lr_combo, self.msi_combo, self.scale,
+                                             self.srf, self.offset])
+        self.mode.changed.connect(self._mode_changed)
+        v.addWidget(self.input_form.native)
         lay.addWidget(box)
 
         box = QGroupBox("Models")
@@ -98,19 +89,21 @@ class FusionWidget(QWidget):
         self._fill_devices()
 
         box = QGroupBox("Pictures")
-        form = QFormLayout(box)
-        self.composite = QComboBox()
-        self.composite.addItems(COMPOSITES)
-        self.wavelengths = QLineEdit("650, 550, 450")
-        self.wavelengths.setToolTip("R, G, B wavelengths in nm for the 'three wavelengths' composite")
-        form.addRow("composite", self.composite)
-        form.addRow("R, G, B (nm)", self.wavelengths)
-        self.weight_maps = QCheckBox("weight maps and scheme differences")
-        self.weight_maps.setToolTip(
-            "per network: the entropy of its four neighbour weights (0 = one neighbour takes all, ln 4 = all "
+        v = QVBoxLayout(box)
+        self.composite = ComboBox(name="composite", label="composite", choices=list(COMPOSITES))
+        self.wavelengths = LineEdit(name="wavelengths", label="R, G, B (nm)", value="650, 550, 450",
+                                    tooltip="R, G, B wavelengths in nm for the 'three wavelengths' composite")
+        self.weight_maps = CheckBox(
+            name="weight_maps", text="weight maps and scheme differences", value=False,
+            tooltip="per network: the entropy of its four neighbour weights (0 = one neighbour takes all, ln 4 = all "
             "equal) and the winning neighbour; per pair of networks: SAM and mean |a − b| between their cubes")
-        form.addRow(self.weight_maps)
+        self.pictures_form = Container(widgets=[self.composite, self.wavelengths, self.weight_maps])
+        v.addWidget(self.pictures_form.native)
         lay.addWidget(box)
+        self.remembered = RememberedForm("fusion", [self.mode, self.gt_combo, self.lr_combo, self.msi_combo,
+                                                    self.scale, self.srf, self.offset, self.composite,
+                                                    self.wavelengths, self.weight_maps])
+        self.remembered.restore()
 
         row, (self.run_btn, self.cancel_btn, self.compare_btn) = button_row(
             ("Fuse", self.run), ("Cancel", self.cancel), ("Compare schemes", self.compare))
@@ -164,13 +157,16 @@ class FusionWidget(QWidget):
         for n in names:
             self.device.addItem(n, n)
 
-    def _mode_changed(self) -> None:
-        sim = self.mode.currentIndex() == 0
-        for w in (self.gt_combo, self.srf, self.offset):
-            w.setEnabled(sim)
+    @property
+    def simulate_mode(self) -> bool:
+        return self.mode.value == MODES[0]
+
+    def _mode_changed(self, value=None) -> None:
+        sim = self.simulate_mode
+        for w in (self.gt_combo, self.srf, self.offset, self.scale):
+            w.enabled = sim
         for w in (self.lr_combo, self.msi_combo):
-            w.setEnabled(not sim)
-        self.scale.setEnabled(sim)
+            w.enabled = not sim
 
     def selected_models(self) -> dict[str, str]:
         out = {}
@@ -181,14 +177,14 @@ class FusionWidget(QWidget):
         return out
 
     def composite_options(self) -> dict:
-        choice = self.composite.currentIndex()
+        choice = COMPOSITES.index(self.composite.value)
         if choice == 1:
-            return {"srf": self.srf.currentText()}
+            return {"srf": self.srf.value}
         if choice == 2:
             try:
-                wl = [float(v) for v in self.wavelengths.text().replace(";", ",").split(",")]
+                wl = [float(v) for v in self.wavelengths.value.replace(";", ",").split(",")]
             except ValueError:
-                raise ValueError(f"R, G, B wavelengths must be three numbers in nm, got {self.wavelengths.text()!r}")
+                raise ValueError(f"R, G, B wavelengths must be three numbers in nm, got {self.wavelengths.value!r}")
             if len(wl) != 3:
                 raise ValueError(f"give three wavelengths (R, G, B) in nm, got {len(wl)}")
             return {"wavelengths_nm": wl}
@@ -197,21 +193,18 @@ class FusionWidget(QWidget):
     # ---- running -------------------------------------------------------------------------
     def job_kwargs(self) -> dict:
         """What the engine needs, read from the controls (raises ValueError with a message)."""
-        kw = {"device": self.device.currentData(), "scale": self.scale.value(), "srf": self.srf.currentText(),
-              "weights": self.weight_maps.isChecked()}
-        if self.mode.currentIndex() == 0:
-            offset = self.offset.value()
-            if offset >= self.scale.value():
-                raise ValueError(f"the decimation offset must be below the scale ({self.scale.value()}), got {offset}")
-            kw["offset"] = None if offset < 0 else offset
-            layer = self.gt_combo.layer()
+        kw = {"device": self.device.currentData(), "scale": self.scale.value, "srf": self.srf.value,
+              "weights": self.weight_maps.value}
+        if self.simulate_mode:
+            kw["offset"] = offset_value(self.offset.value)
+            layer = self.gt_combo.value
             if layer is None:
                 raise ValueError("choose a ground-truth cube layer (open a cube, or File ▸ Open Sample ▸ napari-inf3)")
             kw["gt"] = np.asarray(layer.data, np.float32)
             kw["wavelengths"] = layer.metadata.get("wavelengths")
             kw["source_layer"] = layer.name
         else:
-            lr, msi = self.lr_combo.layer(), self.msi_combo.layer()
+            lr, msi = self.lr_combo.value, self.msi_combo.value
             if lr is None or msi is None:
                 raise ValueError("choose an LR-HSI layer and an HR-MSI layer")
             kw["lr_hsi"] = np.asarray(lr.data, np.float32)
@@ -235,6 +228,7 @@ class FusionWidget(QWidget):
             return None
         models = self.selected_models()
         source = kw.pop("source_layer")
+        self.remembered.save()
 
         # napari's activity progress bar counts the generator's yields; errors go to our errored
         # handler (a notification), not to a traceback dialog
@@ -379,7 +373,7 @@ class FusionWidget(QWidget):
                 self.viewer.layers.remove(label_layer)
             self.comparing = False
             self.compare_btn.setText("Compare schemes")
-            self.viewer.reset_view()
+            self.fit_view()
             return
         h, w = self.last_run.hr_msi.shape[1:]
         gap = max(4, w // 20)
@@ -413,7 +407,17 @@ class FusionWidget(QWidget):
         )
         self.comparing = True
         self.compare_btn.setText("Back to overlay")
+        self.fit_view()
+
+    def fit_view(self) -> None:
+        """Fit the view to the layers now, and once more when Qt has laid the window out: a dock that
+        appears or grows in the same event-loop turn shrinks the canvas after the first fit."""
+        from qtpy.QtCore import QTimer
+
         self.viewer.reset_view()
+        viewer = self.viewer
+        QTimer.singleShot(0, viewer.reset_view)
+        QTimer.singleShot(100, viewer.reset_view)
 
     # ---- metrics table -------------------------------------------------------------------
     def fill_table(self, run) -> None:

@@ -240,7 +240,9 @@ class SpectrumWidget(QWidget):
         self.viewer.layers.selection.active = ref_layer
         self.pins = [(p.row, p.col)]
         self.redraw()
-        self.viewer.camera.center = ref_layer.data_to_world((0, p.row, p.col))[-2:]
+        # napari ≥ 0.9 keeps the camera on viewer.scene (viewer.camera is deprecated there)
+        camera = getattr(self.viewer, "scene", self.viewer).camera
+        camera.center = ref_layer.data_to_world((0, p.row, p.col))[-2:]
         gt = next((c for label, c in self.curves.items() if label == "GT"), None)
         to_gt = ", ".join(f"{label.split(' [')[0]} {spectral_angle_deg(y, gt):.2f}°" for label, y in self.curves.items()
                           if gt is not None and label != "GT" and label.split(" [")[0] in cubes)

@@ -7,26 +7,29 @@ from pathlib import Path
 
 import numpy as np
 from qtpy.QtCore import Qt
-from qtpy.QtWidgets import (
-    QComboBox,
-    QDoubleSpinBox,
-    QFileDialog,
-    QFormLayout,
-    QHBoxLayout,
-    QLabel,
-    QLineEdit,
-    QListWidget,
-    QProgressBar,
-    QPushButton,
-    QSpinBox,
-    QVBoxLayout,
-    QWidget,
-)
+from qtpy.QtWidgets import QFileDialog, QLabel, QListWidget, QProgressBar, QVBoxLayout, QWidget
 
-from ._common import LayerCombo, button_row, checkable_item, confirm_overwrite, is_gt_candidate
+from ._common import button_row, checkable_item, confirm_overwrite, is_gt_candidate
 from .canvas import ThemedCanvas
+from .forms import RememberedForm, layer_picker, offset_choices, offset_value
 
 REDRAW_SECONDS = 0.5
+#: Smoothing of the loss curve: an exponential moving average over about this many steps.
+SMOOTH_STEPS = 20
+
+
+def smoothed(values, span: int = SMOOTH_STEPS) -> np.ndarray:
+    """Bias-corrected exponential moving average (as TensorBoard's smoothing): the line drawn over
+    the faint per-step losses. ``values`` ``(n,)`` → ``(n,)``; the first value is kept as is."""
+    x = np.asarray(values, np.float64)
+    alpha = 2.0 / (span + 1.0)
+    out = np.empty_like(x)
+    acc, weight = 0.0, 0.0
+    for i, v in enumerate(x):
+        acc = (1 - alpha) * acc + alpha * v
+        weight = (1 - alpha) * weight + alpha
+        out[i] = acc / weight
+    return out
 
 
 class TrainingWidget(QWidget):
@@ -43,7 +46,8 @@ class TrainingWidget(QWidget):
         self.started = 0.0
         self._last_draw = 0.0
         self.last_checkpoint: str | None = None
-        self._stop_requested = False
+        self._stop = {"requested": False}
+        self.activity = None  # napari.utils.progress of the running job
         lay = QVBoxLayout(self)
 
         self.data = QListWidget()
@@ -55,73 +59,46 @@ class TrainingWidget(QWidget):
         self.viewer.layers.events.inserted.connect(self.refresh_layers)
         self.viewer.layers.events.removed.connect(self.refresh_layers)
 
-        form = QFormLayout()
-        self.val_combo = LayerCombo(self.viewer, is_gt_candidate, allow_none=True)
-        self.scale = QSpinBox()
-        self.scale.setRange(2, 16)
-        self.scale.setValue(4)
-        self.offset = QSpinBox()  # advanced: the simulation's decimation offset, stored in the checkpoint
-        self.offset.setRange(-1, 15)
-        self.offset.setSpecialValueText("r // 2 (paper)")
-        self.offset.setValue(-1)
-        self.offset.setToolTip("which pixel of each r×r block the simulated LR-HSI keeps; the paper's protocol "
-                               "keeps r // 2")
-        self.weighting = QComboBox()
-        self.weighting.addItems(["cosine", "area", "net", "cosine_norm"])
-        self.preset = QComboBox()
-        self.preset.addItems(["lite", "paper"])
-        self.consistency = QComboBox()
-        self.consistency.addItem("SRF projection (ours)", "srf")
-        self.consistency.addItem("none (paper)", "none")
-        self.consistency.setToolTip("project the output onto the cubes the HR-MSI reproduces through the SRF: "
-                                    "X̃ + P⁺(Y − P X̃); or leave it as the paper does")
-        self.epochs = QSpinBox()
-        self.epochs.setRange(1, 100000)
-        self.epochs.setValue(10)
-        self.per_epoch = QSpinBox()
-        self.per_epoch.setRange(0, 10_000_000)
-        self.per_epoch.setValue(512)
-        self.per_epoch.setToolTip("patches per epoch; 0 = the whole patch grid")
-        self.batch = QSpinBox()
-        self.batch.setRange(1, 4096)
-        self.batch.setValue(16)
-        self.lr = QDoubleSpinBox()
-        self.lr.setDecimals(6)
-        self.lr.setRange(1e-6, 1.0)
-        self.lr.setSingleStep(1e-4)
-        self.lr.setValue(2e-4)  # 1e-3 switched the decoder off with the SRF projection (docs/METHOD.md)
-        self.device = QComboBox()
+        from magicgui.widgets import ComboBox, Container, FileEdit, FloatSpinBox, LineEdit, SpinBox
+
+        # validation: the first scene layer open (if any) serves unless the user picks none
+        self.val_combo = layer_picker(self.viewer, is_gt_candidate, "validation", "validation", nullable=True,
+                                      tooltip="validation PSNR after every epoch, on a centre crop of this layer")
+        self.scale = SpinBox(name="scale", label="scale", value=4, min=2, max=16)
+        self.offset = ComboBox(name="offset", label="decimation offset", choices=offset_choices(self.scale),
+                               tooltip="which pixel of each r×r block the simulated LR-HSI keeps; the paper's "
+                               "protocol keeps r // 2")
+        self.scale.changed.connect(self.offset.reset_choices)
+        self.weighting = ComboBox(name="weighting", label="weighting", choices=["cosine", "area", "net", "cosine_norm"])
+        self.preset = ComboBox(name="preset", label="preset", choices=["lite", "paper"])
+        self.consistency = ComboBox(
+            name="consistency", label="consistency", choices=[("SRF projection (ours)", "srf"), ("none (paper)", "none")],
+            tooltip="project the output onto the cubes the HR-MSI reproduces through the SRF: X̃ + P⁺(Y − P X̃); "
+            "or leave it as the paper does")
+        self.epochs = SpinBox(name="epochs", label="epochs", value=10, min=1, max=100000)
+        self.per_epoch = SpinBox(name="per_epoch", label="patches / epoch", value=512, min=0, max=10_000_000,
+                                 tooltip="patches per epoch; 0 = the whole patch grid")
+        self.batch = SpinBox(name="batch", label="batch size", value=16, min=1, max=4096)
+        # 1e-3 switched the decoder off with the SRF projection (docs/METHOD.md)
+        self.lr = FloatSpinBox(name="lr", label="learning rate", value=2e-4, min=1e-6, max=1.0, step=1e-5)
         try:
             from ..device import available_devices
 
             devs = available_devices()
         except Exception:  # noqa: BLE001 - torch unusable: still show the dock
             devs = ["cpu"]
-        self.device.addItem(f"auto ({devs[0]})", "auto")
-        for d in devs:
-            self.device.addItem(d, d)
-        self.out = QLineEdit(str(Path.home() / "infn.pt"))
-        out_btn = QPushButton("…")
-        out_btn.clicked.connect(self._browse_out)
-        out_row = QHBoxLayout()
-        out_row.addWidget(self.out)
-        out_row.addWidget(out_btn)
-        self.resume = QLineEdit("")
-        self.resume.setPlaceholderText("(optional) checkpoint to resume")
-        form.addRow("validation", self.val_combo)
-        form.addRow("scale", self.scale)
-        form.addRow("decimation offset", self.offset)
-        form.addRow("weighting", self.weighting)
-        form.addRow("preset", self.preset)
-        form.addRow("consistency", self.consistency)
-        form.addRow("epochs", self.epochs)
-        form.addRow("patches / epoch", self.per_epoch)
-        form.addRow("batch size", self.batch)
-        form.addRow("learning rate", self.lr)
-        form.addRow("device", self.device)
-        form.addRow("checkpoint", out_row)
-        form.addRow("resume from", self.resume)
-        lay.addLayout(form)
+        self.device = ComboBox(name="device", label="device", choices=[(f"auto ({devs[0]})", "auto")] + [(d, d) for d in devs])
+        self.out = FileEdit(name="out", label="checkpoint", mode="w", filter="*.pt", value=str(Path.home() / "infn.pt"))
+        self.resume = LineEdit(name="resume", label="resume from", value="",
+                               tooltip="(optional) a checkpoint to continue from")
+        self.form = Container(widgets=[self.val_combo, self.scale, self.offset, self.weighting, self.preset,
+                                       self.consistency, self.epochs, self.per_epoch, self.batch, self.lr, self.device,
+                                       self.out, self.resume])
+        self.remembered = RememberedForm("training", [self.val_combo, self.scale, self.offset, self.weighting,
+                                                      self.preset, self.consistency, self.epochs, self.per_epoch,
+                                                      self.batch, self.lr, self.device, self.out])
+        self.remembered.restore()
+        lay.addWidget(self.form.native)
 
         row, (self.start_btn, self.pause_btn, self.stop_btn) = button_row(
             ("Start", lambda: self.start()), ("Pause", self.toggle_pause), ("Stop", self.stop))
@@ -137,10 +114,10 @@ class TrainingWidget(QWidget):
         lay.addWidget(self.canvas)
         self.refresh_layers()
         self.draw()
-        try:  # closing the viewer mid-run stops the worker between steps (a checkpoint keeps the work)
-            self.viewer.window._qt_window.destroyed.connect(self.stop)
-        except AttributeError:
-            pass
+        # closing the viewer (or the dock) mid-run stops the worker between steps; a checkpoint keeps
+        # the work. A plain closure, not a bound method: the dock is being destroyed when it runs.
+        stop_flag = self._stop
+        self.destroyed.connect(lambda *_: stop_flag.update(requested=True))
 
     # ---- data -------------------------------------------------------------------------------
     def refresh_layers(self, event=None) -> None:
@@ -169,14 +146,9 @@ class TrainingWidget(QWidget):
         if path:
             self.add_folder(path)
 
-    def _browse_out(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Checkpoint", self.out.text(), "Checkpoints (*.pt)")
-        if path:
-            self.out.setText(path)
-
     def scenes(self) -> list:
-        from ..cli import _scene_list
         from ..cube import Cube
+        from ..io import scene_paths
 
         out = []
         for i in range(self.data.count()):
@@ -187,7 +159,7 @@ class TrainingWidget(QWidget):
                 layer = self.viewer.layers[item.data(Qt.UserRole + 1)]
                 out.append(Cube(np.asarray(layer.data, np.float32), layer.metadata.get("wavelengths"), layer.name))
             else:
-                out += _scene_list([item.data(Qt.UserRole + 1)])
+                out += scene_paths([item.data(Qt.UserRole + 1)])
         return out
 
     # ---- run ---------------------------------------------------------------------------------
@@ -202,27 +174,26 @@ class TrainingWidget(QWidget):
             scenes = self.scenes()
             if not scenes:
                 raise ValueError("check at least one training layer or folder")
-            if self.offset.value() >= self.scale.value():
-                raise ValueError(f"the decimation offset must be below the scale ({self.scale.value()})")
-            val_layer = self.val_combo.layer() if self.val_combo.currentText() != "(none)" else None
+            val_layer = self.val_combo.value
             val = [] if val_layer is None else [Cube(np.asarray(val_layer.data, np.float32), None, val_layer.name)]
         except (ValueError, CubeError) as exc:
             show_error(str(exc))
             return None
-        out = Path(self.out.text()).expanduser()
-        resume = self.resume.text().strip() or None
+        out = Path(self.out.value).expanduser()
+        resume = self.resume.value.strip() or None
         if out.exists() and resume is None and confirm and not confirm_overwrite(self, out):
             return None
         kwargs = dict(
-            val_scenes=val, weighting=self.weighting.currentText(), preset=self.preset.currentText(),
-            consistency=self.consistency.currentData(), scale=self.scale.value(),
-            offset=None if self.offset.value() < 0 else self.offset.value(), batch_size=self.batch.value(),
-            lr=self.lr.value(), epochs=self.epochs.value(),
-            patches_per_epoch=self.per_epoch.value() or None, device=self.device.currentData(), out=out, resume=resume,
+            val_scenes=val, weighting=self.weighting.value, preset=self.preset.value,
+            consistency=self.consistency.value, scale=self.scale.value, offset=offset_value(self.offset.value),
+            batch_size=self.batch.value, lr=self.lr.value, epochs=self.epochs.value,
+            patches_per_epoch=self.per_epoch.value or None, device=self.device.value, out=out, resume=resume,
             val_crop=256, overwrite=True,  # the user confirmed above
         )
 
-        self._stop_requested = False
+        self.remembered.save()
+        self._stop["requested"] = False
+        stop = self._stop
         running: dict = {}
 
         def close_engine():
@@ -237,11 +208,12 @@ class TrainingWidget(QWidget):
             gen = running["gen"] = train(scenes, **kwargs)
             for event in gen:
                 yield event
-                if self._stop_requested:
+                if stop["requested"]:
                     gen.close()  # the engine writes a checkpoint of the weights so far
                     return
 
         self.steps, self.losses, self.val = [], [], []
+        self._close_activity()
         self.started = time.perf_counter()
         self.worker = job()
         self.worker.yielded.connect(self.on_event)
@@ -268,15 +240,27 @@ class TrainingWidget(QWidget):
 
     def stop(self) -> None:
         if self.worker is not None:
-            self._stop_requested = True
+            self._stop["requested"] = True
             if self.worker.is_paused:
                 self.worker.resume()
             self.status.setText("stopping after this step; the checkpoint keeps the work so far")
 
+    def _close_activity(self) -> None:
+        if self.activity is not None:
+            self.activity.close()
+            self.activity = None
+
     def on_event(self, ev) -> None:
+        from napari.utils import progress
+
         self.total_steps = ev.total_steps
         self.progress.setMaximum(max(ev.total_steps, 1))
         self.progress.setValue(ev.step)
+        if self.activity is None and ev.kind != "done":  # napari's activity dock; Stop here cancels it
+            self.activity = progress(total=max(ev.total_steps, 1), desc="napari-inf3 training (Stop in the dock)")
+        if self.activity is not None:
+            self.activity.n = min(ev.step, self.activity.total)
+            self.activity.update(0)
         if ev.kind == "step":
             self.steps.append(ev.step)
             self.losses.append(ev.loss)
@@ -300,7 +284,8 @@ class TrainingWidget(QWidget):
         fig.clear()
         ax = fig.subplots()
         if self.losses:
-            ax.plot(self.steps, self.losses, color="tab:blue", lw=1, label="L1 loss")
+            ax.plot(self.steps, self.losses, color="tab:blue", lw=0.8, alpha=0.3, label="L1 loss (per step)")
+            ax.plot(self.steps, smoothed(self.losses), color="tab:blue", lw=1.8, label="L1 loss (smoothed)")
             ax.set_yscale("log")
         ax.set_xlabel("step")
         ax.set_ylabel("L1 loss")
@@ -319,6 +304,7 @@ class TrainingWidget(QWidget):
         self.status.setText(f"stopped with an error: {exc}")
 
     def _on_finished(self) -> None:
+        self._close_activity()
         self.start_btn.setEnabled(True)
         self.pause_btn.setEnabled(False)
         self.pause_btn.setText("Pause")

@@ -13,6 +13,18 @@ if not os.environ.get("DISPLAY"):
     pytest.skip("no X server: run the tests through `xvfb-run -a`", allow_module_level=True)
 
 
+def pytest_report_header(config):
+    import qtpy
+
+    return f"qt binding: {qtpy.API_NAME} {qtpy.QT_VERSION}"
+
+
+@pytest.fixture(autouse=True)
+def _own_config_dir(tmp_path_factory, monkeypatch):
+    """The docks remember their choices in a per-test folder, never the user's config."""
+    monkeypatch.setenv("NAPARI_INF3_CONFIG_DIR", str(tmp_path_factory.mktemp("config")))
+
+
 @pytest.fixture(scope="session")
 def scheme_checkpoints(tmp_path_factory):
     """Three tiny seeded checkpoints, one per weighting, named like the shipped ones."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from qtpy.QtCore import Qt
 
 from tests.bad_inputs import CASES
 
@@ -35,7 +36,7 @@ def test_fusion_worker_error_leaves_dock_usable(make_napari_viewer, qtbot, tmp_p
     viewer.open_sample(PLUGIN, "superballs_crop")
     _, fusion = viewer.window.add_plugin_dock_widget(PLUGIN, "Fusion")
     for i in range(fusion.models.count()):
-        fusion.models.item(i).setCheckState(0)
+        fusion.models.item(i).setCheckState(Qt.Unchecked)
     bad = save_checkpoint(tmp_path / "b.pt", INFN(bands=20, preset="lite", n_resblocks=1))
     fusion.add_checkpoint(str(bad), "bad")
     n = len(viewer.layers)
@@ -51,10 +52,10 @@ def test_closing_viewer_stops_training(make_napari_viewer, qtbot, tmp_path):
     viewer.open_sample(PLUGIN, "superballs_crop")
     _, train = viewer.window.add_plugin_dock_widget(PLUGIN, "Training")
     train.set_layer_checked("superballs (crop) GT")
-    train.out.setText(str(tmp_path / "c.pt"))
-    train.epochs.setValue(100)
-    train.per_epoch.setValue(64)
-    train.batch.setValue(2)
+    train.out.value = str(tmp_path / "c.pt")
+    train.epochs.value = 100
+    train.per_epoch.value = 64
+    train.batch.value = 2
     worker = train.start()
     qtbot.waitUntil(lambda: len(train.losses) >= 1, timeout=60_000)
     with qtbot.waitSignal(worker.finished, timeout=60_000):

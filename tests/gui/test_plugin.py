@@ -113,7 +113,7 @@ def _fuse(viewer, qtbot, checkpoints, weight_maps=False):
     viewer.open_sample(PLUGIN, "superballs_crop")
     fusion = _dock(viewer, "Fusion")
     _uncheck_all_but(fusion, set())
-    fusion.weight_maps.setChecked(weight_maps)
+    fusion.weight_maps.value = weight_maps
     for name, path in checkpoints.items():
         fusion.add_checkpoint(str(path), name)
     assert fusion.run() is not None
@@ -310,11 +310,11 @@ def test_training_dock_short_run(make_napari_viewer, qtbot, tmp_path):
     viewer.open_sample(PLUGIN, "superballs_crop")
     train = _dock(viewer, "Training")
     train.set_layer_checked("superballs (crop) GT")
-    train.out.setText(str(tmp_path / "t.pt"))
-    train.preset.setCurrentText("lite")
-    train.epochs.setValue(2)
-    train.per_epoch.setValue(4)
-    train.batch.setValue(2)
+    train.out.value = str(tmp_path / "t.pt")
+    train.preset.value = "lite"
+    train.epochs.value = 2
+    train.per_epoch.value = 4
+    train.batch.value = 2
     assert train.start() is not None
     qtbot.waitUntil(lambda: train.worker is None, timeout=120_000)
     assert len(train.losses) == 4 and all(np.isfinite(train.losses))
@@ -329,10 +329,10 @@ def test_training_stop_keeps_checkpoint(make_napari_viewer, qtbot, tmp_path):
     viewer.open_sample(PLUGIN, "superballs_crop")
     train = _dock(viewer, "Training")
     train.set_layer_checked("superballs (crop) GT")
-    train.out.setText(str(tmp_path / "s.pt"))
-    train.epochs.setValue(50)
-    train.per_epoch.setValue(64)
-    train.batch.setValue(2)
+    train.out.value = str(tmp_path / "s.pt")
+    train.epochs.value = 50
+    train.per_epoch.value = 64
+    train.batch.value = 2
     assert train.start() is not None
     qtbot.waitUntil(lambda: len(train.losses) >= 2, timeout=60_000)
     train.stop()
