@@ -112,16 +112,21 @@ def cmd_fuse(args) -> int:
         if target is not None and target.exists() and not args.overwrite:
             raise CubeError("already exists; pass --overwrite to replace it", target)
     weights_kw = {"return_weights": True} if args.weights_out else {}
+    if args.srf_out and Path(args.srf_out).exists() and not args.overwrite:
+        raise CubeError("already exists; pass --overwrite to replace it", args.srf_out)
     gt = None
+    srf = None if args.srf in (None, "estimate") else args.srf
     if args.gt:
         gt = read_cube(args.gt)
-        lr, msi = simulate(gt, args.scale, crop=args.crop, offset=args.offset)
+        lr, msi = simulate(gt, args.scale, srf or "nikon_d700", crop=args.crop, offset=args.offset)
         wl = gt.wavelengths
     elif args.lr_hsi and args.hr_msi:
         lr_c, msi_c = read_cube(args.lr_hsi), read_cube(args.hr_msi)
         lr, msi, wl = lr_c.data, msi_c.data, lr_c.wavelengths
     else:
         raise CubeError("give either --gt (simulate the pair) or both --lr-hsi and --hr-msi")
+    if args.srf == "estimate" or args.align:
+        srf, msi = _estimate_pair(args, lr, msi, wl, srf)
     bar = _progress(1, "fuse", "tile")
 
     def tick(done, total):
@@ -139,7 +144,7 @@ def cmd_fuse(args) -> int:
         try:
             target = create(tmp, shape, wl, description=f"napari-inf3 fusion with {args.model}")
             fused = fuse(args.model, lr, msi, args.device, tile=args.tile, progress=tick, out=target,
-                         precision=args.precision, clip=not args.no_clip, **weights_kw)
+                         precision=args.precision, clip=not args.no_clip, srf=srf, **weights_kw)
             if args.weights_out:
                 fused, weights = fused
             target.flush()
@@ -152,7 +157,7 @@ def cmd_fuse(args) -> int:
         path = out
     else:
         fused = fuse(args.model, lr, msi, args.device, tile=args.tile, progress=tick, precision=args.precision,
-                     clip=not args.no_clip, **weights_kw)
+                     clip=not args.no_clip, srf=srf, **weights_kw)
         if args.weights_out:
             fused, weights = fused
         meta = {"model": str(args.model)} | ({"offset": args.offset if args.offset is not None else args.scale // 2}
@@ -171,6 +176,29 @@ def cmd_fuse(args) -> int:
         scores = evaluate(fused, np.asarray(gt.data)[:, : fused.shape[1], : fused.shape[2]], args.scale)
         print("  ".join(f"{k}={v:.4f}" for k, v in scores.items()))
     return 0
+
+
+def _estimate_pair(args, lr, msi, wl, srf):
+    """``--align`` and ``--srf estimate``: the HR-MSI's shift (then moved back) and the response, printed."""
+    import numpy as np
+
+    from .simulation import srf_wavelengths, write_srf_csv
+    from .srf_fit import align_msi, estimate_shift, estimate_srf
+
+    scale = msi.shape[1] // lr.shape[1]
+    if args.align:
+        shift = estimate_shift(lr, msi, scale, offset=args.offset, warn_above=None)
+        print(f"HR-MSI shift (dy, dx) = ({shift[0]:+.2f}, {shift[1]:+.2f}) HR pixels; aligned")
+        msi = align_msi(msi, shift)
+    if args.srf == "estimate":
+        fit = estimate_srf(lr, msi, scale, offset=args.offset, estimate_blur=args.estimate_blur)
+        srf = fit.srf
+        print(f"estimated spectral response ({fit.srf.shape[0]} × {fit.srf.shape[1]}), blur σ {fit.sigma:.2f} HR px, "
+              "fit residual " + ", ".join(f"{r:.2%}" for r in fit.residual))
+        if args.srf_out:
+            nm = wl if wl is not None and len(wl) == fit.srf.shape[1] else srf_wavelengths()
+            print(f"wrote {write_srf_csv(args.srf_out, fit.srf, np.asarray(nm))}")
+    return srf, msi
 
 
 def cmd_train(args) -> int:
@@ -198,7 +226,7 @@ def cmd_train(args) -> int:
     for ev in train(
         scenes, val_scenes=val, weighting=args.weighting, preset=args.preset, consistency=args.consistency,
         scale=args.scale, offset=args.offset, patch=args.patch, batch_size=args.batch_size, lr=args.lr,
-        schedule=args.schedule, precision=args.precision, compile=args.compile,
+        schedule=args.schedule, precision=args.precision, compile=args.compile, srf=args.srf,
         epochs=args.epochs,
         patches_per_epoch=args.patches_per_epoch, seed=args.seed, device=args.device, out=out,
         resume=args.resume, max_seconds=None if args.max_minutes is None else args.max_minutes * 60,
@@ -294,6 +322,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--precision", default="fp32", choices=["fp32", "bf16", "fp16"],
                    help="network arithmetic: bf16/fp16 autocast (fp16: CUDA only); output stays float32")
     p.add_argument("--crop", action="store_true", help="crop --gt to a multiple of the scale")
+    p.add_argument("--srf", default=None,
+                   help="the HR-MSI camera's spectral response: 'estimate' (fit it from the pair), a packaged name "
+                   "(nikon_d700, the default) or a CSV (header channel,<nm>,...; one row per MSI band). With --gt "
+                   "a name or CSV also simulates the HR-MSI with it")
+    p.add_argument("--srf-out", help="with --srf estimate: write the estimated response to this CSV")
+    p.add_argument("--estimate-blur", action="store_true",
+                   help="with --srf estimate: also search the blur σ relating the two grids")
+    p.add_argument("--align", action="store_true",
+                   help="estimate the HR-MSI's shift against the LR-HSI and move it back before fusing")
     p.add_argument("--no-clip", action="store_true",
                    help="keep the network's raw output (default: clipped at 0, reflectance is not negative)")
     p.add_argument("--weights-out", help="also write INF3's neighbour weights (4, rows, cols: NW, NE, SW, SE; "
@@ -325,6 +362,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--precision", default="fp32", choices=["fp32", "bf16"],
                    help="bf16: forward and loss under autocast (worth it on a GPU; weights stay float32)")
+    p.add_argument("--srf", default="nikon_d700",
+                   help="the HR-MSI camera's spectral response the training pairs are simulated with: a packaged "
+                   "name (nikon_d700) or a CSV (header channel,<nm>,...; e.g. from fuse --srf estimate --srf-out)")
     p.add_argument("--compile", action="store_true",
                    help="torch.compile the training step: ~1 min to compile, then ~10 %% faster paper-preset steps on a CPU (lite: no gain)")
     common(p)

@@ -63,6 +63,50 @@ def projection_model(srf="nikon_d700", bands: int = 31):
     return m
 
 
+#: Relative difference ‖P − P_trained‖ / ‖P_trained‖ above which :func:`with_srf` warns.
+SRF_WARN_DIFFERENCE = 0.05
+
+
+def with_srf(model, srf):
+    """A copy of ``model`` whose SRF projection uses ``srf`` (name, CSV path or ``(s, S)`` array).
+
+    The projection (``consistency='srf'``) is a fixed linear step, so it takes any response
+    exactly. A trained network's *inputs* also carry the response it was trained with: its HR-MSI
+    statistics differ under another camera, so a checkpoint whose training response differs from
+    ``srf`` by more than :data:`SRF_WARN_DIFFERENCE` warns (docs/REAL_PAIRS.md measures the cost).
+    A model without the projection (``consistency='none'``) cannot use ``srf``: that is an error.
+    """
+    import copy
+    import warnings
+
+    import torch
+
+    from .model.infn import _pinv
+    from .simulation import load_srf
+
+    p = load_srf(srf, bands=model.bands)
+    if p.shape[0] != model.msi_bands:
+        raise CubeError(f"the spectral response has {p.shape[0]} rows (MSI bands); the model takes {model.msi_bands}")
+    if model.config.get("consistency", "none") != "srf":
+        raise CubeError("this model has no SRF projection (consistency='none'), so a spectral response "
+                        "cannot be given to it; use a checkpoint trained with consistency='srf'")
+    old = model.srf.detach().float().cpu().numpy()
+    m = copy.deepcopy(model)
+    with torch.no_grad():
+        m.srf.copy_(torch.as_tensor(p, device=m.srf.device))
+        m.srf_pinv.copy_(_pinv(m.srf))
+    diff = float(np.linalg.norm(p - old) / max(np.linalg.norm(old), 1e-12))
+    m.srf_difference = diff
+    if not is_projection(model) and diff > SRF_WARN_DIFFERENCE:
+        warnings.warn(
+            f"this checkpoint was trained with another spectral response (relative difference {diff:.0%}): "
+            "the SRF projection uses the given one, but the network sees HR-MSI inputs unlike those it learned "
+            "on (measured: a Nikon-trained checkpoint on a camera 20 nm off fell 1.4 dB below the SRF projection "
+            "alone; docs/REAL_PAIRS.md). Consider model='projection' for this pair",
+            UserWarning, stacklevel=3)
+    return m
+
+
 def is_projection(model) -> bool:
     """Whether ``model`` is :func:`projection_model`'s stand-in (a fixed linear step: no weights, no size)."""
     return getattr(model, "source", None) == "projection"
@@ -186,6 +230,7 @@ def fuse(
     clip: bool = True,
     return_weights: bool = False,
     weights_out=None,
+    srf=None,
 ):
     """Fuse an LR-HSI with an HR-MSI into an HR-HSI.
 
@@ -210,6 +255,9 @@ def fuse(
         :mod:`napari_inf3.model.fusion`), summing to 1; tiled = untiled like the fused cube.
     weights_out : ``(4, H, W)`` writable array (e.g. a memory map) for the weights; implies
         ``return_weights``.
+    srf : the HR-MSI camera's spectral response for the SRF projection, when it is not the one the
+        model was trained with: a packaged name, a CSV path, an ``(s, S)`` array, or
+        :func:`napari_inf3.estimate_srf`'s ``.srf`` for a real pair (see :func:`with_srf`).
     out : ``(S, H, W)`` writable array to fill tile by tile (e.g. the memory map of
         :func:`napari_inf3.io.envi.create`, so the result never has to fit in RAM); default: a new array.
 
@@ -221,6 +269,8 @@ def fuse(
     import torch
 
     model = resolve_model(model_or_checkpoint, device)
+    if srf is not None:
+        model = with_srf(model, srf)
     dev = next(model.parameters()).device
     lr, lr_src = _as_array(lr_hsi, "LR-HSI")
     msi, msi_src = _as_array(hr_msi, "HR-MSI")

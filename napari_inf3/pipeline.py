@@ -32,6 +32,13 @@ class FusionRun:
     offset: int | None = None
     #: INF³'s neighbour weights ``(4, H, W)`` (NW, NE, SW, SE) per network, when the run asked for them
     weights: dict[str, np.ndarray] = field(default_factory=dict)
+    #: a real pair: the ``(s, S)`` response the projection used, the fit it came from
+    #: (:class:`~napari_inf3.srf_fit.SrfFit`, with ``pair_srf='estimate'``) and the HR-MSI shift corrected
+    srf: np.ndarray | None = None
+    srf_fit: Any = None
+    shift: tuple[float, float] | None = None
+    #: warnings raised while fusing (e.g. a checkpoint trained with another spectral response)
+    notes: list[str] = field(default_factory=list)
 
     def weight_maps(self) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
         """``({name: (H, W) weight entropy, nats}, {name: (H, W) winning neighbour 0–3})``; one scale, 0 … ln 4."""
@@ -117,6 +124,8 @@ def iter_fusion_run(
     offset: int | None = None,
     clip: bool = True,
     weights: bool = False,
+    pair_srf=None,
+    align: bool = False,
 ) -> Generator[Progress, None, FusionRun]:
     """Simulate (from ``gt``, keeping LR pixel ``offset`` of each block, default r // 2) or take a
     real pair, then fuse with bicubic and every model (``clip``: results clipped at 0; ``weights``:
@@ -124,8 +133,14 @@ def iter_fusion_run(
 
     ``models``: display name → INFN, checkpoint path or pretrained name (``'projection'``: the
     SRF projection of bicubic). Yields ``(done, total, message)``; returns the :class:`FusionRun`.
+
+    A real pair only: ``align`` estimates the HR-MSI's shift against the LR-HSI and moves it back;
+    ``pair_srf`` is the HR-MSI camera's response for the projection: ``'estimate'`` (fitted from
+    the pair, :func:`~napari_inf3.srf_fit.estimate_srf`), a packaged name, a CSV path or an array;
+    ``None`` keeps each model's own.
     """
     import time
+    import warnings
 
     from .inference import bicubic, check_pair, fuse, is_projection, resolve_model
     from .metrics import evaluate
@@ -144,6 +159,8 @@ def iter_fusion_run(
             raise CubeError(f"LR-HSI and HR-MSI must be (bands, rows, cols); got {lr.shape} and {msi.shape}")
         run = FusionRun(lr, msi, msi.shape[1] / lr.shape[1], None,
                         None if wavelengths is None else np.asarray(wavelengths, float))
+        if align or pair_srf is not None:
+            _real_pair_response(run, pair_srf, align)
     else:
         raise CubeError("give a ground truth to simulate from, or an LR-HSI and an HR-MSI")
     yield (1, total, "bicubic")
@@ -156,7 +173,10 @@ def iter_fusion_run(
         check_pair(run.lr_hsi, run.hr_msi, model)
         t = time.perf_counter()
         keep = weights and not is_projection(model)  # its decoder is zero: weights unused
-        res = fuse(model, run.lr_hsi, run.hr_msi, clip=clip, return_weights=keep)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", UserWarning)
+            res = fuse(model, run.lr_hsi, run.hr_msi, clip=clip, return_weights=keep, srf=run.srf)
+        run.notes += [f"{name}: {w.message}" for w in caught if issubclass(w.category, UserWarning)]
         run.fused[name], w = res if keep else (res, None)
         if keep:
             run.weights[name] = w
@@ -167,6 +187,24 @@ def iter_fusion_run(
         r = run.scale
         run.scores = {n: evaluate(c, run.gt, r) for n, c in run.fused.items()}
     return run
+
+
+def _real_pair_response(run: FusionRun, pair_srf, align: bool) -> None:
+    """Align the HR-MSI (``align``) and set ``run.srf`` (and ``run.srf_fit``) from ``pair_srf``."""
+    from .simulation import load_srf
+    from .srf_fit import align_msi, estimate_shift, estimate_srf
+
+    scale = int(round(run.scale))
+    original = run.hr_msi
+    if align:
+        run.shift = estimate_shift(run.lr_hsi, run.hr_msi, scale, warn_above=None)
+        run.hr_msi = align_msi(run.hr_msi, run.shift)
+    if isinstance(pair_srf, str) and pair_srf == "estimate":
+        # from the HR-MSI as given, moved back inside (its edges, filled by the move, are left out)
+        run.srf_fit = estimate_srf(run.lr_hsi, original, scale, shift=run.shift or False)
+        run.srf = run.srf_fit.srf
+    elif pair_srf is not None:
+        run.srf = load_srf(pair_srf, bands=run.lr_hsi.shape[0])
 
 
 def fusion_run(models: Mapping[str, Any], progress: Callable[[int, int, str], None] | None = None, **kw) -> FusionRun:

@@ -83,3 +83,26 @@ def plot_spectra(
         zoom_ax.set_title(f"bands {lo}–{hi}", fontsize=9)
         zoom_ax.grid(alpha=0.3)
         zoom_ax.tick_params(labelsize=7)
+
+
+#: Colours of an RGB camera's three responses (other band counts cycle through matplotlib's).
+SRF_COLORS = ("tab:red", "tab:green", "tab:blue")
+
+
+def plot_srf(ax, srf: np.ndarray, wavelengths_nm: Sequence[float], reference: np.ndarray | None = None,
+             residual: Sequence[float] | None = None, labels: Sequence[str] | None = None,
+             reference_label: str = "Nikon D700") -> None:
+    """An ``(s, S)`` spectral response against wavelength (nm), optionally beside a reference response
+    (faint, thick) and with each band's relative fit residual in the legend."""
+    nm = np.asarray(wavelengths_nm, float)
+    for k, row in enumerate(np.asarray(srf)):
+        c = SRF_COLORS[k] if len(srf) == 3 else f"C{k}"
+        name = labels[k] if labels else (("R", "G", "B")[k] if len(srf) == 3 else f"band {k + 1}")
+        if reference is not None:
+            ax.plot(nm, np.asarray(reference)[k], color=c, lw=3, alpha=0.3,
+                    label=reference_label if k == 0 else None)
+        res = f" (residual {residual[k]:.1%})" if residual is not None else ""
+        ax.plot(nm, row, color=c, lw=1.4, ls="--", label=f"{name} estimated{res}")
+    ax.set_xlabel("wavelength (nm)")
+    ax.set_ylabel("response")
+    ax.legend(fontsize=7)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from importlib import resources
+from pathlib import Path
 
 import numpy as np
 
@@ -95,19 +96,54 @@ def blur_decimate(x: np.ndarray, kernel: np.ndarray, scale: int, offset: int | N
 @lru_cache(maxsize=None)
 def _packaged_srf(name: str) -> tuple[np.ndarray, np.ndarray]:
     text = resources.files("napari_inf3").joinpath(f"srf/{name}.csv").read_text()
-    lines = [ln.split(",") for ln in text.strip().splitlines()]
-    wavelengths = np.array([float(v) for v in lines[0][1:]])
-    matrix = np.array([[float(v) for v in ln[1:]] for ln in lines[1:]], dtype=np.float32)
+    return parse_srf_csv(text, f"the packaged {name}.csv")
+
+
+def parse_srf_csv(text: str, source="the SRF file") -> tuple[np.ndarray, np.ndarray]:
+    """``(matrix (s, B) float32, wavelengths (B,) nm)`` from the CSV layout of ``srf/nikon_d700.csv``:
+    a header ``channel,<nm>,<nm>,...`` and one row per MSI band ``<name>,<response>,...``."""
+    lines = [ln.split(",") for ln in text.strip().splitlines() if ln.strip()]
+    try:
+        if len(lines) < 2:
+            raise ValueError("it needs a header of wavelengths and at least one band row")
+        wavelengths = np.array([float(v) for v in lines[0][1:]])
+        rows = [[float(v) for v in ln[1:]] for ln in lines[1:]]
+        if any(len(r) != wavelengths.size for r in rows):
+            raise ValueError(f"every row needs {wavelengths.size} values, one per wavelength of the header")
+    except ValueError as exc:
+        raise CubeError(f"not a spectral response CSV (header 'channel,<nm>,...', rows '<band>,<values>'): {exc}",
+                        source) from None
+    matrix = np.asarray(rows, dtype=np.float32)
+    if not np.all(np.isfinite(matrix)):
+        raise CubeError("the spectral response holds NaN or infinite values", source)
     return matrix, wavelengths
+
+
+def write_srf_csv(path, matrix: np.ndarray, wavelengths, channels=None) -> Path:
+    """Write an ``(s, B)`` response in :func:`parse_srf_csv`'s layout (e.g. one :func:`estimate_srf` found)."""
+    path = Path(path)
+    channels = channels or [f"band{k + 1}" for k in range(matrix.shape[0])]
+    head = "channel," + ",".join(f"{float(w):g}" for w in wavelengths)
+    rows = [f"{c}," + ",".join(repr(float(v)) for v in row) for c, row in zip(channels, np.asarray(matrix))]
+    path.write_text("\n".join([head, *rows]) + "\n")
+    return path
 
 
 def load_srf(srf: str | np.ndarray = "nikon_d700", bands: int | None = None) -> np.ndarray:
     """The ``(s, B)`` spectral response matrix ``P`` as float32.
 
-    ``srf`` is a packaged name (``'nikon_d700'``: 3 × 31, 400–700 nm at 10 nm) or an array.
+    ``srf`` is a packaged name (``'nikon_d700'``: 3 × 31, 400–700 nm at 10 nm), a path to a CSV in the
+    packaged layout (:func:`parse_srf_csv`), or an array.
     ``bands`` checks that ``P`` has one column per band of the cube it will be applied to.
     """
-    if isinstance(srf, str):
+    if isinstance(srf, (str, Path)) and (str(srf).lower().endswith(".csv") or Path(srf).is_file()):
+        path = Path(srf)
+        try:
+            text = path.read_text()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise CubeError(f"cannot read the spectral response: {exc}", path) from None
+        matrix = parse_srf_csv(text, path)[0]
+    elif isinstance(srf, str):
         if srf not in SRF_NAMES:
             raise CubeError(f"unknown spectral response {srf!r}; packaged: {', '.join(SRF_NAMES)}")
         matrix = _packaged_srf(srf)[0].copy()

@@ -22,11 +22,14 @@ from qtpy.QtWidgets import (
 )
 
 from ._common import button_row, checkable_item, is_gt_candidate, is_msi_candidate, output_path
+from .canvas import ThemedCanvas
 from .forms import RememberedForm, layer_picker, offset_choices, offset_value
 from .layers import connect_band_label, cube_layer_kwargs, display_limits, inf3_tag
 
 COMPOSITES = ("bands 31-20-10 (paper)", "true colour (SRF)", "three wavelengths (nm)")
 MODES = ("simulate from ground truth", "real LR-HSI + HR-MSI")
+#: The HR-MSI response choices of a real pair: label → what the pipeline's ``pair_srf`` gets.
+PAIR_SRF = {"Nikon D700 (as trained)": None, "from file…": "file", "estimate from the pair": "estimate"}
 _RUN_IDS = itertools.count(1)
 
 
@@ -53,7 +56,7 @@ class FusionWidget(QWidget):
         connect_band_label(self.viewer)
         lay = QVBoxLayout(self)
 
-        from magicgui.widgets import CheckBox, ComboBox, Container, LineEdit, SpinBox
+        from magicgui.widgets import CheckBox, ComboBox, Container, FileEdit, LineEdit, SpinBox
 
         box = QGroupBox("Input")
         v = QVBoxLayout(box)
@@ -68,10 +71,21 @@ class FusionWidget(QWidget):
                                tooltip="decimation offset: the LR-HSI keeps pixel (offset, offset) of each r×r block; "
                                "the paper's protocol keeps r // 2")
         self.scale.changed.connect(self.offset.reset_choices)
+        # a real pair: the HR-MSI camera's response for the SRF projection, and its alignment
+        self.pair_srf = ComboBox(name="pair_srf", label="HR-MSI response", choices=list(PAIR_SRF),
+                                 tooltip="the response the SRF projection uses for a real pair: the Nikon D700 the "
+                                 "checkpoints were trained with, a CSV (header channel,<nm>,...; a row per band), or "
+                                 "one fitted from the pair itself")
+        self.srf_file = FileEdit(name="srf_file", label="response CSV", mode="r", filter="*.csv")
+        self.align = CheckBox(name="align", text="align the HR-MSI to the LR-HSI (estimate its shift)", value=False)
+        self.pair_srf.changed.connect(self._mode_changed)
         self.input_form = Container(widgets=[self.mode, self.gt_combo, self.lr_combo, self.msi_combo, self.scale,
-                                             self.srf, self.offset])
+                                             self.srf, self.offset, self.pair_srf, self.srf_file, self.align])
         self.mode.changed.connect(self._mode_changed)
         v.addWidget(self.input_form.native)
+        self.srf_canvas = ThemedCanvas(self.viewer, self, figsize=(4, 2.4), toolbar=False)
+        self.srf_canvas.setVisible(False)  # shown once a response has been estimated from a pair
+        v.addWidget(self.srf_canvas)
         lay.addWidget(box)
 
         box = QGroupBox("Models")
@@ -101,8 +115,8 @@ class FusionWidget(QWidget):
         v.addWidget(self.pictures_form.native)
         lay.addWidget(box)
         self.remembered = RememberedForm("fusion", [self.mode, self.gt_combo, self.lr_combo, self.msi_combo,
-                                                    self.scale, self.srf, self.offset, self.composite,
-                                                    self.wavelengths, self.weight_maps])
+                                                    self.scale, self.srf, self.offset, self.pair_srf, self.srf_file,
+                                                    self.align, self.composite, self.wavelengths, self.weight_maps])
         self.remembered.restore()
 
         row, (self.run_btn, self.cancel_btn, self.compare_btn) = button_row(
@@ -165,8 +179,9 @@ class FusionWidget(QWidget):
         sim = self.simulate_mode
         for w in (self.gt_combo, self.srf, self.offset, self.scale):
             w.enabled = sim
-        for w in (self.lr_combo, self.msi_combo):
+        for w in (self.lr_combo, self.msi_combo, self.pair_srf, self.align):
             w.enabled = not sim
+        self.srf_file.visible = not sim and PAIR_SRF[self.pair_srf.value] == "file"
 
     def selected_models(self) -> dict[str, str]:
         out = {}
@@ -211,6 +226,15 @@ class FusionWidget(QWidget):
             kw["hr_msi"] = msi_array(msi)
             kw["wavelengths"] = lr.metadata.get("wavelengths")
             kw["source_layer"] = lr.name
+            choice = PAIR_SRF[self.pair_srf.value]
+            if choice == "file":
+                path = Path(self.srf_file.value)
+                if not path.is_file():
+                    raise ValueError(f"choose the response CSV (header channel,<nm>,...), got {str(path)!r}")
+                kw["pair_srf"] = str(path)
+            else:
+                kw["pair_srf"] = choice
+            kw["align"] = bool(self.align.value)
         return kw
 
     def run(self):
@@ -282,7 +306,39 @@ class FusionWidget(QWidget):
             return
         self.fill_table(run)
         times = ", ".join(f"{k} {v:.1f} s" for k, v in run.seconds.items() if k != "bicubic")
-        self.status.setText(f"done ({times})" + (f" on {next(iter(run.devices.values()))}" if run.devices else ""))
+        text = f"done ({times})" + (f" on {next(iter(run.devices.values()))}" if run.devices else "")
+        if run.shift is not None:
+            text += f"; HR-MSI moved back by (dy, dx) = ({run.shift[0]:+.2f}, {run.shift[1]:+.2f}) HR px"
+        self.status.setText(text)
+        self.show_srf_fit(run)
+        if run.notes:
+            from napari.utils.notifications import show_warning
+
+            for note in dict.fromkeys(run.notes):
+                show_warning(note)
+
+    def show_srf_fit(self, run) -> None:
+        """Plot a response estimated from the pair beside the Nikon D700's, in nm, with the fit residual."""
+        fit = run.srf_fit
+        self.srf_canvas.setVisible(fit is not None)
+        if fit is None:
+            return
+        from ..plots import plot_srf
+        from ..simulation import load_srf, srf_wavelengths
+
+        bands = fit.srf.shape[1]
+        wl = run.wavelengths if run.wavelengths is not None and len(run.wavelengths) == bands else None
+        if wl is None and bands == 31:
+            wl = srf_wavelengths()
+        fig = self.srf_canvas.figure
+        fig.clear()
+        ax = fig.subplots()
+        ref = load_srf("nikon_d700") if bands == 31 and fit.srf.shape[0] == 3 else None
+        plot_srf(ax, fit.srf, wl if wl is not None else np.arange(bands), reference=ref, residual=fit.residual)
+        if wl is None:
+            ax.set_xlabel("band")
+        ax.set_title(f"HR-MSI response from the pair (blur σ {fit.sigma:.2f} HR px)", fontsize=8)
+        self.srf_canvas.draw()
 
     def _add_weight_layers(self, run, run_id: str) -> None:
         """Weight entropy and winning-neighbour layers per network (one scale), and the pairwise

@@ -1,0 +1,66 @@
+"""The Fusion dock with a real pair from another camera: response estimated from the pair, HR-MSI aligned."""
+
+from __future__ import annotations
+
+import numpy as np
+from qtpy.QtCore import Qt
+
+from napari_inf3 import load_srf, simulate
+from napari_inf3.sample import load_sample
+from napari_inf3.simulation import write_srf_csv
+
+PLUGIN = "napari-inf3"
+
+
+def other_camera() -> np.ndarray:
+    p = load_srf("nikon_d700", bands=31)
+    out = np.zeros_like(p)
+    out[:, 2:] = p[:, :-2]  # the Nikon curves 20 nm to the red
+    out[:, :2] = p[:, :1]
+    return out
+
+
+def _pair_viewer(make_napari_viewer, shift=(0, 0)):
+    gt = load_sample()
+    lr, msi = simulate(gt, 4, other_camera())
+    viewer = make_napari_viewer()
+    viewer.add_image(lr, name="LR cube", metadata={"wavelengths": list(map(float, gt.wavelengths))})
+    viewer.add_image(np.moveaxis(np.roll(msi, shift, axis=(1, 2)), 0, -1), rgb=True, name="photo")
+    _, fusion = viewer.window.add_plugin_dock_widget(PLUGIN, "Fusion")
+    fusion.mode.value = "real LR-HSI + HR-MSI"
+    fusion.lr_combo.value = viewer.layers["LR cube"]
+    fusion.msi_combo.value = viewer.layers["photo"]
+    for i in range(fusion.models.count()):
+        item = fusion.models.item(i)
+        item.setCheckState(Qt.Checked if item.data(Qt.UserRole) in ("cosine", "projection") else Qt.Unchecked)
+    return viewer, fusion
+
+
+def test_estimated_response_is_plotted_and_used(make_napari_viewer, qtbot):
+    viewer, fusion = _pair_viewer(make_napari_viewer, shift=(2, -2))
+    fusion.pair_srf.value = "estimate from the pair"
+    fusion.align.value = True
+    assert not fusion.srf_file.native.isVisibleTo(fusion)
+    assert fusion.run() is not None
+    qtbot.waitUntil(lambda: fusion.worker is None, timeout=120_000)
+    run = fusion.last_run
+    assert run.srf_fit is not None and run.shift == (2.0, -2.0)
+    for k in range(3):
+        assert np.corrcoef(run.srf[k], other_camera()[k])[0, 1] > 0.99
+    assert fusion.srf_canvas.isVisibleTo(fusion)
+    ax = fusion.srf_canvas.figure.axes[0]
+    assert ax.get_xlabel() == "wavelength (nm)" and len(ax.get_lines()) == 6  # 3 Nikon + 3 estimated
+    assert "moved back by (dy, dx) = (+2.00, -2.00)" in fusion.status.text()
+    assert any("another spectral response" in n for n in run.notes)  # the Nikon-trained checkpoint warns
+
+
+def test_response_from_a_csv_file(make_napari_viewer, qtbot, tmp_path):
+    viewer, fusion = _pair_viewer(make_napari_viewer)
+    path = write_srf_csv(tmp_path / "camera.csv", other_camera(), np.arange(400, 701, 10), ["R", "G", "B"])
+    fusion.pair_srf.value = "from file…"
+    assert fusion.srf_file.native.isVisibleTo(fusion)
+    fusion.srf_file.value = str(path)
+    assert fusion.run() is not None
+    qtbot.waitUntil(lambda: fusion.worker is None, timeout=120_000)
+    np.testing.assert_allclose(fusion.last_run.srf, other_camera(), rtol=1e-6)
+    assert not fusion.srf_canvas.isVisibleTo(fusion)  # nothing was estimated
