@@ -101,7 +101,7 @@ def plot_srf(ax, srf: np.ndarray, wavelengths_nm: Sequence[float], reference: np
         if reference is not None:
             ax.plot(nm, np.asarray(reference)[k], color=c, lw=3, alpha=0.3,
                     label=reference_label if k == 0 else None)
-        res = f" (residual {residual[k]:.1%})" if residual is not None else ""
+        res = f" (residual {residual[k]:.1e})" if residual is not None else ""
         ax.plot(nm, row, color=c, lw=1.4, ls="--", label=f"{name} estimated{res}")
     ax.set_xlabel("wavelength (nm)")
     ax.set_ylabel("response")

@@ -401,6 +401,7 @@ class FusionWidget(QWidget):
             self._add_weight_layers(run, run_id)
         self.last_run, self.last_run_id = run, run_id
         self.comparing = False
+        self.fit_view()  # the new layers may not be where the view was (a real pair's LR layer is small)
         self.compare_btn.setText("Compare schemes")
         self.compare_btn.setEnabled(True)
         return run_id
