@@ -39,7 +39,8 @@ _LAZY = {
 # No submodule shares a name with a function above: importing napari_inf3.X sets the package
 # attribute X to the module, which would shadow a function of the same name.
 _SUBMODULES = {"metrics", "io", "model", "simulation", "checkpoint", "training", "inference", "device", "shipped",
-               "cube", "report", "render", "pipeline", "spectra", "sample", "compare", "srf_fit"}
+               "cube", "report", "render", "pipeline", "spectra", "sample", "compare", "srf_fit",
+               "figures", "notebook", "progress"}
 
 __all__ = sorted(_LAZY) + sorted(_SUBMODULES - set(_LAZY)) + ["__version__"]
 

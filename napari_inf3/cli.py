@@ -29,9 +29,9 @@ The simulation keeps pixel r // 2 of each r x r block (the paper's protocol; --o
 
 
 def _progress(total: int, desc: str, unit: str = "it"):
-    from tqdm import tqdm
+    from .progress import progress_bar
 
-    return tqdm(total=total, desc=desc, unit=unit, dynamic_ncols=True, disable=None)
+    return progress_bar(total, desc, unit, disable=None)
 
 
 def cmd_evaluate(args) -> int:

@@ -39,10 +39,9 @@ def write_outputs(res: FusionRun, out_dir: Path, overwrite: bool = False) -> lis
     import matplotlib
 
     matplotlib.use("Agg", force=False)
-    from matplotlib.figure import Figure
     from PIL import Image
 
-    from .plots import plot_spectra
+    from .figures import overview_figure, spectra_figure
     from .render import colorize
     from .report import Report, SceneResult
 
@@ -51,8 +50,6 @@ def write_outputs(res: FusionRun, out_dir: Path, overwrite: bool = False) -> lis
         raise CubeError("already exists and is not empty; pass --overwrite to replace its files", out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
-    gt = res.gt
-    cubes = {"GT": gt, **res.fused}
     comps = res.composites()
     errs, emax = res.error_maps()
     sams, smax = res.sam_maps()
@@ -68,37 +65,11 @@ def write_outputs(res: FusionRun, out_dir: Path, overwrite: bool = False) -> lis
         save_png(f"error_{name}.png", colorize(errs[name], emax))
         save_png(f"sam_{name}.png", colorize(sams[name], smax))
 
-    # overview: composites on top, error maps below, shared colour bar
-    n = len(cubes)
-    fig = Figure(figsize=(2.6 * n, 5.6), dpi=110, layout="constrained")
-    axes = fig.subplots(2, n)
-    for j, (name, img) in enumerate(comps.items()):
-        axes[0, j].imshow(img)
-        s = res.scores.get(name)
-        axes[0, j].set_title(name if s is None else f"{name}\n{s['psnr']:.2f} dB, SAM {s['sam']:.2f}°", fontsize=9)
-    axes[1, 0].axis("off")
-    axes[1, 0].text(0.5, 0.5, "|GT − fused|\nmean over bands", ha="center", va="center", fontsize=9)
-    im = None
-    for j, name in enumerate(res.fused, start=1):
-        im = axes[1, j].imshow(errs[name], cmap="jet", vmin=0, vmax=emax)
-    for ax in axes.ravel():
-        ax.set_xticks([])
-        ax.set_yticks([])
-    if im is not None:
-        fig.colorbar(im, ax=list(axes[1, 1:]), shrink=0.8, label="absolute error")
-    p = out_dir / "overview.png"
-    fig.savefig(p)
-    written.append(p)
-
-    r, c = default_pixel(gt)
-    fig = Figure(figsize=(8, 4), dpi=110, layout="constrained")
-    ax, zax = fig.subplots(1, 2, width_ratios=[3, 1])
-    curves = {name: cube[:, r, c] for name, cube in cubes.items()}
-    plot_spectra(ax, res.wavelengths, curves, title=f"spectrum at (row {r}, col {c})", reference="GT",
-                 zoom_ax=zax, zoom_bands=(18, 22))
-    p = out_dir / "spectra.png"
-    fig.savefig(p)
-    written.append(p)
+    # the same figures a notebook shows (napari_inf3.figures: one drawing path)
+    for name, fig in (("overview.png", overview_figure(res)), ("spectra.png", spectra_figure(res))):
+        p = out_dir / name
+        fig.savefig(p)
+        written.append(p)
 
     if len(res.weights) >= 2:
         written += write_weight_outputs(res, out_dir, save_png)
@@ -187,3 +158,11 @@ def run_demo(headless: bool, out_dir: Path, overwrite: bool = False, device=None
 
     show_demo(res)
     return 0
+
+
+def open_run_in_napari(run: FusionRun, name: str = "scene"):
+    """A napari viewer (shown, not blocking) with ``run``'s layers and the three docks: the demo
+    viewer's builder, for notebooks (``%gui qt`` first) and scripts. Returns the viewer."""
+    from ._napari.demo_viewer import build_demo_viewer
+
+    return build_demo_viewer(run, name=name)[0]

@@ -106,3 +106,21 @@ def plot_srf(ax, srf: np.ndarray, wavelengths_nm: Sequence[float], reference: np
     ax.set_xlabel("wavelength (nm)")
     ax.set_ylabel("response")
     ax.legend(fontsize=7)
+
+
+#: Smoothing of the loss curve: an exponential moving average over about this many steps.
+SMOOTH_STEPS = 20
+
+
+def smoothed(values, span: int = SMOOTH_STEPS) -> np.ndarray:
+    """Bias-corrected exponential moving average (as TensorBoard's smoothing): the line drawn over
+    the faint per-step losses. ``values`` ``(n,)`` → ``(n,)``; the first value is kept as is."""
+    x = np.asarray(values, np.float64)
+    alpha = 2.0 / (span + 1.0)
+    out = np.empty_like(x)
+    acc, weight = 0.0, 0.0
+    for i, v in enumerate(x):
+        acc = (1 - alpha) * acc + alpha * v
+        weight = (1 - alpha) * weight + alpha
+        out[i] = acc / weight
+    return out

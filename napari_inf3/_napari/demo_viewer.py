@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 
-def build_demo_viewer(run, viewer=None):
-    """Add ``run`` (a :class:`~napari_inf3.pipeline.FusionRun`) to a viewer with the three docks open."""
+def build_demo_viewer(run, viewer=None, name: str = "superballs (crop)"):
+    """Add ``run`` (a :class:`~napari_inf3.pipeline.FusionRun`) to a viewer with the three docks open;
+    its ground truth (if any) is the layer ``'<name> GT'``. Returns ``(viewer, fusion, spectrum, training)``."""
     import napari
     from qtpy.QtWidgets import QApplication
 
@@ -15,9 +16,10 @@ def build_demo_viewer(run, viewer=None):
     from .training_widget import TrainingWidget
 
     viewer = viewer or napari.Viewer(title="napari-inf3 demo")
-    name = "superballs (crop) GT"
-    viewer.add_image(run.gt, **cube_layer_kwargs(name, run.wavelengths, "gt"),
-                     contrast_limits=(0.0, float(run.gt.max()) or 1.0), visible=False)
+    if run.gt is not None:
+        name = f"{name} GT"
+        viewer.add_image(run.gt, **cube_layer_kwargs(name, run.wavelengths, "gt"),
+                         contrast_limits=(0.0, float(run.gt.max()) or 1.0), visible=False)
     fusion = FusionWidget(viewer)
     spectrum = SpectrumWidget(viewer)
     training = TrainingWidget(viewer)
@@ -27,10 +29,12 @@ def build_demo_viewer(run, viewer=None):
     fusion.add_run_layers(run, name)
     fusion.fill_table(run)
     fusion.compare()
-    viewer.layers.selection.active = viewer.layers[name]
-    r, c = default_pixel(run.gt)
+    reference = viewer.layers[name] if run.gt is not None else next(
+        lyr for lyr in viewer.layers if lyr.metadata.get("inf3", {}).get("role") == "fused")
+    viewer.layers.selection.active = reference
+    r, c = default_pixel(run.gt if run.gt is not None else run.hr_msi)
     spectrum.zoom.setChecked(True)
-    spectrum.click(viewer.layers[name].data_to_world((0, r, c)))
+    spectrum.click(reference.data_to_world((0, r, c)))
     QApplication.processEvents()
     fusion_dock.raise_()  # show the Fusion tab, not Training
     fusion.fit_view()

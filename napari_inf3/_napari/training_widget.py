@@ -10,28 +10,11 @@ from qtpy.QtCore import Qt
 from qtpy.QtWidgets import QFileDialog, QLabel, QListWidget, QProgressBar, QVBoxLayout, QWidget
 
 from ._common import button_row, checkable_item, confirm_overwrite, is_gt_candidate
+from ..plots import smoothed
 from .canvas import ThemedCanvas
 from .forms import RememberedForm, layer_picker, offset_choices, offset_value
 
 REDRAW_SECONDS = 0.5
-#: Smoothing of the loss curve: an exponential moving average over about this many steps.
-SMOOTH_STEPS = 20
-
-
-def smoothed(values, span: int = SMOOTH_STEPS) -> np.ndarray:
-    """Bias-corrected exponential moving average (as TensorBoard's smoothing): the line drawn over
-    the faint per-step losses. ``values`` ``(n,)`` → ``(n,)``; the first value is kept as is."""
-    x = np.asarray(values, np.float64)
-    alpha = 2.0 / (span + 1.0)
-    out = np.empty_like(x)
-    acc, weight = 0.0, 0.0
-    for i, v in enumerate(x):
-        acc = (1 - alpha) * acc + alpha * v
-        weight = (1 - alpha) * weight + alpha
-        out[i] = acc / weight
-    return out
-
-
 class TrainingWidget(QWidget):
     """Pick data and settings, Start / Pause / Stop; the engine's training generator runs in a worker."""
 

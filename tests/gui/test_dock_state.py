@@ -7,7 +7,7 @@ import json
 
 import numpy as np
 
-from napari_inf3._napari.training_widget import smoothed
+from napari_inf3.plots import smoothed
 from qtpy.QtCore import Qt
 
 PLUGIN = "napari-inf3"
