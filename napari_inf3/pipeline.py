@@ -159,6 +159,9 @@ def iter_fusion_run(
             raise CubeError(f"LR-HSI and HR-MSI must be (bands, rows, cols); got {lr.shape} and {msi.shape}")
         run = FusionRun(lr, msi, msi.shape[1] / lr.shape[1], None,
                         None if wavelengths is None else np.asarray(wavelengths, float))
+        if align or (isinstance(pair_srf, str) and pair_srf == "estimate"):
+            # seconds of work before the first fusion: say so (a worker can also be cancelled here)
+            yield (0, total, "aligning the HR-MSI / estimating its response" if align else "estimating the HR-MSI response")
         if align or pair_srf is not None:
             _real_pair_response(run, pair_srf, align)
     else:

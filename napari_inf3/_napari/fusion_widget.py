@@ -256,7 +256,10 @@ class FusionWidget(QWidget):
 
         # napari's activity progress bar counts the generator's yields; errors go to our errored
         # handler (a notification), not to a traceback dialog
-        @thread_worker(ignore_errors=True, progress={"total": len(models) + 2, "desc": "napari-inf3 fusion"})
+        # one yield per model, bicubic and scoring, and one before a real pair's alignment / response fit
+        steps = len(models) + 2 + int(bool(kw.get("align")) or kw.get("pair_srf") == "estimate")
+
+        @thread_worker(ignore_errors=True, progress={"total": steps, "desc": "napari-inf3 fusion"})
         def job():
             return (yield from iter_fusion_run(models, **kw))
 
