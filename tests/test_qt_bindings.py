@@ -3,7 +3,9 @@ installs, PyQt6 the documented switch (``pip install -e .[pyqt6]``); both must p
 
 The main pytest run imports qtpy once (the binding is fixed for the process), so the other binding's
 run is a second pytest process over ``tests/gui`` with ``QT_API`` set. Both bindings are installed by
-the ``dev`` extra.
+the ``dev`` extra. It leaves out only the broken-file cases through ``viewer.open``
+(``test_viewer_open_bad_file``, ≈ 40 viewers): they test our readers' messages through napari's reader
+plumbing, which has no binding-specific code of ours; every dock, widget, writer and drawing test runs.
 """
 
 from __future__ import annotations
@@ -33,7 +35,8 @@ def test_gui_suite_passes_under_the_other_qt_binding():
     assert probe.returncode == 0, (f"{module} is not installed: `pip install -e .[dev]` installs both bindings\n"
                                    + probe.stderr[-2000:])
     env = {**os.environ, "QT_API": other, "NAPARI_INF3_OTHER_BINDING": "1"}
-    res = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-x", "tests/gui"],
+    res = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-x", "tests/gui",
+                          "-k", "not test_viewer_open_bad_file"],
                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
     out = res.stdout + res.stderr
     assert res.returncode == 0, f"tests/gui under {other} failed:\n{out[-4000:]}"
