@@ -96,7 +96,6 @@ def with_srf(model, srf):
         m.srf.copy_(torch.as_tensor(p, device=m.srf.device))
         m.srf_pinv.copy_(_pinv(m.srf))
     diff = float(np.linalg.norm(p - old) / max(np.linalg.norm(old), 1e-12))
-    m.srf_difference = diff
     if not is_projection(model) and diff > SRF_WARN_DIFFERENCE:
         warnings.warn(
             f"this checkpoint was trained with another spectral response (relative difference {diff:.0%}): "

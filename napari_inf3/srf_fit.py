@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .cube import CubeError
+from .inference import bicubic
 from .simulation import blur_decimate, check_offset, gaussian_kernel
 
 __all__ = ["SrfFit", "estimate_srf", "estimate_shift", "align_msi", "degrade_msi", "srf_kernel"]
@@ -156,13 +157,6 @@ def estimate_srf(lr_hsi, hr_msi, scale: int, *, offset: int | None = None, sigma
     return SrfFit(p, float(sigma), res, r2, found, scan)
 
 
-def _upsample(x: np.ndarray, scale: int) -> np.ndarray:
-    import torch
-
-    t = torch.from_numpy(np.ascontiguousarray(x, np.float32))[None, None]
-    return torch.nn.functional.interpolate(t, scale_factor=scale, mode="bicubic", align_corners=False)[0, 0].numpy()
-
-
 def _phase_peak(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
     """Displacement d with ``a(y) ≈ b(y − d)``, by phase correlation with a parabolic sub-pixel peak."""
     win = np.outer(np.hanning(a.shape[0]), np.hanning(a.shape[1]))
@@ -206,20 +200,22 @@ def estimate_shift(lr_hsi, hr_msi, scale: int, *, offset: int | None = None, sig
     """
     x, y = _check_pair(lr_hsi, hr_msi, scale)
     off = check_offset(offset, scale)
-    up = _upsample(x.mean(axis=0), scale)
+    up = bicubic(x.mean(axis=0)[None], y.shape[1:])[0]  # the model's own X^U upsampling
     d = _phase_peak(up, y.mean(axis=0))
     # bicubic (align_corners=False) centres LR pixel i at HR r·i + (r − 1)/2; the protocol took it at off + r·i
     bias = (scale - 1) / 2 - off
     guess = (round(bias - d[0]), round(bias - d[1]))
-    n = x.shape[1] * x.shape[2]
-    margin = np.zeros(x.shape[1:], bool)  # leave out the border the shift moves in from outside
+    interior = np.zeros(x.shape[1:], bool)  # leave out the border the shift moves in from outside
     m = min(x.shape[1] // 4, 2 + int(abs(guess[0]) + abs(guess[1])) // scale + 1)
-    margin[m : x.shape[1] - m, m : x.shape[2] - m] = True
-    idx = np.flatnonzero(margin.reshape(-1)) if margin.any() else np.arange(n)
+    interior[m : x.shape[1] - m, m : x.shape[2] - m] = True
+    idx = np.flatnonzero(interior.reshape(-1)) if interior.any() else np.arange(interior.size)
     sample = idx[:: max(1, math.ceil(idx.size / 16384))]
+    seen: dict[tuple[float, float], float] = {}  # the search revisits points; each costs a shift and a fit
 
     def cost(t):
-        return _shift_residual(x, y, t, scale, off, sigma, sample)
+        if t not in seen:
+            seen[t] = _shift_residual(x, y, t, scale, off, sigma, sample)
+        return seen[t]
 
     cands = [(guess[0] + i, guess[1] + j) for i in range(-1, 2) for j in range(-1, 2)]
     best = min(cands, key=cost)
