@@ -183,15 +183,14 @@ def _estimate_pair(args, lr, msi, wl, srf):
     import numpy as np
 
     from .simulation import srf_wavelengths, write_srf_csv
-    from .srf_fit import align_msi, estimate_shift, estimate_srf
+    from .srf_fit import prepare_pair
 
-    scale = msi.shape[1] // lr.shape[1]
-    if args.align:
-        shift = estimate_shift(lr, msi, scale, offset=args.offset, warn_above=None)
+    msi, shift, fit = prepare_pair(lr, msi, msi.shape[1] // lr.shape[1], align=args.align,
+                                   estimate=args.srf == "estimate", offset=args.offset,
+                                   estimate_blur=args.estimate_blur)
+    if shift is not None:
         print(f"HR-MSI shift (dy, dx) = ({shift[0]:+.2f}, {shift[1]:+.2f}) HR pixels; aligned")
-        msi = align_msi(msi, shift)
-    if args.srf == "estimate":
-        fit = estimate_srf(lr, msi, scale, offset=args.offset, estimate_blur=args.estimate_blur)
+    if fit is not None:
         srf = fit.srf
         print(f"estimated spectral response ({fit.srf.shape[0]} × {fit.srf.shape[1]}), blur σ {fit.sigma:.2f} HR px, "
               "fit residual " + ", ".join(f"{r:.2%}" for r in fit.residual))

@@ -195,16 +195,12 @@ def iter_fusion_run(
 def _real_pair_response(run: FusionRun, pair_srf, align: bool) -> None:
     """Align the HR-MSI (``align``) and set ``run.srf`` (and ``run.srf_fit``) from ``pair_srf``."""
     from .simulation import load_srf
-    from .srf_fit import align_msi, estimate_shift, estimate_srf
+    from .srf_fit import prepare_pair
 
-    scale = int(round(run.scale))
-    original = run.hr_msi
-    if align:
-        run.shift = estimate_shift(run.lr_hsi, run.hr_msi, scale, warn_above=None)
-        run.hr_msi = align_msi(run.hr_msi, run.shift)
-    if isinstance(pair_srf, str) and pair_srf == "estimate":
-        # from the HR-MSI as given, moved back inside (its edges, filled by the move, are left out)
-        run.srf_fit = estimate_srf(run.lr_hsi, original, scale, shift=run.shift or False)
+    estimate = isinstance(pair_srf, str) and pair_srf == "estimate"
+    run.hr_msi, run.shift, run.srf_fit = prepare_pair(run.lr_hsi, run.hr_msi, int(round(run.scale)), align=align,
+                                                      estimate=estimate)
+    if estimate:
         run.srf = run.srf_fit.srf
     elif pair_srf is not None:
         run.srf = load_srf(pair_srf, bands=run.lr_hsi.shape[0])

@@ -27,7 +27,7 @@ from .cube import CubeError
 from .inference import bicubic
 from .simulation import blur_decimate, check_offset, gaussian_kernel
 
-__all__ = ["SrfFit", "estimate_srf", "estimate_shift", "align_msi", "degrade_msi", "srf_kernel"]
+__all__ = ["SrfFit", "estimate_srf", "estimate_shift", "align_msi", "degrade_msi", "srf_kernel", "prepare_pair"]
 
 #: σ values (HR pixels) tried by ``estimate_srf(..., estimate_blur=True)``.
 BLUR_GRID = tuple(np.round(np.arange(0.2, 2.01, 0.1), 2))
@@ -246,3 +246,19 @@ def align_msi(hr_msi, shift: tuple[float, float]) -> np.ndarray:
 
     y = np.asarray(getattr(hr_msi, "data", hr_msi), np.float32)
     return np.stack([nd_shift(b, (-shift[0], -shift[1]), order=3, mode="nearest") for b in y]).astype(np.float32)
+
+
+def prepare_pair(lr_hsi, hr_msi, scale: int, *, align: bool = False, estimate: bool = False,
+                 offset: int | None = None, estimate_blur: bool = False):
+    """A real pair made ready to fuse: ``(hr_msi, shift, fit)``.
+
+    ``align``: the HR-MSI's shift is estimated and the returned HR-MSI moved back (``shift`` is
+    ``None`` otherwise). ``estimate``: the response is fitted (``fit`` an :class:`SrfFit`, else
+    ``None``) from the HR-MSI as given, moved back inside when aligned, so the edges the move
+    fills in from outside are left out of the fit. One path for the CLI and the napari dock.
+    """
+    x, y = _check_pair(lr_hsi, hr_msi, scale)
+    shift = estimate_shift(x, y, scale, offset=offset, warn_above=None) if align else None
+    fit = estimate_srf(x, y, scale, offset=offset, estimate_blur=estimate_blur, shift=shift or False) \
+        if estimate else None
+    return (align_msi(y, shift) if align else y), shift, fit
