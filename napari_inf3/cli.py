@@ -219,7 +219,8 @@ def cmd_train(args) -> int:
         raise CubeError(f"validation scenes are also training scenes: {sorted(str(p) for p in overlap)}")
     if main_rank:
         procs = env_world_size()
-        print(f"training {args.weighting}/{args.preset} on {len(scenes)} scene(s), validating on {len(val)}"
+        what = f"from {args.init}" if args.init else f"{args.weighting}/{args.preset}"
+        print(f"training {what} on {len(scenes)} scene(s), validating on {len(val)}"
               + (f", {procs} processes (global batch {args.batch_size})" if procs > 1 else ""))
     bar = None
     for ev in train(
@@ -228,7 +229,7 @@ def cmd_train(args) -> int:
         schedule=args.schedule, precision=args.precision, compile=args.compile, srf=args.srf,
         epochs=args.epochs,
         patches_per_epoch=args.patches_per_epoch, seed=args.seed, device=args.device, out=out,
-        resume=args.resume, max_seconds=None if args.max_minutes is None else args.max_minutes * 60,
+        resume=args.resume, init=args.init, max_seconds=None if args.max_minutes is None else args.max_minutes * 60,
         grad_clip=args.grad_clip, overwrite=args.overwrite,
     ):
         if not main_rank:
@@ -236,6 +237,8 @@ def cmd_train(args) -> int:
         if bar is None:
             bar = _progress(ev.total_steps, "train", "step")
             bar.n = ev.step - 1
+        if ev.extra.get("start_val_psnr") is not None:
+            bar.write(f"starting from {args.init}: validation PSNR {ev.extra['start_val_psnr']:.2f} dB")
         if ev.kind == "step":
             bar.n = ev.step
             bar.set_postfix_str(f"epoch {ev.epoch + 1} loss {ev.loss:.4f}")
@@ -344,6 +347,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--val", nargs="*", default=[], help="validation cubes (PSNR after every epoch)")
     p.add_argument("--out", required=True, help="checkpoint to write (rewritten after every epoch)")
     p.add_argument("--resume", help="continue from this checkpoint")
+    p.add_argument("--init", metavar="MODEL",
+                   help="fine-tune: start from this model's weights (pretrained name such as cosine or "
+                        "paper:net, or a checkpoint); its weighting and preset are kept, optimiser and "
+                        "schedule start afresh, the projection takes --srf")
     p.add_argument("--weighting", default="cosine", choices=["area", "net", "cosine", "cosine_norm"])
     p.add_argument("--preset", default="lite", choices=["lite", "paper"])
     p.add_argument("--consistency", default="srf", choices=["srf", "none"],

@@ -28,7 +28,7 @@ import numpy as np
 from .cube import Cube, CubeError
 from .simulation import load_srf, simulate
 
-__all__ = ["TrainEvent", "TrainingDiverged", "train", "patch_grid", "epoch_order", "default_stride"]
+__all__ = ["TrainEvent", "TrainingDiverged", "train", "lineage", "patch_grid", "epoch_order", "default_stride"]
 
 
 @dataclass
@@ -157,6 +157,7 @@ def train(
     device=None,
     out: str | Path | None = None,
     resume: str | Path | None = None,
+    init=None,
     val_crop: int = 256,
     num_threads: int | None = None,
     overwrite: bool = False,
@@ -169,7 +170,8 @@ def train(
     ----------
     scenes : ground-truth cubes (paths, :class:`Cube` s or ``(B, H, W)`` arrays in [0, 1]).
     val_scenes : scenes for the per-epoch validation PSNR (a centre crop of ``val_crop``²).
-    weighting, preset, model_options : the INFN to build (ignored when resuming).
+    weighting, preset, model_options, consistency : the INFN to build (ignored when resuming or
+        starting from ``init``: the model's own are kept).
     offset : the simulation's decimation offset (``None``: the paper's r // 2; stored in the
         checkpoint's metadata; a resumed run keeps the checkpoint's).
     consistency : ``'srf'`` (default) projects the output onto the cubes the HR-MSI reproduces
@@ -180,6 +182,11 @@ def train(
     max_seconds : stop after this wall time (checked after each step; a checkpoint is written).
     out : checkpoint path, rewritten atomically after every epoch and at the end.
     resume : a checkpoint to continue from (model, optimiser, epoch and step restored).
+    init : start from a trained INFN's weights (fine-tuning): a pretrained name (``'cosine'``,
+        ``'paper:net'``), a checkpoint path or a model. The optimiser, step and schedule start
+        afresh; the SRF projection takes this run's ``srf`` (so a shipped model can be tuned to
+        another camera's response); the parent's metadata is kept under ``meta['init']``
+        (see :func:`lineage`). Not together with ``resume``.
     overwrite : replace an existing ``out`` when not resuming (refused otherwise).
     precision : ``'fp32'`` (default) or ``'bf16'``: forward and loss under ``torch.autocast``
         (weights, optimiser and the SRF projection stay float32); on CUDA also channels-last
@@ -201,6 +208,51 @@ def train(
     finally:
         run.close()
     yield run.done_event()
+
+
+def _init_model(init, srf_matrix: np.ndarray, bands: int):
+    """``(model, parent_meta)``: a trainable copy of the INFN ``init`` names, its SRF projection
+    set to ``srf_matrix``, and what :func:`lineage` needs of where it came from."""
+    import copy
+
+    import torch
+
+    from .inference import is_projection, resolve_model
+    from .model.infn import _pinv
+
+    what = init if isinstance(init, (str, Path)) else type(init).__name__
+    parent = resolve_model(init, device="cpu")
+    if is_projection(parent):
+        raise ValueError("init='projection' has no weights to start from; leave init out for a new network")
+    if parent.bands != bands:
+        raise CubeError(f"init model {what!r} takes {parent.bands} bands; the training scenes have {bands}")
+    if parent.msi_bands != srf_matrix.shape[0]:
+        raise CubeError(f"init model {what!r} takes {parent.msi_bands} HR-MSI bands; "
+                        f"the training response has {srf_matrix.shape[0]}")
+    model = copy.deepcopy(parent).float().train()
+    if model.config.get("consistency", "none") == "srf":
+        with torch.no_grad():
+            model.srf.copy_(torch.as_tensor(srf_matrix, dtype=model.srf.dtype))
+            model.srf_pinv.copy_(_pinv(model.srf))
+    meta = dict(getattr(parent, "meta", None) or {})
+    keep = ("steps", "epochs", "wall_seconds", "device", "gpu", "precision", "srf", "offset", "val_psnr",
+            "trained_with", "scenes", "batch_size", "lr", "init")
+    parent_meta = {"from": str(init) if isinstance(init, (str, Path)) else getattr(parent, "source", what),
+                   **{k: meta[k] for k in keep if k in meta}}
+    return model, parent_meta
+
+
+def lineage(meta: dict[str, Any]) -> list[dict[str, Any]]:
+    """The runs behind a checkpoint's metadata, oldest first: each ``init`` parent, then ``meta``.
+
+    ``sum(r['steps'] for r in lineage(meta))`` is the number of optimisation steps the weights
+    have seen in all (batch sizes may differ between runs; each entry keeps its own).
+    """
+    chain, m = [], meta
+    while isinstance(m, dict):
+        chain.append(m)
+        m = m.get("init")
+    return chain[::-1]
 
 
 class _Run:
@@ -228,6 +280,11 @@ class _Run:
         self._build_model()
         self._build_sampler(gts)
         self._build_optimiser()
+        # fine-tuning: what the starting weights score, so the run's gain can be read off
+        self.start_val_psnr = None
+        if self.init_meta is not None and self.val and self.ctx.is_main:
+            self.start_val_psnr = _validate(self.model, self.val, o["scale"], self.srf_matrix, self.dev,
+                                            o["val_crop"], self.offset)
         self.finished = False
         self.t0 = time.perf_counter()
 
@@ -265,9 +322,15 @@ class _Run:
         from .simulation import check_offset
 
         o = self.o
-        self.start_epoch, self.step, self.history, self.ckpt = 0, 0, [], None
+        self.start_epoch, self.step, self.history, self.ckpt, self.init_meta = 0, 0, [], None, None
         offset = o["offset"]
-        if o["resume"] is not None:
+        if o["resume"] is not None and o["init"] is not None:
+            raise ValueError("give either resume (continue a run) or init (start a new run from trained weights)")
+        if o["init"] is not None:
+            self.model, self.init_meta = _init_model(o["init"], self.srf_matrix, self.bands)
+            self.model.to(self.dev)
+            self.elapsed0 = 0.0
+        elif o["resume"] is not None:
             ckpt = self.ckpt = read_checkpoint(o["resume"])
             self.model = build_model(ckpt["config"]).to(self.dev)
             self.model.load_state_dict({k: v.float() for k, v in ckpt["state_dict"].items()})
@@ -363,8 +426,10 @@ class _Run:
             self.step += 1
             self.losses.append(step_loss)
             try:
+                first = self.step == 1 and self.start_val_psnr is not None
                 yield TrainEvent("step", self.step, epoch, step_loss, self.lr_at(self.step - 1), seconds,
-                                 self.steps_per_epoch, self.total_steps)
+                                 self.steps_per_epoch, self.total_steps,
+                                 extra={"start_val_psnr": self.start_val_psnr} if first else {})
             except GeneratorExit:
                 # stopped between steps (GUI Stop, .close()): keep the work so far; resuming
                 # restarts this epoch from these weights
@@ -404,6 +469,7 @@ class _Run:
             "val_psnr": h[-1]["val_psnr"] if h else None,
             "srf": srf if isinstance(srf, str) else "custom", "precision": o["precision"],
             "compiled": bool(o["compile"]),
+            **({"init": self.init_meta, "start_val_psnr": self.start_val_psnr} if self.init_meta is not None else {}),
         }
 
     def checkpoint(self, epoch_done: int) -> str | None:
