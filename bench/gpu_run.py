@@ -24,6 +24,9 @@ spectral) and writes everything worth keeping into ``--out`` (at most 8 files co
    the bf16 matmul rate of step 1.
 
 ``gpu_run.json`` is rewritten after every stage, so a stage that fails keeps the others.
+``--init shipped`` continues the shipped checkpoints of ``--preset`` instead of starting from
+scratch, so GPU time lent in separate sessions adds up (each checkpoint's ``meta['init']`` keeps
+its parent's metadata; :func:`napari_inf3.training.lineage` lists the chain).
 ``--preset lite --budget 20 --device cpu --no-tests`` is the CPU rehearsal (tests/test_gpu_run.py).
 """
 
@@ -146,6 +149,17 @@ def validate(models: dict, lr_np, msi_np, gt, dev) -> dict:
     return out
 
 
+def init_source(init: str, preset: str, weighting: str) -> str:
+    """The checkpoint ``--init`` names for one weighting: ``shipped`` → the package's ``preset``
+    checkpoint (``'paper:cosine'``); a folder → its ``infn_<preset>_<weighting>_x4.pt``."""
+    if init == "shipped":
+        return f"{preset}:{weighting}"
+    path = Path(init) / f"infn_{preset}_{weighting}_x4.pt"
+    if not path.is_file():
+        raise FileNotFoundError(f"--init {init}: no {path.name} there")
+    return str(path)
+
+
 def train_together(scenes: dict, val_gt: np.ndarray, dev, a) -> tuple[dict, dict]:
     """Train one model per weighting in lock step; returns ``(models, record)``."""
     import torch
@@ -153,7 +167,7 @@ def train_together(scenes: dict, val_gt: np.ndarray, dev, a) -> tuple[dict, dict
     from napari_inf3.inference import _autocast
     from napari_inf3.model import INFN
     from napari_inf3.simulation import load_srf, simulate
-    from napari_inf3.training import default_stride, epoch_order, patch_grid
+    from napari_inf3.training import _init_model, default_stride, epoch_order, patch_grid
     from napari_inf3.training_data import PatchSampler
 
     srf = load_srf()
@@ -165,10 +179,17 @@ def train_together(scenes: dict, val_gt: np.ndarray, dev, a) -> tuple[dict, dict
     if dev.type == "cuda":
         torch.backends.cudnn.benchmark = True
     autocast = _autocast(dev, a.precision)
-    models, opts = {}, {}
+    models, opts, parents = {}, {}, {}
     for w in WEIGHTINGS:
         torch.manual_seed(a.seed)
-        m = INFN(bands=31, msi_bands=3, weighting=w, preset=a.preset, consistency="srf", srf=srf).to(dev)
+        if a.init is None:
+            m = INFN(bands=31, msi_bands=3, weighting=w, preset=a.preset, consistency="srf", srf=srf).to(dev)
+        else:  # continue earlier runs: their weights, a fresh optimiser and schedule (training.train(init=))
+            m, parents[w] = _init_model(init_source(a.init, a.preset, w), srf, 31)
+            if m.config.get("preset") != a.preset or m.weighting != w:
+                raise ValueError(f"--init {a.init}: the {w} checkpoint is {m.config.get('preset')}/{m.weighting}, "
+                                 f"not {a.preset}/{w}")
+            m = m.to(dev)
         if dev.type == "cuda":
             m = m.to(memory_format=torch.channels_last)
         models[w] = m.train()
@@ -177,9 +198,10 @@ def train_together(scenes: dict, val_gt: np.ndarray, dev, a) -> tuple[dict, dict
     rec = {"preset": a.preset, "params": models["cosine"].num_parameters(), "batch": a.batch, "patch": a.patch,
            "lr": a.lr, "schedule": "cosine to 1 % over the calibrated steps", "precision": a.precision,
            "scenes": names, "patches_in_grid": len(grid), "seed": a.seed, "offset": a.scale // 2,
-           "curve": [], "val": []}
+           "curve": [], "val": [], "init": parents or None}
     rec["val"].append({"seconds": 0.0, "step": 0, **validate(models, val_lr, val_msi, val_gt, dev)})
-    log("untrained (SRF projection of bicubic) on the validation crop:", rec["val"][-1])
+    log("untrained (SRF projection of bicubic)" if a.init is None else f"starting weights ({a.init})",
+        "on the validation crop:", rec["val"][-1])
     epoch, pos = 0, 0
     idx, aug = epoch_order(len(grid), len(grid), a.seed, epoch)
     acc = {w: torch.zeros((), device=dev) for w in WEIGHTINGS}
@@ -273,7 +295,8 @@ def save(models: dict, rec: dict, dev, out: Path) -> list[str]:
                 "gpu": rec.get("gpu"), "processes": 1, "precision": rec["precision"], "srf": "nikon_d700",
                 "data": "scene pack, top 8 bits (bench/pack_scenes.py)", "trained_with": "bench/gpu_run.py",
                 "history": [{"seconds": v["seconds"], "step": v["step"], "val_psnr": v[w]} for v in rec["val"]],
-                "val_psnr": rec["val"][-1][w], "torch": __import__("torch").__version__}
+                "val_psnr": rec["val"][-1][w], "torch": __import__("torch").__version__,
+                **({"init": rec["init"][w], "start_val_psnr": rec["val"][0][w]} if rec.get("init") else {})}
         p = out / f"infn_{rec['preset']}_{w}_x4.pt"
         save_checkpoint(p, m, epoch=int(rec["epochs"]), step=rec["steps"], meta=meta)
         paths.append(p.name)
@@ -324,6 +347,9 @@ def main(argv=None) -> int:
     ap.add_argument("--patch", type=int, default=64)
     ap.add_argument("--scale", type=int, default=4)
     ap.add_argument("--lr", type=float, default=2e-4)
+    ap.add_argument("--init", default=None,
+                    help="continue earlier runs: 'shipped' (the package's checkpoints of --preset) or a folder of "
+                         "infn_<preset>_<weighting>_x4.pt; fresh optimiser and schedule, lineage in the metadata")
     ap.add_argument("--precision", default="bf16")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--log-every", type=float, default=10.0)

@@ -92,3 +92,41 @@ def test_gpu_run_rehearsed_on_cpu(small_pack, tmp_path):
     rows = result["fusion"]["rows"]
     assert {r["weighting"] for r in rows} == {"area", "net", "cosine"}
     assert all(r["net_ms_median"] > 0 and np.isfinite(r["psnr_db"]) for r in rows)
+
+
+def test_gpu_run_continues_the_shipped_checkpoints(small_pack, tmp_path):
+    """``--init shipped``: the three start from the package's lite weights (validation at step 0 is
+    theirs), and each written checkpoint names its parent in ``meta['init']``."""
+    import gpu_run
+
+    from napari_inf3 import fuse, load_checkpoint, pretrained
+    from napari_inf3.metrics import psnr
+    from napari_inf3.simulation import simulate
+    from napari_inf3.training import lineage
+
+    out, _ = small_pack
+    res = tmp_path / "out"
+    assert gpu_run.main(["--pack", str(out), "--out", str(res), "--device", "cpu", "--preset", "lite",
+                         "--init", "shipped", "--budget", "6", "--batch", "4", "--precision", "fp32", "--no-tests",
+                         "--repeats", "1", "--fuse-size", "64", "--val-every", "1000", "--log-every", "1000"]) == 0
+    train = json.loads((res / "gpu_run.json").read_text())["train"]
+    assert "error" not in train, train
+    gt = gpu_run.read_png_folder(ROOT / "sample_data" / "superballs_crop_ms")
+    lr, msi = simulate(gt, 4)
+    for w in ("area", "net", "cosine"):
+        shipped = float(psnr(fuse(pretrained(w), lr, msi, "cpu", tile=0), gt))
+        assert train["val"][0][w] == pytest.approx(shipped, abs=2e-3)
+        _, ckpt = load_checkpoint(res / f"infn_lite_{w}_x4.pt", device="cpu")
+        meta = ckpt["meta"]
+        assert meta["init"]["from"] == f"lite:{w}" and meta["start_val_psnr"] == train["val"][0][w]
+        chain = lineage(meta)
+        assert len(chain) == 2 and chain[0]["trained_with"] == "bench/gpu_run.py" and chain[0]["steps"] > 1000
+        assert chain[1]["steps"] == train["steps"]
+
+
+def test_gpu_run_init_names_a_missing_checkpoint(tmp_path):
+    import gpu_run
+
+    with pytest.raises(FileNotFoundError, match="infn_paper_net_x4.pt"):
+        gpu_run.init_source(str(tmp_path), "paper", "net")
+    assert gpu_run.init_source("shipped", "paper", "net") == "paper:net"
