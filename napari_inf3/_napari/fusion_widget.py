@@ -86,6 +86,12 @@ class FusionWidget(QWidget):
         self.srf_canvas = ThemedCanvas(self.viewer, self, figsize=(4, 2.4), toolbar=False)
         self.srf_canvas.setVisible(False)  # shown once a response has been estimated from a pair
         v.addWidget(self.srf_canvas)
+        # the estimate as a CSV: for fusing later pairs of the same cameras, or for fine-tuning a model
+        # to this camera in the Training dock (its "spectral response" from file)
+        self.srf_fit, self.srf_fit_wavelengths = None, None
+        row, (self.save_srf_btn,) = button_row(("Save response as CSV…", lambda: self.save_srf()))
+        self.save_srf_btn.setVisible(False)
+        v.addLayout(row)
         lay.addWidget(box)
 
         box = QGroupBox("Models")
@@ -324,6 +330,8 @@ class FusionWidget(QWidget):
         """Plot a response estimated from the pair beside the Nikon D700's, in nm, with the fit residual."""
         fit = run.srf_fit
         self.srf_canvas.setVisible(fit is not None)
+        self.save_srf_btn.setVisible(fit is not None)
+        self.srf_fit = fit
         if fit is None:
             return
         from ..plots import plot_srf
@@ -342,6 +350,37 @@ class FusionWidget(QWidget):
             ax.set_xlabel("band")
         ax.set_title(f"HR-MSI response from the pair (blur σ {fit.sigma:.2f} HR px)", fontsize=8)
         self.srf_canvas.draw()
+        self.srf_fit_wavelengths = wl if wl is not None else np.arange(bands, dtype=float)
+
+    def save_srf(self, path=None, confirm: bool = True):
+        """Write the response estimated from the last real pair as a CSV (the layout ``load_srf`` reads).
+
+        Without ``path`` a save dialog asks (it confirms a replacement itself); with one, an existing
+        file is replaced only after a question. Returns the path written, or None."""
+        from qtpy.QtWidgets import QFileDialog
+
+        from napari.utils.notifications import show_error, show_info
+
+        from ..simulation import write_srf_csv
+        from ._common import confirm_overwrite
+
+        if self.srf_fit is None:
+            show_error("no response has been estimated yet: fuse a real pair with 'estimate from the pair'")
+            return None
+        if path is None:
+            path, _ = QFileDialog.getSaveFileName(self, "Save the estimated response", "hr_msi_response.csv",
+                                                  "CSV (*.csv)")
+            if not path:
+                return None
+        elif Path(path).exists() and (not confirm or not confirm_overwrite(self, path)):
+            return None
+        try:
+            out = write_srf_csv(path, self.srf_fit.srf, self.srf_fit_wavelengths)
+        except OSError as exc:
+            show_error(f"{path}: cannot write the response: {exc}")
+            return None
+        show_info(f"response saved to {out}")
+        return out
 
     def _add_weight_layers(self, run, run_id: str) -> None:
         """Weight entropy and winning-neighbour layers per network (one scale), and the pairwise

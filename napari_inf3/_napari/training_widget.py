@@ -15,6 +15,18 @@ from .canvas import ThemedCanvas
 from .forms import RememberedForm, layer_picker, offset_choices, offset_value
 
 REDRAW_SECONDS = 0.5
+NEW, FILE = "new", "file"
+
+
+def _init_choices() -> list[tuple[str, str]]:
+    """"start from" entries: a new network, each shipped checkpoint present, a checkpoint file."""
+    from ..shipped import PRESETS, PRETRAINED, available
+
+    shipped = [(f"shipped {name} ({preset})", f"{preset}:{name}") for preset in PRESETS for name in PRETRAINED
+               if name in available(preset)]
+    return [("new network", NEW), *shipped, ("checkpoint file…", FILE)]
+
+
 class TrainingWidget(QWidget):
     """Pick data and settings, Start / Pause / Stop; the engine's training generator runs in a worker."""
 
@@ -42,7 +54,7 @@ class TrainingWidget(QWidget):
         self.viewer.layers.events.inserted.connect(self.refresh_layers)
         self.viewer.layers.events.removed.connect(self.refresh_layers)
 
-        from magicgui.widgets import ComboBox, Container, FileEdit, FloatSpinBox, LineEdit, SpinBox
+        from magicgui.widgets import ComboBox, Container, FileEdit, FloatSpinBox, Label, LineEdit, SpinBox
 
         # validation: the first scene layer open (if any) serves unless the user picks none
         self.val_combo = layer_picker(self.viewer, is_gt_candidate, "validation", "validation", nullable=True,
@@ -52,6 +64,21 @@ class TrainingWidget(QWidget):
                                tooltip="which pixel of each r×r block the simulated LR-HSI keeps; the paper's "
                                "protocol keeps r // 2")
         self.scale.changed.connect(self.offset.reset_choices)
+        self.init = ComboBox(name="init", label="start from", choices=_init_choices(),
+                             tooltip="a new network, or fine-tune trained weights (a shipped model or a checkpoint): "
+                             "their weighting and preset are kept, the optimiser and schedule start afresh")
+        self.init_file = FileEdit(name="init_file", label="init checkpoint", mode="r", filter="*.pt", value="",
+                                  visible=False)
+        self.init_info = Label(name="init_info", label="model", value="", visible=False)
+        self.init.changed.connect(self._init_changed)
+        self.init_file.changed.connect(self._init_changed)
+        self.srf = ComboBox(name="srf", label="HR-MSI response", choices=[("Nikon D700", "nikon_d700"),
+                                                                         ("from CSV file…", FILE)],
+                            tooltip="the camera response the training pairs are simulated with (and the SRF "
+                            "projection uses); a CSV such as the one the Fusion dock saves from a real pair")
+        self.srf_file = FileEdit(name="srf_file", label="response CSV", mode="r", filter="*.csv", value="",
+                                 visible=False)
+        self.srf.changed.connect(self._init_changed)
         self.weighting = ComboBox(name="weighting", label="weighting", choices=["cosine", "area", "net", "cosine_norm"])
         self.preset = ComboBox(name="preset", label="preset", choices=["lite", "paper"])
         self.consistency = ComboBox(
@@ -74,13 +101,14 @@ class TrainingWidget(QWidget):
         self.out = FileEdit(name="out", label="checkpoint", mode="w", filter="*.pt", value=str(Path.home() / "infn.pt"))
         self.resume = LineEdit(name="resume", label="resume from", value="",
                                tooltip="(optional) a checkpoint to continue from")
-        self.form = Container(widgets=[self.val_combo, self.scale, self.offset, self.weighting, self.preset,
-                                       self.consistency, self.epochs, self.per_epoch, self.batch, self.lr, self.device,
-                                       self.out, self.resume])
-        self.remembered = RememberedForm("training", [self.val_combo, self.scale, self.offset, self.weighting,
-                                                      self.preset, self.consistency, self.epochs, self.per_epoch,
-                                                      self.batch, self.lr, self.device, self.out])
+        self.form = Container(widgets=[self.val_combo, self.scale, self.offset, self.init, self.init_file,
+                                       self.init_info, self.srf, self.srf_file, self.weighting, self.preset, self.consistency, self.epochs, self.per_epoch,
+                                       self.batch, self.lr, self.device, self.out, self.resume])
+        self.remembered = RememberedForm("training", [self.val_combo, self.scale, self.offset, self.init,
+                                                      self.srf, self.srf_file, self.weighting, self.preset, self.consistency, self.epochs,
+                                                      self.per_epoch, self.batch, self.lr, self.device, self.out])
         self.remembered.restore()
+        self._init_changed()
         lay.addWidget(self.form.native)
 
         row, (self.start_btn, self.pause_btn, self.stop_btn) = button_row(
@@ -101,6 +129,56 @@ class TrainingWidget(QWidget):
         # the work. A plain closure, not a bound method: the dock is being destroyed when it runs.
         stop_flag = self._stop
         self.destroyed.connect(lambda *_: stop_flag.update(requested=True))
+
+    def _init_changed(self, *_) -> None:
+        """A fine-tuned model keeps its own weighting, preset and consistency: their pickers give way
+        to a line saying what the model is; the file pickers show when their choice needs them."""
+        fresh = self.init.value == NEW
+        self.init_file.visible = self.init.value == FILE
+        self.srf_file.visible = self.srf.value == FILE
+        for w in (self.weighting, self.preset, self.consistency):
+            w.visible = fresh
+        self.init_info.visible = not fresh
+        if not fresh:
+            self.init_info.value = self._describe_init()
+
+    def _describe_init(self) -> str:
+        """"cosine weighting, paper preset, SRF projection" for the chosen starting weights."""
+        if self.init.value == FILE:
+            path = Path(str(self.init_file.value)).expanduser()
+            if not path.is_file():
+                return "choose a checkpoint file"
+            from ..checkpoint import CheckpointError, read_checkpoint
+
+            try:
+                cfg = read_checkpoint(path)["config"]
+            except CheckpointError as exc:
+                return str(exc)
+        else:
+            preset, _, name = self.init.value.partition(":")
+            cfg = {"weighting": name, "preset": preset, "consistency": "srf"}
+        proj = "SRF projection" if cfg.get("consistency") == "srf" else "no SRF projection"
+        return f"{cfg.get('weighting')} weighting, {cfg.get('preset')} preset, {proj} (kept)"
+
+    def init_source(self) -> str | None:
+        """What ``train(init=)`` gets: None, a shipped name (``'paper:cosine'``) or a checkpoint path."""
+        if self.init.value == NEW:
+            return None
+        if self.init.value == FILE:
+            path = str(self.init_file.value).strip()
+            if not path or path == "." or not Path(path).expanduser().is_file():
+                raise ValueError(f"choose the checkpoint to start from (not a file: {path or 'none chosen'})")
+            return str(Path(path).expanduser())
+        return self.init.value
+
+    def srf_source(self) -> str:
+        """What ``train(srf=)`` gets: a response name or a CSV path."""
+        if self.srf.value != FILE:
+            return self.srf.value
+        path = str(self.srf_file.value).strip()
+        if not path or path == "." or not Path(path).expanduser().is_file():
+            raise ValueError(f"choose the response CSV (not a file: {path or 'none chosen'})")
+        return str(Path(path).expanduser())
 
     # ---- data -------------------------------------------------------------------------------
     def refresh_layers(self, event=None) -> None:
@@ -159,18 +237,23 @@ class TrainingWidget(QWidget):
                 raise ValueError("check at least one training layer or folder")
             val_layer = self.val_combo.value
             val = [] if val_layer is None else [Cube(np.asarray(val_layer.data, np.float32), None, val_layer.name)]
+            init = self.init_source()
+            srf = self.srf_source()
         except (ValueError, CubeError) as exc:
             show_error(str(exc))
             return None
         out = Path(self.out.value).expanduser()
         resume = self.resume.value.strip() or None
+        if resume is not None and init is not None:
+            show_error("either resume a checkpoint or start from trained weights, not both")
+            return None
         if out.exists() and resume is None and confirm and not confirm_overwrite(self, out):
             return None
         kwargs = dict(
             val_scenes=val, weighting=self.weighting.value, preset=self.preset.value,
             consistency=self.consistency.value, scale=self.scale.value, offset=offset_value(self.offset.value),
             batch_size=self.batch.value, lr=self.lr.value, epochs=self.epochs.value,
-            patches_per_epoch=self.per_epoch.value or None, device=self.device.value, out=out, resume=resume,
+            patches_per_epoch=self.per_epoch.value or None, device=self.device.value, out=out, resume=resume, init=init, srf=srf,
             val_crop=256, overwrite=True,  # the user confirmed above
         )
 
@@ -244,6 +327,8 @@ class TrainingWidget(QWidget):
         if self.activity is not None:
             self.activity.n = min(ev.step, self.activity.total)
             self.activity.update(0)
+        if ev.extra.get("start_val_psnr") is not None:  # fine-tuning: where the weights started
+            self.val.append((0, ev.extra["start_val_psnr"]))
         if ev.kind == "step":
             self.steps.append(ev.step)
             self.losses.append(ev.loss)

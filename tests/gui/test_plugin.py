@@ -322,6 +322,38 @@ def test_training_dock_short_run(make_napari_viewer, qtbot, tmp_path):
     assert train.canvas.figure.axes and train.canvas.figure.axes[0].get_lines()
 
 
+def test_training_dock_fine_tunes_a_shipped_model(make_napari_viewer, qtbot, tmp_path):
+    from napari_inf3.checkpoint import read_checkpoint
+
+    viewer = make_napari_viewer()
+    viewer.open_sample(PLUGIN, "superballs_crop")
+    train = _dock(viewer, "Training")
+    assert ("shipped area (lite)", "lite:area") in train.init.choices or "lite:area" in train.init.choices
+    train.set_layer_checked("superballs (crop) GT")
+    train.init.value = "file"
+    assert train.init_file.native.isVisibleTo(train)
+    train.init_file.value = str(tmp_path / "missing.pt")
+    assert train.start() is None and train.worker is None  # refused with a message, nothing runs
+    train.init.value = "lite:area"
+    assert not train.init_file.native.isVisibleTo(train) and not train.weighting.native.isVisibleTo(train)
+    assert train.init_info.value == "area weighting, lite preset, SRF projection (kept)"
+    train.weighting.value = "cosine"  # ignored: the shipped model keeps its own
+    train.out.value = str(tmp_path / "ft.pt")
+    train.epochs.value = 1
+    train.per_epoch.value = 4
+    train.batch.value = 2
+    assert train.start() is not None
+    qtbot.waitUntil(lambda: train.worker is None, timeout=120_000)
+    ck = read_checkpoint(tmp_path / "ft.pt")
+    assert ck["config"]["weighting"] == "area" and ck["meta"]["init"]["from"] == "lite:area"
+    assert train.val and train.val[0][0] == 0 and train.val[0][1] == pytest.approx(ck["meta"]["start_val_psnr"])
+    train.init.value = "file"
+    train.init_file.value = str(tmp_path / "ft.pt")
+    assert train.init_info.value.startswith("area weighting, lite preset")
+    train.init.value = "new"
+    assert train.weighting.native.isVisibleTo(train) and not train.init_info.native.isVisibleTo(train)
+
+
 def test_training_stop_keeps_checkpoint(make_napari_viewer, qtbot, tmp_path):
     from napari_inf3.checkpoint import read_checkpoint
 

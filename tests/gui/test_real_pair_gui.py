@@ -36,7 +36,7 @@ def _pair_viewer(make_napari_viewer, shift=(0, 0)):
     return viewer, fusion
 
 
-def test_estimated_response_is_plotted_and_used(make_napari_viewer, qtbot):
+def _estimated_run(make_napari_viewer, qtbot):
     viewer, fusion = _pair_viewer(make_napari_viewer, shift=(2, -2))
     fusion.pair_srf.value = "estimate from the pair"
     fusion.align.value = True
@@ -52,6 +52,41 @@ def test_estimated_response_is_plotted_and_used(make_napari_viewer, qtbot):
     assert ax.get_xlabel() == "wavelength (nm)" and len(ax.get_lines()) == 6  # 3 Nikon + 3 estimated
     assert "moved back by (dy, dx) = (+2.00, -2.00)" in fusion.status.text()
     assert any("another spectral response" in n for n in run.notes)  # the Nikon-trained checkpoint warns
+    return viewer, fusion
+
+
+def test_estimated_response_is_plotted_and_used(make_napari_viewer, qtbot):
+    _estimated_run(make_napari_viewer, qtbot)
+
+
+def test_saved_response_fine_tunes_a_shipped_model(make_napari_viewer, qtbot, tmp_path, monkeypatch):
+    """The workflow docs/REAL_PAIRS.md gives: estimate the response in the Fusion dock, save it as a
+    CSV, fine-tune the shipped cosine to it in the Training dock."""
+    from qtpy.QtWidgets import QMessageBox
+
+    from napari_inf3.checkpoint import read_checkpoint
+
+    viewer, fusion = _estimated_run(make_napari_viewer, qtbot)
+    assert fusion.save_srf_btn.isVisibleTo(fusion)
+    csv = fusion.save_srf(tmp_path / "camera.csv")
+    np.testing.assert_allclose(load_srf(csv), fusion.last_run.srf_fit.srf, rtol=1e-6)
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.No)
+    assert fusion.save_srf(csv) is None  # an existing file is replaced only when the user says so
+
+    viewer.add_image(load_sample().data[:, :96, :96], name="scene")
+    _, train = viewer.window.add_plugin_dock_widget(PLUGIN, "Training")
+    train.set_layer_checked("scene")
+    train.init.value = "lite:cosine"
+    train.srf.value = "file"
+    assert train.srf_file.native.isVisibleTo(train)
+    train.srf_file.value = str(csv)
+    train.out.value = str(tmp_path / "camera.pt")
+    train.epochs.value, train.per_epoch.value, train.batch.value = 1, 2, 2
+    assert train.start() is not None
+    qtbot.waitUntil(lambda: train.worker is None, timeout=120_000)
+    ck = read_checkpoint(tmp_path / "camera.pt")
+    np.testing.assert_allclose(ck["state_dict"]["srf"].numpy(), load_srf(csv), rtol=1e-6)
+    assert ck["meta"]["srf"] == str(csv) and ck["meta"]["init"]["from"] == "lite:cosine"
 
 
 def test_response_from_a_csv_file(make_napari_viewer, qtbot, tmp_path):
