@@ -60,3 +60,15 @@ def output_path(parent: QWidget, path, title: str, default_name: str, file_filte
     if Path(path).exists() and not confirm_overwrite(parent, path):
         return None
     return path
+
+
+def device_choices() -> tuple[list[tuple[str, str]], str | None]:
+    """The docks' device entries, ``(label, value)``: ``auto (<the device auto picks>)`` first, then
+    every device torch sees; and, when torch cannot be used, why (the CPU is offered regardless)."""
+    try:
+        from ..device import available_devices
+
+        names, problem = available_devices(), None
+    except Exception as exc:  # noqa: BLE001 - torch missing or broken: say so, still show the dock
+        names, problem = ["cpu"], f"torch is not usable: {exc}"
+    return [(f"auto ({names[0]})", "auto"), *[(n, n) for n in names]], problem

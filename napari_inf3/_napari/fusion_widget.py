@@ -21,7 +21,7 @@ from qtpy.QtWidgets import (
     QWidget,
 )
 
-from ._common import button_row, checkable_item, is_gt_candidate, is_msi_candidate, output_path
+from ._common import button_row, checkable_item, device_choices, is_gt_candidate, is_msi_candidate, output_path
 from .canvas import ThemedCanvas
 from .forms import RememberedForm, layer_picker, offset_choices, offset_value
 from .layers import connect_band_label, cube_layer_kwargs, display_limits, inf3_tag
@@ -106,7 +106,7 @@ class FusionWidget(QWidget):
         v.addLayout(row)
         lay.addWidget(box)
         self._fill_models()
-        self._fill_devices()
+        torch_problem = self._fill_devices()
 
         box = QGroupBox("Pictures")
         v = QVBoxLayout(box)
@@ -131,7 +131,7 @@ class FusionWidget(QWidget):
         self.compare_btn.setEnabled(False)
         lay.addLayout(row)
         self.progress = QProgressBar()
-        self.status = QLabel("")
+        self.status = QLabel(torch_problem or "")
         self.status.setWordWrap(True)
         lay.addWidget(self.progress)
         lay.addWidget(self.status)
@@ -165,17 +165,12 @@ class FusionWidget(QWidget):
         if path:
             self.add_checkpoint(path)
 
-    def _fill_devices(self) -> None:
-        try:
-            from ..device import available_devices
-
-            names = available_devices()
-        except Exception as exc:  # torch missing or broken: say so instead of failing
-            names = []
-            self.status.setText(f"torch is not usable: {exc}")
-        self.device.addItem(f"auto ({names[0] if names else 'cpu'})", "auto")
-        for n in names:
-            self.device.addItem(n, n)
+    def _fill_devices(self) -> str | None:
+        """Fill the device picker; returns why torch is unusable, if it is (for the status line)."""
+        choices, problem = device_choices()
+        for label, value in choices:
+            self.device.addItem(label, value)
+        return problem
 
     @property
     def simulate_mode(self) -> bool:

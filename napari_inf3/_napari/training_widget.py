@@ -9,7 +9,7 @@ import numpy as np
 from qtpy.QtCore import Qt
 from qtpy.QtWidgets import QFileDialog, QLabel, QListWidget, QProgressBar, QVBoxLayout, QWidget
 
-from ._common import button_row, checkable_item, confirm_overwrite, is_gt_candidate
+from ._common import button_row, checkable_item, confirm_overwrite, device_choices, is_gt_candidate
 from ..plots import smoothed
 from .canvas import ThemedCanvas
 from .forms import RememberedForm, layer_picker, offset_choices, offset_value
@@ -91,13 +91,7 @@ class TrainingWidget(QWidget):
         self.batch = SpinBox(name="batch", label="batch size", value=16, min=1, max=4096)
         # 1e-3 switched the decoder off with the SRF projection (docs/METHOD.md)
         self.lr = FloatSpinBox(name="lr", label="learning rate", value=2e-4, min=1e-6, max=1.0, step=1e-5)
-        try:
-            from ..device import available_devices
-
-            devs = available_devices()
-        except Exception:  # noqa: BLE001 - torch unusable: still show the dock
-            devs = ["cpu"]
-        self.device = ComboBox(name="device", label="device", choices=[(f"auto ({devs[0]})", "auto")] + [(d, d) for d in devs])
+        self.device = ComboBox(name="device", label="device", choices=device_choices()[0])
         self.out = FileEdit(name="out", label="checkpoint", mode="w", filter="*.pt", value=str(Path.home() / "infn.pt"))
         self.resume = LineEdit(name="resume", label="resume from", value="",
                                tooltip="(optional) a checkpoint to continue from")

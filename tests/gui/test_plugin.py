@@ -109,6 +109,21 @@ def test_docks_from_manifest(make_napari_viewer):
         assert _dock(viewer, name) is not None
 
 
+def test_docks_open_when_torch_is_unusable(make_napari_viewer, monkeypatch):
+    """Both docks list their devices through one helper; a broken torch is said, not raised."""
+    import napari_inf3.device
+
+    def broken():
+        raise OSError("libtorch_cpu.so: cannot open shared object file")
+
+    monkeypatch.setattr(napari_inf3.device, "available_devices", broken)
+    viewer = make_napari_viewer()
+    fusion, train = _dock(viewer, "Fusion"), _dock(viewer, "Training")
+    assert "torch is not usable: libtorch_cpu.so" in fusion.status.text()
+    assert [fusion.device.itemData(i) for i in range(fusion.device.count())] == ["auto", "cpu"]
+    assert list(train.device.choices) == ["auto", "cpu"]
+
+
 def _fuse(viewer, qtbot, checkpoints, weight_maps=False):
     viewer.open_sample(PLUGIN, "superballs_crop")
     fusion = _dock(viewer, "Fusion")
