@@ -39,17 +39,21 @@ def _bare(ax) -> None:
     ax.set_yticks([])
 
 
+def _composite_row(run, axes, comps: Mapping[str, np.ndarray]) -> None:
+    """One composite per axis, titled with its name, PSNR and SAM; no ticks."""
+    for ax, (name, img) in zip(axes, comps.items()):
+        ax.imshow(img)
+        ax.set_title(_titles(run, name), fontsize=9)
+        _bare(ax)
+
+
 def composites_figure(run, **composite_options) -> RunFigure:
     """GT (if any) and every method's pseudo-colour composite in one row, one shared contrast.
     ``composite_options``: ``bands=(31, 20, 10)`` (1-based, the paper's default), ``wavelengths_nm=(R, G, B)``
     or ``srf='nikon_d700'`` (true colour), as :meth:`FusionRun.composites`."""
     comps = run.composites(**composite_options)
     fig = RunFigure(figsize=(2.6 * len(comps), 3.0), dpi=100, layout="constrained")
-    axes = np.atleast_1d(fig.subplots(1, len(comps)))
-    for ax, (name, img) in zip(axes, comps.items()):
-        ax.imshow(img)
-        ax.set_title(_titles(run, name), fontsize=9)
-        _bare(ax)
+    _composite_row(run, np.atleast_1d(fig.subplots(1, len(comps))), comps)
     return fig
 
 
@@ -79,10 +83,8 @@ def overview_figure(run, **composite_options) -> RunFigure:
     n = len(comps)
     fig = RunFigure(figsize=(2.6 * n, 5.6), dpi=110, layout="constrained")
     axes = fig.subplots(2, n, squeeze=False)
-    for j, (name, img) in enumerate(comps.items()):
-        axes[0, j].imshow(img)
-        axes[0, j].set_title(_titles(run, name), fontsize=9)
-    for ax in axes.ravel():
+    _composite_row(run, axes[0], comps)
+    for ax in axes[1]:
         _bare(ax)
     if run.gt is None:
         for ax in axes[1]:

@@ -17,7 +17,7 @@ notebook, text in a terminal).
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 from .figures import (MetricsTable, RunFigure, composites_figure, draw_spectra, errors_figure, metrics_table,
                       overview_figure, spectra_figure)
@@ -39,15 +39,18 @@ def progress_bar(total: int, desc: str, unit: str = "it"):
     return bar(total, desc, unit, disable=False)
 
 
-def fuse_sample(models: Mapping[str, Any] | None = None, *, scale: int = 4, weights: bool = False, progress=True,
+def fuse_sample(models: Mapping[str, Any] | Sequence | None = None, *, scale: int = 4, weights: bool = False, progress=True,
                 **kw):
     """The shipped sample (superballs crop) simulated ×``scale`` and fused by bicubic and ``models``
-    (default the three shipped ``lite`` checkpoints); a :class:`~napari_inf3.pipeline.FusionRun`
+    (a mapping name → model, or a list such as ``["projection", "paper:cosine"]``; default the three
+    shipped ``lite`` checkpoints); a :class:`~napari_inf3.pipeline.FusionRun`
     with a ``tqdm.auto`` progress bar."""
     from .pipeline import fusion_run
     from .sample import load_sample
 
-    models = dict(models or {n: n for n in ("area", "net", "cosine")})
+    from .pipeline import named_models
+
+    models = named_models(models or ("area", "net", "cosine"))
     bar = progress_bar(len(models) + 2, "fusion") if progress else None
 
     def tick(done, total, msg):

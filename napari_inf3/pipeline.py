@@ -8,7 +8,8 @@ its return value) so a napari ``thread_worker`` can drive it and cancel between 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable, Generator, Mapping, Sequence
+from pathlib import Path
+from typing import Any, Callable, Generator, Iterable, Mapping, Sequence
 
 import numpy as np
 
@@ -110,8 +111,31 @@ class FusionRun:
 Progress = tuple[int, int, str]
 
 
+def named_models(models) -> dict[str, Any]:
+    """``models`` as display name → spec: a mapping stays as it is; a list of specs (pretrained
+    names such as ``'cosine'`` / ``'paper:net'`` / ``'projection'``, checkpoint paths, models) is
+    named by each name, each file's stem, or each model's ``source``."""
+    if isinstance(models, Mapping):
+        return dict(models)
+    if isinstance(models, (str, Path)) or not isinstance(models, Iterable):
+        models = [models]
+    out: dict[str, Any] = {}
+    for spec in models:
+        if isinstance(spec, Path) or (isinstance(spec, str) and Path(spec).suffix == ".pt"):
+            name = Path(spec).stem
+        elif isinstance(spec, str):
+            name = spec
+        else:
+            name = str(getattr(spec, "source", None) or type(spec).__name__)
+        base, k = name, 2
+        while name in out:  # two models of one name: keep both
+            name, k = f"{base} ({k})", k + 1
+        out[name] = spec
+    return out
+
+
 def iter_fusion_run(
-    models: Mapping[str, Any],
+    models: Mapping[str, Any] | Iterable,
     *,
     gt: Cube | np.ndarray | None = None,
     lr_hsi: np.ndarray | None = None,
@@ -132,7 +156,7 @@ def iter_fusion_run(
     keep each network's neighbour weights in ``run.weights``, not the projection baseline's).
 
     ``models``: display name → INFN, checkpoint path or pretrained name (``'projection'``: the
-    SRF projection of bicubic). Yields ``(done, total, message)``; returns the :class:`FusionRun`.
+    SRF projection of bicubic), or a list of those (:func:`named_models` names them). Yields ``(done, total, message)``; returns the :class:`FusionRun`.
 
     A real pair only: ``align`` estimates the HR-MSI's shift against the LR-HSI and moves it back;
     ``pair_srf`` is the HR-MSI camera's response for the projection: ``'estimate'`` (fitted from
@@ -146,6 +170,7 @@ def iter_fusion_run(
     from .metrics import evaluate
     from .simulation import check_offset, simulate
 
+    models = named_models(models)
     total = len(models) + 2
     if gt is not None:
         wl = gt.wavelengths if isinstance(gt, Cube) else wavelengths

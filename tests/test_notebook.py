@@ -115,3 +115,19 @@ def test_explorer_clicks_through_ipympl():
     env = {**os.environ, "MPLBACKEND": "module://ipympl.backend_nbagg"}
     res = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300)
     assert res.returncode == 0 and res.stdout.strip().endswith("ok"), res.stderr[-3000:]
+
+
+def test_models_may_be_a_list_of_names(tmp_path):
+    """``fuse_sample(["projection", "cosine"])`` (what a notebook user types) names each model;
+    it used to fail inside dict() with a message about sequence lengths."""
+    from pathlib import Path
+
+    from napari_inf3.pipeline import named_models
+
+    assert named_models(["projection", "paper:cosine", Path("runs/my_net.pt"), "x/cosine.pt", "cosine"]) == {
+        "projection": "projection", "paper:cosine": "paper:cosine", "my_net": Path("runs/my_net.pt"),
+        "cosine": "x/cosine.pt", "cosine (2)": "cosine"}
+    assert named_models("cosine") == {"cosine": "cosine"}
+    assert named_models({"mine": "cosine"}) == {"mine": "cosine"}
+    run = nb.fuse_sample(["projection"], progress=False)
+    assert list(run.fused) == ["bicubic", "projection"] and run.scores["projection"]["psnr"] > 45
