@@ -133,3 +133,17 @@ def test_training_steps_and_checkpoint_cuda_to_cpu(tmp_path, rng, precision, no_
     assert ckpt["meta"]["device"] == "cuda:0" and ckpt["meta"]["precision"] == precision
     assert ckpt["meta"]["offset"] == 2
     np.testing.assert_allclose(fuse(cpu_model, lr, msi, "cpu"), fuse(model, lr, msi, "cuda"), atol=1e-4, rtol=0)
+
+
+def test_fine_tuning_a_shipped_model_on_cuda(rng, no_tf32):
+    """``train(init=...)`` on the GPU: the shipped weights move there with this run's response, and
+    with lr 0 the fine-tuned model fuses as the shipped one does on the CPU."""
+    from napari_inf3 import pretrained, train
+    from napari_inf3.inference import fuse
+
+    gt, lr, msi = _pair(rng, 16, 16)
+    events = list(train([gt], init="cosine", epochs=1, patches_per_epoch=16, batch_size=8, lr=0.0, device="cuda"))
+    model = events[-1].extra["model"]
+    assert next(model.parameters()).device.type == "cuda" and model.srf.device.type == "cuda"
+    np.testing.assert_allclose(fuse(model, lr, msi, "cuda"), fuse(pretrained("cosine"), lr, msi, "cpu"),
+                               atol=1e-4, rtol=0)
