@@ -2,10 +2,11 @@
 
 The GPU machine gets only the working tree (≤ 64 MiB with what is carried), and the 19 training
 scenes are ≈ 210 MB as PNG. A pack keeps the top ``bits`` bits of every 16-bit value
-(``value >> (16 - bits)``), compressed with lzma, one file per scene plus ``index.json``;
+(``value >> (16 - bits)``), as band-to-band differences (lossless, :func:`band_difference`)
+compressed with lzma, one file per scene plus ``index.json``;
 reading restores the middle of each quantisation step (``(q + 0.5) · 2^(16-bits) / 65535``),
 so the error is uniform in ±half a step: at 8 bits a quantisation PSNR of ≈ 59 dB
-(measured on four scenes: 58.93–58.98 dB), ≈ 2.1–4.0 MB a scene.
+(measured on four scenes: 58.93–58.98 dB), 1.07–2.72 MB a scene (35.5 MB for the 20 CAVE scenes here).
 
 What that costs training is measured, not assumed: ``tests/test_pack.py`` checks the round
 trip, and ``bench/pack_check.py`` compares a short ``lite`` run from the pack with the same
@@ -31,6 +32,8 @@ import numpy as np
 
 INDEX = "index.json"
 FORMAT = "napari-inf3-scene-pack"
+VERSION = 2  # 2: band differences before lzma (smaller); 1: raw values
+CODING = "band-diff"
 
 
 def quantise(cube_u16: np.ndarray, bits: int) -> np.ndarray:
@@ -48,6 +51,20 @@ def dequantise(q: np.ndarray, bits: int) -> np.ndarray:
         np.float32)
 
 
+def band_difference(q: np.ndarray) -> np.ndarray:
+    """Each band minus the one before it, wrapping in ``q``'s unsigned type (band 0 as it is):
+    neighbouring bands are alike, so the differences compress to 57–81 % of the raw values
+    (measured with lzma: cloth 4.63 → 2.63 MB, egyptian_statue 1.33 → 1.07 MB). Lossless."""
+    d = np.array(q, copy=True)
+    d[1:] = q[1:] - q[:-1]  # unsigned arithmetic wraps: exact, undone by band_cumsum
+    return np.ascontiguousarray(d)
+
+
+def band_cumsum(d: np.ndarray) -> np.ndarray:
+    """The inverse of :func:`band_difference`."""
+    return np.cumsum(d, axis=0, dtype=d.dtype)
+
+
 def _pack_one(args: tuple[str, str, int]) -> dict:
     folder, out_dir, bits = args
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -59,11 +76,12 @@ def _pack_one(args: tuple[str, str, int]) -> dict:
     cube = np.stack([_read_png(p) for _, p in _band_files(band_dir)]).astype(np.uint16)
     q = quantise(cube, bits)
     name = Path(folder).name
-    payload = lzma.compress(np.ascontiguousarray(q).tobytes(), preset=6)
+    payload = lzma.compress(band_difference(q).tobytes(), preset=9)
     (Path(out_dir) / f"{name}.xz").write_bytes(payload)
     rec = dequantise(q, bits).astype(np.float64)
     mse = float(np.mean((rec - cube / 65535.0) ** 2))
-    return {"name": name, "shape": list(q.shape), "dtype": str(q.dtype), "bits": bits, "bytes": len(payload),
+    return {"name": name, "shape": list(q.shape), "dtype": str(q.dtype), "bits": bits, "coding": CODING,
+            "bytes": len(payload),
             "sha256_16bit": hashlib.sha256(cube.tobytes()).hexdigest()[:16],
             "quantisation_psnr_db": round(10 * np.log10(1.0 / max(mse, 1e-20)), 3)}
 
@@ -71,7 +89,7 @@ def _pack_one(args: tuple[str, str, int]) -> dict:
 def pack(folders: list[Path], out: Path, bits: int = 8, append: bool = False, jobs: int = 2) -> dict:
     """Write ``out/<scene>.xz`` for every folder and ``out/index.json``; returns the index."""
     out.mkdir(parents=True, exist_ok=True)
-    index = {"format": FORMAT, "version": 1, "scenes": []}
+    index = {"format": FORMAT, "version": VERSION, "scenes": []}
     if append and (out / INDEX).exists():
         index = json.loads((out / INDEX).read_text())
     with ProcessPoolExecutor(max_workers=max(1, jobs)) as ex:
@@ -88,12 +106,18 @@ def read_pack(folder: str | Path, names: list[str] | None = None) -> dict[str, n
     index = json.loads((folder / INDEX).read_text())
     if index.get("format") != FORMAT:
         raise ValueError(f"{folder / INDEX}: not a scene pack")
+    if index.get("version", 1) > VERSION:
+        raise ValueError(f"{folder / INDEX}: pack format version {index['version']} is newer than this reader's {VERSION}")
     out = {}
     for e in index["scenes"]:
         if names is not None and e["name"] not in names:
             continue
         raw = lzma.decompress((folder / f"{e['name']}.xz").read_bytes())
         q = np.frombuffer(raw, dtype=np.dtype(e["dtype"])).reshape(e["shape"])
+        if e.get("coding", "raw") == CODING:  # packs of format version 1 hold the values as they are
+            q = band_cumsum(q)
+        elif e.get("coding", "raw") != "raw":
+            raise ValueError(f"{folder / INDEX}: unknown coding {e['coding']!r} for {e['name']}")
         out[e["name"]] = dequantise(q, int(e["bits"]))
     if names is not None and set(names) - set(out):
         raise KeyError(f"{folder}: no scene(s) {sorted(set(names) - set(out))} in the pack")

@@ -65,6 +65,36 @@ def test_pack_reads_back_within_half_a_step(small_pack):
         read_pack(out, ["nope"])
 
 
+def test_band_difference_is_lossless_and_old_packs_still_read(small_pack, tmp_path):
+    import lzma
+
+    from pack_scenes import band_cumsum, band_difference, read_pack
+
+    rng = np.random.default_rng(0)
+    for dtype in (np.uint8, np.uint16):
+        q = rng.integers(0, np.iinfo(dtype).max, size=(5, 7, 9), endpoint=True).astype(dtype)
+        d = band_difference(q)
+        assert d.dtype == dtype and np.array_equal(band_cumsum(d), q)
+    out, _ = small_pack
+    index = json.loads((out / "index.json").read_text())
+    assert index["version"] == 2 and all(e["coding"] == "band-diff" for e in index["scenes"])
+    new = read_pack(out)
+    # a version-1 pack (raw values, no 'coding') as earlier sessions wrote it
+    old = tmp_path / "v1"
+    old.mkdir()
+    for e in index["scenes"]:
+        raw = lzma.decompress((out / f"{e['name']}.xz").read_bytes())
+        q = band_cumsum(np.frombuffer(raw, np.dtype(e["dtype"])).reshape(e["shape"]))
+        (old / f"{e['name']}.xz").write_bytes(lzma.compress(q.tobytes()))
+        del e["coding"]
+    (old / "index.json").write_text(json.dumps({**index, "version": 1}))
+    for name, cube in read_pack(old).items():
+        assert np.array_equal(cube, new[name])
+    (old / "index.json").write_text(json.dumps({**index, "version": 3}))
+    with pytest.raises(ValueError, match="newer"):
+        read_pack(old)
+
+
 @pytest.mark.slow
 def test_gpu_run_rehearsed_on_cpu(small_pack, tmp_path):
     """The whole GPU command with the lite preset on a 60-second training budget, on the CPU."""
