@@ -251,7 +251,12 @@ class INF3(nn.Module):
         dt = s_pa.dtype
         cy = {s: ry.rel.to(dt)[:, None] * w_c[:, 0] for s, ry in rows.items()}  # (H, hidden)
         cx = {s: rx.rel.to(dt)[:, None] * w_c[:, 1] for s, rx in cols.items()}  # (W, hidden)
-        need_f1 = self.weighting in ("cosine", "cosine_norm")
+        if self.weighting in ("cosine", "cosine_norm"):
+            # every logit pairs LR pixels at most one apart: form the nine maps once on the LR grid
+            # (float32: the literal dot products are large, bf16 would round them coarsely)
+            lr_logits = cosine_logits_lr(f1_lr.float(), self.weighting == "cosine_norm")
+            nb_rows = [rows[dy].index for dy, _ in SHIFTS]
+            nb_cols = [cols[dx].index for _, dx in SHIFTS]
         e = s_pa.new_empty(n, H, W, c)
         # float32 even under autocast: bf16 would break "the four weights sum to 1" by ~3e-3
         weights_out = s_pa.new_empty(n, 4, H, W, dtype=torch.float32) if return_weights else None
@@ -263,7 +268,7 @@ class INF3(nn.Module):
                 spa = s_pa[b, :, y0:y1].permute(1, 2, 0).reshape(p, d2)
                 zb = torch.addmm(first.bias, spa, w_b.t()).view(y1 - y0, W, hid)  # W_b S_pa(C_q) + bias, shared
                 z = s_pa.new_empty(4, y1 - y0, W, hid)
-                rels, f1s = [], []
+                rels = []
                 for k, (dy, dx) in enumerate(SHIFTS):
                     ri, ci = rows[dy].index[y0:y1], cols[dx].index
                     torch.add(a_lr[b].index_select(0, ri).index_select(1, ci), zb, out=z[k])
@@ -271,8 +276,6 @@ class INF3(nn.Module):
                     if self.weighting == "area":
                         rels.append(torch.stack([rows[dy].rel[y0:y1, None].expand(-1, W),
                                                  cols[dx].rel[None, :].expand(y1 - y0, -1)])[None].to(dt))
-                    elif need_f1:
-                        f1s.append(gather(f1_lr[b : b + 1], ri, ci))
                 x = z.view(4 * p, hid).relu_()
                 for lin in middle:
                     x = torch.addmm(lin.bias, x, lin.weight.t()).relu_()
@@ -283,10 +286,9 @@ class INF3(nn.Module):
                     logit = torch.addmm(last.bias[c:], x.view(4 * p, -1), last.weight[c:].t())
                     wts = net_weights(list(logit.float().view(4, 1, y1 - y0, W)))
                 else:
-                    hat = gather(f1_lr[b : b + 1], rows[0].index[y0:y1], cols[0].index)
-                    # float32 logits: the literal dot products are large, bf16 would round them coarsely
-                    wts = cosine_weights([f.float() for f in f1s], hat.float(),
-                                         normalized=self.weighting == "cosine_norm")
+                    logits = gather_cosine_logits(lr_logits[b : b + 1], rows[0].index[y0:y1], cols[0].index,
+                                                  [r[y0:y1] for r in nb_rows], nb_cols)
+                    wts = torch.softmax(logits, dim=1)
                 wts4 = wts.reshape(4, p, 1).to(x.dtype)
                 mixed = x[0] * wts4[0]  # Σ_i w_i h_i
                 for k in range(1, 4):
