@@ -46,72 +46,50 @@ def main(argv=None) -> int:
 
     from real_pairs import shifted_camera
 
-    from napari_inf3 import read_cube, train
+    from napari_inf3 import estimate_srf, fuse, load_checkpoint, read_cube, simulate, train
+    from napari_inf3.inference import projection_model, resolve_model, with_srf
     from napari_inf3.io import scene_paths
+    from napari_inf3.metrics import psnr
     from napari_inf3.simulation import load_srf
 
     nikon = load_srf("nikon_d700")
     srf = nikon if a.srf == "nikon" else shifted_camera(nikon)
     scenes = scene_paths([CAVE], [VALIDATION])
     val = read_cube(CAVE / VALIDATION).data
-    train_srf = srf
-    if a.srf == "other-estimated":
-        from napari_inf3 import estimate_srf
-        from napari_inf3.simulation import simulate as _simulate
+    lr_v, msi_v = simulate(val, 4, srf)  # the validation pair, through the true response
 
-        lr_v, msi_v = _simulate(val, 4, srf)
-        train_srf = estimate_srf(lr_v, msi_v, 4).srf
+    def true_pair_psnr(model) -> float:
+        return float(psnr(fuse(model, lr_v, msi_v, "cpu"), val))
+
+    # train() validates on pairs simulated with its own response; with an estimate the pair must come from the
+    # true camera, so each epoch's checkpoint is scored here instead
+    own = a.srf == "other-estimated"
+    train_srf = estimate_srf(lr_v, msi_v, 4).srf if own else srf
     init = None if a.init == "none" else a.init
     a.out.parent.mkdir(parents=True, exist_ok=True)
     rec = {"args": {k: str(v) for k, v in vars(a).items()}, "scenes": [p.name for p in scenes], "curve": []}
     t0 = time.perf_counter()
     epochs = -(-a.steps // a.eval_every)
-    # train() validates on pairs simulated with its own response; with an estimate the pair must come from the
-    # true camera, so each epoch's checkpoint is scored here instead
-    own = a.srf == "other-estimated"
-    ckpt = a.out.with_suffix(".pt")
-
-    def true_pair_psnr(model) -> float:
-        from napari_inf3 import fuse
-        from napari_inf3.metrics import psnr
-        from napari_inf3.simulation import simulate
-
-        lr, msi = simulate(val, 4, srf)
-        return float(psnr(fuse(model, lr, msi, "cpu"), val))
-
-    if own and init is not None:
-        from napari_inf3.inference import resolve_model, with_srf
-
+    if init is None:  # step 0 of a new network with the projection is the projection of bicubic
+        rec["curve"].append({"step": 0, "psnr": round(true_pair_psnr(projection_model(train_srf)), 3), "seconds": 0.0})
+    elif own:
         start = true_pair_psnr(with_srf(resolve_model(init, "cpu"), train_srf))
         rec["curve"].append({"step": 0, "psnr": round(start, 3), "seconds": 0.0})
-        print(f"step 0: {start:.3f} dB", flush=True)
+    if rec["curve"]:
+        print(f"step 0: {rec['curve'][0]['psnr']:.3f} dB", flush=True)
     for ev in train(scenes, val_scenes=[] if own else [val], val_crop=512, init=init, weighting="cosine",
                     preset="lite", srf=train_srf, batch_size=a.batch, lr=a.lr, schedule="cosine", epochs=epochs,
                     patches_per_epoch=a.batch * a.eval_every, seed=a.seed, device="cpu", num_threads=a.threads,
-                    out=ckpt if own else None, overwrite=True):
+                    out=a.out.with_suffix(".pt") if own else None, overwrite=True):
         if ev.extra.get("start_val_psnr") is not None:
             rec["curve"].append({"step": 0, "psnr": round(ev.extra["start_val_psnr"], 3), "seconds": 0.0})
             print(f"step 0: {ev.extra['start_val_psnr']:.3f} dB", flush=True)
         if ev.kind == "epoch":
-            if own:
-                from napari_inf3 import load_checkpoint
-
-                score = true_pair_psnr(load_checkpoint(ev.checkpoint, device="cpu")[0])
-            else:
-                score = ev.val_psnr
+            score = true_pair_psnr(load_checkpoint(ev.checkpoint, device="cpu")[0]) if own else ev.val_psnr
             rec["curve"].append({"step": ev.step, "psnr": round(score, 3), "loss": round(ev.loss, 6),
                                  "seconds": round(time.perf_counter() - t0, 1)})
             print(f"step {ev.step}: {score:.3f} dB, loss {ev.loss:.5f}, {time.perf_counter() - t0:.0f} s", flush=True)
             a.out.write_text(json.dumps(rec, indent=1))
-    if init is None:  # step 0 of a new network with the projection is the projection of bicubic
-        from napari_inf3 import fuse
-        from napari_inf3.inference import projection_model
-        from napari_inf3.metrics import psnr
-        from napari_inf3.simulation import simulate
-
-        lr, msi = simulate(val, 4, srf)
-        rec["curve"].insert(0, {"step": 0, "psnr": round(float(psnr(fuse(projection_model(srf), lr, msi, "cpu"), val)), 3),
-                                "seconds": 0.0})
     a.out.write_text(json.dumps(rec, indent=1))
     return 0
 

@@ -107,7 +107,8 @@ def read_pack(folder: str | Path, names: list[str] | None = None) -> dict[str, n
     if index.get("format") != FORMAT:
         raise ValueError(f"{folder / INDEX}: not a scene pack")
     if index.get("version", 1) > VERSION:
-        raise ValueError(f"{folder / INDEX}: pack format version {index['version']} is newer than this reader's {VERSION}")
+        raise ValueError(f"{folder / INDEX}: pack format version {index['version']} is newer than this "
+                         f"reader's {VERSION}")
     out = {}
     for e in index["scenes"]:
         if names is not None and e["name"] not in names:

@@ -229,7 +229,8 @@ def cmd_train(args) -> int:
         schedule=args.schedule, precision=args.precision, compile=args.compile, srf=args.srf,
         epochs=args.epochs,
         patches_per_epoch=args.patches_per_epoch, seed=args.seed, device=args.device, out=out,
-        resume=args.resume, init=args.init, max_seconds=None if args.max_minutes is None else args.max_minutes * 60,
+        resume=args.resume, init=args.init,
+        max_seconds=None if args.max_minutes is None else args.max_minutes * 60,
         grad_clip=args.grad_clip, overwrite=args.overwrite,
     ):
         if not main_rank:

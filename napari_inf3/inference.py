@@ -79,9 +79,6 @@ def with_srf(model, srf):
     import copy
     import warnings
 
-    import torch
-
-    from .model.infn import _pinv
     from .simulation import load_srf
 
     p = load_srf(srf, bands=model.bands)
@@ -92,9 +89,7 @@ def with_srf(model, srf):
                         "cannot be given to it; use a checkpoint trained with consistency='srf'")
     old = model.srf.detach().float().cpu().numpy()
     m = copy.deepcopy(model)
-    with torch.no_grad():
-        m.srf.copy_(torch.as_tensor(p, device=m.srf.device))
-        m.srf_pinv.copy_(_pinv(m.srf))
+    m.set_srf(p)
     diff = float(np.linalg.norm(p - old) / max(np.linalg.norm(old), 1e-12))
     if not is_projection(model) and diff > SRF_WARN_DIFFERENCE:
         warnings.warn(

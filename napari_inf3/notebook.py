@@ -39,16 +39,14 @@ def progress_bar(total: int, desc: str, unit: str = "it"):
     return bar(total, desc, unit, disable=False)
 
 
-def fuse_sample(models: Mapping[str, Any] | Sequence | None = None, *, scale: int = 4, weights: bool = False, progress=True,
-                **kw):
+def fuse_sample(models: Mapping[str, Any] | Sequence | None = None, *, scale: int = 4, weights: bool = False,
+                progress=True, **kw):
     """The shipped sample (superballs crop) simulated ×``scale`` and fused by bicubic and ``models``
     (a mapping name → model, or a list such as ``["projection", "paper:cosine"]``; default the three
     shipped ``lite`` checkpoints); a :class:`~napari_inf3.pipeline.FusionRun`
     with a ``tqdm.auto`` progress bar."""
-    from .pipeline import fusion_run
+    from .pipeline import fusion_run, named_models
     from .sample import load_sample
-
-    from .pipeline import named_models
 
     models = named_models(models or ("area", "net", "cosine"))
     bar = progress_bar(len(models) + 2, "fusion") if progress else None

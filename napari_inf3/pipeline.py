@@ -156,7 +156,8 @@ def iter_fusion_run(
     keep each network's neighbour weights in ``run.weights``, not the projection baseline's).
 
     ``models``: display name → INFN, checkpoint path or pretrained name (``'projection'``: the
-    SRF projection of bicubic), or a list of those (:func:`named_models` names them). Yields ``(done, total, message)``; returns the :class:`FusionRun`.
+    SRF projection of bicubic), or a list of those (:func:`named_models` names them). Yields
+    ``(done, total, message)``; returns the :class:`FusionRun`.
 
     A real pair only: ``align`` estimates the HR-MSI's shift against the LR-HSI and moves it back;
     ``pair_srf`` is the HR-MSI camera's response for the projection: ``'estimate'`` (fitted from

@@ -215,10 +215,7 @@ def _init_model(init, srf_matrix: np.ndarray, bands: int):
     set to ``srf_matrix``, and what :func:`lineage` needs of where it came from."""
     import copy
 
-    import torch
-
     from .inference import is_projection, resolve_model
-    from .model.infn import _pinv
 
     what = init if isinstance(init, (str, Path)) else type(init).__name__
     parent = resolve_model(init, device="cpu")
@@ -231,9 +228,7 @@ def _init_model(init, srf_matrix: np.ndarray, bands: int):
                         f"the training response has {srf_matrix.shape[0]}")
     model = copy.deepcopy(parent).float().train()
     if model.config.get("consistency", "none") == "srf":
-        with torch.no_grad():
-            model.srf.copy_(torch.as_tensor(srf_matrix, dtype=model.srf.dtype))
-            model.srf_pinv.copy_(_pinv(model.srf))
+        model.set_srf(srf_matrix)
     meta = dict(getattr(parent, "meta", None) or {})
     keep = ("steps", "epochs", "wall_seconds", "device", "gpu", "precision", "srf", "offset", "val_psnr",
             "trained_with", "scenes", "batch_size", "lr", "init")

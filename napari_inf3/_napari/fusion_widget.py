@@ -347,27 +347,20 @@ class FusionWidget(QWidget):
         self.srf_canvas.draw()
         self.srf_fit_wavelengths = wl if wl is not None else np.arange(bands, dtype=float)
 
-    def save_srf(self, path=None, confirm: bool = True):
+    def save_srf(self, path=None):
         """Write the response estimated from the last real pair as a CSV (the layout ``load_srf`` reads).
 
         Without ``path`` a save dialog asks (it confirms a replacement itself); with one, an existing
         file is replaced only after a question. Returns the path written, or None."""
-        from qtpy.QtWidgets import QFileDialog
-
         from napari.utils.notifications import show_error, show_info
 
         from ..simulation import write_srf_csv
-        from ._common import confirm_overwrite
 
         if self.srf_fit is None:
             show_error("no response has been estimated yet: fuse a real pair with 'estimate from the pair'")
             return None
+        path = output_path(self, path, "Save the estimated response", "hr_msi_response.csv", "CSV (*.csv)")
         if path is None:
-            path, _ = QFileDialog.getSaveFileName(self, "Save the estimated response", "hr_msi_response.csv",
-                                                  "CSV (*.csv)")
-            if not path:
-                return None
-        elif Path(path).exists() and (not confirm or not confirm_overwrite(self, path)):
             return None
         try:
             out = write_srf_csv(path, self.srf_fit.srf, self.srf_fit_wavelengths)

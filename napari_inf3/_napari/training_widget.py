@@ -27,6 +27,14 @@ def _init_choices() -> list[tuple[str, str]]:
     return [("new network", NEW), *shipped, ("checkpoint file…", FILE)]
 
 
+def _picked_file(edit, what: str) -> str:
+    """The existing file a FileEdit names (``~`` expanded), or a ValueError asking for ``what``."""
+    path = str(edit.value).strip()
+    if not path or path == "." or not Path(path).expanduser().is_file():
+        raise ValueError(f"choose {what} (not a file: {path or 'none chosen'})")
+    return str(Path(path).expanduser())
+
+
 class TrainingWidget(QWidget):
     """Pick data and settings, Start / Pause / Stop; the engine's training generator runs in a worker."""
 
@@ -96,11 +104,13 @@ class TrainingWidget(QWidget):
         self.resume = LineEdit(name="resume", label="resume from", value="",
                                tooltip="(optional) a checkpoint to continue from")
         self.form = Container(widgets=[self.val_combo, self.scale, self.offset, self.init, self.init_file,
-                                       self.init_info, self.srf, self.srf_file, self.weighting, self.preset, self.consistency, self.epochs, self.per_epoch,
-                                       self.batch, self.lr, self.device, self.out, self.resume])
+                                       self.init_info, self.srf, self.srf_file, self.weighting, self.preset,
+                                       self.consistency, self.epochs, self.per_epoch, self.batch, self.lr,
+                                       self.device, self.out, self.resume])
         self.remembered = RememberedForm("training", [self.val_combo, self.scale, self.offset, self.init,
-                                                      self.srf, self.srf_file, self.weighting, self.preset, self.consistency, self.epochs,
-                                                      self.per_epoch, self.batch, self.lr, self.device, self.out])
+                                                      self.srf, self.srf_file, self.weighting, self.preset,
+                                                      self.consistency, self.epochs, self.per_epoch, self.batch,
+                                                      self.lr, self.device, self.out])
         self.remembered.restore()
         self._init_changed()
         lay.addWidget(self.form.native)
@@ -137,20 +147,20 @@ class TrainingWidget(QWidget):
             self.init_info.value = self._describe_init()
 
     def _describe_init(self) -> str:
-        """"cosine weighting, paper preset, SRF projection" for the chosen starting weights."""
-        if self.init.value == FILE:
-            path = Path(str(self.init_file.value)).expanduser()
-            if not path.is_file():
-                return "choose a checkpoint file"
-            from ..checkpoint import CheckpointError, read_checkpoint
+        """"cosine weighting, paper preset, SRF projection" for the chosen starting weights, read from
+        the checkpoint's config (a shipped one's too)."""
+        from ..checkpoint import CheckpointError, read_checkpoint
 
-            try:
-                cfg = read_checkpoint(path)["config"]
-            except CheckpointError as exc:
-                return str(exc)
-        else:
-            preset, _, name = self.init.value.partition(":")
-            cfg = {"weighting": name, "preset": preset, "consistency": "srf"}
+        try:
+            if self.init.value == FILE:
+                path = _picked_file(self.init_file, "the checkpoint to start from")
+            else:
+                from ..shipped import checkpoint_path, parse_spec
+
+                path = checkpoint_path(*parse_spec(self.init.value))
+            cfg = read_checkpoint(path)["config"]
+        except (ValueError, CheckpointError, FileNotFoundError) as exc:
+            return str(exc)
         proj = "SRF projection" if cfg.get("consistency") == "srf" else "no SRF projection"
         return f"{cfg.get('weighting')} weighting, {cfg.get('preset')} preset, {proj} (kept)"
 
@@ -159,20 +169,12 @@ class TrainingWidget(QWidget):
         if self.init.value == NEW:
             return None
         if self.init.value == FILE:
-            path = str(self.init_file.value).strip()
-            if not path or path == "." or not Path(path).expanduser().is_file():
-                raise ValueError(f"choose the checkpoint to start from (not a file: {path or 'none chosen'})")
-            return str(Path(path).expanduser())
+            return _picked_file(self.init_file, "the checkpoint to start from")
         return self.init.value
 
     def srf_source(self) -> str:
         """What ``train(srf=)`` gets: a response name or a CSV path."""
-        if self.srf.value != FILE:
-            return self.srf.value
-        path = str(self.srf_file.value).strip()
-        if not path or path == "." or not Path(path).expanduser().is_file():
-            raise ValueError(f"choose the response CSV (not a file: {path or 'none chosen'})")
-        return str(Path(path).expanduser())
+        return _picked_file(self.srf_file, "the response CSV") if self.srf.value == FILE else self.srf.value
 
     # ---- data -------------------------------------------------------------------------------
     def refresh_layers(self, event=None) -> None:
@@ -247,7 +249,8 @@ class TrainingWidget(QWidget):
             val_scenes=val, weighting=self.weighting.value, preset=self.preset.value,
             consistency=self.consistency.value, scale=self.scale.value, offset=offset_value(self.offset.value),
             batch_size=self.batch.value, lr=self.lr.value, epochs=self.epochs.value,
-            patches_per_epoch=self.per_epoch.value or None, device=self.device.value, out=out, resume=resume, init=init, srf=srf,
+            patches_per_epoch=self.per_epoch.value or None, device=self.device.value, out=out, resume=resume,
+            init=init, srf=srf,
             val_crop=256, overwrite=True,  # the user confirmed above
         )
 

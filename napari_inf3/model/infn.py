@@ -116,6 +116,12 @@ class INFN(nn.Module):
     def weighting(self) -> str:
         return self.config["weighting"]
 
+    def set_srf(self, p) -> None:
+        """Use the ``(msi_bands, bands)`` response ``p`` in the SRF projection (in place; P⁺ follows)."""
+        with torch.no_grad():
+            self.srf.copy_(torch.as_tensor(p, dtype=self.srf.dtype, device=self.srf.device))
+            self.srf_pinv.copy_(_pinv(self.srf))
+
     def num_parameters(self) -> int:
         return sum(p.numel() for p in self.parameters())
 
