@@ -12,6 +12,19 @@ CAVE = ROOT.parent / "shared" / "data" / "cave"
 SRF_DIR = ROOT.parent / "shared" / "data" / "srf"
 
 
+def shifted_camera(nm: int = 20) -> np.ndarray:
+    """Another camera: the Nikon D700 curves moved ``nm`` to longer wavelengths (10 nm per band),
+    the first band's value held below the shift."""
+    from napari_inf3.simulation import load_srf
+
+    p = load_srf("nikon_d700", bands=31)
+    k = nm // 10
+    out = np.zeros_like(p)
+    out[:, k:] = p[:, :-k]
+    out[:, :k] = p[:, :1]
+    return out
+
+
 def cave_scene(name: str) -> Path:
     p = CAVE / name
     if not p.is_dir():

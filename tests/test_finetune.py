@@ -11,9 +11,9 @@ from napari_inf3 import fuse, load_checkpoint, pretrained, read_cube, train
 from napari_inf3.cli import main as cli_main
 from napari_inf3.cube import CubeError
 from napari_inf3.metrics import psnr
-from napari_inf3.simulation import load_srf, simulate
+from napari_inf3.simulation import simulate
 from napari_inf3.training import lineage
-from tests.conftest import cave_scene
+from tests.conftest import cave_scene, shifted_camera
 
 KW = dict(batch_size=4, patches_per_epoch=8, patch=32, device="cpu", val_crop=96)
 
@@ -23,13 +23,6 @@ def crops():
     face = read_cube(cave_scene("face_ms")).data[:, 128:224, 128:224].copy()
     balls = read_cube(cave_scene("superballs_ms")).data[:, 200:296, 200:296].copy()
     return face, balls
-
-
-def _shifted_srf(nm: float = 20.0) -> np.ndarray:
-    """The Nikon D700 curves moved ``nm`` towards the red (10 nm a band): another camera."""
-    p = load_srf("nikon_d700")
-    k = int(nm // 10)
-    return np.ascontiguousarray(np.concatenate([np.zeros((3, k), np.float32), p[:, :-k]], axis=1))
 
 
 def test_zero_learning_rate_keeps_the_parent_exactly(crops, tmp_path):
@@ -53,7 +46,7 @@ def test_zero_learning_rate_keeps_the_parent_exactly(crops, tmp_path):
 
 def test_shipped_model_takes_this_runs_response(crops):
     face, balls = crops
-    p = _shifted_srf()
+    p = shifted_camera(20)
     events = list(train([face], val_scenes=[balls], init="cosine", srf=p, epochs=1, lr=0.0, **KW))
     model = events[-1].extra["model"]
     np.testing.assert_array_equal(model.srf.cpu().numpy(), p)

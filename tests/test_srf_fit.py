@@ -11,21 +11,12 @@ from napari_inf3.metrics import psnr
 from napari_inf3.sample import load_sample
 from napari_inf3.simulation import parse_srf_csv, write_srf_csv
 from napari_inf3.srf_fit import align_msi, estimate_shift, estimate_srf
+from tests.conftest import shifted_camera
 
 
 @pytest.fixture(scope="module")
 def gt():
     return np.asarray(load_sample().data, np.float32)  # the shipped 192² superballs crop
-
-
-def shifted_camera(nm: int = 20) -> np.ndarray:
-    """Another camera: the Nikon D700 curves moved ``nm`` to longer wavelengths (10 nm per band)."""
-    p = load_srf("nikon_d700", bands=31)
-    k = nm // 10
-    out = np.zeros_like(p)
-    out[:, k:] = p[:, :-k]
-    out[:, :k] = p[:, :1]
-    return out
 
 
 def test_nikon_pair_gives_back_the_nikon_response(gt):

@@ -8,16 +8,13 @@ from qtpy.QtCore import Qt
 from napari_inf3 import load_srf, simulate
 from napari_inf3.sample import load_sample
 from napari_inf3.simulation import write_srf_csv
+from tests.conftest import shifted_camera
 
 PLUGIN = "napari-inf3"
 
 
 def other_camera() -> np.ndarray:
-    p = load_srf("nikon_d700", bands=31)
-    out = np.zeros_like(p)
-    out[:, 2:] = p[:, :-2]  # the Nikon curves 20 nm to the red
-    out[:, :2] = p[:, :1]
-    return out
+    return shifted_camera(20)  # the Nikon curves 20 nm to the red
 
 
 def _pair_viewer(make_napari_viewer, shift=(0, 0)):
