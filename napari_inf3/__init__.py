@@ -35,12 +35,14 @@ _LAZY = {
     "estimate_srf": ("srf_fit", "estimate_srf"),
     "estimate_shift": ("srf_fit", "estimate_shift"),
     "align_msi": ("srf_fit", "align_msi"),
+    "estimate_camera": ("camera", "estimate_camera"),
+    "CameraFit": ("camera", "CameraFit"),
 }
 # No submodule shares a name with a function above: importing napari_inf3.X sets the package
 # attribute X to the module, which would shadow a function of the same name.
 _SUBMODULES = {"metrics", "io", "model", "simulation", "checkpoint", "training", "inference", "device", "shipped",
                "cube", "report", "render", "pipeline", "spectra", "sample", "compare", "srf_fit",
-               "figures", "notebook", "progress"}
+               "figures", "notebook", "progress", "camera"}
 
 __all__ = sorted(_LAZY) + sorted(_SUBMODULES - set(_LAZY)) + ["__version__"]
 

@@ -226,6 +226,7 @@ def fuse(
     return_weights: bool = False,
     weights_out=None,
     srf=None,
+    camera=None,
 ):
     """Fuse an LR-HSI with an HR-MSI into an HR-HSI.
 
@@ -253,6 +254,12 @@ def fuse(
     srf : the HR-MSI camera's spectral response for the SRF projection, when it is not the one the
         model was trained with: a packaged name, a CSV path, an ``(s, S)`` array, or
         :func:`napari_inf3.estimate_srf`'s ``.srf`` for a real pair (see :func:`with_srf`).
+    camera : a :class:`napari_inf3.camera.CameraFit` (from :func:`napari_inf3.estimate_camera` or
+        ``CameraFit.load``) for an HR-MSI that is a real photograph: its stored values are linearised
+        (tone curve, black level, gain), moved back by the camera's shift and projected with its
+        response; a network trained with another response is shown the HR-MSI it knows (camera
+        transfer, :mod:`napari_inf3.camera.fusion`); saturated pixels fall back to what they measured.
+        Excludes ``srf``.
     out : ``(S, H, W)`` writable array to fill tile by tile (e.g. the memory map of
         :func:`napari_inf3.io.envi.create`, so the result never has to fit in RAM); default: a new array.
 
@@ -263,6 +270,14 @@ def fuse(
     """
     import torch
 
+    if camera is not None:
+        if srf is not None:
+            raise CubeError("give either srf= or camera= (a camera carries its own response), not both")
+        from .camera.fusion import fuse_with_camera
+
+        return fuse_with_camera(model_or_checkpoint, lr_hsi, hr_msi, camera, device, tile=tile, progress=progress,
+                                should_stop=should_stop, out=out, precision=precision, clip=clip,
+                                return_weights=return_weights or weights_out is not None, weights_out=weights_out)
     model = resolve_model(model_or_checkpoint, device)
     if srf is not None:
         model = with_srf(model, srf)

@@ -111,7 +111,7 @@ def epoch_order(n_patches: int, per_epoch: int, seed: int, epoch: int) -> tuple[
     return idx, aug
 
 
-def _validate(model, val, scale, srf, device, crop, offset=None) -> float:
+def _validate(model, val, scale, srf, device, crop, offset=None, camera=None) -> float:
     import torch
 
     from .inference import fuse
@@ -126,6 +126,8 @@ def _validate(model, val, scale, srf, device, crop, offset=None) -> float:
         y0, x0 = (H - ch) // 2 // scale * scale, (W - cw) // 2 // scale * scale
         g = gt[:, y0 : y0 + ch, x0 : x0 + cw]
         lr, msi = simulate(g, scale, srf, offset=offset)
+        if camera is not None:
+            msi = camera.degrade(msi)  # as the camera stores it, read back linear
         scores.append(psnr(fuse(model, lr, msi, device, tile=None), g))
     model.train()
     torch.set_grad_enabled(True)
@@ -143,6 +145,7 @@ def train(
     scale: int = 4,
     offset: int | None = None,
     srf: str | np.ndarray = "nikon_d700",
+    camera=None,
     patch: int = 64,
     stride: int | None = None,
     batch_size: int = 32,
@@ -187,6 +190,10 @@ def train(
         afresh; the SRF projection takes this run's ``srf`` (so a shipped model can be tuned to
         another camera's response); the parent's metadata is kept under ``meta['init']``
         (see :func:`lineage`). Not together with ``resume``.
+    camera : a :class:`~napari_inf3.camera.CameraFit` (or the path of one saved with ``.save``): the
+        training HR-MSIs are simulated through it — its response (replacing ``srf``), then its tone
+        curve, clipping at black and white and its quantisation, read back linear — so a network
+        learns the degradation of that real camera (fine-tune with ``init=``). Stored in the checkpoint.
     overwrite : replace an existing ``out`` when not resuming (refused otherwise).
     precision : ``'fp32'`` (default) or ``'bf16'``: forward and loss under ``torch.autocast``
         (weights, optimiser and the SRF projection stay float32); on CUDA also channels-last
@@ -237,6 +244,18 @@ def _init_model(init, srf_matrix: np.ndarray, bands: int):
     return model, parent_meta
 
 
+def _load_camera(camera, bands: int):
+    """``train(camera=)`` as a :class:`~napari_inf3.camera.CameraFit` (or ``None``), checked against the scenes."""
+    if camera is None:
+        return None
+    from .camera import CameraFit
+
+    fit = camera if isinstance(camera, CameraFit) else CameraFit.load(camera)
+    if fit.srf.shape[1] != bands:
+        raise CubeError(f"the camera's response has {fit.srf.shape[1]} columns (bands); the training scenes have {bands}")
+    return fit
+
+
 def lineage(meta: dict[str, Any]) -> list[dict[str, Any]]:
     """The runs behind a checkpoint's metadata, oldest first: each ``init`` parent, then ``meta``.
 
@@ -279,7 +298,7 @@ class _Run:
         self.start_val_psnr = None
         if self.init_meta is not None and self.val and self.ctx.is_main:
             self.start_val_psnr = _validate(self.model, self.val, o["scale"], self.srf_matrix, self.dev,
-                                            o["val_crop"], self.offset)
+                                            o["val_crop"], self.offset, self.camera)
         self.finished = False
         self.t0 = time.perf_counter()
 
@@ -290,7 +309,8 @@ class _Run:
         gts, self.names = _load_scenes(scenes, "training")
         self.val, self.val_names = _load_scenes(o["val_scenes"], "validation") if len(o["val_scenes"]) else ([], [])
         self.bands = gts[0].shape[0]
-        self.srf_matrix = load_srf(o["srf"], bands=self.bands)
+        self.camera = _load_camera(o["camera"], self.bands)
+        self.srf_matrix = self.camera.srf if self.camera is not None else load_srf(o["srf"], bands=self.bands)
         scale, patch = o["scale"], o["patch"]
         if patch % scale:
             raise CubeError(f"the patch size {patch} is not divisible by the scale {scale}")
@@ -354,7 +374,8 @@ class _Run:
         from .training_data import PatchSampler
 
         o = self.o
-        self.sampler = PatchSampler(gts, self.grid, o["patch"], o["scale"], self.offset, self.srf_matrix, self.dev)
+        self.sampler = PatchSampler(gts, self.grid, o["patch"], o["scale"], self.offset, self.srf_matrix, self.dev,
+                                    camera=self.camera)
 
     def _build_optimiser(self) -> None:
         import torch
@@ -440,7 +461,8 @@ class _Run:
     def end_epoch(self, epoch: int) -> TrainEvent:
         """Validate (rank 0), record the epoch in the history, write the checkpoint; the epoch event."""
         o = self.o
-        val_psnr = (_validate(self.model, self.val, o["scale"], self.srf_matrix, self.dev, o["val_crop"], self.offset)
+        val_psnr = (_validate(self.model, self.val, o["scale"], self.srf_matrix, self.dev, o["val_crop"], self.offset,
+                              self.camera)
                     if self.val and self.ctx.is_main else None)
         loss = float(np.mean(self.losses))
         self.history.append({"epoch": epoch + 1, "step": self.step, "loss": loss, "val_psnr": val_psnr,
@@ -462,7 +484,9 @@ class _Run:
             "steps": self.step, "wall_seconds": self.seconds(), "device": str(self.dev),
             "processes": self.ctx.world, "torch": str(torch.__version__), "history": h,
             "val_psnr": h[-1]["val_psnr"] if h else None,
-            "srf": srf if isinstance(srf, str) else "custom", "precision": o["precision"],
+            "srf": "camera" if self.camera is not None else srf if isinstance(srf, str) else "custom",
+            "precision": o["precision"],
+            **({"camera": self.camera.to_dict()} if self.camera is not None else {}),
             "compiled": bool(o["compile"]),
             **({"init": self.init_meta, "start_val_psnr": self.start_val_psnr} if self.init_meta is not None else {}),
         }

@@ -17,7 +17,27 @@ import numpy as np
 
 from .simulation import check_offset, gaussian_kernel
 
-__all__ = ["PatchSampler", "simulate_torch"]
+__all__ = ["PatchSampler", "simulate_torch", "CameraStaircase"]
+
+
+class CameraStaircase:
+    """A camera's storage on the training device: a linear HR-MSI ``P X`` ``(N, s, H, W)`` encoded by its
+    tone curve, clipped to [0, 1], quantised to its bits and linearised again, as
+    :meth:`napari_inf3.camera.CameraFit.degrade` does in numpy (one ``bucketize`` per channel)."""
+
+    def __init__(self, camera, device):
+        import torch
+
+        self.steps = [(torch.as_tensor(t, dtype=torch.float32, device=device),
+                       torch.as_tensor(v, dtype=torch.float32, device=device)) for t, v in camera.staircase()]
+
+    def __call__(self, msi):
+        import torch
+
+        out = torch.empty_like(msi)
+        for c, (thr, vals) in enumerate(self.steps):
+            out[:, c] = vals[torch.bucketize(msi[:, c].contiguous(), thr, right=True)]
+        return out
 
 
 def simulate_torch(gt, scale: int, srf_matrix, offset: int | None = None, sigma: float = 0.5,
@@ -50,10 +70,12 @@ class PatchSampler:
     scenes : ``(B, H, W)`` float32 arrays in [0, 1] (one band count).
     grid : ``(P, 3)`` ``(scene, row, col)`` patch corners (:func:`napari_inf3.training.patch_grid`).
     patch, scale, offset, srf_matrix : patch side (HR pixels), r, the decimation offset, ``(s, B)`` SRF.
+    camera : a :class:`~napari_inf3.camera.CameraFit` whose storage (tone curve, clipping, bits) the
+        HR-MSI goes through, or ``None`` (the linear HR-MSI of the paper's simulation).
     """
 
     def __init__(self, scenes: Sequence[np.ndarray], grid: np.ndarray, patch: int, scale: int,
-                 offset: int | None, srf_matrix: np.ndarray, device):
+                 offset: int | None, srf_matrix: np.ndarray, device, camera=None):
         import torch
 
         self.device = torch.device(device)
@@ -69,6 +91,7 @@ class PatchSampler:
             self.stack = None
             self.scenes = [torch.as_tensor(np.asarray(s, np.float32), device=self.device) for s in scenes]
         self._ar = torch.arange(self.patch, device=self.device)
+        self.camera = None if camera is None else CameraStaircase(camera, self.device)
 
     def cut(self, indices: np.ndarray, aug: np.ndarray | None):
         """GT patches ``(n, B, patch, patch)`` for grid rows ``indices``, augmented by codes ``aug`` (0–7).
@@ -105,4 +128,6 @@ class PatchSampler:
         """``(gt, lr, msi)`` tensors on the device for grid rows ``indices`` (augmented by ``aug``)."""
         gt = self.cut(indices, aug)
         lr, msi = simulate_torch(gt, self.scale, self.srf, self.offset)
+        if self.camera is not None:
+            msi = self.camera(msi)
         return gt, lr, msi

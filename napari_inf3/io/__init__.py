@@ -13,9 +13,11 @@ from pathlib import Path
 from typing import Callable
 
 from ..cube import Cube, CubeError
-from . import arrays, cave, envi, matlab
+from . import arrays, cave, envi, matlab, photo
+from .atomic import WriteError
 
-__all__ = ["FORMATS", "Format", "find_format", "read_cube", "write_cube", "READ_PATTERNS", "scene_paths"]
+__all__ = ["FORMATS", "Format", "find_format", "read_cube", "write_cube", "check_writable", "WriteError",
+           "READ_PATTERNS", "scene_paths"]
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,7 @@ FORMATS: tuple[Format, ...] = (
     Format("npy", (".npy",), arrays.read_npy),
     Format("npz", (".npz",), arrays.read_npz, arrays.write_npz),
     Format("tiff", (".tif", ".tiff"), arrays.read_tiff, arrays.write_tiff),
+    Format("photo", photo.EXTENSIONS, photo.read),  # an HR-MSI photograph (estimate_camera linearises it)
 )
 
 #: Glob patterns for napari's manifest and file dialogs.
@@ -120,8 +123,65 @@ def read_cube(path: str | Path, **options) -> Cube:
         raise
 
 
-def write_cube(cube: Cube, path: str | Path, *, overwrite: bool = False) -> Path:
-    """Write ``cube`` to ``path`` (``.npz``, ``.hdr`` or ``.tif``); refuses to overwrite unless asked."""
+def check_writable(cube: Cube, path: str | Path | None = None, *, allow_negative: bool = False) -> None:
+    """Refuse, before anything is written, a cube whose file would be wrong: not a :class:`Cube`, data
+    that is not 3-D ``(B, H, W)``, empty, not numeric, NaN or infinite values, negative values (unless
+    ``allow_negative``: e.g. fused output with ``clip=False``), wavelengths that are not one finite
+    number per band. Non-contiguous arrays are fine. Reads the data one band at a time."""
+    import numpy as np
+
+    if not isinstance(cube, Cube):
+        raise CubeError(f"write_cube needs a Cube, got {type(cube).__name__} (wrap an array: Cube(data, wavelengths))",
+                        path)
+    data = cube.data
+    shape = tuple(getattr(data, "shape", ()))
+    if len(shape) != 3:
+        what = "a single image" if len(shape) == 2 else f"{len(shape)}-D"
+        raise CubeError(f"cannot write data of shape {shape} ({what}): a cube is 3-D (bands, rows, cols)", path)
+    if 0 in shape:
+        raise CubeError(f"cannot write an empty cube of shape {shape}", path)
+    try:
+        kind = np.dtype(data.dtype).kind
+    except (AttributeError, TypeError):
+        kind = "O"
+    if kind not in "uifb":
+        raise CubeError(f"cannot write data of type {getattr(data, 'dtype', type(data).__name__)}: "
+                        "a cube holds numbers (integers or floats)", path)
+    if cube.wavelengths is not None:
+        try:
+            wl = np.asarray(cube.wavelengths, dtype=np.float64).reshape(-1)
+        except (TypeError, ValueError):
+            raise CubeError(f"the wavelengths are not numbers: {str(cube.wavelengths)[:80]}", path) from None
+        if wl.size != shape[0]:
+            raise CubeError(f"{wl.size} wavelengths for {shape[0]} bands", path)
+        if not np.all(np.isfinite(wl)):
+            raise CubeError("the wavelengths hold NaN or infinite values", path)
+    bad = lowest = 0
+    for b in range(shape[0]):
+        band = np.asarray(data[b])
+        if kind == "f":
+            finite = np.isfinite(band)
+            if not finite.all():
+                bad += int(band.size - np.count_nonzero(finite))
+                continue
+        if kind in "if" and band.size:
+            lowest = min(lowest, float(band.min()))
+    if bad:
+        raise CubeError(f"holds {bad} NaN or infinite value(s); nothing was written (fill or mask them first)", path)
+    if lowest < 0 and not allow_negative:
+        raise CubeError(f"holds negative values (min {lowest:.4g}); nothing was written. Clip them (fusion's "
+                        "clip=True), or pass allow_negative=True to write them as they are", path)
+
+
+def write_cube(cube: Cube, path: str | Path, *, overwrite: bool = False, allow_negative: bool = False) -> Path:
+    """Write ``cube`` to ``path`` (``.npz``, ``.hdr`` or ``.tif``); refuses to overwrite unless asked.
+
+    The data is checked first (:func:`check_writable`: 3-D, numeric, finite, not negative unless
+    ``allow_negative``, one wavelength per band) and nothing is written when it fails. The file is written
+    under a temporary name and moved into place (ENVI: data file first, header last), so a failure (disk
+    full, file too large, permission denied) raises :class:`~napari_inf3.io.atomic.WriteError` naming the
+    path and the reason, leaves an existing file byte-identical and no temporary file behind.
+    """
     p = Path(path)
     fmt = find_format(p) if not p.is_dir() else None
     if fmt is None or fmt.write is None:
@@ -129,4 +189,5 @@ def write_cube(cube: Cube, path: str | Path, *, overwrite: bool = False) -> Path
         raise CubeError(f"cannot write this format; writable: {writable}", p)
     if p.exists() and not overwrite:
         raise CubeError("already exists; pass overwrite=True (CLI: --overwrite) to replace it", p)
+    check_writable(cube, p, allow_negative=allow_negative)
     return fmt.write(cube, p)

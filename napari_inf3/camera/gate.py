@@ -1,0 +1,120 @@
+"""The quality gate of every real-pair path (API, CLI, dock, notebook): what can be said without ground truth.
+
+- :func:`check_fit` reads a :class:`CameraFit`: the held-out residual per channel, with what it means
+  and what to try when a channel misfits, and how much of the image is clipped.
+- :func:`pair_consistency` measures a fused cube against the pair itself: degraded with the
+  simulation's operator it should reproduce the LR-HSI (``lr_psnr``), and seen through the camera it
+  should reproduce the linearised HR-MSI (``msi_psnr``; an SRF projection makes this exact, so it
+  mostly tells bicubic apart).
+- :func:`check_results` compares those with bicubic's: a result that reproduces the LR-HSI worse than
+  bicubic upsampling does is flagged — on CAVE's sRGB renderings every fusion that scored below bicubic
+  against the ground truth was below it here too (docs/REAL_PAIRS.md).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .model import CameraFit
+
+__all__ = ["Finding", "check_fit", "pair_consistency", "check_results", "RESIDUAL_OK", "RESIDUAL_POOR"]
+
+#: Held-out relative residual per channel up to which a fit is good (simulated pairs: < 0.1 %; CAVE's
+#: sRGB renderings with the sRGB curve and a signed response: 0.2–0.5 %).
+RESIDUAL_OK = 0.01
+#: Above this a channel misfits: fusing with this camera is likely worse than the projection, or bicubic.
+RESIDUAL_POOR = 0.05
+#: Fraction of clipped HR pixels in a channel above which it is said.
+CLIPPED_NOTE = 0.05
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One line of the gate: ``level`` ``'ok'``, ``'warning'`` or ``'poor'``, and the words for a user."""
+
+    level: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.level}: {self.message}"
+
+
+def _advice(fit: CameraFit) -> str:
+    """What to try, from what this fit did not do yet."""
+    tips = []
+    if fit.curve.is_linear:
+        tips.append("the HR-MSI may be tone-mapped (a photo, a PNG or JPEG): fit its curve (curve='auto'; CLI "
+                    "--camera estimate)")
+    if not fit.signed:
+        tips.append("a rendered image's response has negative lobes: allow them (signed=True)")
+    if fit.shift is None:
+        tips.append("the images may be misaligned: estimate the shift (shift=True; CLI --align)")
+    if not fit.sigma_scan:
+        tips.append("the optics may blur differently: search the blur (estimate_blur=True; CLI --estimate-blur)")
+    tips.append("if the two images do not show the same scene at the same moment, no camera model fits them")
+    return "; ".join(tips)
+
+
+def check_fit(fit: CameraFit) -> list[Finding]:
+    """The fit read in plain words: one :class:`Finding` per point worth saying, the worst first."""
+    found: list[Finding] = []
+    names = fit.channel_names
+    for name, r in sorted(zip(names, np.asarray(fit.residual, float)), key=lambda t: -t[1]):
+        if r > RESIDUAL_POOR:
+            found.append(Finding("poor", f"channel {name} misfits: {r:.1%} of its signal on held-out pixels is not "
+                                         f"explained by the LR-HSI through this camera model (good fits leave "
+                                         f"< {RESIDUAL_OK:.0%}); a fusion with it can be worse than bicubic. Try: "
+                                         + _advice(fit)))
+        elif r > RESIDUAL_OK:
+            found.append(Finding("warning", f"channel {name} fits only roughly: {r:.1%} of its signal on held-out "
+                                            f"pixels is unexplained (good fits leave < {RESIDUAL_OK:.0%}); check the "
+                                            "pair-only scores of the result against bicubic's"))
+    for name, c in zip(names, np.asarray(fit.clipped, float)):
+        if c > CLIPPED_NOTE:
+            found.append(Finding("warning", f"channel {name} is clipped (stored black or white) in {c:.0%} of the "
+                                            "pixels: left out of the fit; saturated pixels fall back to what the "
+                                            "other channels measured"))
+    if not found:
+        found.append(Finding("ok", f"the camera model fits: held-out residual {fit.mean_residual:.2%} "
+                                   f"({fit.curve.describe()}, {'signed' if fit.signed else 'non-negative'} response)"))
+    return found
+
+
+def pair_consistency(fused, lr_hsi, hr_msi, camera: CameraFit) -> dict[str, float]:
+    """How well ``fused`` ``(S, H, W)`` explains the pair it came from, in dB (higher is better).
+
+    ``lr_psnr``: PSNR of the fused cube blurred and decimated with the camera's σ / offset against the
+    LR-HSI; ``msi_psnr``: PSNR of ``srf · fused`` against the linearised HR-MSI on unsaturated pixels.
+    """
+    from ..metrics import psnr
+    from ..simulation import blur_decimate
+    from ..srf_fit import srf_kernel
+
+    x = np.asarray(getattr(fused, "data", fused), np.float32)
+    lr = np.asarray(getattr(lr_hsi, "data", lr_hsi), np.float32)
+    lin, sat = camera.prepare(hr_msi)
+    degraded = blur_decimate(x, srf_kernel(camera.sigma), camera.scale, camera.offset)
+    seen = np.einsum("sb,bhw->shw", camera.srf, x, optimize=True)
+    keep = ~np.any(sat, axis=0)
+    if keep.any():
+        msi_score = psnr(seen[:, keep][..., None], lin[:, keep][..., None])
+    else:
+        msi_score = float("nan")
+    return {"lr_psnr": psnr(degraded, lr), "msi_psnr": msi_score}
+
+
+def check_results(scores: dict[str, dict[str, float]], baseline: str = "bicubic") -> list[Finding]:
+    """Flag each result whose ``lr_psnr`` falls below the ``baseline``'s (bicubic): it reproduces the
+    LR-HSI worse than not fusing does, so it is likely worse than bicubic."""
+    if baseline not in scores:
+        return []
+    base = scores[baseline]["lr_psnr"]
+    found = []
+    for name, s in scores.items():
+        if name != baseline and s["lr_psnr"] < base:
+            found.append(Finding("poor", f"{name} reproduces the LR-HSI worse than bicubic upsampling does "
+                                         f"({s['lr_psnr']:.1f} dB against {base:.1f} dB when degraded back): it is "
+                                         "likely worse than not fusing — check the camera fit"))
+    return found

@@ -1,0 +1,246 @@
+""":class:`CameraFit`: an HR-MSI camera (tone curve, black level, gain, response, blur, shift) that
+linearises that camera's images, simulates its degradation for training, and saves as one JSON file.
+
+``curve_c(y_c) = gain_c · (P_c · X) + black_c`` per channel (see :mod:`napari_inf3.camera.fit`), so
+``linearize(y) = (curve(y) − black) / gain`` is ``P X``: what the SRF projection and the networks
+expect of an HR-MSI. Stored values at 0 or 1 are clipped (black or saturated): the fit leaves them
+out, and fusion does not trust saturated ones (:meth:`CameraFit.saturated`, :func:`fall_back_saturated`).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ..cube import CubeError
+from .curves import ToneCurve
+
+__all__ = ["CameraFit", "CLIP_EPS", "FORMAT", "fall_back_saturated"]
+
+FORMAT = "napari-inf3 camera v1"
+#: Stored values within this of 0 or 1 count as clipped.
+CLIP_EPS = 1e-6
+
+
+@dataclass(frozen=True, eq=False)
+class CameraFit:
+    """An HR-MSI camera estimated from a pair by :func:`napari_inf3.estimate_camera` (or loaded).
+
+    Attributes
+    ----------
+    curve : ToneCurve — stored value → linear, per channel.
+    srf : ``(s, S)`` float32 response, rows summing to 1 (signed when ``signed``).
+    gain, black : ``(s,)`` — ``curve(y) = gain · P X + black``.
+    sigma : blur (HR pixels) relating the grids; offset, scale : the LR-HSI's decimation.
+    shift : ``(dy, dx)`` HR pixels the HR-MSI was displaced by, or ``None`` (not estimated).
+    residual : ``(s,)`` held-out relative residual of the fit per channel.
+    signed : whether the response may be negative (a rendered image) or not (a sensor).
+    bits : 8 / 16 when the stored values are quantised so, else ``None``.
+    clipped : ``(s,)`` fraction of HR pixels clipped (stored 0 or 1) per channel.
+    candidates : each model tried (``'srgb signed'``, …) and its mean held-out residual.
+    sigma_scan : ``(σ, mean residual)`` of the blur search, if one ran.
+    wavelengths : ``(S,)`` nm of the response's columns, or ``None``; channels : channel names.
+    """
+
+    curve: ToneCurve
+    srf: np.ndarray
+    gain: np.ndarray
+    black: np.ndarray
+    sigma: float = 0.5
+    offset: int = 2
+    scale: int = 4
+    shift: tuple[float, float] | None = None
+    residual: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    signed: bool = False
+    bits: int | None = None
+    clipped: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    candidates: dict[str, float] = field(default_factory=dict)
+    sigma_scan: list[tuple[float, float]] = field(default_factory=list)
+    wavelengths: np.ndarray | None = None
+    channels: tuple[str, ...] | None = None
+
+    @property
+    def mean_residual(self) -> float:
+        return float(np.mean(self.residual)) if np.size(self.residual) else 0.0
+
+    @property
+    def channel_names(self) -> tuple[str, ...]:
+        s = self.srf.shape[0]
+        if self.channels and len(self.channels) == s:
+            return tuple(self.channels)
+        return ("R", "G", "B") if s == 3 else tuple(f"band {k + 1}" for k in range(s))
+
+    def describe(self) -> str:
+        """One line: curve, response kind, blur, shift, residual."""
+        shift = "" if self.shift is None else f", shift ({self.shift[0]:.2f}, {self.shift[1]:.2f}) HR px"
+        bits = f", {self.bits}-bit" if self.bits else ""
+        return (f"{self.curve.describe()} tone curve{bits}, {'signed' if self.signed else 'non-negative'} "
+                f"{self.srf.shape[0]} × {self.srf.shape[1]} response, blur σ {self.sigma:.2f} HR px{shift}; "
+                f"held-out residual " + ", ".join(f"{n} {r:.2%}" for n, r in zip(self.channel_names, self.residual)))
+
+    # -- images --------------------------------------------------------------------------------------------
+    def _stored(self, hr_msi) -> np.ndarray:
+        y = np.asarray(getattr(hr_msi, "data", hr_msi), np.float32)
+        if y.ndim != 3 or y.shape[0] != self.srf.shape[0]:
+            raise CubeError(f"this camera has {self.srf.shape[0]} channels; the HR-MSI is {y.shape}")
+        return y
+
+    def linearize(self, hr_msi) -> np.ndarray:
+        """Stored ``(s, H, W)`` → linear ``P X`` ``(s, H, W)`` float32 (no alignment: see :meth:`prepare`)."""
+        y = self._stored(hr_msi)
+        lin = self.curve.linearize(y)
+        return ((lin - self.black[:, None, None]) / self.gain[:, None, None]).astype(np.float32)
+
+    def saturated(self, hr_msi) -> np.ndarray:
+        """``(s, H, W)`` bool: stored values at 1 (saturated), each grown by one pixel. A saturated value
+        only says the light was *at least* that much, so fusion does not trust it (see
+        :func:`fall_back_saturated`). Values stored at 0 are kept: they say the linear value is at most
+        the black level, and 0 is the best estimate of it (measured: trusting them scores 1–2 dB
+        better than falling back there on CAVE's sRGB renderings, docs/REAL_PAIRS.md)."""
+        from scipy.ndimage import binary_dilation
+
+        y = self._stored(hr_msi)
+        sat = y >= 1 - CLIP_EPS
+        return np.stack([binary_dilation(c, iterations=1) if c.any() else c for c in sat])
+
+    def prepare(self, hr_msi) -> tuple[np.ndarray, np.ndarray]:
+        """What fusion needs of a stored HR-MSI: ``(linear (s, H, W) float32, saturated (s, H, W) bool)``,
+        both moved back by :attr:`shift` when one was estimated."""
+        from ..srf_fit import align_msi
+
+        y = self._stored(hr_msi)
+        sat = self.saturated(y)
+        lin = self.linearize(y)
+        if self.shift is not None and max(abs(self.shift[0]), abs(self.shift[1])) > 1e-6:
+            lin = align_msi(lin, self.shift)
+            sat = align_msi(sat.astype(np.float32), self.shift) > 0.01
+        return lin, sat
+
+    def linear_range(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(s,)`` linear values of stored 0 and stored 1 per channel."""
+        ends = self.linearize(np.broadcast_to(np.array([0.0, 1.0], np.float32), (self.srf.shape[0], 1, 2)))
+        return ends[:, 0, 0], ends[:, 0, 1]
+
+    def staircase(self) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Per channel ``(thresholds, outputs)`` in linear units: a linear value ``v`` reaches the file as
+        ``outputs[searchsorted(thresholds, v)]`` (encoded, clipped to [0, 1], quantised to ``bits``, read
+        back). Without ``bits`` only the clipping remains: thresholds are the two ends."""
+        s = self.srf.shape[0]
+        if self.bits is None:
+            lo, hi = self.linear_range()
+            return [(np.array([lo[c], hi[c]]), np.array([lo[c], lo[c], hi[c]])) for c in range(s)]
+        n = 2**self.bits - 1
+        levels = np.arange(n + 1, dtype=np.float64) / n
+        mids = (levels[:-1] + levels[1:]) / 2
+        out_lin = self.linearize(np.broadcast_to(levels.astype(np.float32), (s, 1, n + 1)))[:, 0]
+        mid_lin = self.linearize(np.broadcast_to(mids.astype(np.float32), (s, 1, n)))[:, 0]
+        return [(np.maximum.accumulate(mid_lin[c]).astype(np.float64), out_lin[c].astype(np.float64)) for c in range(s)]
+
+    def degrade(self, msi_linear: np.ndarray) -> np.ndarray:
+        """Linear ``P X`` ``(s, H, W)`` as this camera would store and :meth:`linearize` read it back:
+        clipped, quantised (numpy; :func:`napari_inf3.camera.degrade_torch` is the training twin)."""
+        v = np.asarray(msi_linear, np.float64)
+        out = np.empty(v.shape, np.float32)
+        for c, (thr, vals) in enumerate(self.staircase()):
+            out[c] = vals[np.searchsorted(thr, v[c], side="right")]
+        return out
+
+    def encode(self, msi_linear: np.ndarray) -> np.ndarray:
+        """Linear ``P X`` ``(s, H, W)`` → stored values in [0, 1], quantised to ``bits`` (what the file holds)."""
+        v = np.asarray(msi_linear, np.float64) * self.gain[:, None, None] + self.black[:, None, None]
+        y = np.clip(self.curve.encode(v), 0.0, 1.0)
+        if self.bits:
+            n = 2**self.bits - 1
+            y = np.round(y * n) / n
+        return y.astype(np.float32)
+
+    # -- files -----------------------------------------------------------------------------------------------
+    def to_dict(self) -> dict:
+        return {
+            "format": FORMAT,
+            "curve": self.curve.to_dict(),
+            "srf": np.asarray(self.srf, np.float64).tolist(),
+            "gain": np.asarray(self.gain).tolist(), "black": np.asarray(self.black).tolist(),
+            "sigma": self.sigma, "offset": self.offset, "scale": self.scale,
+            "shift": None if self.shift is None else list(self.shift),
+            "residual": np.asarray(self.residual).tolist(), "signed": self.signed, "bits": self.bits,
+            "clipped": np.asarray(self.clipped).tolist(), "candidates": dict(self.candidates),
+            "sigma_scan": [list(t) for t in self.sigma_scan],
+            "wavelengths": None if self.wavelengths is None else np.asarray(self.wavelengths).tolist(),
+            "channels": None if self.channels is None else list(self.channels),
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict, source=None) -> CameraFit:
+        if d.get("format") != FORMAT:
+            raise CubeError(f"not a camera file (format {d.get('format')!r}, expected {FORMAT!r})", source)
+        try:
+            srf = np.asarray(d["srf"], np.float32)
+            s = srf.shape[0]
+            fit = cls(
+                curve=ToneCurve.from_dict(d["curve"]), srf=srf,
+                gain=np.asarray(d["gain"], np.float64).reshape(s), black=np.asarray(d["black"], np.float64).reshape(s),
+                sigma=float(d["sigma"]), offset=int(d["offset"]), scale=int(d["scale"]),
+                shift=None if d.get("shift") is None else (float(d["shift"][0]), float(d["shift"][1])),
+                residual=np.asarray(d.get("residual", []), np.float64), signed=bool(d.get("signed", False)),
+                bits=None if d.get("bits") is None else int(d["bits"]),
+                clipped=np.asarray(d.get("clipped", []), np.float64),
+                candidates={str(k): float(v) for k, v in (d.get("candidates") or {}).items()},
+                sigma_scan=[(float(a), float(b)) for a, b in d.get("sigma_scan") or []],
+                wavelengths=None if d.get("wavelengths") is None else np.asarray(d["wavelengths"], np.float64),
+                channels=None if d.get("channels") is None else tuple(str(c) for c in d["channels"]),
+            )
+        except (KeyError, TypeError, ValueError, IndexError) as exc:
+            raise CubeError(f"damaged camera file: {type(exc).__name__}: {exc}", source) from None
+        if srf.ndim != 2 or not np.all(np.isfinite(srf)) or np.any(fit.gain == 0):
+            raise CubeError("damaged camera file: the response must be a finite (s, S) matrix with non-zero gains",
+                            source)
+        return fit
+
+    def save(self, path, *, overwrite: bool = False) -> Path:
+        """Write this camera as one JSON file (atomically); refuses an existing file unless ``overwrite``."""
+        from ..io.atomic import atomic_write_text
+
+        path = Path(path)
+        if path.exists() and not overwrite:
+            raise CubeError("already exists; pass overwrite=True (CLI: --overwrite) to replace it", path)
+        return atomic_write_text(path, json.dumps(self.to_dict(), indent=1) + "\n")
+
+    @classmethod
+    def load(cls, path) -> CameraFit:
+        """A camera saved by :meth:`save`; a clear :class:`CubeError` for anything else."""
+        path = Path(path)
+        try:
+            d = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise CubeError("no such file", path) from None
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise CubeError(f"not a camera file (JSON): {exc}", path) from None
+        if not isinstance(d, dict):
+            raise CubeError("not a camera file (JSON object expected)", path)
+        return cls.from_dict(d, path)
+
+
+def fall_back_saturated(fused: np.ndarray, x_up: np.ndarray, msi_linear: np.ndarray, srf: np.ndarray,
+                        saturated: np.ndarray, *, clip: bool = True) -> int:
+    """Where a channel of the HR-MSI is saturated, replace ``fused`` ``(S, H, W)`` (in place) by the SRF
+    projection of ``x_up`` (bicubic) onto the channels that are not: the local fall-back that trusts
+    what the pixel did measure. All channels saturated: ``x_up`` itself. Returns the pixels replaced."""
+    s = srf.shape[0]
+    if not saturated.any():
+        return 0
+    code = np.zeros(saturated.shape[1:], np.int64)
+    for c in range(s):
+        code |= saturated[c].astype(np.int64) << c
+    for k in np.unique(code[code > 0]):
+        m = code == k
+        keep = np.array([not (int(k) >> c) & 1 for c in range(s)])
+        base = np.asarray(x_up[:, m], np.float64)
+        if keep.any():
+            p = np.asarray(srf, np.float64)[keep]
+            base = base + np.linalg.pinv(p) @ (np.asarray(msi_linear[keep][:, m], np.float64) - p @ base)
+        fused[:, m] = np.maximum(base, 0.0) if clip else base
+    return int(np.count_nonzero(code))
