@@ -1,11 +1,14 @@
 """Fuzz every reader and the checkpoint loader with mutated files (issue 14).
 
     .venv/bin/python bench/fuzz.py --seconds 60 [--format npy] [--seed 0] [--keep escapes/]
+    .venv/bin/python bench/fuzz.py --cases 20000        # a fixed number of cases instead of a time
 
 A seeded mutator of our own (no new dependency): it writes small *valid* files of every format we
 read — a CAVE folder of 16-bit PNGs, ENVI ``.hdr`` + data (bsq / bil / bip; uint8, int16, uint16,
-float32, float64, both byte orders), ``.mat`` v5 and v7.3, ``.npy``, ``.npz``, ``.tif`` and our
-checkpoints ``.pt`` — and mutates copies of them: truncation at a random offset, byte flips,
+float32, float64, both byte orders), ``.mat`` v5 and v7.3, ``.npy``, ``.npz``, ``.tif`` (one page per
+band, planar separate and contig samples, tiled, BigTIFF, ImageJ hyperstacks, OME, two series, ours;
+uint8 to float64; uncompressed, zlib, lzma, deflate, with and without predictor: :data:`TIFF_LAYOUTS`) and
+our checkpoints ``.pt`` — and mutates copies of them: truncation at a random offset, byte flips,
 insertions, deletions and duplicated runs; ENVI header lines deleted, duplicated or given absurd
 values (negative, zero, 10¹², 1e308, non-numbers, unknown data type codes); ``.npy`` headers with
 absurd shapes and dtypes; CAVE folders with a band missing, truncated, of another size or bit depth.
@@ -106,12 +109,57 @@ def seed_npz(d: Path, rng) -> Path:
     return p
 
 
+#: the TIFF layouts the seeds cover: one page per band, bands as the samples of one page (planar
+#: separate / contig), tiled, BigTIFF, ImageJ hyperstacks (CYX, ZCYX, TZCYX), OME-TIFF, several series,
+#: and the files write_cube writes (JSON description with wavelengths)
+TIFF_LAYOUTS = ("pages", "separate", "contig", "tiled", "bigtiff", "imagej", "imagej_zcyx", "imagej_tzcyx", "ome",
+                "two_series", "ours")
+
+
 def seed_tif(d: Path, rng) -> Path:
+    """A valid TIFF of a random layout, dtype and compression (zlib, lzma, deflate; with or without the
+    horizontal predictor): every codec tifffile has without imagecodecs."""
     import tifffile
 
     p = d / "cube.tif"
-    tifffile.imwrite(p, (_cube(rng) * 65535).astype(np.uint16),
-                     compression=None if rng.random() < 0.5 else "zlib")
+    layout = TIFF_LAYOUTS[rng.integers(len(TIFF_LAYOUTS))]
+    if layout == "ours":
+        from napari_inf3 import Cube, write_cube
+
+        write_cube(Cube(_cube(rng), np.arange(400.0, 710.0, 10), "fuzz", {}), p)
+        return p
+    dtype = np.dtype([np.uint8, np.uint16, np.int16, np.float32, np.float64][rng.integers(5)])
+    if layout.startswith("imagej"):
+        dtype = np.dtype([np.uint8, np.uint16, np.float32][rng.integers(3)])  # ImageJ's own types
+    cube = _cube(rng, bands=int(rng.integers(3, 32)), h=int(rng.integers(4, 20)), w=int(rng.integers(4, 20)))
+    data = (cube * (np.iinfo(dtype).max if dtype.kind in "ui" else 1)).astype(dtype)
+    comp = [None, None, "zlib", "lzma", "deflate"][rng.integers(5)]
+    kw = {"compression": comp}
+    if comp is not None and rng.random() < 0.5 and dtype.kind in "ui":
+        kw["predictor"] = True
+    if layout == "pages":
+        tifffile.imwrite(p, data, photometric="minisblack", **kw)
+    elif layout == "separate":
+        tifffile.imwrite(p, data, photometric="minisblack", planarconfig="separate", **kw)
+    elif layout == "contig":
+        tifffile.imwrite(p, data.transpose(1, 2, 0), photometric="minisblack", planarconfig="contig", **kw)
+    elif layout == "tiled":
+        tifffile.imwrite(p, data, photometric="minisblack", tile=(16, 16), **kw)
+    elif layout == "bigtiff":
+        tifffile.imwrite(p, data, photometric="minisblack", bigtiff=True, **kw)
+    elif layout == "imagej":
+        tifffile.imwrite(p, data, imagej=True, metadata={"axes": "CYX"}, **kw)
+    elif layout == "imagej_zcyx":
+        z = int(rng.integers(1, 3))
+        tifffile.imwrite(p, np.stack([data] * z), imagej=True, metadata={"axes": "ZCYX"}, **kw)
+    elif layout == "imagej_tzcyx":
+        tifffile.imwrite(p, data[None, None], imagej=True, metadata={"axes": "TZCYX"}, **kw)
+    elif layout == "ome":
+        tifffile.imwrite(p, data, ome=True, photometric="minisblack", metadata={"axes": "CYX"}, **kw)
+    else:  # two_series: the cube, then a small 2-D image (a thumbnail, a mask)
+        with tifffile.TiffWriter(p) as tw:
+            tw.write(data, photometric="minisblack", **kw)
+            tw.write(data[0, :4, :4], photometric="minisblack")
     return p
 
 
@@ -310,8 +358,10 @@ class Worker:
             self.warm = False
 
 
-def run(seconds: float, formats: list[str], seed: int = 0, keep: Path | None = None, log=print) -> dict:
-    """Fuzz ``formats`` round-robin for ``seconds``; returns counts per format and the escapes."""
+def run(seconds: float, formats: list[str], seed: int = 0, keep: Path | None = None, log=print,
+        cases: int | None = None) -> dict:
+    """Fuzz ``formats`` round-robin for ``seconds`` (or, given ``cases``, until that many cases have run,
+    however long it takes); returns counts per format and the escapes."""
     rng = np.random.default_rng(seed)
     counts = {f: {"ok": 0, "error": 0, "escape": 0, "hang": 0, "crash": 0} for f in formats}
     bad = []
@@ -320,7 +370,7 @@ def run(seconds: float, formats: list[str], seed: int = 0, keep: Path | None = N
     n = 0
     try:
         with tempfile.TemporaryDirectory(prefix="inf3-fuzz-") as tmp:
-            while time.perf_counter() - t0 < seconds:
+            while (n < cases) if cases is not None else (time.perf_counter() - t0 < seconds):
                 fmt = formats[n % len(formats)]
                 case_seed = int(rng.integers(1 << 62))
                 d = Path(tmp) / f"case{n}"
@@ -345,6 +395,8 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--seconds", type=float, default=60.0)
     ap.add_argument("--format", choices=FORMATS, action="append", help="repeatable; default: all")
+    ap.add_argument("--cases", type=int, default=None, help="run this many cases (round-robin over the formats) "
+                    "instead of --seconds")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--keep", type=Path, default=None, help="copy each escaping case into this folder")
     ap.add_argument("--case", type=int, default=None, help="rebuild one case from its case seed (with --format)")
@@ -359,7 +411,7 @@ def main(argv=None) -> int:
         return 0
     if a.keep:
         a.keep.mkdir(parents=True, exist_ok=True)
-    res = run(a.seconds, a.format or list(FORMATS), a.seed, a.keep)
+    res = run(a.seconds, a.format or list(FORMATS), a.seed, a.keep, cases=a.cases)
     print("| format | cases | ok | CubeError / CheckpointError | escape | hang | crash |\n|---|---|---|---|---|---|---|")
     for f, c in res["counts"].items():
         print(f"| {f} | {sum(c.values())} | {c['ok']} | {c['error']} | {c['escape']} | {c['hang']} | {c['crash']} |")

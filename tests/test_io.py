@@ -198,3 +198,199 @@ def test_registry_patterns_and_find_format(tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert find_format(tmp_path / "a.png") is None
+
+
+# ---- ENVI headers as real writers emit them (issue 24) -----------------------------------------
+def _um(b):
+    return ", ".join(f"{0.4 + 0.01 * i:.6f}" for i in range(b))
+
+
+#: name -> (header file, data file, data type code, numpy dtype, byte order, interleave, full scale, header
+#: body after 'ENVI' with {samples} {lines} {bands} filled in, expected wavelengths in nm or None).
+#: Built from the writers' documented layouts: ENVI 5 (µm, 'sensor type', a .dat file), SPy's envi.save_image,
+#: GDAL's ENVI driver (a value per line, 'lines   =' padding), hsicube's MATLAB enviwrite (lists ending in a comma).
+ENVI_CORPUS = {
+    "envi5_micrometers_dat": ("scene.hdr", "scene.dat", 4, "<f4", 0, "bsq", 1.0,
+                              "description = {{\n  Created by ENVI 5.6 [Mon Jan 01 00:00:00 2024]}}\n"
+                              "samples = {samples}\nlines   = {lines}\nbands   = {bands}\nheader offset = 0\n"
+                              "file type = ENVI Standard\ndata type = 4\ninterleave = bsq\nsensor type = Unknown\n"
+                              "byte order = 0\nwavelength units = Micrometers\nwavelength = {{\n {um}}}\n", "um"),
+    "int16_big_endian_reflectance_scale": ("refl.hdr", "refl.img", 2, ">i2", 1, "bsq", 10000.0,
+                                           "samples = {samples}\nlines = {lines}\nbands = {bands}\n"
+                                           "header offset = 0\nfile type = ENVI Standard\ndata type = 2\n"
+                                           "interleave = bsq\nbyte order = 1\n"
+                                           "reflectance scale factor = 10000.000000\nwavelength units = nm\n"
+                                           "wavelength = {{{nm}}}\n", "nm"),
+    "BIL_capitals_uint16": ("bil.hdr", "bil.bil", 12, "<u2", 0, "bil", 65535.0,
+                            "samples = {samples}\nlines = {lines}\nbands = {bands}\nheader offset = 0\n"
+                            "file type = ENVI Standard\ndata type = 12\ninterleave = BIL\nbyte order = 0\n"
+                            "wavelength units = Nanometers\nwavelength = {{{nm}}}\n", "nm"),
+    "BIP_ignore_value_bbl_map_info": ("geo.hdr", "geo.img", 4, "<f4", 0, "bip", 1.0,
+                                      "samples = {samples}\nlines = {lines}\nbands = {bands}\nheader offset = 0\n"
+                                      "file type = ENVI Standard\ndata type = 4\ninterleave = bip\nbyte order = 0\n"
+                                      "data ignore value = -9999\nbbl = {{{bbl}}}\n"
+                                      "map info = {{UTM, 1.000, 1.000, 500000.000, 4000000.000, 3.0000000000e+001, "
+                                      "3.0000000000e+001, 13, North, WGS-84, units=Meters}}\n"
+                                      "coordinate system string = "
+                                      "{{PROJCS[\"WGS_1984_UTM_Zone_13N\",GEOGCS[\"GCS\"]]}}\n"
+                                      "wavelength units = nm\nwavelength = {{{nm}}}\n", "nm"),
+    "extensionless_data_file": ("cube.hdr", "cube", 4, "<f4", 0, "bsq", 1.0,
+                                "samples = {samples}\nlines = {lines}\nbands = {bands}\nheader offset = 0\n"
+                                "data type = 4\ninterleave = bsq\nbyte order = 0\nwavelength = {{{nm}}}\n"
+                                "wavelength units = nm\n", "nm"),
+    "name_img_hdr": ("scene.img.hdr", "scene.img", 4, "<f4", 0, "bsq", 1.0,
+                     "samples = {samples}\nlines = {lines}\nbands = {bands}\nheader offset = 0\ndata type = 4\n"
+                     "interleave = bsq\nbyte order = 0\nwavelength units = nm\nwavelength = {{{nm}}}\n", "nm"),
+    "band_names_no_wavelengths": ("names.hdr", "names.img", 4, "<f4", 0, "bsq", 1.0,
+                                  "samples = {samples}\nlines = {lines}\nbands = {bands}\nheader offset = 0\n"
+                                  "data type = 4\ninterleave = bsq\nbyte order = 0\nband names = {{{names}}}\n", None),
+    "gdal_one_value_per_line": ("gdal.hdr", "gdal.dat", 4, "<f4", 0, "bsq", 1.0,
+                                "description = {{\n/data/gdal.dat}}\nsamples = {samples}\nlines   = {lines}\n"
+                                "bands   = {bands}\nheader offset = 0\nfile type = ENVI Standard\ndata type = 4\n"
+                                "interleave = bsq\nbyte order = 0\nband names = {{\n{names_lines}}}\n"
+                                "wavelength units = Nanometers\nwavelength = {{\n{nm_lines}}}\n", "nm"),
+    "matlab_trailing_comma": ("house_uint16_rad.hdr", "house_uint16_rad.img", 12, "<u2", 0, "bsq", 65535.0,
+                              "description = {{house_uint16_rad}}\nsamples = {samples}\nlines = {lines}\n"
+                              "bands = {bands}\nheader offset = 0\nfile type = ENVI Standard\ndata type = 12\n"
+                              "interleave = bsq\nbyte order = 0\nwavelength units = nm\n"
+                              "wavelength = {{{nm},}}\nfwhm = {{{fwhm},}}\n", "nm"),
+    "blank_entries_and_closing_line": ("blank.hdr", "blank.img", 4, "<f4", 0, "bsq", 1.0,
+                                       "samples = {samples}\nlines = {lines}\nbands = {bands}\nheader offset = 0\n"
+                                       "data type = 4\ninterleave = bsq\nbyte order = 0\nwavelength units = nm\n"
+                                       "wavelength = {{\n {nm_blank},\n}}\n", "nm"),
+    "windows_line_endings": ("crlf.hdr", "crlf.img", 4, "<f4", 0, "bsq", 1.0,
+                             "samples = {samples}\r\nlines = {lines}\r\nbands = {bands}\r\nheader offset = 0\r\n"
+                             "data type = 4\r\ninterleave = bsq\r\nbyte order = 0\r\nwavelength units = nm\r\n"
+                             "wavelength = {{{nm}}}\r\n", "nm"),
+}
+
+
+@pytest.mark.parametrize("variant", sorted(ENVI_CORPUS))
+def test_envi_header_corpus(tmp_path, rng, variant):
+    hdr, data_name, _, dtype, _, interleave, full, body, units = ENVI_CORPUS[variant]
+    b, h, w = 6, 5, 7
+    nm = 456.0 + 73.778 * np.arange(b)  # 456 ... 824.89 nm, as hsicube's house cube
+    cube = rng.random((b, h, w))
+    raw = (cube * full).round().astype(dtype) if full != 1.0 else cube.astype(dtype)
+    axes = {"bsq": (0, 1, 2), "bil": (1, 0, 2), "bip": (1, 2, 0)}[interleave]
+    (tmp_path / data_name).write_bytes(np.ascontiguousarray(raw.transpose(axes)).tobytes())
+    fills = {"samples": w, "lines": h, "bands": b, "um": ", ".join(f"{x / 1000:.6f}" for x in nm),
+             "nm": ", ".join(f"{x:.6f}" for x in nm), "fwhm": ", ".join("4.0" for _ in nm),
+             "nm_lines": ",\n".join(f"{x:.6f}" for x in nm), "bbl": ", ".join(["1"] * (b - 1) + ["0"]),
+             "names": ", ".join(f"Band {i + 1}" for i in range(b)),
+             "names_lines": ",\n".join(f"Band {i + 1}" for i in range(b)),
+             "nm_blank": ", ,".join(f"{x:.6f}" for x in nm)}
+    with open(tmp_path / hdr, "w", newline="") as fh:
+        fh.write(("ENVI\r\n" if "\r\n" in body else "ENVI\n") + body.format(**fills))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a header as its writer wrote it reads without complaint
+        out = read_cube(tmp_path / hdr)
+    assert out.shape == (b, h, w)
+    expected = raw.astype(np.float64) / full if full != 1.0 else raw
+    np.testing.assert_allclose(out.data, expected, rtol=1e-6, atol=1e-7)
+    if units is None:
+        assert out.wavelengths is None
+    else:
+        np.testing.assert_allclose(out.wavelengths, nm, rtol=1e-9)
+
+
+def test_envi_written_by_spectral_reads_back(tmp_path, rng):
+    """SPy's own writer (``{ 400.0 , 410.0 }`` lists, native byte order, an .img file)."""
+    from spectral.io import envi
+
+    data = rng.random((5, 6, 4)).astype(np.float32)  # rows, cols, bands
+    envi.save_image(str(tmp_path / "spy.hdr"), data, interleave="bil", ext=".img",
+                    metadata={"wavelength": [450.0, 550.0, 650.0, 750.0], "wavelength units": "nm"})
+    out = read_cube(tmp_path / "spy.hdr")
+    np.testing.assert_allclose(out.data, np.moveaxis(data, -1, 0))
+    np.testing.assert_allclose(out.wavelengths, [450, 550, 650, 750])
+
+
+def test_envi_wavelength_list_strict_where_data_would_be_wrong(tmp_path, rng):
+    """Blank entries are skipped, but the count must still be one per band, and a value must be a number."""
+    from spectral.io import envi
+
+    data = rng.random((4, 5, 3)).astype(np.float32)
+    for text, pattern in (("{400, 500,, ,}", "header lists 2 wavelengths for 3 bands"),
+                          ("{400, 500, red}", "'wavelength' is not a list of numbers")):
+        envi.save_image(str(tmp_path / "w.hdr"), data, ext=".img", force=True)
+        hdr = (tmp_path / "w.hdr").read_text() + f"wavelength = {text}\nwavelength units = nm\n"
+        (tmp_path / "w.hdr").write_text(hdr)
+        with pytest.raises(CubeError, match=pattern):
+            read_cube(tmp_path / "w.hdr")
+    # one value without braces is one wavelength, not its digits
+    envi.save_image(str(tmp_path / "one.hdr"), data[:, :, :1], ext=".img")
+    (tmp_path / "one.hdr").write_text((tmp_path / "one.hdr").read_text() + "wavelength = 550\nwavelength units = nm\n")
+    np.testing.assert_allclose(read_cube(tmp_path / "one.hdr").wavelengths, [550.0])
+
+
+def test_any_exception_inside_tifffile_becomes_a_cube_error(tmp_path, rng, monkeypatch):
+    """A damaged TIFF may make tifffile (or numpy under it) raise anything (an AssertionError was seen): it
+    is named as an unreadable file. The same exception raised by our own code is not hidden."""
+    import types
+
+    import tifffile
+
+    from napari_inf3.io import arrays
+
+    write_cube(Cube(rng.random((5, 4, 6)).astype(np.float32)), tmp_path / "c.tif")
+    code = compile("def asarray(*args, **kwargs):\n    raise AssertionError('damaged strip')\n", "tifffile.py", "exec")
+    scope = {}
+    exec(code, scope)  # a function whose frame belongs to tifffile's module, as its own code does
+    inside = types.FunctionType(scope["asarray"].__code__, vars(tifffile.tifffile), "asarray")
+    monkeypatch.setattr(tifffile.TiffPageSeries, "asarray", inside)
+    with pytest.raises(CubeError, match=r"c.tif: is not a readable TIFF file \(AssertionError: damaged strip\)"):
+        read_cube(tmp_path / "c.tif")
+    monkeypatch.undo()
+
+    def ours(*args, **kwargs):
+        raise AssertionError("our bug")
+
+    monkeypatch.setattr(arrays, "check_declared_size", ours)
+    with pytest.raises(AssertionError, match="our bug"):
+        read_cube(tmp_path / "c.tif")
+
+
+def test_tiff_description_wavelengths_are_checked(tmp_path, rng):
+    import tifffile
+
+    data = rng.random((4, 5, 6)).astype(np.float32)
+    for wl, pattern in (([400, 500], "lists 2 wavelengths for 4 bands"),
+                        (["a", "b", "c", "d"], "not a list of numbers")):
+        tifffile.imwrite(tmp_path / "w.tif", data, photometric="minisblack",
+                         metadata={"layout": "BHW", "wavelengths": wl})
+        with pytest.raises(CubeError, match=pattern):
+            read_cube(tmp_path / "w.tif")
+
+
+def test_tiff_whose_pages_loop_is_refused_not_read_for_ever(tmp_path, rng):
+    """A damaged IFD chain that points back to itself: tifffile's generic series walked it for ever
+    (bench/fuzz.py found it); the reader follows the chain first and refuses the loop."""
+    import signal
+    import struct
+
+    import tifffile
+
+    path = tmp_path / "loop.tif"
+    with tifffile.TiffWriter(path) as tw:  # pages of two shapes, no description: tifffile's generic series
+        tw.write((rng.random((3, 4, 5)) * 255).astype(np.uint8), photometric="minisblack", metadata=None)
+        tw.write((rng.random((3, 3)) * 255).astype(np.uint8), photometric="minisblack", metadata=None)
+    with tifffile.TiffFile(path) as tif:
+        page = tif.pages[3]
+        at = page.offset + 2 + 12 * len(page.tags)  # its "next page" field (classic little-endian TIFF)
+    raw = bytearray(path.read_bytes())
+    raw[at : at + 4] = struct.pack("<I", page.offset)  # page 4 -> page 4
+    path.write_bytes(bytes(raw))
+
+    def too_long(*_):
+        raise TimeoutError("the reader walked the loop")
+
+    old = signal.signal(signal.SIGALRM, too_long)
+    signal.alarm(30)
+    try:
+        with pytest.raises(CubeError, match=r"loop.tif: is not a readable TIFF file: its list of pages loops "
+                                            r"\(page 4 points back to page 4"):
+            read_cube(path)
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, old)

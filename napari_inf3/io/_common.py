@@ -75,6 +75,18 @@ def raised_in(exc: BaseException, package: str) -> bool:
     return name == package or name.startswith(package + ".")
 
 
+def raised_within(exc: BaseException, package: str) -> bool:
+    """Whether ``exc`` was raised while ``package``'s code was running (any frame of its traceback,
+    e.g. numpy called by tifffile on a damaged file), not only in its innermost frame (:func:`raised_in`)."""
+    tb = exc.__traceback__
+    while tb is not None:
+        name = tb.tb_frame.f_globals.get("__name__", "")
+        if name == package or name.startswith(package + "."):
+            return True
+        tb = tb.tb_next
+    return False
+
+
 def integer_scale(dtype: np.dtype) -> float | None:
     """Full-scale value of an integer dtype (65535 for uint16), ``None`` for floats."""
     dtype = np.dtype(dtype)

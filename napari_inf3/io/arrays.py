@@ -18,7 +18,8 @@ from pathlib import Path
 import numpy as np
 
 from ..cube import Cube, CubeError
-from ._common import DEFLATE_MAX_RATIO, check_declared_size, finalize, pick_3d_variable, to_bhw
+from ._common import DEFLATE_MAX_RATIO, check_declared_size, finalize, pick_3d_variable, raised_within, to_bhw
+from .atomic import atomic_path
 
 NPY, NPZ, TIFF = "npy", "npz", "tiff"
 PREFERRED = ("data", "cube", "gt", "hsi", "arr_0")
@@ -106,8 +107,57 @@ def write_npz(cube: Cube, path: str | Path) -> Path:
     facts = {k: v for k, v in cube.meta.items() if isinstance(v, (str, int, float, bool)) or v is None}
     if facts:  # plain facts only (model name, decimation offset, ...): the file stays data, never code
         extra["meta"] = np.str_(json.dumps(facts))
-    np.savez_compressed(path, data=np.asarray(cube.data, np.float32), layout=np.str_("BHW"), **extra)
+    data = np.asarray(cube.data, np.float32)
+    with atomic_path(path) as tmp, open(tmp, "wb") as fh:  # a file object: numpy adds no ".npz" to it
+        np.savez_compressed(fh, data=data, layout=np.str_("BHW"), **extra)
     return path
+
+
+#: more pages (IFDs) than this in one TIFF is not a cube of bands (a few hundred at most): refused
+MAX_TIFF_PAGES = 1 << 20
+
+
+def check_ifd_chain(path: Path) -> int:
+    """Follow the TIFF's chain of pages (IFDs) before tifffile does, and refuse one that loops back.
+
+    tifffile, walking the pages one at a time (as its generic series does), detects a loop only at the
+    100th page and only when that call asks for more than one page: a damaged file whose IFD points to
+    itself made it read "pages" for ever (found by bench/fuzz.py). Classic TIFF and BigTIFF, either byte
+    order; a chain that runs off the file ends there (tifffile reports what it can read). Returns the
+    number of pages found."""
+    with open(path, "rb") as fh:
+        head = fh.read(16)
+        if len(head) < 8 or head[:2] not in (b"II", b"MM"):
+            return 0  # not a TIFF at all: tifffile says so
+        end = "<" if head[:2] == b"II" else ">"
+        version = struct.unpack(end + "H", head[2:4])[0]
+        if version == 42:
+            offset, count_fmt, entry, next_fmt = struct.unpack(end + "I", head[4:8])[0], "H", 12, "I"
+        elif version == 43 and len(head) >= 16:
+            offset, count_fmt, entry, next_fmt = struct.unpack(end + "Q", head[8:16])[0], "Q", 20, "Q"
+        else:
+            return 0
+        size = path.stat().st_size
+        count_size, next_size = struct.calcsize(count_fmt), struct.calcsize(next_fmt)
+        seen: dict[int, int] = {}  # page offset -> page number (from 1)
+        while 0 < offset < size:
+            if offset in seen:
+                raise CubeError(f"is not a readable TIFF file: its list of pages loops (page {len(seen)} points "
+                                f"back to page {seen[offset]}, at byte {offset})", path)
+            if len(seen) >= MAX_TIFF_PAGES:
+                raise CubeError(f"is not a readable TIFF file: more than {MAX_TIFF_PAGES} pages", path)
+            seen[offset] = len(seen) + 1
+            fh.seek(offset)
+            raw = fh.read(count_size)
+            if len(raw) < count_size:
+                break
+            n = struct.unpack(end + count_fmt, raw)[0]
+            fh.seek(offset + count_size + n * entry)
+            raw = fh.read(next_size)
+            if len(raw) < next_size:
+                break
+            offset = struct.unpack(end + next_fmt, raw)[0]
+    return len(seen)
 
 
 def read_tiff(path: str | Path, *, band_axis: int | None = None) -> Cube:
@@ -122,18 +172,33 @@ def read_tiff(path: str | Path, *, band_axis: int | None = None) -> Cube:
     path = Path(path)
 
     def load():
+        check_ifd_chain(path)
         with tifffile.TiffFile(path) as tif:
             series = tif.series[0]
-            compressed = int(tif.pages[0].compression) != 1
+            comp = tif.pages[0].compression
+            if not isinstance(comp, (int, np.integer)):  # a damaged tag holding several values (bench/fuzz.py)
+                raise CubeError(f"is not a readable TIFF file: its compression tag holds {str(comp)[:40]}", path)
+            compressed = int(comp) != 1
             check_declared_size(path, "the TIFF", series.shape, np.dtype(series.dtype).itemsize,
                                 path.stat().st_size, DEFLATE_MAX_RATIO if compressed else 1.0)
             meta = (tif.shaped_metadata or [{}])[0] if tif.is_shaped else {}
             return series.asarray(), series.axes, meta
 
-    # tifffile, on a damaged file, may also raise RuntimeError ("incompatible keyframe"), TypeError and
-    # ZeroDivisionError from the values it decodes; these come from its parsing alone
-    arr, axes, meta = _load(load, path, "TIFF", PARSER_ERRORS + (RuntimeError, TypeError, ZeroDivisionError))
-    wl = meta.get("wavelengths")
+    try:
+        # tifffile, on a damaged file, raises RuntimeError ("incompatible keyframe"), TypeError and
+        # ZeroDivisionError from the values it decodes
+        arr, axes, meta = _load(load, path, "TIFF", PARSER_ERRORS + (RuntimeError, TypeError, ZeroDivisionError))
+    except CubeError:
+        raise
+    except Exception as exc:
+        # and anything else raised inside tifffile (or numpy under it): AssertionError, AttributeError, ...
+        # The same exception raised by our own code, outside tifffile, stays the bug it is.
+        if not raised_within(exc, "tifffile"):
+            raise
+        raise CubeError(f"is not a readable TIFF file ({type(exc).__name__}: {exc})", path) from None
+    if not isinstance(meta, dict):  # a description that is JSON but not an object: not ours
+        meta = {}
+    wl = _tiff_wavelengths(meta.get("wavelengths"), path)
     if arr.ndim > 3:
         arr = np.squeeze(arr)
     if band_axis is None and arr.ndim == 3:
@@ -144,8 +209,22 @@ def read_tiff(path: str | Path, *, band_axis: int | None = None) -> Cube:
         elif len(axes) == 3 and axes[:2] == "YX" and axes[2] in "CS":
             band_axis = 2  # bands as samples of each pixel
     data, axis = to_bhw(arr, band_axis, path)
-    return finalize(data, path, TIFF, wavelengths=None if wl is None else np.asarray(wl, float),
-                    meta={"band_axis_in_file": axis, "tiff_axes": axes})
+    if wl is not None and wl.size != data.shape[0]:
+        raise CubeError(f"its description lists {wl.size} wavelengths for {data.shape[0]} bands", path)
+    return finalize(data, path, TIFF, wavelengths=wl, meta={"band_axis_in_file": axis, "tiff_axes": axes})
+
+
+def _tiff_wavelengths(raw, path) -> np.ndarray | None:
+    """The ``wavelengths`` of a description this package wrote: a flat list of finite numbers."""
+    if raw is None:
+        return None
+    try:
+        wl = np.asarray(raw, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise CubeError(f"its description's 'wavelengths' is not a list of numbers: {str(raw)[:80]!r}", path) from None
+    if wl.ndim != 1 or not np.all(np.isfinite(wl)):
+        raise CubeError(f"its description's 'wavelengths' is not a list of finite numbers: {str(raw)[:80]!r}", path)
+    return wl
 
 
 def write_tiff(cube: Cube, path: str | Path) -> Path:
@@ -156,5 +235,7 @@ def write_tiff(cube: Cube, path: str | Path) -> Path:
     meta = {"layout": "BHW"}
     if cube.wavelengths is not None:
         meta["wavelengths"] = [float(w) for w in cube.wavelengths]
-    tifffile.imwrite(path, np.asarray(cube.data, np.float32), photometric="minisblack", metadata=meta)
+    data = np.asarray(cube.data, np.float32)
+    with atomic_path(path) as tmp:
+        tifffile.imwrite(tmp, data, photometric="minisblack", metadata=meta)
     return path

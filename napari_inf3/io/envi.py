@@ -4,11 +4,18 @@ The data is memory-mapped by ``spectral`` and read band-sequential ``(B, H, W)``
 Wavelengths come from the header's ``wavelength`` field; ``wavelength units`` of
 micrometres (``um``, ``Micrometers``, ``µm``) are converted to nm, and unit-less values
 below 10 are taken as µm (with a warning). Integer data is divided by the header's
-``reflectance scale factor`` when present, else by the dtype's full range.
+``reflectance scale factor`` when present, else by the dtype's full range. Header lists may end with
+a comma or hold blank entries (``{456.0, 460.0, 824.89,}``, as some MATLAB writers emit): blanks are
+skipped, and the count must still match the bands.
+
+Writing (:func:`write`, :func:`create`) goes through :mod:`napari_inf3.io.atomic`: the data file is
+moved into place first, the header last.
 """
 
 from __future__ import annotations
 
+import errno
+import os
 import warnings
 from pathlib import Path
 
@@ -16,6 +23,7 @@ import numpy as np
 
 from ..cube import Cube, CubeError
 from ._common import finalize, integer_scale
+from .atomic import WriteError, atomic_group, describe_os_error
 from .lazy import ScaledArray
 
 NAME = "envi"
@@ -36,8 +44,10 @@ def wavelengths_nm(meta: dict, path) -> np.ndarray | None:
     raw = meta.get("wavelength")
     if raw is None:
         return None
+    if isinstance(raw, str):  # 'wavelength = 550' without braces: one value, not its characters
+        raw = [raw]
     try:
-        wl = np.asarray([float(v) for v in raw], dtype=np.float64)
+        wl = np.asarray([float(v) for v in raw if str(v).strip()], dtype=np.float64)
     except (TypeError, ValueError):
         raise CubeError(f"header field 'wavelength' is not a list of numbers: {raw!r}", path) from None
     units = str(meta.get("wavelength units", "")).strip().lower()
@@ -122,36 +132,91 @@ def read(path: str | Path, *, lazy: bool | None = None) -> Cube:
     return finalize(np.asarray(mm), path, NAME, wavelengths=wl, scale=scale, meta=info)
 
 
-def write(cube: Cube, path: str | Path) -> Path:
-    """Write ``cube`` as float32 band-sequential ENVI (``path`` ends in ``.hdr``)."""
-    from spectral.io import envi
+def _header(shape: tuple[int, int, int], wavelengths, description: str) -> dict:
+    """The header of a float32 little-endian band-sequential cube ``(B, H, W)``."""
+    b, h, w = (int(x) for x in shape)
+    text = " ".join(str(description).replace("{", "(").replace("}", ")").split())  # one line, no braces
+    meta = {"description": text, "samples": w, "lines": h, "bands": b, "header offset": 0,
+            "file type": "ENVI Standard", "data type": 4, "interleave": "bsq", "byte order": 0}
+    if wavelengths is not None:
+        meta["wavelength"] = [f"{float(x):g}" for x in wavelengths]
+        meta["wavelength units"] = "Nanometers"
+    return meta
 
+
+def _paths(path: str | Path) -> tuple[Path, Path]:
+    """``(header, data file)``: ``x.hdr`` and ``x.img`` (a path without ``.hdr`` gets it)."""
     path = Path(path)
     if path.suffix.lower() != ".hdr":
         path = path.with_suffix(".hdr")
-    meta = {"description": f"written by napari-inf3 from {cube.source or 'memory'}"}
-    if cube.wavelengths is not None:
-        meta["wavelength"] = [f"{w:g}" for w in cube.wavelengths]
-        meta["wavelength units"] = "Nanometers"
-    data = np.ascontiguousarray(np.moveaxis(np.asarray(cube.data, dtype=np.float32), 0, -1))
-    envi.save_image(str(path), data, interleave="bsq", metadata=meta, force=True, ext=".img")
+    return path, path.with_suffix(".img")
+
+
+def write(cube: Cube, path: str | Path) -> Path:
+    """Write ``cube`` as float32 band-sequential ENVI (``path`` ends in ``.hdr``; the data goes to the
+    ``.img`` beside it). Both files are written under temporary names and moved into place data first,
+    header last: a failure leaves the old pair (or nothing) and no temporary file."""
+    from spectral.io import envi
+
+    path, data_path = _paths(path)
+    data = cube.data
+    meta = _header(data.shape, cube.wavelengths, f"written by napari-inf3 from {cube.source or 'memory'}")
+    with atomic_group([data_path, path]) as (tmp_data, tmp_hdr):
+        with open(tmp_data, "wb") as fh:
+            for b in range(data.shape[0]):  # one band at a time: a lazy cube is never loaded whole
+                np.ascontiguousarray(data[b], dtype="<f4").tofile(fh)
+        envi.write_envi_header(str(tmp_hdr), meta)
     return path
+
+
+class OutputMap(np.memmap):
+    """The memory map :func:`create` returns; :meth:`flush` raises :class:`WriteError` naming the file."""
+
+    def flush(self):
+        try:
+            super().flush()
+        except OSError as exc:
+            raise WriteError(f"could not be written: {describe_os_error(exc)}", getattr(self, "filename", None),
+                             exc.errno) from exc
+
+
+def _preallocate(path: Path, nbytes: int) -> None:
+    """Reserve ``nbytes`` on disk for ``path`` now, so a full disk is an error here and not a crash
+    (SIGBUS) when the memory map is written later. Where the file system cannot reserve space, the
+    file is only extended (sparse)."""
+    with open(path, "r+b") as fh:
+        if hasattr(os, "posix_fallocate"):
+            try:
+                os.posix_fallocate(fh.fileno(), 0, nbytes)
+                return
+            except OSError as exc:
+                if exc.errno not in (errno.EINVAL, errno.EOPNOTSUPP):  # not supported by this file system
+                    raise
+        fh.truncate(nbytes)
 
 
 def create(path: str | Path, shape: tuple[int, int, int], wavelengths=None, description: str = "") -> np.ndarray:
     """A new float32 band-sequential ENVI cube ``(B, H, W)`` on disk, as a writable memory map.
 
     For output written tile by tile (``napari_inf3.fuse(..., out=...)``); nothing is held in RAM.
-    ``path`` ends in ``.hdr``; the data goes to the ``.img`` beside it.
+    ``path`` ends in ``.hdr``; the data goes to the ``.img`` beside it. The data file's space is reserved
+    on disk first (``posix_fallocate``), so a disk without room for the cube raises :class:`WriteError`
+    here, before any work, and leaves nothing behind (an old pair of that name unchanged). The pair
+    appears complete (zeros) at once; the map's ``flush()`` raises :class:`WriteError` on a failed write.
     """
     from spectral.io import envi
 
-    path = Path(path)
-    b, h, w = shape
-    meta = {"description": description or "written by napari-inf3", "lines": h, "samples": w, "bands": b,
-            "interleave": "bsq", "data type": 4, "byte order": 0}
-    if wavelengths is not None:
-        meta["wavelength"] = [f"{x:g}" for x in wavelengths]
-        meta["wavelength units"] = "Nanometers"
-    img = envi.create_image(str(path), meta, ext=".img", force=True)
-    return img.open_memmap(interleave="bsq", writable=True)  # (bands, lines, samples)
+    path, data_path = _paths(path)
+    try:
+        b, h, w = (int(x) for x in shape)
+    except (TypeError, ValueError):
+        raise CubeError(f"an ENVI cube needs a shape (bands, rows, cols), got {shape!r}", path) from None
+    if min(b, h, w) < 1:
+        raise CubeError(f"an ENVI cube needs a shape of positive sizes, got {(b, h, w)}", path)
+    if wavelengths is not None and len(wavelengths) != b:
+        raise CubeError(f"{len(wavelengths)} wavelengths given for {b} bands", path)
+    meta = _header((b, h, w), wavelengths, description or "written by napari-inf3")
+    with atomic_group([data_path, path]) as (tmp_data, tmp_hdr):
+        _preallocate(tmp_data, b * h * w * 4)
+        envi.write_envi_header(str(tmp_hdr), meta)
+    return OutputMap(data_path, dtype="<f4", mode="r+", shape=(b, h, w))  # (bands, lines, samples)
