@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -38,24 +36,27 @@ def config_hash(config: dict[str, Any]) -> str:
 
 
 def atomic_torch_save(obj: Any, path: str | Path) -> Path:
-    """``torch.save`` to a temp file beside ``path``, fsync, then rename over ``path``."""
+    """``torch.save`` through :func:`napari_inf3.io.atomic.atomic_path`: a temp file beside ``path``,
+    fsynced, then renamed over it. A failed save raises :class:`~napari_inf3.io.atomic.WriteError` (disk
+    full, ...) and leaves the old checkpoint loadable and no temporary file."""
     import torch
 
+    from .io.atomic import WriteError, atomic_path, describe_os_error
+
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        with os.fdopen(fd, "wb") as fh:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise WriteError(f"cannot create its folder: {describe_os_error(exc)}", path, exc.errno) from None
+    with atomic_path(path) as tmp, open(tmp, "wb") as fh:
+        try:
             torch.save(obj, fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; a checkpoint is an ordinary file
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+        except RuntimeError as exc:
+            # torch's archive writer reports a failed write as a RuntimeError ("unexpected pos ...")
+            # raised while handling the OSError (disk full, file too large): surface the OSError
+            if isinstance(exc.__context__, OSError):
+                raise exc.__context__ from exc
+            raise
     return path
 
 

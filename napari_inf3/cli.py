@@ -77,6 +77,7 @@ def plot_pixel_spectra(scenes, plot_scene: str, kept: dict, args) -> Path:
 
     from .cube import CubeError
     from .io import read_cube
+    from .io.atomic import save_figure
     from .plots import plot_spectra
 
     match = [s for s in scenes if Path(s).name == plot_scene]
@@ -94,8 +95,7 @@ def plot_pixel_spectra(scenes, plot_scene: str, kept: dict, args) -> Path:
     out = Path(args.out_dir) / f"spectra_{plot_scene}_{r}_{c}.png"
     if out.exists() and not args.overwrite:
         raise CubeError("already exists; pass --overwrite to replace it", out)
-    fig.savefig(out)
-    return out
+    return save_figure(fig, out)
 
 
 def cmd_fuse(args) -> int:
@@ -162,7 +162,7 @@ def cmd_fuse(args) -> int:
             fused, weights = fused
         meta = {"model": str(args.model)} | ({"offset": args.offset if args.offset is not None else args.scale // 2}
                                             if args.gt else {})
-        path = write_cube(Cube(fused, wl, None, meta), out, overwrite=args.overwrite)
+        path = write_cube(Cube(fused, wl, None, meta), out, overwrite=args.overwrite, allow_negative=args.no_clip)
     bar.close()
     print(f"wrote {path} {tuple(fused.shape)}")
     if args.weights_out:

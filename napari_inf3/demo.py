@@ -42,13 +42,17 @@ def write_outputs(res: FusionRun, out_dir: Path, overwrite: bool = False) -> lis
     from PIL import Image
 
     from .figures import overview_figure, spectra_figure
+    from .io.atomic import WriteError, atomic_path, atomic_write_text, describe_os_error, save_figure
     from .render import colorize
     from .report import Report, SceneResult
 
     out_dir = Path(out_dir)
     if out_dir.exists() and any(out_dir.iterdir()) and not overwrite:
         raise CubeError("already exists and is not empty; pass --overwrite to replace its files", out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise WriteError(f"cannot create the folder: {describe_os_error(exc)}", out_dir, exc.errno) from None
     written: list[Path] = []
     comps = res.composites()
     errs, emax = res.error_maps()
@@ -56,7 +60,9 @@ def write_outputs(res: FusionRun, out_dir: Path, overwrite: bool = False) -> lis
 
     def save_png(name: str, arr: np.ndarray) -> None:
         p = out_dir / name
-        Image.fromarray(arr if arr.dtype == np.uint8 else (np.clip(arr, 0, 1) * 255).round().astype(np.uint8)).save(p)
+        img = Image.fromarray(arr if arr.dtype == np.uint8 else (np.clip(arr, 0, 1) * 255).round().astype(np.uint8))
+        with atomic_path(p) as tmp:
+            img.save(tmp, format="PNG")
         written.append(p)
 
     for name, img in comps.items():
@@ -67,9 +73,7 @@ def write_outputs(res: FusionRun, out_dir: Path, overwrite: bool = False) -> lis
 
     # the same figures a notebook shows (napari_inf3.figures: one drawing path)
     for name, fig in (("overview.png", overview_figure(res)), ("spectra.png", spectra_figure(res))):
-        p = out_dir / name
-        fig.savefig(p)
-        written.append(p)
+        written.append(save_figure(fig, out_dir / name))
 
     if len(res.weights) >= 2:
         written += write_weight_outputs(res, out_dir, save_png)
@@ -77,9 +81,7 @@ def write_outputs(res: FusionRun, out_dir: Path, overwrite: bool = False) -> lis
     scene = Path(getattr(res, "source", None) or "sample").name
     report = Report([SceneResult(scene, m, s) for m, s in res.scores.items()])
     for name, text in (("metrics.md", report.markdown(per_scene=False)), ("metrics.csv", report.csv())):
-        p = out_dir / name
-        p.write_text(text)
-        written.append(p)
+        written.append(atomic_write_text(out_dir / name, text))
     return written
 
 
@@ -90,6 +92,7 @@ def write_weight_outputs(res: FusionRun, out_dir: Path, save_png) -> list[Path]:
     from matplotlib.patches import Patch
 
     from .compare import LN4, NEIGHBOURS
+    from .io.atomic import save_figure
     from .plots import plot_spectra
     from .render import ENTROPY_CMAP, NEIGHBOUR_COLORS, colorize, colorize_winner
 
@@ -123,9 +126,7 @@ def write_weight_outputs(res: FusionRun, out_dir: Path, save_png) -> list[Path]:
     fig.legend(handles=[Patch(color=np.asarray(c) / 255, label=k) for k, c in zip(NEIGHBOURS, NEIGHBOUR_COLORS)],
                loc="outside right center", title="neighbour", fontsize=8)
     fig.colorbar(im[1], ax=list(axes[2]), shrink=0.8, label="SAM between schemes (°)")
-    p = out_dir / "weights_overview.png"
-    fig.savefig(p)
-    written.append(p)
+    written.append(save_figure(fig, out_dir / "weights_overview.png"))
 
     picks, criterion = res.disagreements(k=1)
     if picks:
@@ -136,9 +137,7 @@ def write_weight_outputs(res: FusionRun, out_dir: Path, save_png) -> list[Path]:
         plot_spectra(ax, res.wavelengths, curves, title=f"where the schemes disagree most: (row {r}, col {c}), "
                      f"{picks[0].score:.2f}° between them", reference="GT", zoom_ax=zax, zoom_bands=(18, 22))
         fig.supxlabel(f"ranked by: {criterion}", fontsize=6)
-        p = out_dir / "spectra_disagreement.png"
-        fig.savefig(p)
-        written.append(p)
+        written.append(save_figure(fig, out_dir / "spectra_disagreement.png"))
     return written
 
 

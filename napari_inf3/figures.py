@@ -9,6 +9,7 @@ saves like any Figure. No Qt, no pyplot state.
 from __future__ import annotations
 
 import io
+import os
 from typing import Mapping, Sequence
 
 import numpy as np
@@ -21,7 +22,17 @@ __all__ = ["RunFigure", "MetricsTable", "composites_figure", "errors_figure", "o
 
 
 class RunFigure(Figure):
-    """A Figure that Jupyter shows inline as PNG without ``plt.show()`` or a pyplot backend."""
+    """A Figure that Jupyter shows inline as PNG without ``plt.show()`` or a pyplot backend, and that
+    saves to a file atomically (:mod:`napari_inf3.io.atomic`: a failed save leaves an existing file)."""
+
+    def savefig(self, fname, *args, **kwargs):
+        if isinstance(fname, (str, os.PathLike)):
+            from .io.atomic import atomic_path, figure_target
+
+            path, fmt = figure_target(fname, kwargs.pop("format", None))
+            with atomic_path(path) as tmp:
+                return Figure.savefig(self, tmp, *args, format=fmt, **kwargs)
+        return Figure.savefig(self, fname, *args, **kwargs)
 
     def _repr_png_(self) -> bytes:
         buf = io.BytesIO()

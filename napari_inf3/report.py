@@ -116,14 +116,23 @@ def evaluate_scenes(
 
 
 def write_report(report: Report, out_dir: Path, stem: str = "metrics", overwrite: bool = False) -> list[Path]:
-    """Write ``<stem>.md`` and ``<stem>.csv`` into ``out_dir``; refuses to overwrite unless asked."""
-    from .cube import CubeError
+    """Write ``<stem>.md`` and ``<stem>.csv`` into ``out_dir``; refuses to overwrite unless asked.
 
-    out_dir.mkdir(parents=True, exist_ok=True)
+    Atomic, as one pair: both are written under temporary names and then moved into place, so a failure
+    (disk full, ...) raises :class:`~napari_inf3.io.atomic.WriteError` and leaves the old files as they were."""
+    from .cube import CubeError
+    from .io.atomic import WriteError, atomic_group, describe_os_error
+
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise WriteError(f"cannot create the folder: {describe_os_error(exc)}", out_dir, exc.errno) from None
     paths = [out_dir / f"{stem}.md", out_dir / f"{stem}.csv"]
     for p in paths:
         if p.exists() and not overwrite:
             raise CubeError("already exists; pass --overwrite to replace it", p)
-    paths[0].write_text(report.markdown())
-    paths[1].write_text(report.csv())
+    texts = [report.markdown(), report.csv()]
+    with atomic_group(paths) as temps:
+        for tmp, text in zip(temps, texts):
+            tmp.write_text(text, encoding="utf-8")
     return paths

@@ -120,13 +120,17 @@ def parse_srf_csv(text: str, source="the SRF file") -> tuple[np.ndarray, np.ndar
 
 
 def write_srf_csv(path, matrix: np.ndarray, wavelengths, channels=None) -> Path:
-    """Write an ``(s, B)`` response in :func:`parse_srf_csv`'s layout (e.g. one :func:`estimate_srf` found)."""
+    """Write an ``(s, B)`` response in :func:`parse_srf_csv`'s layout (e.g. one :func:`estimate_srf` found).
+
+    Atomic (:func:`napari_inf3.io.atomic.atomic_write_text`): a failure raises
+    :class:`~napari_inf3.io.atomic.WriteError` and leaves an existing file as it was."""
+    from .io.atomic import atomic_write_text
+
     path = Path(path)
     channels = channels or [f"band{k + 1}" for k in range(matrix.shape[0])]
     head = "channel," + ",".join(f"{float(w):g}" for w in wavelengths)
     rows = [f"{c}," + ",".join(repr(float(v)) for v in row) for c, row in zip(channels, np.asarray(matrix))]
-    path.write_text("\n".join([head, *rows]) + "\n")
-    return path
+    return atomic_write_text(path, "\n".join([head, *rows]) + "\n")
 
 
 def load_srf(srf: str | np.ndarray = "nikon_d700", bands: int | None = None) -> np.ndarray:

@@ -90,12 +90,12 @@ class RememberedForm:
         """Write the current values (errors writing the file are ignored: it is only a convenience)."""
         data = self._all()
         data[self.key] = self.values()
+        from ..io.atomic import atomic_write_text
+
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = self.path.with_suffix(".tmp")
-            tmp.write_text(json.dumps(data, indent=1), encoding="utf-8")
-            tmp.replace(self.path)
-        except OSError:
+            atomic_write_text(self.path, json.dumps(data, indent=1))
+        except OSError:  # WriteError is one too
             pass
 
     def restore(self) -> None:

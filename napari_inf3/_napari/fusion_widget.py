@@ -535,5 +535,7 @@ class FusionWidget(QWidget):
         path = output_path(self, path, "Export metrics", "metrics.csv", "CSV (*.csv)")
         if path is None:
             return None
-        Path(path).write_text(self.table_text(sep=","))
+        from ..io.atomic import atomic_write_text  # atomic: a failure leaves an existing file as it was
+
+        atomic_write_text(path, self.table_text(sep=","))
         return path

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import os
 import time
-from pathlib import Path
 
 import numpy as np
 from qtpy.QtWidgets import (
@@ -433,6 +433,8 @@ class SpectrumWidget(QWidget):
         for text in self._legend_texts:
             text.set_visible(True)
         try:
+            if args and isinstance(args[0], (str, os.PathLike)):
+                return self._print_to_file(*args, **kwargs)
             return self._print_figure(*args, **kwargs)
         finally:
             for artist in self._animated:
@@ -440,6 +442,15 @@ class SpectrumWidget(QWidget):
             for text in self._legend_texts:
                 text.set_visible(False)
             self.canvas.canvas.draw()
+
+    def _print_to_file(self, filename, *args, **kwargs):
+        """``print_figure`` into a file atomically (:mod:`napari_inf3.io.atomic`): a failed save (disk full,
+        ...) leaves an existing file as it was. The format from ``format=`` or the suffix, as matplotlib."""
+        from ..io.atomic import atomic_path, figure_target
+
+        path, fmt = figure_target(filename, kwargs.pop("format", None))
+        with atomic_path(path) as tmp:
+            return self._print_figure(str(tmp), *args, format=fmt, **kwargs)
 
     def clear(self) -> None:
         self._layout, self._animated, self._background, self._legend_texts = None, [], None, []
@@ -457,6 +468,14 @@ class SpectrumWidget(QWidget):
         path = output_path(self, path, "Export spectra", "spectra.csv", "CSV (*.csv)")
         if path is None:
             return None
+        from napari.utils.notifications import show_error
+
+        from ..io.atomic import WriteError, atomic_write_text
+
         wl, _, _ = self.collect()
-        Path(path).write_text(spectra_csv(wl, self.curves))
+        try:  # atomic: a failure (disk full, ...) leaves an existing file as it was
+            atomic_write_text(path, spectra_csv(wl, self.curves))
+        except WriteError as exc:
+            show_error(str(exc))
+            return None
         return path

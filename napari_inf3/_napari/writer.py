@@ -2,9 +2,11 @@
 with its wavelengths (nm) and plain metadata, readable again by this plugin's reader.
 
 napari's save dialog asks before replacing an existing file, so by the time napari calls the writer
-the user has confirmed: the file is replaced then (written under a temporary name first, so a
-failed write never leaves half a file where the old one was). Saving from code,
-``viewer.layers.save(path, plugin="napari-inf3")``, refuses an existing path instead.
+the user has confirmed: the file is replaced then. Saving from code,
+``viewer.layers.save(path, plugin="napari-inf3")``, refuses an existing path instead. Every write goes
+through :func:`napari_inf3.io.write_cube`, which writes under a temporary name and moves the file into
+place: a failed write (disk full, ...) leaves the old file as it was and no half-written file. Layers
+are saved as they are (negative values included: a layer may be unclipped fusion output).
 """
 
 from __future__ import annotations
@@ -47,31 +49,15 @@ def write_cube_layer(path: str, data: Any, meta: dict) -> list[str]:
         raise CubeWriteError(f"napari-inf3 saves hyperspectral cubes (bands, y, x); layer {meta.get('name')!r} "
                          f"has shape {arr.shape}{' (RGB)' if meta.get('rgb') else ''}")
     wl = (meta.get("metadata") or {}).get("wavelengths")
-    cube = Cube(arr.astype(np.float32, copy=False), None if wl is None else np.asarray(wl, np.float64),
-                meta=_facts(meta))
     confirmed = p.exists() and _called_from_save_dialog()
     if p.exists() and not confirmed:
         raise CubeWriteError(f"{p}: already exists; napari-inf3 replaces a file only after napari's Save dialog "
                              "(File ▸ Save Selected Layers…) has asked you. Choose a new name, or save from the menu.")
-    if not confirmed:
-        try:
-            return [str(write_cube(cube, p))]
-        except CubeError as exc:
-            raise CubeWriteError(str(exc)) from None
-    # napari's dialog confirmed the replacement: write beside it, then swap in
-    tmp_dir = p.parent / f".{p.stem}.inf3-tmp"
-    tmp_dir.mkdir(exist_ok=True)
-    try:
-        written = write_cube(cube, tmp_dir / p.name)
-        for f in sorted(tmp_dir.iterdir()):  # ENVI writes the .hdr and its data file
-            f.replace(p.parent / f.name)
-    except CubeError as exc:
-        raise CubeWriteError(str(exc)) from None
-    finally:
-        for f in tmp_dir.iterdir():
-            f.unlink()
-        tmp_dir.rmdir()
-    return [str(p.parent / written.name)]
+    try:  # write_cube checks the data first, and writes atomically: a failure leaves the old file as it was
+        cube = Cube(arr, None if wl is None else np.asarray(wl, np.float64), meta=_facts(meta))
+        return [str(write_cube(cube, p, overwrite=confirmed, allow_negative=True))]
+    except (CubeError, ValueError, TypeError) as exc:
+        raise CubeWriteError(f"{p}: {exc}" if str(p) not in str(exc) else str(exc)) from None
 
 
 def _called_from_save_dialog() -> bool:
