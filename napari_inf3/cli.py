@@ -125,7 +125,12 @@ def cmd_fuse(args) -> int:
         lr, msi, wl = lr_c.data, msi_c.data, lr_c.wavelengths
     else:
         raise CubeError("give either --gt (simulate the pair) or both --lr-hsi and --hr-msi")
-    if args.srf == "estimate" or args.align:
+    camera = None
+    if args.camera:
+        if args.srf is not None:
+            raise CubeError("--camera carries its own response: leave out --srf")
+        camera, lr, msi = _camera_for_pair(args, lr, msi, gt is not None)
+    elif args.srf == "estimate" or args.align:
         srf, msi = _estimate_pair(args, lr, msi, wl, srf)
     bar = _progress(1, "fuse", "tile")
 
@@ -144,7 +149,7 @@ def cmd_fuse(args) -> int:
         try:
             target = create(tmp, shape, wl, description=f"napari-inf3 fusion with {args.model}")
             fused = fuse(args.model, lr, msi, args.device, tile=args.tile, progress=tick, out=target,
-                         precision=args.precision, clip=not args.no_clip, srf=srf, **weights_kw)
+                         precision=args.precision, clip=not args.no_clip, srf=srf, camera=camera, **weights_kw)
             if args.weights_out:
                 fused, weights = fused
             target.flush()
@@ -157,7 +162,7 @@ def cmd_fuse(args) -> int:
         path = out
     else:
         fused = fuse(args.model, lr, msi, args.device, tile=args.tile, progress=tick, precision=args.precision,
-                     clip=not args.no_clip, srf=srf, **weights_kw)
+                     clip=not args.no_clip, srf=srf, camera=camera, **weights_kw)
         if args.weights_out:
             fused, weights = fused
         meta = {"model": str(args.model)} | ({"offset": args.offset if args.offset is not None else args.scale // 2}
@@ -172,10 +177,52 @@ def cmd_fuse(args) -> int:
                                                       "neighbours": ",".join(NEIGHBOURS), "model": str(args.model)}),
                            Path(args.weights_out), overwrite=args.overwrite)
         print(f"wrote {wpath} {tuple(weights.shape)} (neighbour weights, {'/'.join(NEIGHBOURS)})")
+    if camera is not None:
+        _print_pair_check(lr, msi, camera, fused, str(args.model))
     if gt is not None:
         scores = evaluate(fused, np.asarray(gt.data)[:, : fused.shape[1], : fused.shape[2]], args.scale)
         print("  ".join(f"{k}={v:.4f}" for k, v in scores.items()))
     return 0
+
+
+def _camera_for_pair(args, lr, msi, simulated: bool):
+    """``--camera estimate|FILE``: the HR-MSI's camera fitted from the pair (``--curve``, ``--align``,
+    ``--estimate-blur``; saved with ``--camera-out``) or loaded. With ``--gt`` a loaded camera also
+    *makes* the HR-MSI: the simulated linear one stored as that camera would. Returns ``(camera, lr, msi)``."""
+    from .camera import CameraFit, check_fit, estimate_camera
+    from .cube import CubeError
+
+    if args.camera_out and Path(args.camera_out).exists() and not args.overwrite:
+        raise CubeError("already exists; pass --overwrite to replace it", args.camera_out)
+    if args.camera == "estimate":
+        if simulated:
+            raise CubeError("--camera estimate fits a real pair's camera; with --gt give a camera file to simulate "
+                            "the HR-MSI through")
+        camera = estimate_camera(lr, msi, msi.shape[1] // lr.shape[1], offset=args.offset, curve=args.curve,
+                                 shift=args.align, estimate_blur=args.estimate_blur)
+        print(f"estimated camera: {camera.describe()}")
+        if args.camera_out:
+            print(f"wrote {camera.save(args.camera_out, overwrite=args.overwrite)}")
+    else:
+        camera = CameraFit.load(args.camera)
+        print(f"camera {args.camera}: {camera.describe()}")
+        if simulated:
+            msi = camera.encode(msi)
+    for finding in check_fit(camera):
+        print(f"camera fit {finding}")
+    return camera, lr, msi
+
+
+def _print_pair_check(lr, msi, camera, fused, name: str) -> None:
+    """What can be said without ground truth: each result degraded back against the LR-HSI, bicubic's too."""
+    from .camera import pair_report
+
+    scores, findings = pair_report(lr, msi, camera, {name: fused})
+    print("pair-only check (no ground truth; higher is better): " + ";  ".join(
+        f"{k}: LR-HSI reproduced {v['lr_psnr']:.2f} dB, HR-MSI {v['msi_psnr']:.2f} dB" for k, v in scores.items()))
+    for finding in findings:
+        if finding.level != "ok":
+            print(f"{finding.level.upper()}: {finding.message}")
 
 
 def _estimate_pair(args, lr, msi, wl, srf):
@@ -226,7 +273,7 @@ def cmd_train(args) -> int:
     for ev in train(
         scenes, val_scenes=val, weighting=args.weighting, preset=args.preset, consistency=args.consistency,
         scale=args.scale, offset=args.offset, patch=args.patch, batch_size=args.batch_size, lr=args.lr,
-        schedule=args.schedule, precision=args.precision, compile=args.compile, srf=args.srf,
+        schedule=args.schedule, precision=args.precision, compile=args.compile, srf=args.srf, camera=args.camera,
         epochs=args.epochs,
         patches_per_epoch=args.patches_per_epoch, seed=args.seed, device=args.device, out=out,
         resume=args.resume, init=args.init,
@@ -331,9 +378,17 @@ def build_parser() -> argparse.ArgumentParser:
                    "a name or CSV also simulates the HR-MSI with it")
     p.add_argument("--srf-out", help="with --srf estimate: write the estimated response to this CSV")
     p.add_argument("--estimate-blur", action="store_true",
-                   help="with --srf estimate: also search the blur σ relating the two grids")
+                   help="with --srf estimate or --camera estimate: also search the blur σ relating the two grids")
     p.add_argument("--align", action="store_true",
                    help="estimate the HR-MSI's shift against the LR-HSI and move it back before fusing")
+    p.add_argument("--camera", metavar="estimate|FILE",
+                   help="the HR-MSI is a photograph: 'estimate' fits its camera from the pair (tone curve, gain and "
+                   "black level, response, with --align its shift, with --estimate-blur the blur), or a camera "
+                   "JSON saved by --camera-out; prints the fit's check and the result's pair-only scores against "
+                   "bicubic. With --gt a camera file simulates the HR-MSI through that camera")
+    p.add_argument("--camera-out", help="with --camera estimate: save the camera to this JSON (for train --camera)")
+    p.add_argument("--curve", default="auto", choices=["auto", "linear", "srgb", "power", "monotone"],
+                   help="with --camera estimate: the tone curve to fit (auto: chosen on held-out pixels)")
     p.add_argument("--no-clip", action="store_true",
                    help="keep the network's raw output (default: clipped at 0, reflectance is not negative)")
     p.add_argument("--weights-out", help="also write INF3's neighbour weights (4, rows, cols: NW, NE, SW, SE; "
@@ -372,6 +427,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--srf", default="nikon_d700",
                    help="the HR-MSI camera's spectral response the training pairs are simulated with: a packaged "
                    "name (nikon_d700) or a CSV (header channel,<nm>,...; e.g. from fuse --srf estimate --srf-out)")
+    p.add_argument("--camera", metavar="FILE",
+                   help="a camera JSON (fuse --camera estimate --camera-out): training HR-MSIs are simulated "
+                   "through it (its response, tone curve, clipping, 8-bit), e.g. to fine-tune --init cosine to it")
     p.add_argument("--compile", action="store_true",
                    help="torch.compile the training step: ~1 min to compile, then ~10 %% faster paper-preset steps on a CPU (lite: no gain)")
     common(p)

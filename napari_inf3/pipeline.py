@@ -40,6 +40,12 @@ class FusionRun:
     shift: tuple[float, float] | None = None
     #: warnings raised while fusing (e.g. a checkpoint trained with another spectral response)
     notes: list[str] = field(default_factory=list)
+    #: a real pair: the HR-MSI's camera (:class:`~napari_inf3.camera.CameraFit`; a linear one from the
+    #: response in use when none was estimated), the pair-only scores of every result (bicubic included;
+    #: :func:`~napari_inf3.camera.pair_consistency`) and the quality gate's findings
+    camera: Any = None
+    pair_scores: dict[str, dict[str, float]] = field(default_factory=dict)
+    findings: list[Any] = field(default_factory=list)
 
     def weight_maps(self) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
         """``({name: (H, W) weight entropy, nats}, {name: (H, W) winning neighbour 0–3})``; one scale, 0 … ln 4."""
@@ -150,6 +156,7 @@ def iter_fusion_run(
     weights: bool = False,
     pair_srf=None,
     align: bool = False,
+    camera=None,
 ) -> Generator[Progress, None, FusionRun]:
     """Simulate (from ``gt``, keeping LR pixel ``offset`` of each block, default r // 2) or take a
     real pair, then fuse with bicubic and every model (``clip``: results clipped at 0; ``weights``:
@@ -162,7 +169,10 @@ def iter_fusion_run(
     A real pair only: ``align`` estimates the HR-MSI's shift against the LR-HSI and moves it back;
     ``pair_srf`` is the HR-MSI camera's response for the projection: ``'estimate'`` (fitted from
     the pair, :func:`~napari_inf3.srf_fit.estimate_srf`), a packaged name, a CSV path or an array;
-    ``None`` keeps each model's own.
+    ``None`` keeps each model's own. ``camera``: the HR-MSI is a photograph — ``'estimate'`` fits its
+    camera from the pair (:func:`~napari_inf3.estimate_camera`, with ``align`` its shift), or a
+    :class:`~napari_inf3.camera.CameraFit` / the path of a saved one; excludes ``pair_srf``. Every real
+    pair is scored on the pair itself (``run.pair_scores``) and checked (``run.findings``).
     """
     import time
     import warnings
@@ -185,11 +195,21 @@ def iter_fusion_run(
             raise CubeError(f"LR-HSI and HR-MSI must be (bands, rows, cols); got {lr.shape} and {msi.shape}")
         run = FusionRun(lr, msi, msi.shape[1] / lr.shape[1], None,
                         None if wavelengths is None else np.asarray(wavelengths, float))
-        if align or (isinstance(pair_srf, str) and pair_srf == "estimate"):
-            # seconds of work before the first fusion: say so (a worker can also be cancelled here)
-            yield (0, total, "aligning the HR-MSI / estimating its response" if align else "estimating the HR-MSI response")
-        if align or pair_srf is not None:
-            _real_pair_response(run, pair_srf, align)
+        if camera is not None:
+            if pair_srf is not None:
+                raise CubeError("a camera carries its own response: give camera or pair_srf, not both")
+            if isinstance(camera, str) and camera == "estimate":
+                yield (0, total, "estimating the HR-MSI's camera (tone curve, response" + (", shift)" if align else ")"))
+            run.camera = _real_pair_camera(run, camera, align)
+            run.srf = run.camera.srf
+        else:
+            if align or (isinstance(pair_srf, str) and pair_srf == "estimate"):
+                # seconds of work before the first fusion: say so (a worker can also be cancelled here)
+                yield (0, total, "aligning the HR-MSI / estimating its response" if align
+                       else "estimating the HR-MSI response")
+            if align or pair_srf is not None:
+                _real_pair_response(run, pair_srf, align)
+            run.camera = _linear_camera(run)
     else:
         raise CubeError("give a ground truth to simulate from, or an LR-HSI and an HR-MSI")
     yield (1, total, "bicubic")
@@ -204,7 +224,10 @@ def iter_fusion_run(
         keep = weights and not is_projection(model)  # its decoder is zero: weights unused
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", UserWarning)
-            res = fuse(model, run.lr_hsi, run.hr_msi, clip=clip, return_weights=keep, srf=run.srf)
+            if run.camera is not None and not run.camera.curve.is_linear:
+                res = fuse(model, run.lr_hsi, run.hr_msi, clip=clip, return_weights=keep, camera=run.camera)
+            else:
+                res = fuse(model, run.lr_hsi, run.hr_msi, clip=clip, return_weights=keep, srf=run.srf)
         run.notes += [f"{name}: {w.message}" for w in caught if issubclass(w.category, UserWarning)]
         run.fused[name], w = res if keep else (res, None)
         if keep:
@@ -215,7 +238,46 @@ def iter_fusion_run(
     if run.gt is not None:
         r = run.scale
         run.scores = {n: evaluate(c, run.gt, r) for n, c in run.fused.items()}
+    elif run.camera is not None:
+        from .camera import pair_report
+
+        scored = {n: c for n, c in run.fused.items() if n != "bicubic"}
+        run.pair_scores, run.findings = pair_report(run.lr_hsi, run.hr_msi, run.camera, scored)  # bicubic first
     return run
+
+
+def _real_pair_camera(run: FusionRun, camera, align: bool):
+    """The :class:`~napari_inf3.camera.CameraFit` for ``camera`` (``'estimate'``, a fit, or a saved file)."""
+    from .camera import CameraFit, estimate_camera
+
+    if isinstance(camera, CameraFit):
+        return camera
+    if isinstance(camera, str) and camera == "estimate":
+        fit = estimate_camera(run.lr_hsi, run.hr_msi, int(round(run.scale)), shift=align,
+                              wavelengths=run.wavelengths)
+        run.shift = fit.shift
+        return fit
+    return CameraFit.load(camera)
+
+
+def _linear_camera(run: FusionRun):
+    """A real pair fused with a response but no camera model: the linear camera that response describes,
+    so the pair-only check and the gate see the same (``None`` when the scale is not an integer)."""
+    from .camera import CameraFit
+    from .simulation import load_srf
+
+    r = run.scale
+    if not float(r).is_integer():
+        return None
+    try:
+        srf = run.srf if run.srf is not None else load_srf("nikon_d700", bands=run.lr_hsi.shape[0])
+    except CubeError:
+        return None  # not 31 bands: no response to judge the pair by
+    if srf.shape[0] != run.hr_msi.shape[0]:
+        return None
+    fit = run.srf_fit
+    return CameraFit.linear(srf, scale=int(r), sigma=fit.sigma if fit is not None else 0.5,
+                            residual=fit.residual if fit is not None else None)
 
 
 def _real_pair_response(run: FusionRun, pair_srf, align: bool) -> None:

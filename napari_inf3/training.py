@@ -125,9 +125,11 @@ def _validate(model, val, scale, srf, device, crop, offset=None, camera=None) ->
         cw = min(W, crop) // scale * scale
         y0, x0 = (H - ch) // 2 // scale * scale, (W - cw) // 2 // scale * scale
         g = gt[:, y0 : y0 + ch, x0 : x0 + cw]
+        if camera is not None:  # the photo as the camera stores it, fused as a user's would be
+            lr, msi = simulate(g, scale, camera.srf, offset=offset)
+            scores.append(psnr(fuse(model, lr, camera.encode(msi), device, tile=None, camera=camera), g))
+            continue
         lr, msi = simulate(g, scale, srf, offset=offset)
-        if camera is not None:
-            msi = camera.degrade(msi)  # as the camera stores it, read back linear
         scores.append(psnr(fuse(model, lr, msi, device, tile=None), g))
     model.train()
     torch.set_grad_enabled(True)
@@ -191,9 +193,11 @@ def train(
         another camera's response); the parent's metadata is kept under ``meta['init']``
         (see :func:`lineage`). Not together with ``resume``.
     camera : a :class:`~napari_inf3.camera.CameraFit` (or the path of one saved with ``.save``): the
-        training HR-MSIs are simulated through it — its response (replacing ``srf``), then its tone
-        curve, clipping at black and white and its quantisation, read back linear — so a network
-        learns the degradation of that real camera (fine-tune with ``init=``). Stored in the checkpoint.
+        training HR-MSIs are simulated through it — its response, then its tone curve, clipping at black
+        and white and its quantisation, read back linear — and the network is trained inside the
+        camera-transfer path that ``fuse(..., camera=)`` runs (it keeps its own response ``srf`` and is
+        shown ``srf · X_p``; :mod:`napari_inf3.camera.fusion`), so fine-tuning (``init=``) teaches it
+        that real camera's degradation. Stored in the checkpoint's metadata.
     overwrite : replace an existing ``out`` when not resuming (refused otherwise).
     precision : ``'fp32'`` (default) or ``'bf16'``: forward and loss under ``torch.autocast``
         (weights, optimiser and the SRF projection stay float32); on CUDA also channels-last
@@ -310,7 +314,10 @@ class _Run:
         self.val, self.val_names = _load_scenes(o["val_scenes"], "validation") if len(o["val_scenes"]) else ([], [])
         self.bands = gts[0].shape[0]
         self.camera = _load_camera(o["camera"], self.bands)
-        self.srf_matrix = self.camera.srf if self.camera is not None else load_srf(o["srf"], bands=self.bands)
+        # with a camera the network keeps its own response (srf): it is shown the HR-MSI it knows through
+        # the camera-transfer path (napari_inf3.camera.fusion), and the training HR-MSIs come from the camera
+        self.srf_matrix = load_srf(o["srf"], bands=self.bands)
+        self.msi_srf = self.camera.srf if self.camera is not None else self.srf_matrix
         scale, patch = o["scale"], o["patch"]
         if patch % scale:
             raise CubeError(f"the patch size {patch} is not divisible by the scale {scale}")
@@ -362,11 +369,15 @@ class _Run:
             self.elapsed0 = 0.0
         self.offset = check_offset(offset, o["scale"])
         self.net = self.model
+        if self.camera is not None:
+            from .camera.fusion import transfer_module
+
+            self.net = transfer_module(self.model, self.camera)
         if self.ctx.active:
             from torch.nn.parallel import DistributedDataParallel
 
             dev = self.dev
-            self.net = DistributedDataParallel(self.model, device_ids=[dev.index] if dev.type == "cuda" else None)
+            self.net = DistributedDataParallel(self.net, device_ids=[dev.index] if dev.type == "cuda" else None)
         if o["compile"]:
             self.net = torch.compile(self.net)
 
@@ -374,7 +385,7 @@ class _Run:
         from .training_data import PatchSampler
 
         o = self.o
-        self.sampler = PatchSampler(gts, self.grid, o["patch"], o["scale"], self.offset, self.srf_matrix, self.dev,
+        self.sampler = PatchSampler(gts, self.grid, o["patch"], o["scale"], self.offset, self.msi_srf, self.dev,
                                     camera=self.camera)
 
     def _build_optimiser(self) -> None:

@@ -61,3 +61,26 @@ def tiny_model():
 
     torch.manual_seed(0)
     return INFN(preset="lite", n_feats=8, n_resblocks=1, mlp_hidden=[16], out_dim=8).eval()
+
+
+def photo_camera(curve=None, bits: int | None = 8):
+    """A known photo camera: the Nikon D700 curves mixed by a colour-correction matrix (a signed response,
+    rows summing to 1), gains 0.8 / 0.7 / 0.9, ``curve`` (default sRGB), ``bits`` quantisation."""
+    from napari_inf3.camera import CameraFit, ToneCurve
+    from napari_inf3.simulation import load_srf
+
+    nikon = load_srf("nikon_d700", bands=31).astype(np.float64)
+    mix = np.array([[1.6, -0.45, -0.15], [-0.25, 1.5, -0.25], [-0.05, -0.5, 1.55]])
+    p = mix @ nikon
+    p /= p.sum(axis=1, keepdims=True)
+    return CameraFit(curve=curve or ToneCurve("srgb"), srf=p.astype(np.float32), gain=np.array([0.8, 0.7, 0.9]),
+                     black=np.zeros(3), bits=bits)
+
+
+def photo_pair(gt, camera, scale: int = 4):
+    """``(lr, photo, linear)``: the LR-HSI simulated from ``gt`` and the HR-MSI as ``camera`` stores it."""
+    from napari_inf3 import simulate
+
+    lr, _ = simulate(gt, scale)
+    linear = np.einsum("sb,bhw->shw", camera.srf, np.asarray(gt, np.float32))
+    return lr, camera.encode(linear), linear

@@ -29,7 +29,8 @@ from .layers import connect_band_label, cube_layer_kwargs, display_limits, inf3_
 COMPOSITES = ("bands 31-20-10 (paper)", "true colour (SRF)", "three wavelengths (nm)")
 MODES = ("simulate from ground truth", "real LR-HSI + HR-MSI")
 #: The HR-MSI response choices of a real pair: label → what the pipeline's ``pair_srf`` gets.
-PAIR_SRF = {"Nikon D700 (as trained)": None, "from file…": "file", "estimate from the pair": "estimate"}
+PAIR_SRF = {"Nikon D700 (as trained)": None, "from file…": "file", "estimate from the pair": "estimate",
+            "estimate the camera (a photo)": "camera", "camera from file…": "camera_file"}
 _RUN_IDS = itertools.count(1)
 
 
@@ -74,9 +75,10 @@ class FusionWidget(QWidget):
         # a real pair: the HR-MSI camera's response for the SRF projection, and its alignment
         self.pair_srf = ComboBox(name="pair_srf", label="HR-MSI response", choices=list(PAIR_SRF),
                                  tooltip="the response the SRF projection uses for a real pair: the Nikon D700 the "
-                                 "checkpoints were trained with, a CSV (header channel,<nm>,...; a row per band), or "
-                                 "one fitted from the pair itself")
-        self.srf_file = FileEdit(name="srf_file", label="response CSV", mode="r", filter="*.csv")
+                                 "checkpoints were trained with, a CSV (header channel,<nm>,...; a row per band), "
+                                 "one fitted from the pair itself, or, for a photograph (PNG / JPEG, gamma-encoded), "
+                                 "its whole camera: tone curve, gain, response (saved as JSON)")
+        self.srf_file = FileEdit(name="srf_file", label="response CSV / camera JSON", mode="r", filter="*.csv *.json")
         self.align = CheckBox(name="align", text="align the HR-MSI to the LR-HSI (estimate its shift)", value=False)
         self.pair_srf.changed.connect(self._mode_changed)
         self.input_form = Container(widgets=[self.mode, self.gt_combo, self.lr_combo, self.msi_combo, self.scale,
@@ -89,6 +91,7 @@ class FusionWidget(QWidget):
         # the estimate as a CSV: for fusing later pairs of the same cameras, or for fine-tuning a model
         # to this camera in the Training dock (its "spectral response" from file)
         self.srf_fit, self.srf_fit_wavelengths = None, None
+        self.camera = None  # a camera fitted from (or loaded for) the last real pair
         row, (self.save_srf_btn,) = button_row(("Save response as CSV…", lambda: self.save_srf()))
         self.save_srf_btn.setVisible(False)
         v.addLayout(row)
@@ -182,7 +185,7 @@ class FusionWidget(QWidget):
             w.enabled = sim
         for w in (self.lr_combo, self.msi_combo, self.pair_srf, self.align):
             w.enabled = not sim
-        self.srf_file.visible = not sim and PAIR_SRF[self.pair_srf.value] == "file"
+        self.srf_file.visible = not sim and PAIR_SRF[self.pair_srf.value] in ("file", "camera_file")
 
     def selected_models(self) -> dict[str, str]:
         out = {}
@@ -228,11 +231,14 @@ class FusionWidget(QWidget):
             kw["wavelengths"] = lr.metadata.get("wavelengths")
             kw["source_layer"] = lr.name
             choice = PAIR_SRF[self.pair_srf.value]
-            if choice == "file":
+            if choice in ("file", "camera_file"):
                 path = Path(self.srf_file.value)
                 if not path.is_file():
-                    raise ValueError(f"choose the response CSV (header channel,<nm>,...), got {str(path)!r}")
-                kw["pair_srf"] = str(path)
+                    what = "response CSV (header channel,<nm>,...)" if choice == "file" else "camera JSON"
+                    raise ValueError(f"choose the {what}, got {str(path)!r}")
+                kw["pair_srf" if choice == "file" else "camera"] = str(path)
+            elif choice == "camera":
+                kw["camera"] = "estimate"
             else:
                 kw["pair_srf"] = choice
             kw["align"] = bool(self.align.value)
@@ -258,7 +264,7 @@ class FusionWidget(QWidget):
         # napari's activity progress bar counts the generator's yields; errors go to our errored
         # handler (a notification), not to a traceback dialog
         # one yield per model, bicubic and scoring, and one before a real pair's alignment / response fit
-        steps = len(models) + 2 + int(bool(kw.get("align")) or kw.get("pair_srf") == "estimate")
+        steps = len(models) + 2 + int(bool(kw.get("align")) or "estimate" in (kw.get("pair_srf"), kw.get("camera")))
 
         @thread_worker(ignore_errors=True, progress={"total": steps, "desc": "napari-inf3 fusion"})
         def job():
@@ -313,20 +319,32 @@ class FusionWidget(QWidget):
         text = f"done ({times})" + (f" on {next(iter(run.devices.values()))}" if run.devices else "")
         if run.shift is not None:
             text += f"; HR-MSI moved back by (dy, dx) = ({run.shift[0]:+.2f}, {run.shift[1]:+.2f}) HR px"
-        self.status.setText(text)
+        from .real_pair import findings_text
+
+        gate, details = findings_text(run)
+        self.status.setText(text + (f"\n{gate}" if gate else ""))
+        self.status.setToolTip(details)
         self.show_srf_fit(run)
-        if run.notes:
+        notes = list(run.notes) + [f"{f.level}: {f.message}" for f in run.findings if f.level != "ok"]
+        if notes:
             from napari.utils.notifications import show_warning
 
-            for note in dict.fromkeys(run.notes):
+            for note in dict.fromkeys(notes):
                 show_warning(note)
 
     def show_srf_fit(self, run) -> None:
         """Plot a response estimated from the pair beside the Nikon D700's, in nm, with the fit residual."""
-        fit = run.srf_fit
-        self.srf_canvas.setVisible(fit is not None)
-        self.save_srf_btn.setVisible(fit is not None)
+        from .real_pair import fitted_camera, plot_camera
+
+        fit, self.camera = run.srf_fit, fitted_camera(run)
+        self.srf_canvas.setVisible(fit is not None or self.camera is not None)
+        self.save_srf_btn.setVisible(fit is not None or self.camera is not None)
+        self.save_srf_btn.setText("Save camera as JSON…" if self.camera is not None else "Save response as CSV…")
         self.srf_fit = fit
+        if self.camera is not None:
+            plot_camera(self.srf_canvas.figure, self.camera, run.wavelengths)
+            self.srf_canvas.draw()
+            return
         if fit is None:
             return
         from ..plots import plot_srf
@@ -356,6 +374,8 @@ class FusionWidget(QWidget):
 
         from ..simulation import write_srf_csv
 
+        if self.camera is not None:
+            return self.save_camera(path)
         if self.srf_fit is None:
             show_error("no response has been estimated yet: fuse a real pair with 'estimate from the pair'")
             return None
@@ -368,6 +388,24 @@ class FusionWidget(QWidget):
             show_error(f"{path}: cannot write the response: {exc}")
             return None
         show_info(f"response saved to {out}")
+        return out
+
+    def save_camera(self, path=None):
+        """Write the camera fitted from the last real pair as JSON (``CameraFit.load`` and the Training
+        dock read it back); asks before replacing a file. Returns the path written, or None."""
+        from napari.utils.notifications import show_error, show_info
+
+        from ..cube import CubeError
+
+        path = output_path(self, path, "Save the camera", "hr_msi_camera.json", "camera JSON (*.json)")
+        if path is None:
+            return None
+        try:
+            out = self.camera.save(path, overwrite=True)  # output_path asked already
+        except CubeError as exc:
+            show_error(str(exc))
+            return None
+        show_info(f"camera saved to {out}")
         return out
 
     def _add_weight_layers(self, run, run_id: str) -> None:
@@ -427,6 +465,10 @@ class FusionWidget(QWidget):
                             visible=False, metadata={"inf3": {"role": "error", "method": name, "run": run_id}})
                 v.add_image(sams[name], name=f"SAM° {name} {tag}", colormap="jet", contrast_limits=(0.0, smax),
                             visible=False, metadata={"inf3": {"role": "sam", "method": name, "run": run_id}})
+        if run.gt is None:
+            from .real_pair import add_camera_layers
+
+            add_camera_layers(v, run, run_id)
         if len(run.weights) >= 1:
             self._add_weight_layers(run, run_id)
         self.last_run, self.last_run_id = run, run_id
@@ -512,8 +554,13 @@ class FusionWidget(QWidget):
 
         self.table.setRowCount(0)
         if not run.scores:
-            self.status.setText("no ground truth: metrics need one (simulate mode)")
+            if run.pair_scores:  # a real pair: what can be measured on the pair itself, bicubic included
+                from .real_pair import fill_pair_table
+
+                fill_pair_table(self.table, run)
             return
+        self.table.setColumnCount(5)
+        self.table.setHorizontalHeaderLabels(["method", "PSNR (dB)", "SAM (°)", "ERGAS", "SSIM"])
         for name, s in run.scores.items():
             r = self.table.rowCount()
             self.table.insertRow(r)

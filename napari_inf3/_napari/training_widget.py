@@ -15,7 +15,7 @@ from .canvas import ThemedCanvas
 from .forms import RememberedForm, layer_picker, offset_choices, offset_value
 
 REDRAW_SECONDS = 0.5
-NEW, FILE = "new", "file"
+NEW, FILE, CAMERA = "new", "file", "camera file"
 
 
 def _init_choices() -> list[tuple[str, str]]:
@@ -81,11 +81,14 @@ class TrainingWidget(QWidget):
         self.init.changed.connect(self._init_changed)
         self.init_file.changed.connect(self._init_changed)
         self.srf = ComboBox(name="srf", label="HR-MSI response", choices=[("Nikon D700", "nikon_d700"),
-                                                                         ("from CSV file…", FILE)],
+                                                                         ("from CSV file…", FILE),
+                                                                         ("camera from JSON file…", CAMERA)],
                             tooltip="the camera response the training pairs are simulated with (and the SRF "
-                            "projection uses); a CSV such as the one the Fusion dock saves from a real pair")
-        self.srf_file = FileEdit(name="srf_file", label="response CSV", mode="r", filter="*.csv", value="",
-                                 visible=False)
+                            "projection uses); a CSV such as the one the Fusion dock saves from a real pair, or a "
+                            "photo's whole camera (JSON from the Fusion dock): training HR-MSIs then also go "
+                            "through its tone curve, clipping and 8-bit storage")
+        self.srf_file = FileEdit(name="srf_file", label="response CSV / camera JSON", mode="r", filter="*.csv *.json",
+                                 value="", visible=False)
         self.srf.changed.connect(self._init_changed)
         self.weighting = ComboBox(name="weighting", label="weighting", choices=["cosine", "area", "net", "cosine_norm"])
         self.preset = ComboBox(name="preset", label="preset", choices=["lite", "paper"])
@@ -139,7 +142,7 @@ class TrainingWidget(QWidget):
         to a line saying what the model is; the file pickers show when their choice needs them."""
         fresh = self.init.value == NEW
         self.init_file.visible = self.init.value == FILE
-        self.srf_file.visible = self.srf.value == FILE
+        self.srf_file.visible = self.srf.value in (FILE, CAMERA)
         for w in (self.weighting, self.preset, self.consistency):
             w.visible = fresh
         self.init_info.visible = not fresh
@@ -173,8 +176,14 @@ class TrainingWidget(QWidget):
         return self.init.value
 
     def srf_source(self) -> str:
-        """What ``train(srf=)`` gets: a response name or a CSV path."""
+        """What ``train(srf=)`` gets: a response name or a CSV path (the packaged default for a camera)."""
+        if self.srf.value == CAMERA:
+            return "nikon_d700"  # unused: the camera carries its response
         return _picked_file(self.srf_file, "the response CSV") if self.srf.value == FILE else self.srf.value
+
+    def camera_source(self) -> str | None:
+        """What ``train(camera=)`` gets: the camera JSON's path, or None."""
+        return _picked_file(self.srf_file, "the camera JSON") if self.srf.value == CAMERA else None
 
     # ---- data -------------------------------------------------------------------------------
     def refresh_layers(self, event=None) -> None:
@@ -235,6 +244,7 @@ class TrainingWidget(QWidget):
             val = [] if val_layer is None else [Cube(np.asarray(val_layer.data, np.float32), None, val_layer.name)]
             init = self.init_source()
             srf = self.srf_source()
+            camera = self.camera_source()
         except (ValueError, CubeError) as exc:
             show_error(str(exc))
             return None
@@ -250,7 +260,7 @@ class TrainingWidget(QWidget):
             consistency=self.consistency.value, scale=self.scale.value, offset=offset_value(self.offset.value),
             batch_size=self.batch.value, lr=self.lr.value, epochs=self.epochs.value,
             patches_per_epoch=self.per_epoch.value or None, device=self.device.value, out=out, resume=resume,
-            init=init, srf=srf,
+            init=init, srf=srf, camera=camera,
             val_crop=256, overwrite=True,  # the user confirmed above
         )
 

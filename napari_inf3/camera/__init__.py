@@ -9,8 +9,8 @@ training, and the checks that say when a fit (or a fusion) cannot be trusted.
 
 from .curves import CURVE_KINDS, ToneCurve, linear_to_srgb, srgb_to_linear
 from .fit import estimate_camera
-from .gate import Finding, check_fit, check_results, pair_consistency
+from .gate import Finding, check_fit, check_results, pair_consistency, pair_report
 from .model import CameraFit
 
 __all__ = ["CURVE_KINDS", "CameraFit", "Finding", "ToneCurve", "check_fit", "check_results", "estimate_camera",
-           "linear_to_srgb", "pair_consistency", "srgb_to_linear"]
+           "linear_to_srgb", "pair_consistency", "pair_report", "srgb_to_linear"]

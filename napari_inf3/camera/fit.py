@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -54,10 +55,9 @@ def _detect_bits(y: np.ndarray) -> int | None:
     return None
 
 
-def _usable(y: np.ndarray, scale: int, off: int, sigma: float, margin: int) -> np.ndarray:
+def _usable(clipped_hr: np.ndarray, scale: int, off: int, sigma: float, margin: int) -> np.ndarray:
     """``(s, h, w)`` bool: LR pixels whose footprint in channel c holds no clipped stored value."""
-    bad = ((y <= CLIP_EPS) | (y >= 1 - CLIP_EPS)).astype(np.float32)
-    ok = blur_decimate(bad, srf_kernel(sigma), scale, off) < 1e-9
+    ok = blur_decimate(clipped_hr.astype(np.float32), srf_kernel(sigma), scale, off) < 1e-9
     if margin > 0:
         edge = np.zeros(ok.shape[1:], bool)
         edge[margin:-margin, margin:-margin] = True
@@ -107,13 +107,13 @@ def _rel_residual(X: np.ndarray, y: np.ndarray, p: np.ndarray, b: float) -> floa
 class _Pair:
     """The pair on the LR grid, with the pixels each channel may use, split into fit / score halves."""
 
-    def __init__(self, x: np.ndarray, y: np.ndarray, scale: int, off: int, sigma: float, margin: int,
-                 smoothness: float):
+    def __init__(self, x: np.ndarray, y: np.ndarray, clipped_hr: np.ndarray, scale: int, off: int, sigma: float,
+                 margin: int, smoothness: float):
         self.y, self.scale, self.off, self.sigma = y, scale, off, sigma
         S = x.shape[0]
         self.X = x.reshape(S, -1).astype(np.float64)
         self.lam = smoothness * float(np.mean(np.sum(self.X * self.X, axis=1)))
-        usable = _usable(y, scale, off, sigma, margin).reshape(y.shape[0], -1)
+        usable = _usable(clipped_hr, scale, off, sigma, margin).reshape(y.shape[0], -1)
         half = _halves(x.shape[1:]).reshape(-1)
         self.fit_idx = [_subsample(np.flatnonzero(u & half)) for u in usable]
         self.score_idx = [_subsample(np.flatnonzero(u & ~half)) for u in usable]
@@ -154,10 +154,15 @@ def _hat_basis(yc: np.ndarray, knots: np.ndarray) -> np.ndarray:
     return np.maximum(0.0, 1.0 - np.abs(t[None] - np.arange(k + 1)[:, None, None])).astype(np.float32)
 
 
-def _monotone_curve(pair: _Pair, start: ToneCurve, signed: bool, n_knots: int, rounds: int = 4) -> ToneCurve:
-    """A non-decreasing piecewise-linear curve per channel, by alternating least squares from ``start``:
-    with ``P`` fixed, the knot values (non-negative increments, a signed value at 0, a smoothness
-    penalty) that best match ``P X`` on the LR grid; then ``P`` for that curve; ``rounds`` times."""
+def _monotone_curve(pair: _Pair, n_knots: int) -> ToneCurve:
+    """A non-decreasing piecewise-linear curve per channel, fitted jointly with the response.
+
+    With the curve's knot values ``l`` the degraded linear HR-MSI is ``C l`` (``C``: each knot's
+    interpolation weights, blurred and decimated); the best signed response for it leaves the residual
+    ``(I − H) C l`` (``H`` the ridge fit's hat matrix on the LR-HSI's bands). That is minimised over
+    non-decreasing ``l`` (non-negative increments, a signed value at 0) with a second-difference
+    penalty, the mean of ``C l`` fixed to 1 (the scale; gain and black come later): one NNLS per channel.
+    """
     from scipy.optimize import nnls
 
     knots = np.linspace(0.0, 1.0, n_knots)
@@ -166,20 +171,24 @@ def _monotone_curve(pair: _Pair, start: ToneCurve, signed: bool, n_knots: int, r
     for j in range(1, n_knots):
         L[j:, j + 1] = 1.0
     D = _second_difference(n_knots)
+    S = pair.X.shape[0]
+    R = pair.lam * (_second_difference(S).T @ _second_difference(S))
     rows = []
     for c in range(pair.y.shape[0]):
         C = pair.degrade(_hat_basis(pair.y[c], knots)).T  # (h·w, K)
-        values = np.asarray(start.linearize(knots[None].repeat(pair.y.shape[0], 0))[c])
         fit = pair.fit_idx[c]
-        Cf = C[fit]
-        mu = 1e-3 * float(np.sum(Cf * Cf)) / n_knots
-        for _ in range(rounds):
-            p, b = pair.fit_channel(C @ values, c, signed, False)[:2]
-            target = pair.X[:, fit].T @ p + b
-            A = np.vstack([Cf @ L, math.sqrt(mu) * (D @ L)])
-            z, _ = nnls(A, np.concatenate([target, np.zeros(D.shape[0])]), maxiter=20 * n_knots)
-            values = L @ z
-        rows.append(values)
+        Xf, Cf = pair.X[:, fit], C[fit]
+        A = Xf @ Xf.T + R
+        A += 1e-12 * np.trace(A) / S * np.eye(S)
+        G = Cf - Xf.T @ np.linalg.solve(A, Xf @ Cf)  # (I − H) C
+        mean_row = Cf.mean(axis=0)
+        scale = math.sqrt(float(np.sum(G * G)) / n_knots) or 1.0
+        w = 1e3 * scale / max(float(np.linalg.norm(mean_row)), 1e-12)
+        mu = 1e-4 * scale**2
+        lhs = np.vstack([G @ L, math.sqrt(mu) * (D @ L), w * (mean_row @ L)[None]])
+        rhs = np.concatenate([np.zeros(G.shape[0] + D.shape[0]), [w]])
+        z, _ = nnls(lhs, rhs, maxiter=50 * n_knots)
+        rows.append(L @ z)
     return ToneCurve.monotone(knots, np.asarray(rows))
 
 
@@ -237,64 +246,82 @@ def estimate_camera(lr_hsi, hr_msi, scale: int, *, offset: int | None = None, cu
     if y.min() < -1e-6 or y.max() > 1 + 1e-6:
         raise CubeError(f"the HR-MSI's stored values lie in [{y.min():.3g}, {y.max():.3g}]; a camera fit expects "
                         "them in [0, 1] as the readers return them (8-bit ÷ 255, 16-bit ÷ 65535)")
-    bits = _detect_bits(y)
-    found = None
-    if shift is True:
-        found = estimate_shift(x, y, scale, offset=off, sigma=sigma, warn_above=None)
-    elif shift:
-        found = (float(shift[0]), float(shift[1]))
-    margin = 1
-    if found is not None and max(abs(found[0]), abs(found[1])) > 1e-6:
-        y = align_msi(y, found)
-        margin += math.ceil(max(abs(found[0]), abs(found[1])) / scale)
     y = np.clip(y, 0.0, 1.0).astype(np.float32)
-    pair = _Pair(x, y, scale, off, sigma, margin, smoothness)
+    opts = _Options(off, curve, signed, sigma, estimate_blur, smoothness, knots, _detect_bits(y),
+                    None if wavelengths is None else np.asarray(wavelengths, np.float64),
+                    tuple(channels) if channels else None)
+    if shift is True:
+        # the shift of the stored image first (tone curve unknown), then again on the image linearised
+        # with the curve that fit found: phase and residual both read a linear image better
+        fit = _fit_aligned(x, y, estimate_shift(x, y, scale, offset=off, sigma=sigma, warn_above=None), scale, opts)
+        if fit.curve.is_linear:
+            return fit
+        again = estimate_shift(x, fit.linearize(y), scale, offset=off, sigma=fit.sigma, warn_above=None)
+        return fit if np.allclose(again, fit.shift, atol=1e-3) else _fit_aligned(x, y, again, scale, opts)
+    return _fit_aligned(x, y, (float(shift[0]), float(shift[1])) if shift else None, scale, opts)
 
-    kinds = list(CURVE_KINDS) if curve == "auto" else [curve]
-    signs = [False, True] if signed == "auto" else [bool(signed)]
+
+@dataclass(frozen=True)
+class _Options:
+    offset: int
+    curve: str
+    signed: bool | str
+    sigma: float
+    estimate_blur: bool
+    smoothness: float
+    knots: int
+    bits: int | None
+    wavelengths: np.ndarray | None
+    channels: tuple[str, ...] | None
+
+
+def _choose_model(pair: _Pair, opts: _Options) -> tuple[ToneCurve, bool, dict[str, float]]:
+    """Every candidate (curve kind × signed) scored on held-out pixels; the simplest near the best wins."""
+    kinds = list(CURVE_KINDS) if opts.curve == "auto" else [opts.curve]
+    signs = [False, True] if opts.signed == "auto" else [bool(opts.signed)]
     curves: dict[tuple[str, bool], ToneCurve] = {}
-    scores: dict[tuple[str, bool], np.ndarray] = {}
+    scores: dict[tuple[str, bool], float] = {}
     for kind, sgn in _candidate_order(kinds, signs):
         if kind == "power":
             tc = _power_curve(pair, sgn)
         elif kind == "monotone":
-            base = min(((k, s) for k, s in scores if k != "monotone" and s == sgn),
-                       key=lambda ks: scores[ks].mean(), default=None)
-            tc = _monotone_curve(pair, curves[base] if base else ToneCurve("srgb"), sgn, knots)
+            tc = curves.get(("monotone", not sgn)) or _monotone_curve(pair, opts.knots)
         else:
             tc = ToneCurve(kind)
-        curves[kind, sgn], scores[kind, sgn] = tc, _score(pair, tc, sgn)
-    best = min(float(s.mean()) for s in scores.values())
-    chosen = next(ks for ks in _candidate_order(kinds, signs) if scores[ks].mean() <= best * SIMPLER_WITHIN + 1e-9)
-    tc, sgn = curves[chosen], chosen[1]
+        curves[kind, sgn], scores[kind, sgn] = tc, float(_score(pair, tc, sgn).mean())
+    best = min(scores.values())
+    kind, sgn = next(ks for ks in _candidate_order(kinds, signs) if scores[ks] <= best * SIMPLER_WITHIN + 1e-9)
+    return curves[kind, sgn], sgn, {f"{k}{' signed' if s else ''}": v for (k, s), v in scores.items()}
 
+
+def _fit_aligned(x: np.ndarray, y: np.ndarray, found: tuple[float, float] | None, scale: int,
+                 opts: _Options) -> CameraFit:
+    """The camera fitted on the stored HR-MSI ``y`` moved back by ``found`` (clipped pixels from the stored values)."""
+    clipped_hr = (y <= CLIP_EPS) | (y >= 1 - CLIP_EPS)
+    margin = 1
+    if found is not None and max(abs(found[0]), abs(found[1])) > 1e-6:
+        y = np.clip(align_msi(y, found), 0.0, 1.0)
+        clipped_hr = align_msi(clipped_hr.astype(np.float32), found) > 0.01
+        margin += math.ceil(max(abs(found[0]), abs(found[1])) / scale)
+    sigma = opts.sigma
+    pair = _Pair(x, y, clipped_hr, scale, opts.offset, sigma, margin, opts.smoothness)
+    tc, sgn, candidates = _choose_model(pair, opts)
     scan: list[tuple[float, float]] = []
-    if estimate_blur:
+    if opts.estimate_blur:
         for s in BLUR_GRID:
-            trial = _Pair(x, y, scale, off, float(s), margin, smoothness)
+            trial = _Pair(x, y, clipped_hr, scale, opts.offset, float(s), margin, opts.smoothness)
             scan.append((float(s), float(_score(trial, tc, sgn).mean())))
         sigma = min(scan, key=lambda t: t[1])[0]
-        pair = _Pair(x, y, scale, off, sigma, margin, smoothness)
-
+        pair = _Pair(x, y, clipped_hr, scale, opts.offset, sigma, margin, opts.smoothness)
     ylr = _linearized(pair, tc)
-    residual = _score(pair, tc, sgn)
-    rows, blacks = [], []
-    for c in range(y.shape[0]):
-        p, b, _ = pair.fit_channel(ylr[c], c, sgn, tc.kind != "monotone", which="all")
-        rows.append(p)
-        blacks.append(b)
-    P = np.asarray(rows)
+    fits = [pair.fit_channel(ylr[c], c, sgn, tc.kind != "monotone", which="all") for c in range(y.shape[0])]
+    P = np.asarray([f[0] for f in fits])
     gain = P.sum(axis=1)
-    weak = gain <= 1e-6 * np.maximum(np.abs(P).sum(axis=1), 1e-30)
-    gain = np.where(weak, 1.0, gain)
-    P = P / gain[:, None]
-    clipped = np.mean((y <= CLIP_EPS) | (y >= 1 - CLIP_EPS), axis=(1, 2))
+    gain = np.where(gain <= 1e-6 * np.maximum(np.abs(P).sum(axis=1), 1e-30), 1.0, gain)  # rows summing to ~0: as is
     return CameraFit(
-        curve=tc, srf=P.astype(np.float32), gain=gain.astype(np.float64), black=np.asarray(blacks, np.float64),
-        sigma=float(sigma), offset=off, scale=int(scale), shift=found, residual=residual, signed=bool(sgn),
-        bits=bits, clipped=clipped,
-        candidates={f"{k}{' signed' if s else ''}": float(v.mean()) for (k, s), v in scores.items()},
-        sigma_scan=scan,
-        wavelengths=None if wavelengths is None else np.asarray(wavelengths, np.float64),
-        channels=tuple(channels) if channels else None,
+        curve=tc, srf=(P / gain[:, None]).astype(np.float32), gain=gain.astype(np.float64),
+        black=np.asarray([f[1] for f in fits], np.float64), sigma=float(sigma), offset=opts.offset, scale=int(scale),
+        shift=found, residual=_score(pair, tc, sgn), signed=bool(sgn), bits=opts.bits,
+        clipped=clipped_hr.mean(axis=(1, 2)), candidates=candidates, sigma_scan=scan,
+        wavelengths=opts.wavelengths, channels=opts.channels,
     )

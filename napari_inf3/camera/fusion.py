@@ -94,3 +94,37 @@ def fuse_with_camera(model_or_checkpoint, lr_hsi, hr_msi, camera: CameraFit, dev
     if return_weights:
         return fused, res[1]
     return fused
+
+
+def transfer_module(model, camera: CameraFit):
+    """The camera-transfer path as a differentiable ``torch.nn.Module`` wrapping ``model`` (an INFN with its
+    own response, e.g. the Nikon D700's): ``forward(lr_hsi, msi_linear)`` with the camera's linearised
+    HR-MSI ``(N, s, H, W)`` projects bicubic onto it, shows the network ``P_model · X_p``, and projects the
+    network's output onto the camera again — what :func:`fuse_with_camera` does, so fine-tuning
+    (``train(camera=)``) teaches the network the very path it will fuse with."""
+    import torch
+    import torch.nn.functional as F
+
+    class CameraTransfer(torch.nn.Module):
+        def __init__(self, inner):
+            super().__init__()
+            self.inner = inner
+            p = torch.as_tensor(np.asarray(camera.srf, np.float32))
+            self.register_buffer("p_cam", p)
+            self.register_buffer("p_cam_pinv", torch.linalg.pinv(p.double()).float())
+
+        def _project(self, x, y):
+            resid = y - torch.einsum("sb,nbhw->nshw", self.p_cam, x)
+            return x + torch.einsum("bs,nshw->nbhw", self.p_cam_pinv, resid)
+
+        def forward(self, lr_hsi, msi_linear):
+            with torch.autocast(lr_hsi.device.type, enabled=False):
+                x_up = F.interpolate(lr_hsi.float(), size=msi_linear.shape[-2:], mode="bicubic", align_corners=False)
+                seen = torch.einsum("sb,nbhw->nshw", self.inner.srf, self._project(x_up, msi_linear.float()))
+            out = self.inner(lr_hsi, seen)
+            with torch.autocast(lr_hsi.device.type, enabled=False):
+                return self._project(out.float(), msi_linear.float())
+
+    if model_response(model) is None:
+        raise CubeError("camera fine-tuning needs a model with the SRF projection (consistency='srf')")
+    return CameraTransfer(model).to(next(model.parameters()).device)

@@ -19,7 +19,7 @@ import numpy as np
 
 from .model import CameraFit
 
-__all__ = ["Finding", "check_fit", "pair_consistency", "check_results", "RESIDUAL_OK", "RESIDUAL_POOR"]
+__all__ = ["Finding", "check_fit", "pair_consistency", "check_results", "pair_report", "RESIDUAL_OK", "RESIDUAL_POOR"]
 
 #: Held-out relative residual per channel up to which a fit is good (simulated pairs: < 0.1 %; CAVE's
 #: sRGB renderings with the sRGB curve and a signed response: 0.2–0.5 %).
@@ -32,10 +32,14 @@ CLIPPED_NOTE = 0.05
 
 @dataclass(frozen=True)
 class Finding:
-    """One line of the gate: ``level`` ``'ok'``, ``'warning'`` or ``'poor'``, and the words for a user."""
+    """One line of the gate: ``level`` ``'ok'``, ``'warning'`` or ``'poor'``, the words for a user, and what
+    it is about: ``kind`` (``'fit'``, ``'misfit'``, ``'rough'``, ``'clipped'``, ``'advice'``, ``'worse'``)
+    and ``subject`` (a channel or a method's name)."""
 
     level: str
     message: str
+    kind: str = "fit"
+    subject: str = ""
 
     def __str__(self) -> str:
         return f"{self.level}: {self.message}"
@@ -61,21 +65,25 @@ def check_fit(fit: CameraFit) -> list[Finding]:
     """The fit read in plain words: one :class:`Finding` per point worth saying, the worst first."""
     found: list[Finding] = []
     names = fit.channel_names
+    poor = False
     for name, r in sorted(zip(names, np.asarray(fit.residual, float)), key=lambda t: -t[1]):
         if r > RESIDUAL_POOR:
+            poor = True
             found.append(Finding("poor", f"channel {name} misfits: {r:.1%} of its signal on held-out pixels is not "
                                          f"explained by the LR-HSI through this camera model (good fits leave "
-                                         f"< {RESIDUAL_OK:.0%}); a fusion with it can be worse than bicubic. Try: "
-                                         + _advice(fit)))
+                                         f"< {RESIDUAL_OK:.0%}); a fusion with it can be worse than bicubic",
+                                 "misfit", name))
         elif r > RESIDUAL_OK:
             found.append(Finding("warning", f"channel {name} fits only roughly: {r:.1%} of its signal on held-out "
-                                            f"pixels is unexplained (good fits leave < {RESIDUAL_OK:.0%}); check the "
-                                            "pair-only scores of the result against bicubic's"))
+                                            f"pixels is unexplained (good fits leave < {RESIDUAL_OK:.0%}); compare the "
+                                            "result's pair-only scores with bicubic's", "rough", name))
+    if poor:
+        found.append(Finding("poor", "what to try: " + _advice(fit), "advice"))
     for name, c in zip(names, np.asarray(fit.clipped, float)):
         if c > CLIPPED_NOTE:
             found.append(Finding("warning", f"channel {name} is clipped (stored black or white) in {c:.0%} of the "
                                             "pixels: left out of the fit; saturated pixels fall back to what the "
-                                            "other channels measured"))
+                                            "other channels measured", "clipped", name))
     if not found:
         found.append(Finding("ok", f"the camera model fits: held-out residual {fit.mean_residual:.2%} "
                                    f"({fit.curve.describe()}, {'signed' if fit.signed else 'non-negative'} response)"))
@@ -116,5 +124,21 @@ def check_results(scores: dict[str, dict[str, float]], baseline: str = "bicubic"
         if name != baseline and s["lr_psnr"] < base:
             found.append(Finding("poor", f"{name} reproduces the LR-HSI worse than bicubic upsampling does "
                                          f"({s['lr_psnr']:.1f} dB against {base:.1f} dB when degraded back): it is "
-                                         "likely worse than not fusing — check the camera fit"))
+                                         "likely worse than not fusing — check the camera fit", "worse", name))
     return found
+
+
+def pair_report(lr_hsi, hr_msi, camera: CameraFit,
+                results: dict[str, np.ndarray]) -> tuple[dict[str, dict[str, float]], list[Finding]]:
+    """The pair-only scores of ``results`` (name → fused ``(S, H, W)``) with bicubic's added, and the
+    findings: the fit's (:func:`check_fit`) then any result below bicubic (:func:`check_results`).
+    One call for the CLI, the dock and the notebook."""
+    from ..inference import bicubic
+
+    lr = np.asarray(getattr(lr_hsi, "data", lr_hsi), np.float32)
+    size = next(iter(results.values())).shape[1:] if results else tuple(s * camera.scale for s in lr.shape[1:])
+    scores = {"bicubic": pair_consistency(np.maximum(bicubic(lr, size), 0), lr, hr_msi, camera)}
+    for name, cube in results.items():
+        scores[name] = pair_consistency(cube, lr, hr_msi, camera)
+    found = [f for f in check_fit(camera) if f.level != "ok"] + check_results(scores)
+    return scores, found or check_fit(camera)

@@ -1,0 +1,114 @@
+"""The Fusion dock's real-pair views: the camera fitted from the pair (tone curve beside the response),
+its residual map as a layer, the pair-only scores in the metrics table, and the gate's findings."""
+
+from __future__ import annotations
+
+import numpy as np
+
+PAIR_COLUMNS = ["method", "LR-HSI (dB)", "HR-MSI (dB)", "Δ bicubic", "verdict"]
+#: What the pair-only columns mean (the table's header tooltips).
+PAIR_TIPS = ["", "the result blurred and decimated back, against the LR-HSI (PSNR; no ground truth needed)",
+             "the result seen through the camera, against the linearised HR-MSI (PSNR; exact for an SRF projection)",
+             "LR-HSI column minus bicubic's: below 0 the result explains the LR-HSI worse than not fusing", ""]
+
+
+def fitted_camera(run):
+    """The run's camera when one was fitted or loaded (not the linear stand-in of a plain response)."""
+    cam = getattr(run, "camera", None)
+    return cam if cam is not None and cam.candidates else None  # CameraFit.linear stand-ins have none
+
+
+def plot_camera(figure, camera, wavelengths=None) -> None:
+    """Two panels on ``figure``: the tone curve (stored value → linear, per channel) and the response
+    in nm beside the Nikon D700's (signed responses cross zero), each channel's held-out residual."""
+    from ..plots import plot_srf
+    from ..simulation import load_srf, srf_wavelengths
+
+    figure.clear()
+    ax_curve, ax_srf = figure.subplots(1, 2, gridspec_kw={"width_ratios": [1, 2]})
+    gains = " / ".join(f"{g:.2f}" for g in camera.gain)
+    y = np.linspace(0.0, 1.0, 256, dtype=np.float32)
+    s = camera.srf.shape[0]
+    lin = camera.linearize(np.broadcast_to(y, (s, 1, y.size)))[:, 0]
+    colors = ["tab:red", "tab:green", "tab:blue"] if s == 3 else [None] * s
+    for c in range(s):
+        ax_curve.plot(y, lin[c], color=colors[c], lw=1.2, label=camera.channel_names[c])
+    ax_curve.set_xlabel("stored value", fontsize=7)
+    ax_curve.set_ylabel("linear (P·X)", fontsize=7)
+    ax_curve.set_title(f"{camera.curve.describe()}, gain {gains}", fontsize=6)
+    ax_curve.tick_params(labelsize=6)
+    bands = camera.srf.shape[1]
+    wl = wavelengths if wavelengths is not None and len(wavelengths) == bands else None
+    if wl is None and camera.wavelengths is not None and len(camera.wavelengths) == bands:
+        wl = camera.wavelengths
+    if wl is None and bands == 31:
+        wl = srf_wavelengths()
+    ref = load_srf("nikon_d700") if bands == 31 and s == 3 else None
+    plot_srf(ax_srf, camera.srf, wl if wl is not None else np.arange(bands), reference=ref, residual=camera.residual)
+    ax_srf.axhline(0.0, color="0.5", lw=0.5)
+    # below the axes: inside, the legend hid the curves (seen in a screenshot of the dock)
+    ax_srf.legend(fontsize=5, loc="upper center", bbox_to_anchor=(0.5, -0.32), ncol=2, frameon=False)
+    ax_srf.tick_params(labelsize=6)
+    ax_srf.set_xlabel(ax_srf.get_xlabel(), fontsize=7)
+    ax_srf.set_ylabel(ax_srf.get_ylabel(), fontsize=7)
+    ax_srf.set_title(f"{'signed' if camera.signed else 'non-negative'} response, blur σ {camera.sigma:.2f} HR px",
+                     fontsize=7)
+    figure.subplots_adjust(left=0.1, right=0.98, top=0.88, bottom=0.38, wspace=0.35)
+
+
+def add_camera_layers(viewer, run, run_id: str) -> None:
+    """The camera fit's residual map (LR grid, placed over the HR pixels it covers) as a layer."""
+    cam = run.camera
+    if cam is None:
+        return
+    try:
+        res = cam.residual_map(run.lr_hsi, run.hr_msi)
+    except ValueError:
+        return  # the pair does not match the camera (nothing to map)
+    o = (run.scale - 1) / 2
+    top = float(np.percentile(res, 99)) or 1.0
+    viewer.add_image(res, name=f"camera fit |residual| (relative) [{run_id}]", colormap="magma",
+                     contrast_limits=(0.0, top), scale=(run.scale, run.scale), translate=(o, o), visible=False,
+                     metadata={"inf3": {"role": "camera_residual", "run": run_id}})
+
+
+def fill_pair_table(table, run) -> None:
+    """The pair-only scores (no ground truth) in the metrics table, bicubic first; a result that
+    reproduces the LR-HSI worse than bicubic reads 'worse than bicubic?'."""
+    from qtpy.QtWidgets import QTableWidgetItem
+
+    table.setRowCount(0)
+    table.setColumnCount(len(PAIR_COLUMNS))
+    table.setHorizontalHeaderLabels(PAIR_COLUMNS)
+    for c, tip in enumerate(PAIR_TIPS):
+        table.horizontalHeaderItem(c).setToolTip(tip)
+    base = run.pair_scores.get("bicubic", {}).get("lr_psnr")
+    for name, s in run.pair_scores.items():
+        r = table.rowCount()
+        table.insertRow(r)
+        delta = None if base is None or name == "bicubic" else s["lr_psnr"] - base
+        verdict = "baseline" if name == "bicubic" else ("worse than bicubic?" if delta is not None and delta < 0
+                                                         else "above bicubic")
+        cells = [name, f"{s['lr_psnr']:.2f}", f"{s['msi_psnr']:.2f}", "" if delta is None else f"{delta:+.2f}", verdict]
+        for c, text in enumerate(cells):
+            table.setItem(r, c, QTableWidgetItem(text))
+    table.resizeColumnsToContents()
+
+
+def findings_text(run) -> tuple[str, str]:
+    """The gate's findings as ``(short, full)``: two lines at most for the status (a long paragraph there
+    squeezed the dock's form, seen in a screenshot) and every finding in words for its tooltip."""
+    bad = [f for f in getattr(run, "findings", []) if f.level != "ok"]
+    if not bad:
+        return "", ""
+    misfit = [f.subject for f in bad if f.kind == "misfit"]
+    worse = [f.subject for f in bad if f.kind == "worse"]
+    short = []
+    if misfit:
+        short.append(f"POOR camera fit (channel {', '.join(misfit)} misfit): try 'estimate the camera (a photo)'")
+    if worse:
+        short.append(f"POOR: {', '.join(worse)} explain{'s' if len(worse) == 1 else ''} the LR-HSI worse than bicubic "
+                     "(see the table)")
+    if not short:
+        short.append(f"{bad[0].level.upper()}: {bad[0].message[:90]}…")
+    return "\n".join(short), "\n\n".join(f"{f.level.upper()}: {f.message}" for f in bad)

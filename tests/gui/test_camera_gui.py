@@ -1,0 +1,101 @@
+"""The Fusion dock with a photograph as the HR-MSI (issue 21): the camera estimated from the pair, plotted,
+mapped, gated and saved; the Training dock fine-tunes a shipped model to that camera."""
+
+from __future__ import annotations
+
+import numpy as np
+from qtpy.QtCore import Qt
+
+from napari_inf3.camera import CameraFit
+from napari_inf3.sample import load_sample
+from tests.conftest import photo_camera, photo_pair
+
+PLUGIN = "napari-inf3"
+
+
+def _photo_viewer(make_napari_viewer):
+    gt = load_sample()
+    lr, photo, _ = photo_pair(np.asarray(gt.data, np.float32), photo_camera())
+    viewer = make_napari_viewer()
+    viewer.add_image(lr, name="LR cube", metadata={"wavelengths": list(map(float, gt.wavelengths))})
+    # as napari opens a PNG: an 8-bit RGB layer
+    viewer.add_image(np.round(np.moveaxis(photo, 0, -1) * 255).astype(np.uint8), rgb=True, name="photo")
+    _, fusion = viewer.window.add_plugin_dock_widget(PLUGIN, "Fusion")
+    fusion.mode.value = "real LR-HSI + HR-MSI"
+    fusion.lr_combo.value = viewer.layers["LR cube"]
+    fusion.msi_combo.value = viewer.layers["photo"]
+    for i in range(fusion.models.count()):
+        item = fusion.models.item(i)
+        item.setCheckState(Qt.Checked if item.data(Qt.UserRole) in ("cosine", "projection") else Qt.Unchecked)
+    return viewer, fusion
+
+
+def _fuse(fusion, qtbot):
+    assert fusion.run() is not None
+    qtbot.waitUntil(lambda: fusion.worker is None, timeout=120_000)
+    return fusion.last_run
+
+
+def _table(fusion) -> dict[str, list[str]]:
+    t = fusion.table
+    return {t.item(r, 0).text(): [t.item(r, c).text() for c in range(1, t.columnCount())] for r in range(t.rowCount())}
+
+
+def test_estimated_camera_is_plotted_mapped_gated_and_saved(make_napari_viewer, qtbot, tmp_path, monkeypatch):
+    from qtpy.QtWidgets import QMessageBox
+
+    viewer, fusion = _photo_viewer(make_napari_viewer)
+    fusion.pair_srf.value = "estimate the camera (a photo)"
+    assert not fusion.srf_file.native.isVisibleTo(fusion)
+    run = _fuse(fusion, qtbot)
+    assert run.camera.curve.kind == "srgb" and run.camera.signed
+    # tone curve beside the response, in nm
+    assert fusion.srf_canvas.isVisibleTo(fusion)
+    curve_ax, srf_ax = fusion.srf_canvas.figure.axes[:2]
+    assert curve_ax.get_xlabel() == "stored value" and srf_ax.get_xlabel() == "wavelength (nm)"
+    # the residual map, the pair-only table (bicubic first), no gate finding
+    assert any(layer.metadata.get("inf3", {}).get("role") == "camera_residual" for layer in viewer.layers)
+    header = [fusion.table.horizontalHeaderItem(c).text() for c in range(fusion.table.columnCount())]
+    assert header[:4] == ["method", "LR-HSI (dB)", "HR-MSI (dB)", "Δ bicubic"]
+    rows = _table(fusion)
+    assert list(rows)[0] == "bicubic" and set(rows) == {"bicubic", "projection", "cosine"}
+    assert rows["cosine"][3] == "above bicubic" and float(rows["cosine"][2]) > 0
+    assert "POOR" not in fusion.status.text()
+    # saved as JSON, read back; an existing file only replaced when the user says so
+    assert fusion.save_srf_btn.text() == "Save camera as JSON…"
+    path = fusion.save_srf(tmp_path / "camera.json")
+    assert CameraFit.load(path).curve.kind == "srgb"
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.No)
+    assert fusion.save_srf(path) is None
+
+    # the Training dock fine-tunes the shipped cosine to that camera
+    from napari_inf3.checkpoint import read_checkpoint
+
+    viewer.add_image(load_sample().data[:, :96, :96], name="scene")
+    _, train = viewer.window.add_plugin_dock_widget(PLUGIN, "Training")
+    train.set_layer_checked("scene")
+    train.init.value = "lite:cosine"
+    train.srf.value = "camera file"
+    assert train.srf_file.native.isVisibleTo(train)
+    train.srf_file.value = str(path)
+    train.out.value = str(tmp_path / "camera.pt")
+    train.epochs.value, train.per_epoch.value, train.batch.value = 1, 2, 2
+    assert train.start() is not None
+    qtbot.waitUntil(lambda: train.worker is None, timeout=120_000)
+    meta = read_checkpoint(tmp_path / "camera.pt")["meta"]
+    assert meta["srf"] == "camera" and meta["camera"]["curve"]["kind"] == "srgb"
+
+
+def test_a_photo_taken_as_linear_is_flagged(make_napari_viewer, qtbot):
+    """The path that used to pass silently: the photo's response fitted as if it were linear."""
+    viewer, fusion = _photo_viewer(make_napari_viewer)
+    fusion.pair_srf.value = "estimate from the pair"
+    run = _fuse(fusion, qtbot)
+    assert any(f.level == "poor" and "misfits" in f.message for f in run.findings)
+    assert "POOR camera fit (channel R, G, B misfit)" in fusion.status.text()
+    assert "tone-mapped" in fusion.status.toolTip()  # every finding in words
+    rows = _table(fusion)
+    assert list(rows)[0] == "bicubic" and len(rows) == 3
+    worse = [name for name, cells in rows.items() if cells[3] == "worse than bicubic?"]
+    base = run.pair_scores["bicubic"]["lr_psnr"]
+    assert set(worse) == {n for n in ("projection", "cosine") if run.pair_scores[n]["lr_psnr"] < base}
