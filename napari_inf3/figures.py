@@ -156,20 +156,41 @@ def spectra_figure(run, row: int | None = None, col: int | None = None, *, box: 
 
 
 class MetricsTable:
-    """The run's PSNR / SAM / ERGAS / SSIM per method: an HTML table in Jupyter, text in a terminal."""
+    """The run's PSNR / SAM / ERGAS / SSIM per method: an HTML table in Jupyter, text in a terminal. For a
+    real pair (no ground truth), :meth:`pair` makes the pair-only table with the quality gate's findings."""
 
-    def __init__(self, scores: Mapping[str, Mapping[str, float]]):
+    def __init__(self, scores: Mapping[str, Mapping[str, float]], *, notes: Sequence[str] = ()):
         self.scores = dict(scores)
+        self.notes = list(notes)
+        self._header = ["method", "PSNR (dB)", "SAM (°)", "ERGAS", "SSIM"]
+        self._rows: list[list[str]] | None = None
+
+    @classmethod
+    def pair(cls, run) -> MetricsTable:
+        """Pair-only scores (bicubic first, the LR-HSI column's difference to bicubic, a verdict) and the
+        findings of :func:`napari_inf3.camera.pair_report` under the table."""
+        table = cls(run.pair_scores, notes=[str(f) for f in run.findings])
+        table._header = ["method", "LR-HSI reproduced (dB)", "HR-MSI reproduced (dB)", "Δ bicubic", "verdict"]
+        base = run.pair_scores.get("bicubic", {}).get("lr_psnr")
+        table._rows = []
+        for name, s in run.pair_scores.items():
+            delta = None if base is None or name == "bicubic" else s["lr_psnr"] - base
+            verdict = "baseline" if delta is None else "worse than bicubic?" if delta < 0 else "above bicubic"
+            table._rows.append([name, f"{s['lr_psnr']:.2f}", f"{s['msi_psnr']:.2f}",
+                                "" if delta is None else f"{delta:+.2f}", verdict])
+        return table
 
     def rows(self) -> list[list[str]]:
         from .metrics import METRICS
 
+        if self._rows is not None:
+            return self._rows
         return [[name] + [f"{s[k]:.4f}" if k == "ssim" else f"{s[k]:.3f}" for k in METRICS]
                 for name, s in self.scores.items()]
 
     @property
     def header(self) -> list[str]:
-        return ["method", "PSNR (dB)", "SAM (°)", "ERGAS", "SSIM"]
+        return self._header
 
     def __str__(self) -> str:
         rows = [self.header] + self.rows()
@@ -177,7 +198,7 @@ class MetricsTable:
         lines = ["  ".join(cell.ljust(w) if i == 0 else cell.rjust(w) for i, (cell, w) in enumerate(zip(r, widths)))
                  for r in rows]
         lines.insert(1, "  ".join("-" * w for w in widths))
-        return "\n".join(lines)
+        return "\n".join(lines + self.notes)
 
     __repr__ = __str__
 
@@ -186,11 +207,14 @@ class MetricsTable:
 
         head = "".join(f"<th>{html.escape(h)}</th>" for h in self.header)
         body = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in r) + "</tr>" for r in self.rows())
-        return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+        notes = "".join(f"<p>{html.escape(n)}</p>" for n in self.notes)
+        return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>{notes}"
 
 
 def metrics_table(run) -> MetricsTable:
-    """The run's metrics (needs a ground truth)."""
+    """The run's metrics: against the ground truth, or for a real pair the pair-only scores and the gate."""
     if not run.scores:
+        if getattr(run, "pair_scores", None):
+            return MetricsTable.pair(run)
         raise CubeError("metrics need a ground truth: simulate the pair from one")
     return MetricsTable(run.scores)

@@ -18,6 +18,7 @@ from typing import Callable
 import numpy as np
 
 from .cube import Cube, CubeError
+from .upsampling import bicubic
 
 __all__ = ["fuse", "bicubic", "resolve_model", "auto_tile", "bytes_per_hr_pixel", "projection_model",
            "is_projection"]
@@ -273,11 +274,9 @@ def fuse(
     if camera is not None:
         if srf is not None:
             raise CubeError("give either srf= or camera= (a camera carries its own response), not both")
-        from .camera.fusion import fuse_with_camera
-
-        return fuse_with_camera(model_or_checkpoint, lr_hsi, hr_msi, camera, device, tile=tile, progress=progress,
-                                should_stop=should_stop, out=out, precision=precision, clip=clip,
-                                return_weights=return_weights or weights_out is not None, weights_out=weights_out)
+        return _fuse_with_camera(model_or_checkpoint, lr_hsi, hr_msi, camera, device, tile=tile, progress=progress,
+                                 should_stop=should_stop, out=out, precision=precision, clip=clip,
+                                 return_weights=return_weights or weights_out is not None, weights_out=weights_out)
     model = resolve_model(model_or_checkpoint, device)
     if srf is not None:
         model = with_srf(model, srf)
@@ -340,6 +339,46 @@ def fuse(
     return (out, weights_out) if return_weights else out
 
 
+def _fuse_with_camera(model_or_checkpoint, lr_hsi, hr_msi, camera, device=None, *, clip: bool = True,
+                      return_weights: bool = False, out=None, **options):
+    """``fuse(model, lr_hsi, hr_msi, camera=camera)``; ``hr_msi`` holds the photograph's stored values.
+
+    A network trained with this camera's response takes the linearised HR-MSI directly; any other is
+    shown the HR-MSI it knows and its output projected onto the photograph (camera transfer,
+    :mod:`napari_inf3.camera.fusion`). Then saturated pixels fall back to what the other channels measured.
+    """
+    from .camera import CameraFit
+    from .camera.fusion import learned_camera, project, transfer_input
+    from .camera.model import fall_back_saturated
+
+    if not isinstance(camera, CameraFit):
+        raise CubeError(f"camera= takes a CameraFit (estimate_camera or CameraFit.load), got {type(camera).__name__}")
+    model = resolve_model(model_or_checkpoint, device)
+    if model.msi_bands != camera.srf.shape[0] or model.bands != camera.srf.shape[1]:
+        raise CubeError(f"the camera is {camera.srf.shape[0]} × {camera.srf.shape[1]} (channels × bands); the model "
+                        f"takes {model.msi_bands} channels and {model.bands} bands")
+    lin, saturated = camera.prepare(hr_msi)
+    lr, _ = _as_array(lr_hsi, "LR-HSI")
+    lr = np.asarray(lr, np.float32)
+    x_up = bicubic(lr, lin.shape[1:])
+    if learned_camera(model, camera):
+        res = fuse(model, lr, lin, clip=False, return_weights=return_weights, srf=camera.srf, **options)
+        fused = res[0] if return_weights else res
+    else:
+        res = fuse(model, lr, transfer_input(model, camera, x_up, lin), clip=False, return_weights=return_weights,
+                   **options)
+        fused = project(res[0] if return_weights else res, camera.srf, lin)
+    fall_back_saturated(fused, x_up, lin, camera.srf, saturated, clip=False)
+    if clip:
+        np.maximum(fused, 0.0, out=fused)
+    if out is not None:
+        if tuple(out.shape) != fused.shape:
+            raise CubeError(f"the output array is {tuple(out.shape)}, the fusion is {fused.shape}")
+        out[:] = fused
+        fused = out
+    return (fused, res[1]) if return_weights else fused
+
+
 def _autocast(dev, precision: str):
     """The autocast context for ``precision`` on ``dev`` (a no-op for fp32)."""
     import contextlib
@@ -354,16 +393,3 @@ def _autocast(dev, precision: str):
     if dtypes[precision] is None:
         return contextlib.nullcontext()
     return torch.autocast(dev.type, dtype=dtypes[precision])
-
-
-def bicubic(lr_hsi, size: tuple[int, int]) -> np.ndarray:
-    """The baseline (and INFN's skip X^U): bicubic upsampling ``(S, h, w)`` → ``(S, H, W)``.
-
-    Same call as inside :class:`~napari_inf3.model.INFN` (``align_corners=False``, no clamp).
-    """
-    import torch
-    import torch.nn.functional as F
-
-    lr, _ = _as_array(lr_hsi, "LR-HSI")
-    with torch.inference_mode():
-        return F.interpolate(torch.from_numpy(lr)[None], size=tuple(size), mode="bicubic", align_corners=False)[0].numpy()

@@ -8,6 +8,8 @@
     nb.spectra(run, 115, 75)               # the paper's Fig. 7 layout
     nb.explore(run)                        # with `%matplotlib widget` (ipympl): click a pixel to plot it
     nb.open_napari(run)                    # after `%gui qt`: the demo viewer with this run's layers
+    run = nb.fuse_pair(lr, photo)          # a real pair (a photo as the HR-MSI): its camera estimated,
+    nb.metrics(run)                        # scored on the pair itself, bicubic included, with the gate's findings
 
 The figures come from :mod:`napari_inf3.figures`, the demo's own drawing code. ``explore`` needs
 the optional ``notebook`` extra (``ipympl``, ``ipywidgets``) to be clickable; without it, it shows a
@@ -22,7 +24,7 @@ from typing import Any, Mapping, Sequence
 from .figures import (MetricsTable, RunFigure, composites_figure, draw_spectra, errors_figure, metrics_table,
                       overview_figure, spectra_figure)
 
-__all__ = ["fuse_sample", "overview", "composites", "errors", "spectra", "metrics", "explore", "Explorer",
+__all__ = ["fuse_sample", "fuse_pair", "overview", "composites", "errors", "spectra", "metrics", "explore", "Explorer",
            "open_napari", "progress_bar", "train_with_progress"]
 
 composites = composites_figure
@@ -62,6 +64,40 @@ def fuse_sample(models: Mapping[str, Any] | Sequence | None = None, *, scale: in
     finally:
         if bar is not None:
             bar.close()
+
+
+def fuse_pair(lr_hsi, hr_msi, models: Mapping[str, Any] | Sequence | None = None, *, camera="estimate",
+              wavelengths=None, progress=True, **kw):
+    """A real pair fused by bicubic and ``models`` (default the SRF projection and the shipped ``cosine``),
+    the HR-MSI's camera estimated from the pair (``camera='estimate'``; or a
+    :class:`~napari_inf3.camera.CameraFit` or a saved one's path; ``None`` with ``pair_srf=`` for the linear
+    path); a :class:`~napari_inf3.pipeline.FusionRun` whose ``pair_scores`` and ``findings`` say, without
+    ground truth, how far to trust it (:func:`metrics` shows them)."""
+    from .pipeline import fusion_run, named_models
+
+    models = named_models(models or ("projection", "cosine"))
+    bar = progress_bar(len(models) + 3, "fusion") if progress else None
+
+    def tick(done, total, msg):
+        if bar is not None:
+            bar.total, bar.n = total, done
+            bar.set_postfix_str(msg)
+            bar.refresh()
+
+    lr = getattr(lr_hsi, "data", lr_hsi)
+    wl = wavelengths if wavelengths is not None else getattr(lr_hsi, "wavelengths", None)
+    try:
+        run = fusion_run(models, progress=tick, lr_hsi=lr, hr_msi=getattr(hr_msi, "data", hr_msi), wavelengths=wl,
+                         camera=camera, **kw)
+    finally:
+        if bar is not None:
+            bar.close()
+    for finding in run.findings:
+        if finding.level != "ok":
+            import warnings
+
+            warnings.warn(str(finding), UserWarning, stacklevel=2)
+    return run
 
 
 def train_with_progress(scenes, **train_kwargs):

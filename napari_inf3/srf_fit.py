@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .cube import CubeError
-from .inference import bicubic
+from .upsampling import bicubic
 from .simulation import blur_decimate, check_offset, gaussian_kernel
 
 __all__ = ["SrfFit", "estimate_srf", "estimate_shift", "align_msi", "degrade_msi", "srf_kernel", "prepare_pair"]

@@ -194,3 +194,16 @@ def test_photo_reader(tmp_path):
     (tmp_path / "broken.jpg").write_bytes(b"\xff\xd8\xff garbage")
     with pytest.raises(CubeError, match="broken.jpg: not a readable PNG/JPEG"):
         ni.read_cube(tmp_path / "broken.jpg")
+
+
+def test_notebook_real_pair_shows_the_gate(gt):
+    from napari_inf3 import notebook as nb
+
+    lr, photo, _ = photo_pair(gt, photo_camera())
+    run = nb.fuse_pair(lr, photo, ["projection"], progress=False)
+    text = str(nb.metrics(run))
+    assert "LR-HSI reproduced (dB)" in text and "above bicubic" in text and "baseline" in text
+    assert "<table>" in nb.metrics(run)._repr_html_()
+    with pytest.warns(UserWarning, match="misfits"):
+        linear = nb.fuse_pair(lr, photo, ["projection"], camera=None, pair_srf="estimate", progress=False)
+    assert "misfits" in str(nb.metrics(linear))

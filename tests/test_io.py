@@ -197,7 +197,8 @@ def test_registry_patterns_and_find_format(tmp_path):
     assert find_format(tmp_path) is None  # an empty folder is not a CAVE scene
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        assert find_format(tmp_path / "a.png") is None
+        assert find_format(tmp_path / "a.png").name == "photo"  # an HR-MSI photograph (issue 21)
+        assert find_format(tmp_path / "a.gif") is None
 
 
 # ---- ENVI headers as real writers emit them (issue 24) -----------------------------------------

@@ -1,4 +1,5 @@
-"""Fusing with a photograph as the HR-MSI: :func:`fuse_with_camera` (what ``fuse(..., camera=fit)`` runs).
+"""Fusing with a photograph as the HR-MSI: the pieces ``fuse(..., camera=fit)`` runs
+(:func:`napari_inf3.inference.fuse`; no import of the engine here, so the engine can import these).
 
 Two paths, by whether the network learned this camera:
 
@@ -19,9 +20,9 @@ from __future__ import annotations
 import numpy as np
 
 from ..cube import CubeError
-from .model import CameraFit, fall_back_saturated
+from .model import CameraFit
 
-__all__ = ["fuse_with_camera", "learned_camera", "project"]
+__all__ = ["learned_camera", "project", "transfer_input", "transfer_module", "model_response"]
 
 #: Relative difference ‖P_model − P_camera‖ / ‖P_camera‖ under which a network counts as trained for the camera.
 SAME_RESPONSE = 0.05
@@ -44,10 +45,9 @@ def model_response(model) -> np.ndarray | None:
 
 
 def learned_camera(model, camera: CameraFit) -> bool:
-    """Whether ``model`` was trained with (nearly) this camera's response, so it takes its HR-MSI directly."""
-    from ..inference import is_projection
-
-    if is_projection(model):
+    """Whether ``model`` was trained with (nearly) this camera's response, so it takes its HR-MSI directly
+    (the SRF-projection stand-in, ``source == 'projection'``, takes any response exactly)."""
+    if getattr(model, "source", None) == "projection":
         return True
     p = model_response(model)
     if p is None or p.shape != camera.srf.shape:
@@ -56,51 +56,23 @@ def learned_camera(model, camera: CameraFit) -> bool:
     return float(np.linalg.norm(p - c) / max(np.linalg.norm(c), 1e-12)) <= SAME_RESPONSE
 
 
-def fuse_with_camera(model_or_checkpoint, lr_hsi, hr_msi, camera: CameraFit, device=None, *, clip: bool = True,
-                     return_weights: bool = False, **options):
-    """``fuse(model, lr_hsi, hr_msi, camera=camera)``: ``hr_msi`` holds the photograph's stored values
-    ``(s, H, W)`` in [0, 1]. ``options`` are :func:`napari_inf3.fuse`'s (tile, progress, …); returns as it does."""
-    from ..inference import bicubic, fuse, resolve_model
+def transfer_input(model, camera: CameraFit, x_up: np.ndarray, msi_linear: np.ndarray) -> np.ndarray:
+    """What the camera-transfer path shows ``model``: the projection of ``x_up`` (bicubic) onto the
+    camera's linear HR-MSI, seen through the model's own response ``(s, H, W)`` (the paper's Nikon D700 for
+    a model without a projection)."""
     from ..simulation import load_srf
 
-    if not isinstance(camera, CameraFit):
-        raise CubeError(f"camera= takes a CameraFit (estimate_camera or CameraFit.load), got {type(camera).__name__}")
-    model = resolve_model(model_or_checkpoint, device)
-    if model.msi_bands != camera.srf.shape[0] or model.bands != camera.srf.shape[1]:
-        raise CubeError(f"the camera is {camera.srf.shape[0]} × {camera.srf.shape[1]} (channels × bands); the model "
-                        f"takes {model.msi_bands} channels and {model.bands} bands")
-    lin, saturated = camera.prepare(hr_msi)
-    lr = np.asarray(getattr(lr_hsi, "data", lr_hsi), np.float32)
-    x_up = bicubic(lr, lin.shape[1:])
-    out = options.pop("out", None)
-    if learned_camera(model, camera):
-        res = fuse(model, lr, lin, clip=False, return_weights=return_weights, srf=camera.srf, **options)
-        fused = res[0] if return_weights else res
-    else:
-        p_model = model_response(model)
-        if p_model is None:
-            p_model = load_srf("nikon_d700", bands=model.bands)  # the paper's (and every shipped model's) response
-        seen = np.einsum("sb,bhw->shw", p_model, project(x_up, camera.srf, lin), optimize=True).astype(np.float32)
-        res = fuse(model, lr, seen, clip=False, return_weights=return_weights, **options)
-        fused = project(res[0] if return_weights else res, camera.srf, lin)
-    fall_back_saturated(fused, x_up, lin, camera.srf, saturated, clip=False)
-    if clip:
-        np.maximum(fused, 0.0, out=fused)
-    if out is not None:
-        if tuple(out.shape) != fused.shape:
-            raise CubeError(f"the output array is {tuple(out.shape)}, the fusion is {fused.shape}")
-        out[:] = fused
-        fused = out
-    if return_weights:
-        return fused, res[1]
-    return fused
+    p_model = model_response(model)
+    if p_model is None:
+        p_model = load_srf("nikon_d700", bands=model.bands)  # the paper's (and every shipped model's) response
+    return np.einsum("sb,bhw->shw", p_model, project(x_up, camera.srf, msi_linear), optimize=True).astype(np.float32)
 
 
 def transfer_module(model, camera: CameraFit):
     """The camera-transfer path as a differentiable ``torch.nn.Module`` wrapping ``model`` (an INFN with its
     own response, e.g. the Nikon D700's): ``forward(lr_hsi, msi_linear)`` with the camera's linearised
     HR-MSI ``(N, s, H, W)`` projects bicubic onto it, shows the network ``P_model · X_p``, and projects the
-    network's output onto the camera again — what :func:`fuse_with_camera` does, so fine-tuning
+    network's output onto the camera again — what ``fuse(..., camera=)`` does, so fine-tuning
     (``train(camera=)``) teaches the network the very path it will fuse with."""
     import torch
     import torch.nn.functional as F

@@ -133,7 +133,7 @@ def pair_report(lr_hsi, hr_msi, camera: CameraFit,
     """The pair-only scores of ``results`` (name → fused ``(S, H, W)``) with bicubic's added, and the
     findings: the fit's (:func:`check_fit`) then any result below bicubic (:func:`check_results`).
     One call for the CLI, the dock and the notebook."""
-    from ..inference import bicubic
+    from ..upsampling import bicubic
 
     lr = np.asarray(getattr(lr_hsi, "data", lr_hsi), np.float32)
     size = next(iter(results.values())).shape[1:] if results else tuple(s * camera.scale for s in lr.shape[1:])
