@@ -26,6 +26,7 @@ _LAZY = {
     "INFN": ("model", "INFN"),
     "fuse": ("inference", "fuse"),
     "train": ("training", "train"),
+    "TrainConfig": ("train_config", "TrainConfig"),
     "pretrained": ("shipped", "pretrained"),
     "load_checkpoint": ("checkpoint", "load_checkpoint"),
     "save_checkpoint": ("checkpoint", "save_checkpoint"),
@@ -42,7 +43,7 @@ _LAZY = {
 # attribute X to the module, which would shadow a function of the same name.
 _SUBMODULES = {"metrics", "io", "model", "simulation", "checkpoint", "training", "inference", "device", "shipped",
                "cube", "report", "render", "pipeline", "spectra", "sample", "compare", "srf_fit",
-               "figures", "notebook", "progress", "camera"}
+               "figures", "notebook", "progress", "camera", "train_config"}
 
 __all__ = sorted(_LAZY) + sorted(_SUBMODULES - set(_LAZY)) + ["__version__"]
 

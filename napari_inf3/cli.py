@@ -250,6 +250,7 @@ def _estimate_pair(args, lr, msi, wl, srf):
 def cmd_train(args) -> int:
     from .cube import CubeError
     from .distributed import env_world_size, is_main_process
+    from .train_config import TrainConfig
     from .training import train
 
     main_rank = is_main_process()  # under torchrun only rank 0 prints (and writes checkpoints)
@@ -270,16 +271,15 @@ def cmd_train(args) -> int:
         print(f"training {what} on {len(scenes)} scene(s), validating on {len(val)}"
               + (f", {procs} processes (global batch {args.batch_size})" if procs > 1 else ""))
     bar = None
-    for ev in train(
-        scenes, val_scenes=val, weighting=args.weighting, preset=args.preset, consistency=args.consistency,
-        scale=args.scale, offset=args.offset, patch=args.patch, batch_size=args.batch_size, lr=args.lr,
-        schedule=args.schedule, precision=args.precision, compile=args.compile, srf=args.srf, camera=args.camera,
-        epochs=args.epochs,
+    config = TrainConfig(
+        weighting=args.weighting, preset=args.preset, consistency=args.consistency, scale=args.scale,
+        offset=args.offset, patch=args.patch, batch_size=args.batch_size, lr=args.lr, schedule=args.schedule,
+        precision=args.precision, compile=args.compile, srf=args.srf, camera=args.camera, epochs=args.epochs,
         patches_per_epoch=args.patches_per_epoch, seed=args.seed, device=args.device, out=out,
-        resume=args.resume, init=args.init,
-        max_seconds=None if args.max_minutes is None else args.max_minutes * 60,
+        resume=args.resume, init=args.init, max_seconds=None if args.max_minutes is None else args.max_minutes * 60,
         grad_clip=args.grad_clip, overwrite=args.overwrite,
-    ):
+    )
+    for ev in train(scenes, config, val_scenes=val):
         if not main_rank:
             continue
         if bar is None:

@@ -27,8 +27,9 @@ import numpy as np
 
 from .cube import Cube, CubeError
 from .simulation import load_srf, simulate
+from .train_config import TrainConfig
 
-__all__ = ["TrainEvent", "TrainingDiverged", "train", "lineage", "patch_grid", "epoch_order", "default_stride"]
+__all__ = ["TrainConfig", "TrainEvent", "TrainingDiverged", "train", "lineage", "patch_grid", "epoch_order", "default_stride"]
 
 
 @dataclass
@@ -138,43 +139,23 @@ def _validate(model, val, scale, srf, device, crop, offset=None, camera=None) ->
 
 def train(
     scenes: Sequence,
+    config: TrainConfig | None = None,
     *,
     val_scenes: Sequence = (),
-    weighting: str = "cosine",
-    preset: str = "lite",
-    model_options: dict[str, Any] | None = None,
-    consistency: str = "srf",
-    scale: int = 4,
-    offset: int | None = None,
-    srf: str | np.ndarray = "nikon_d700",
-    camera=None,
-    patch: int = 64,
-    stride: int | None = None,
-    batch_size: int = 32,
-    lr: float = 1e-4,
-    schedule: str = "constant",
-    epochs: int = 10,
-    patches_per_epoch: int | None = None,
-    max_seconds: float | None = None,
-    augment: bool = True,
-    grad_clip: float | None = None,
-    seed: int = 0,
-    device=None,
-    out: str | Path | None = None,
-    resume: str | Path | None = None,
-    init=None,
-    val_crop: int = 256,
-    num_threads: int | None = None,
-    overwrite: bool = False,
-    precision: str = "fp32",
-    compile: bool = False,
+    **options: Any,
 ) -> Iterator[TrainEvent]:
     """Train an INFN; yields :class:`TrainEvent` s. See the module docstring for the data.
 
     Parameters
     ----------
     scenes : ground-truth cubes (paths, :class:`Cube` s or ``(B, H, W)`` arrays in [0, 1]).
+    config : a :class:`~napari_inf3.train_config.TrainConfig` (default: its defaults); ``options``
+        (any of its fields, as keywords) replace what it says — the notebook way:
+        ``train(scenes, epochs=5, init="cosine")``. Stored in every checkpoint (``meta["train_config"]``).
     val_scenes : scenes for the per-epoch validation PSNR (a centre crop of ``val_crop``²).
+
+    The options (``config``'s fields):
+
     weighting, preset, model_options, consistency : the INFN to build (ignored when resuming or
         starting from ``init``: the model's own are kept).
     offset : the simulation's decimation offset (``None``: the paper's r // 2; stored in the
@@ -207,10 +188,10 @@ def train(
         step took 0.89× the eager time and a ``lite`` step 1.07× (bench/train_compile.py), so it
         pays only for long ``paper`` runs. Validation and the saved weights are unaffected.
     """
-    opts = dict(locals())
-    run = _Run(scenes, opts)
+    cfg = (config or TrainConfig()).replace(**options)
+    run = _Run(scenes, val_scenes, cfg)
     try:
-        for epoch in range(run.start_epoch, epochs):
+        for epoch in range(run.start_epoch, cfg.epochs):
             stopped = yield from run.epoch(epoch)
             yield run.end_epoch(epoch)
             if stopped:
@@ -278,20 +259,21 @@ class _Run:
     resumes) the model and optimiser; :meth:`epoch` yields the step events of one epoch;
     :meth:`end_epoch` validates and writes the checkpoint; :meth:`close` leaves the process group."""
 
-    def __init__(self, scenes: Sequence, o: dict[str, Any]):
+    def __init__(self, scenes: Sequence, val_scenes: Sequence, cfg: TrainConfig):
         import torch
 
         from .distributed import context_from_env
         from .inference import _autocast
 
-        self.o = o
-        out, resume = o["out"], o["resume"]
-        if out is not None and Path(out).exists() and resume is None and not o["overwrite"]:
+        self.cfg = o = cfg
+        self.val_scenes = val_scenes
+        out, resume = o.out, o.resume
+        if out is not None and Path(out).exists() and resume is None and not o.overwrite:
             raise CubeError("already exists; resume from it, choose another path, or pass overwrite=True", out)
-        if o["num_threads"]:
-            torch.set_num_threads(int(o["num_threads"]))
-        self.ctx, self.dev = context_from_env(o["device"])
-        self.autocast = _autocast(self.dev, o["precision"])  # checks the name first
+        if o.num_threads:
+            torch.set_num_threads(int(o.num_threads))
+        self.ctx, self.dev = context_from_env(o.device)
+        self.autocast = _autocast(self.dev, o.precision)  # checks the name first
         if self.dev.type == "cuda":
             torch.backends.cudnn.benchmark = True
         gts = self._load_data(scenes)
@@ -301,37 +283,37 @@ class _Run:
         # fine-tuning: what the starting weights score, so the run's gain can be read off
         self.start_val_psnr = None
         if self.init_meta is not None and self.val and self.ctx.is_main:
-            self.start_val_psnr = _validate(self.model, self.val, o["scale"], self.srf_matrix, self.dev,
-                                            o["val_crop"], self.offset, self.camera)
+            self.start_val_psnr = _validate(self.model, self.val, o.scale, self.srf_matrix, self.dev,
+                                            o.val_crop, self.offset, self.camera)
         self.finished = False
         self.t0 = time.perf_counter()
 
     # ---- set-up steps ----------------------------------------------------------------------
     def _load_data(self, scenes: Sequence) -> list[np.ndarray]:
         """Scenes, validation scenes, SRF, patch grid and the epoch's arithmetic."""
-        o, ctx = self.o, self.ctx
+        o, ctx = self.cfg, self.ctx
         gts, self.names = _load_scenes(scenes, "training")
-        self.val, self.val_names = _load_scenes(o["val_scenes"], "validation") if len(o["val_scenes"]) else ([], [])
+        self.val, self.val_names = _load_scenes(self.val_scenes, "validation") if len(self.val_scenes) else ([], [])
         self.bands = gts[0].shape[0]
-        self.camera = _load_camera(o["camera"], self.bands)
+        self.camera = _load_camera(o.camera, self.bands)
         # with a camera the network keeps its own response (srf): it is shown the HR-MSI it knows through
         # the camera-transfer path (napari_inf3.camera.fusion), and the training HR-MSIs come from the camera
-        self.srf_matrix = load_srf(o["srf"], bands=self.bands)
+        self.srf_matrix = load_srf(o.srf, bands=self.bands)
         self.msi_srf = self.camera.srf if self.camera is not None else self.srf_matrix
-        scale, patch = o["scale"], o["patch"]
+        scale, patch = o.scale, o.patch
         if patch % scale:
             raise CubeError(f"the patch size {patch} is not divisible by the scale {scale}")
-        self.grid = patch_grid([g.shape for g in gts], patch, o["stride"] or default_stride(patch, scale))
-        per_epoch = int(o["patches_per_epoch"] or len(self.grid))
+        self.grid = patch_grid([g.shape for g in gts], patch, o.stride or default_stride(patch, scale))
+        per_epoch = int(o.patches_per_epoch or len(self.grid))
         if ctx.active:
-            if o["batch_size"] % ctx.world:
+            if o.batch_size % ctx.world:
                 raise ValueError(f"the global batch size {o['batch_size']} is not divisible by the {ctx.world} processes")
             per_epoch -= per_epoch % ctx.world  # every global batch then splits evenly over the ranks
         self.per_epoch = per_epoch
-        self.steps_per_epoch = math.ceil(per_epoch / o["batch_size"])
-        self.local_batch = o["batch_size"] // ctx.world
-        self.total_steps = self.steps_per_epoch * o["epochs"]
-        if o["schedule"] not in ("constant", "cosine"):
+        self.steps_per_epoch = math.ceil(per_epoch / o.batch_size)
+        self.local_batch = o.batch_size // ctx.world
+        self.total_steps = self.steps_per_epoch * o.epochs
+        if o.schedule not in ("constant", "cosine"):
             raise ValueError(f"unknown schedule {o['schedule']!r}; choose 'constant' or 'cosine'")
         return gts
 
@@ -343,17 +325,17 @@ class _Run:
         from .model import INFN, build_model
         from .simulation import check_offset
 
-        o = self.o
+        o = self.cfg
         self.start_epoch, self.step, self.history, self.ckpt, self.init_meta = 0, 0, [], None, None
-        offset = o["offset"]
-        if o["resume"] is not None and o["init"] is not None:
+        offset = o.offset
+        if o.resume is not None and o.init is not None:
             raise ValueError("give either resume (continue a run) or init (start a new run from trained weights)")
-        if o["init"] is not None:
-            self.model, self.init_meta = _init_model(o["init"], self.srf_matrix, self.bands)
+        if o.init is not None:
+            self.model, self.init_meta = _init_model(o.init, self.srf_matrix, self.bands)
             self.model.to(self.dev)
             self.elapsed0 = 0.0
-        elif o["resume"] is not None:
-            ckpt = self.ckpt = read_checkpoint(o["resume"])
+        elif o.resume is not None:
+            ckpt = self.ckpt = read_checkpoint(o.resume)
             self.model = build_model(ckpt["config"]).to(self.dev)
             self.model.load_state_dict({k: v.float() for k, v in ckpt["state_dict"].items()})
             self.start_epoch, self.step = int(ckpt["epoch"]), int(ckpt["step"])
@@ -361,13 +343,13 @@ class _Run:
             offset = ckpt.get("meta", {}).get("offset", 0 if ckpt.get("meta") else None)
             self.elapsed0 = float(ckpt.get("meta", {}).get("wall_seconds", 0.0))
         else:
-            torch.manual_seed(o["seed"])
-            srf = self.srf_matrix if o["consistency"] == "srf" else None
-            self.model = INFN(bands=self.bands, msi_bands=self.srf_matrix.shape[0], weighting=o["weighting"],
-                              preset=o["preset"], consistency=o["consistency"], srf=srf,
-                              **(o["model_options"] or {})).to(self.dev)
+            torch.manual_seed(o.seed)
+            srf = self.srf_matrix if o.consistency == "srf" else None
+            self.model = INFN(bands=self.bands, msi_bands=self.srf_matrix.shape[0], weighting=o.weighting,
+                              preset=o.preset, consistency=o.consistency, srf=srf,
+                              **(o.model_options or {})).to(self.dev)
             self.elapsed0 = 0.0
-        self.offset = check_offset(offset, o["scale"])
+        self.offset = check_offset(offset, o.scale)
         self.net = self.model
         if self.camera is not None:
             from .camera.fusion import transfer_module
@@ -378,28 +360,28 @@ class _Run:
 
             dev = self.dev
             self.net = DistributedDataParallel(self.net, device_ids=[dev.index] if dev.type == "cuda" else None)
-        if o["compile"]:
+        if o.compile:
             self.net = torch.compile(self.net)
 
     def _build_sampler(self, gts: list[np.ndarray]) -> None:
         from .training_data import PatchSampler
 
-        o = self.o
-        self.sampler = PatchSampler(gts, self.grid, o["patch"], o["scale"], self.offset, self.msi_srf, self.dev,
+        o = self.cfg
+        self.sampler = PatchSampler(gts, self.grid, o.patch, o.scale, self.offset, self.msi_srf, self.dev,
                                     camera=self.camera)
 
     def _build_optimiser(self) -> None:
         import torch
 
-        self.opt = torch.optim.Adam(self.model.parameters(), lr=self.o["lr"])
+        self.opt = torch.optim.Adam(self.model.parameters(), lr=self.cfg.lr)
         if self.ckpt is not None and self.ckpt.get("optimizer"):
             self.opt.load_state_dict(self.ckpt["optimizer"])
 
     # ---- running ---------------------------------------------------------------------------
     def lr_at(self, k: int) -> float:
         """The learning rate of step ``k`` (0-based) under the schedule."""
-        lr = self.o["lr"]
-        if self.o["schedule"] == "constant":
+        lr = self.cfg.lr
+        if self.cfg.schedule == "constant":
             return lr
         return lr * (0.01 + 0.99 * 0.5 * (1 + math.cos(math.pi * min(k, self.total_steps) / self.total_steps)))
 
@@ -410,8 +392,8 @@ class _Run:
         """One optimisation step on the patches ``idx[ks]``; returns the loss tensor (not synced)."""
         import torch
 
-        o = self.o
-        gt_t, lr_t, msi_t = self.sampler.batch(idx[ks], aug[ks] if o["augment"] else None)
+        o = self.cfg
+        gt_t, lr_t, msi_t = self.sampler.batch(idx[ks], aug[ks] if o.augment else None)
         for group in self.opt.param_groups:
             group["lr"] = self.lr_at(self.step)
         with self.autocast:
@@ -419,8 +401,8 @@ class _Run:
         loss = torch.nn.functional.l1_loss(pred.float(), gt_t)
         self.opt.zero_grad(set_to_none=True)
         loss.backward()  # DDP averages the gradients over the ranks here
-        if o["grad_clip"]:
-            torch.nn.utils.clip_grad_norm_(self.model.parameters(), o["grad_clip"])
+        if o.grad_clip:
+            torch.nn.utils.clip_grad_norm_(self.model.parameters(), o.grad_clip)
         self.opt.step()  # queued before the one sync of the step (loss.item() in epoch())
         return loss
 
@@ -430,8 +412,8 @@ class _Run:
 
         from .distributed import all_sum
 
-        o, ctx = self.o, self.ctx
-        idx, aug = epoch_order(len(self.grid), self.per_epoch, o["seed"], epoch)
+        o, ctx = self.cfg, self.ctx
+        idx, aug = epoch_order(len(self.grid), self.per_epoch, o.seed, epoch)
         # this rank's positions in the epoch order: all of them in one process; k, k + N, ... of N
         mine = np.arange(self.per_epoch)
         if ctx.active:
@@ -441,7 +423,7 @@ class _Run:
             ks = mine[b * self.local_batch : (b + 1) * self.local_batch]
             loss = self.train_step(ks, idx, aug)
             seconds = self.seconds()
-            over_time = o["max_seconds"] is not None and seconds >= o["max_seconds"]
+            over_time = o.max_seconds is not None and seconds >= o.max_seconds
             # the global batch's loss, and one stop decision for every rank
             total, count, stops = all_sum(ctx, [loss.item() * len(ks), len(ks), float(over_time)])
             step_loss = total / count
@@ -460,7 +442,7 @@ class _Run:
             except GeneratorExit:
                 # stopped between steps (GUI Stop, .close()): keep the work so far; resuming
                 # restarts this epoch from these weights
-                if o["out"] is not None and b + 1 < self.steps_per_epoch:
+                if o.out is not None and b + 1 < self.steps_per_epoch:
                     self.history.append({"epoch": epoch, "step": self.step, "loss": float(np.mean(self.losses)),
                                          "val_psnr": None, "seconds": seconds, "stopped": True})
                     self.checkpoint(epoch)
@@ -471,8 +453,8 @@ class _Run:
 
     def end_epoch(self, epoch: int) -> TrainEvent:
         """Validate (rank 0), record the epoch in the history, write the checkpoint; the epoch event."""
-        o = self.o
-        val_psnr = (_validate(self.model, self.val, o["scale"], self.srf_matrix, self.dev, o["val_crop"], self.offset,
+        o = self.cfg
+        val_psnr = (_validate(self.model, self.val, o.scale, self.srf_matrix, self.dev, o.val_crop, self.offset,
                               self.camera)
                     if self.val and self.ctx.is_main else None)
         loss = float(np.mean(self.losses))
@@ -486,28 +468,29 @@ class _Run:
         """The training metadata every checkpoint carries."""
         import torch
 
-        o, h = self.o, self.history
-        srf = o["srf"]
+        o, h = self.cfg, self.history
+        srf = o.srf
         return {
-            "scenes": self.names, "val_scenes": self.val_names, "scale": o["scale"], "offset": self.offset,
-            "patch": o["patch"], "batch_size": o["batch_size"], "lr": o["lr"], "schedule": o["schedule"],
-            "seed": o["seed"], "augment": o["augment"], "patches_per_epoch": self.per_epoch, "epochs": epoch_done,
+            "scenes": self.names, "val_scenes": self.val_names, "scale": o.scale, "offset": self.offset,
+            "patch": o.patch, "batch_size": o.batch_size, "lr": o.lr, "schedule": o.schedule,
+            "seed": o.seed, "augment": o.augment, "patches_per_epoch": self.per_epoch, "epochs": epoch_done,
             "steps": self.step, "wall_seconds": self.seconds(), "device": str(self.dev),
             "processes": self.ctx.world, "torch": str(torch.__version__), "history": h,
             "val_psnr": h[-1]["val_psnr"] if h else None,
             "srf": "camera" if self.camera is not None else srf if isinstance(srf, str) else "custom",
-            "precision": o["precision"],
+            "precision": o.precision,
             **({"camera": self.camera.to_dict()} if self.camera is not None else {}),
-            "compiled": bool(o["compile"]),
+            "compiled": bool(o.compile),
+            "train_config": o.to_dict(),
             **({"init": self.init_meta, "start_val_psnr": self.start_val_psnr} if self.init_meta is not None else {}),
         }
 
     def checkpoint(self, epoch_done: int) -> str | None:
         from .checkpoint import save_checkpoint
 
-        if self.o["out"] is None or not self.ctx.is_main:
+        if self.cfg.out is None or not self.ctx.is_main:
             return None
-        return str(save_checkpoint(self.o["out"], self.model, optimizer=self.opt, epoch=epoch_done, step=self.step,
+        return str(save_checkpoint(self.cfg.out, self.model, optimizer=self.opt, epoch=epoch_done, step=self.step,
                                    meta=self.meta(epoch_done)))
 
     def close(self) -> None:
@@ -517,7 +500,7 @@ class _Run:
         shutdown(self.ctx, wait_for_all=self.finished)
 
     def done_event(self) -> TrainEvent:
-        h, out = self.history, self.o["out"]
+        h, out = self.history, self.cfg.out
         return TrainEvent("done", self.step, len(h) and h[-1]["epoch"], h[-1]["loss"] if h else float("nan"),
-                          self.o["lr"], self.seconds(), self.steps_per_epoch, self.total_steps,
+                          self.cfg.lr, self.seconds(), self.steps_per_epoch, self.total_steps,
                           h[-1]["val_psnr"] if h else None, str(out) if out else None, extra={"model": self.model})

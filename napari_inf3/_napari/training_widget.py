@@ -234,6 +234,7 @@ class TrainingWidget(QWidget):
         from napari.utils.notifications import show_error
 
         from ..cube import Cube, CubeError
+        from ..train_config import TrainConfig
         from ..training import train
 
         try:
@@ -255,8 +256,8 @@ class TrainingWidget(QWidget):
             return None
         if out.exists() and resume is None and confirm and not confirm_overwrite(self, out):
             return None
-        kwargs = dict(
-            val_scenes=val, weighting=self.weighting.value, preset=self.preset.value,
+        config = TrainConfig(
+            weighting=self.weighting.value, preset=self.preset.value,
             consistency=self.consistency.value, scale=self.scale.value, offset=offset_value(self.offset.value),
             batch_size=self.batch.value, lr=self.lr.value, epochs=self.epochs.value,
             patches_per_epoch=self.per_epoch.value or None, device=self.device.value, out=out, resume=resume,
@@ -278,7 +279,7 @@ class TrainingWidget(QWidget):
 
         @thread_worker(ignore_errors=True)  # errors go to our errored handler: a notification, no traceback dialog
         def job():
-            gen = running["gen"] = train(scenes, **kwargs)
+            gen = running["gen"] = train(scenes, config, val_scenes=val)
             for event in gen:
                 yield event
                 if stop["requested"]:

@@ -1,0 +1,46 @@
+"""The training config is one frozen value (issue 23): built by the CLI, the dock and a notebook, stored in
+every checkpoint and read back."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+import napari_inf3 as ni
+from napari_inf3.sample import load_sample
+from napari_inf3.train_config import TrainConfig
+
+
+def test_config_is_frozen_and_checks_names():
+    cfg = TrainConfig(epochs=3)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        cfg.epochs = 4
+    assert cfg.replace(lr=2e-4).lr == 2e-4 and cfg.lr == 1e-4
+    with pytest.raises(TypeError, match="unknown training option.*bogus"):
+        cfg.replace(bogus=1)
+    d = TrainConfig(srf=np.ones((3, 31)), init="cosine", out="x.pt").to_dict()
+    assert d["srf"] == "custom" and d["init"] == "cosine" and d["out"] == "x.pt"
+    assert TrainConfig.from_dict(d).srf == "nikon_d700"  # an array is not stored: the default stands in
+
+
+def test_checkpoint_stores_the_config_and_keywords_override(tmp_path):
+    gt = np.asarray(load_sample().data[:, :96, :96], np.float32)
+    cfg = TrainConfig(epochs=1, batch_size=2, patches_per_epoch=2, lr=3e-4, out=tmp_path / "a.pt")
+    events = list(ni.train([gt], cfg, seed=7))  # keywords replace the config's fields
+    assert events[-1].kind == "done"
+    back = TrainConfig.from_checkpoint(tmp_path / "a.pt")
+    assert (back.lr, back.seed, back.batch_size, back.out) == (3e-4, 7, 2, str(tmp_path / "a.pt"))
+    with pytest.raises(TypeError, match="unknown training option"):
+        list(ni.train([gt], cfg, epoch=2))
+
+
+def test_cli_builds_the_config(tmp_path):
+    from napari_inf3.cli import main
+
+    out = tmp_path / "c.pt"
+    assert main(["train", str(ni.sample.sample_path()), "--epochs", "1", "--patches-per-epoch", "2",
+                 "--batch-size", "2", "--lr", "5e-4", "--out", str(out)]) == 0
+    cfg = TrainConfig.from_checkpoint(out)
+    assert cfg.lr == 5e-4 and cfg.epochs == 1 and cfg.weighting == "cosine"
