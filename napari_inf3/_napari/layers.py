@@ -1,28 +1,49 @@
-"""How cubes, composites and maps become napari layers: one place for names and metadata.
+"""How cubes, composites and maps become napari layers: one place for names, roles and metadata.
 
-Every layer this plugin adds carries ``metadata["inf3"]``: ``role`` (``'gt'``, ``'bicubic'``,
-``'fused'``, ``'lr'``, ``'msi'``, ``'composite'``, ``'error'``, ``'sam'``, ``'cube'``),
-``method`` (``'area'`` ...) and ``run`` (an id shared by the layers of one fusion run), and
-cubes carry ``metadata["wavelengths"]`` (nm). The spectrum inspector finds its curves by
-these tags, never by layer names.
+Every layer this plugin adds carries ``metadata["inf3"] = {"role": ..., "method": ..., "run": ...}``
+(written by :func:`inf3_metadata` only): ``role`` is one of :data:`ROLES`, ``method`` the model or
+pair of models (``'area'``, ``'area vs net'`` ...) and ``run`` an id shared by the layers of one fusion
+run; cubes also carry ``metadata["wavelengths"]`` (nm). The spectrum inspector and *Compare schemes*
+find layers by these tags, never by layer names. :func:`run_layer_data` builds every layer a fusion run
+adds, as napari ``(data, kwargs, layer_type)`` tuples; the Fusion dock, the demo viewer and the
+notebook's ``open_napari`` add what it returns (:func:`add_layer_data`). No Qt here.
 """
 
 from __future__ import annotations
 
+import itertools
 import weakref
 from typing import Any
 
 import numpy as np
 
+#: Every role a layer of this plugin has: cubes (ground truth, bicubic, fused, any opened cube, the
+#: LR-HSI), a run's pictures and maps, the real-pair camera's residual map, the Spectrum inspector's
+#: neighbour marks and the *Compare schemes* labels.
+ROLES = ("gt", "bicubic", "fused", "cube", "lr", "composite", "error", "sam", "weight_entropy", "winning_neighbour",
+         "scheme_sam", "scheme_mad", "camera_residual", "neighbours", "labels")
 CUBE_ROLES = ("gt", "bicubic", "fused", "cube")
 _LABELLED: "weakref.WeakSet" = weakref.WeakSet()  # viewers whose band slider we label
+_RUN_IDS = itertools.count(1)
+
+
+def next_run_id() -> str:
+    """A new run id (``'run 3'``), shared by the layers of one fusion run; one counter per session."""
+    return f"run {next(_RUN_IDS)}"
+
+
+def inf3_metadata(role: str, method: str | None = None, run: str | None = None, **extra) -> dict[str, Any]:
+    """A layer's ``metadata``: ``{"inf3": {"role", "method", "run"}}`` and any ``extra`` keys."""
+    if role not in ROLES:
+        raise ValueError(f"unknown layer role {role!r}; one of {ROLES}")
+    return {"inf3": {"role": role, "method": method, "run": run}, **extra}
 
 
 def cube_layer_kwargs(name: str, wavelengths, role: str = "cube", method: str | None = None, run: str | None = None,
                       source: str | None = None, extra: dict | None = None) -> dict[str, Any]:
     """Image-layer keywords for a ``(bands, y, x)`` cube."""
-    meta = {"inf3": {"role": role, "method": method, "run": run}, "wavelengths": None if wavelengths is None else
-            [float(w) for w in wavelengths]}
+    wl = None if wavelengths is None else [float(w) for w in wavelengths]
+    meta = inf3_metadata(role, method, run, wavelengths=wl)
     if source:
         meta["source"] = source
     meta.update(extra or {})
@@ -58,6 +79,107 @@ def cube_layer_data(cube, name: str | None = None, role: str = "cube") -> tuple:
     data = np.asarray(cube.data)
     kw["contrast_limits"] = display_limits(data)
     return (data, kw, "image")
+
+
+LayerData = tuple  # napari's LayerDataTuple: (data, kwargs, layer_type)
+
+
+def gt_layer_data(run, name: str) -> LayerData:
+    """A run's ground truth as a hidden cube layer named ``name`` (the demo viewer adds it; in the dock the
+    ground truth is a layer already)."""
+    kw = cube_layer_kwargs(name, run.wavelengths, "gt")
+    return (run.gt, {**kw, "contrast_limits": (0.0, float(run.gt.max()) or 1.0), "visible": False}, "image")
+
+
+def run_layer_data(run, run_id: str, source: str, composite_options: dict | None = None) -> list[LayerData]:
+    """Every layer a fusion run adds, in the order they are added: the LR-HSI, the fused cubes (with the
+    neighbour weights the Spectrum inspector reads), the composites (``composite_options`` as
+    :meth:`~napari_inf3.pipeline.FusionRun.composites` takes them; only those without GT are shown),
+    the error and SAM maps (with a GT), the camera fit's residual map (a real pair with a camera), and
+    with neighbour weights the weight-entropy / winning-neighbour maps per network and the pairwise
+    scheme SAM and |a − b| maps. ``source`` is the layer the run was made from; names end ``[run_id]``."""
+    wl, tag = run.wavelengths, f"[{run_id}]"
+    # each LR pixel over the HR pixel it was taken from (the block's centre for a real pair)
+    o = (run.scale - 1) / 2 if run.offset is None else run.offset
+    out = [(run.lr_hsi, {"scale": (1, run.scale, run.scale), "translate": (0, o, o), "visible": False,
+                         **cube_layer_kwargs(f"LR-HSI {tag}", wl, "lr", run=run_id,
+                                             extra={"decimation_offset": run.offset})}, "image")]
+    limits = display_limits(run.reference)  # one contrast for every fused cube of the run
+    for name, cube in run.fused.items():
+        extra = {"source_layer": source}
+        if name in run.weights:  # the Spectrum inspector reads a click's four weights and neighbours from here
+            extra.update(neighbour_weights=run.weights[name], lr_shape=tuple(run.lr_hsi.shape[1:]),
+                         scale=int(round(run.scale)))
+        kw = cube_layer_kwargs(f"{name} {tag}", wl, "bicubic" if name == "bicubic" else "fused", name, run_id,
+                               extra=extra)
+        out.append((cube, {"contrast_limits": limits, "visible": False, **kw}, "image"))
+    for name, rgb in run.composites(**(composite_options or {})).items():
+        out.append(_map(rgb, f"composite {name} {tag}", "composite", name, run_id, rgb=True, visible=name != "GT"))
+    if run.gt is not None:
+        errs, emax = run.error_maps()
+        sams, smax = run.sam_maps()
+        for name in run.fused:
+            out.append(_map(errs[name], f"|error| {name} {tag}", "error", name, run_id, colormap="jet",
+                            contrast_limits=(0.0, emax)))
+            out.append(_map(sams[name], f"SAM° {name} {tag}", "sam", name, run_id, colormap="jet",
+                            contrast_limits=(0.0, smax)))
+    else:
+        out += camera_layer_data(run, run_id)
+    if run.weights:
+        out += weight_layer_data(run, run_id)
+    return out
+
+
+def _map(data, name: str, role: str, method: str | None, run_id: str, visible: bool = False, **kw) -> LayerData:
+    return (data, {"name": name, "visible": visible, "metadata": inf3_metadata(role, method, run_id), **kw}, "image")
+
+
+def camera_layer_data(run, run_id: str) -> list[LayerData]:
+    """A real pair's camera fit: its residual map (LR grid, placed over the HR pixels it covers); none
+    without a camera or when the pair does not match it."""
+    cam = run.camera
+    if cam is None:
+        return []
+    try:
+        res = cam.residual_map(run.lr_hsi, run.hr_msi)
+    except ValueError:
+        return []  # the pair does not match the camera (nothing to map)
+    o = (run.scale - 1) / 2
+    top = float(np.percentile(res, 99)) or 1.0
+    return [_map(res, f"camera fit |residual| (relative) [{run_id}]", "camera_residual", None, run_id,
+                 colormap="magma", contrast_limits=(0.0, top), scale=(run.scale, run.scale), translate=(o, o))]
+
+
+def weight_layer_data(run, run_id: str) -> list[LayerData]:
+    """Weight entropy and winning-neighbour maps per network (one scale), and with two or more networks
+    the pairwise scheme-difference maps (SAM and |a − b|, one scale each)."""
+    from ..compare import LN4, NEIGHBOURS
+    from ..render import ENTROPY_CMAP, NEIGHBOUR_COLOR_NAMES, NEIGHBOUR_COLORS, colorize_winner
+
+    tag = f"[{run_id}]"
+    legend = ", ".join(f"{n} {c}" for n, c in zip(NEIGHBOURS, NEIGHBOUR_COLOR_NAMES))
+    ent, win = run.weight_maps()
+    out = []
+    for name in run.weights:
+        out.append(_map(ent[name], f"weight entropy {name} {tag}", "weight_entropy", name, run_id,
+                        colormap=ENTROPY_CMAP, contrast_limits=(0.0, LN4)))
+        win_meta = inf3_metadata("winning_neighbour", name, run_id, legend=dict(zip(NEIGHBOURS, NEIGHBOUR_COLORS)))
+        out.append((colorize_winner(win[name]), {"rgb": True, "name": f"winning neighbour {name} ({legend}) {tag}",
+                                                 "visible": False, "metadata": win_meta}, "image"))
+    if len(run.weights) >= 2:
+        sams, smax, mads, mmax = run.scheme_differences()
+        for pair in sams:
+            out.append(_map(sams[pair], f"SAM° {pair} {tag}", "scheme_sam", pair, run_id, colormap="jet",
+                            contrast_limits=(0.0, smax)))
+            out.append(_map(mads[pair], f"|a − b| {pair} {tag}", "scheme_mad", pair, run_id, colormap="jet",
+                            contrast_limits=(0.0, mmax)))
+    return out
+
+
+def add_layer_data(viewer, layer_data: list[LayerData]) -> list:
+    """Add ``(data, kwargs, layer_type)`` tuples to ``viewer`` in order (``viewer.add_image`` ...); returns
+    the layers."""
+    return [getattr(viewer, f"add_{kind}")(data, **kw) for data, kw, kind in layer_data]
 
 
 def inf3_tag(layer) -> dict:

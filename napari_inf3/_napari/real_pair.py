@@ -1,9 +1,14 @@
-"""The Fusion dock's real-pair views: the camera fitted from the pair (tone curve beside the response),
-its residual map as a layer, the pair-only scores in the metrics table, and the gate's findings."""
+"""The Fusion dock's real-pair views: the camera fitted from the pair (tone curve beside the response) or
+the response alone, in a panel that saves either; the pair-only scores in the metrics table, and the
+gate's findings. (The camera's residual map is a layer: :func:`.layers.camera_layer_data`.)"""
 
 from __future__ import annotations
 
 import numpy as np
+from qtpy.QtWidgets import QVBoxLayout, QWidget
+
+from ._common import button_row, output_path
+from .canvas import ThemedCanvas
 
 PAIR_COLUMNS = ["method", "LR-HSI (dB)", "HR-MSI (dB)", "Δ bicubic", "verdict"]
 #: What the pair-only columns mean (the table's header tooltips).
@@ -56,20 +61,24 @@ def plot_camera(figure, camera, wavelengths=None) -> None:
     figure.subplots_adjust(left=0.1, right=0.98, top=0.88, bottom=0.38, wspace=0.35)
 
 
-def add_camera_layers(viewer, run, run_id: str) -> None:
-    """The camera fit's residual map (LR grid, placed over the HR pixels it covers) as a layer."""
-    cam = run.camera
-    if cam is None:
-        return
-    try:
-        res = cam.residual_map(run.lr_hsi, run.hr_msi)
-    except ValueError:
-        return  # the pair does not match the camera (nothing to map)
-    o = (run.scale - 1) / 2
-    top = float(np.percentile(res, 99)) or 1.0
-    viewer.add_image(res, name=f"camera fit |residual| (relative) [{run_id}]", colormap="magma",
-                     contrast_limits=(0.0, top), scale=(run.scale, run.scale), translate=(o, o), visible=False,
-                     metadata={"inf3": {"role": "camera_residual", "run": run_id}})
+def plot_response_fit(figure, fit, wavelengths=None) -> np.ndarray:
+    """A response estimated from the pair beside the Nikon D700's, in nm, with the fit residual; returns
+    the wavelengths it is saved with (band numbers when unknown)."""
+    from ..plots import plot_srf
+    from ..simulation import load_srf, srf_wavelengths
+
+    bands = fit.srf.shape[1]
+    wl = wavelengths if wavelengths is not None and len(wavelengths) == bands else None
+    if wl is None and bands == 31:
+        wl = srf_wavelengths()
+    figure.clear()
+    ax = figure.subplots()
+    ref = load_srf("nikon_d700") if bands == 31 and fit.srf.shape[0] == 3 else None
+    plot_srf(ax, fit.srf, wl if wl is not None else np.arange(bands), reference=ref, residual=fit.residual)
+    if wl is None:
+        ax.set_xlabel("band")
+    ax.set_title(f"HR-MSI response from the pair (blur σ {fit.sigma:.2f} HR px)", fontsize=8)
+    return wl if wl is not None else np.arange(bands, dtype=float)
 
 
 def fill_pair_table(table, run) -> None:
@@ -112,3 +121,70 @@ def findings_text(run) -> tuple[str, str]:
     if not short:
         short.append(f"{bad[0].level.upper()}: {bad[0].message[:90]}…")
     return "\n".join(short), "\n\n".join(f"{f.level.upper()}: {f.message}" for f in bad)
+
+
+class FitPanel(QWidget):
+    """The camera or response fitted from the last real pair, plotted (``canvas``), and the button that
+    saves it (``button``): a camera as JSON, for fusing later pairs of the same cameras or fine-tuning a
+    model to it in the Training dock; a response as a CSV (the Training dock's "spectral response" from
+    file). Hidden until something was fitted."""
+
+    def __init__(self, viewer, parent=None):
+        super().__init__(parent)
+        v = QVBoxLayout(self)
+        v.setContentsMargins(0, 0, 0, 0)
+        self.canvas = ThemedCanvas(viewer, self, figsize=(4, 2.4), toolbar=False)
+        v.addWidget(self.canvas)
+        row, (self.button,) = button_row(("Save response as CSV…", lambda: self.save()))
+        v.addLayout(row)
+        self.fit, self.wavelengths = None, None  # a response estimated from the pair, and its CSV's wavelengths
+        self.camera = None  # a camera fitted from (or loaded for) the last real pair
+        self.setVisible(False)
+
+    def show_fit(self, run) -> None:
+        """Plot ``run``'s camera (tone curve and response) or its response beside the Nikon D700's, in nm,
+        with the fit residual; hide the panel when the run fitted neither."""
+        self.fit, self.camera = run.srf_fit, fitted_camera(run)
+        self.setVisible(self.fit is not None or self.camera is not None)
+        self.button.setText("Save camera as JSON…" if self.camera is not None else "Save response as CSV…")
+        if self.camera is not None:
+            plot_camera(self.canvas.figure, self.camera, run.wavelengths)
+        elif self.fit is not None:
+            self.wavelengths = plot_response_fit(self.canvas.figure, self.fit, run.wavelengths)
+        else:
+            return
+        self.canvas.draw()
+
+    def save(self, path=None):
+        """Write the camera as JSON, else the response as a CSV (the layout ``load_srf`` reads). Without
+        ``path`` a save dialog asks (it confirms a replacement itself); with one, an existing file is
+        replaced only after a question. Returns the path written, or None (errors are shown)."""
+        from napari.utils.notifications import show_error, show_info
+
+        from ..cube import CubeError
+        from ..simulation import write_srf_csv
+
+        if self.camera is not None:
+            path = output_path(self, path, "Save the camera", "hr_msi_camera.json", "camera JSON (*.json)")
+            if path is None:
+                return None
+            try:
+                out = self.camera.save(path, overwrite=True)  # output_path asked already
+            except CubeError as exc:
+                show_error(str(exc))
+                return None
+            show_info(f"camera saved to {out}")
+            return out
+        if self.fit is None:
+            show_error("no response has been estimated yet: fuse a real pair with 'estimate from the pair'")
+            return None
+        path = output_path(self, path, "Save the estimated response", "hr_msi_response.csv", "CSV (*.csv)")
+        if path is None:
+            return None
+        try:
+            out = write_srf_csv(path, self.fit.srf, self.wavelengths)
+        except OSError as exc:
+            show_error(f"{path}: cannot write the response: {exc}")
+            return None
+        show_info(f"response saved to {out}")
+        return out

@@ -18,7 +18,7 @@ from qtpy.QtWidgets import (
 
 from ._common import button_row, output_path
 from .canvas import ThemedCanvas
-from .layers import inf3_tag, is_cube_layer, layer_wavelengths
+from .layers import inf3_metadata, inf3_tag, is_cube_layer, layer_wavelengths
 
 ROLE_ORDER = {"gt": 0, "cube": 1, "bicubic": 2, "fused": 3}
 
@@ -211,7 +211,7 @@ class SpectrumWidget(QWidget):
 
             self.viewer.add_points(world, name=name, size=max(2.0, layer.metadata["scale"] * 0.6), symbol="x",
                                    face_color=[np.asarray(c) / 255 for c in NEIGHBOUR_COLORS], border_width=0,
-                                   metadata={"inf3": {"role": "neighbours"}})
+                                   metadata=inf3_metadata("neighbours"))
             self.viewer.layers.selection.active = ref  # keep clicks on the cube
 
     def step_disagreement(self, step: int) -> tuple[int, int] | None:

@@ -1,0 +1,90 @@
+"""What the Fusion dock's choices mean to the engine (Qt-free): input modes, composites, a real pair's
+HR-MSI response, an HR-MSI layer as an array, and the status line after a run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+SIMULATE, REAL_PAIR = MODES = ("simulate from ground truth", "real LR-HSI + HR-MSI")
+PAPER_BANDS, TRUE_COLOUR, THREE_WAVELENGTHS = COMPOSITES = (
+    "bands 31-20-10 (paper)", "true colour (SRF)", "three wavelengths (nm)")
+#: The HR-MSI response choices of a real pair: label → what the pipeline's ``pair_srf`` gets.
+PAIR_SRF = {"Nikon D700 (as trained)": None, "from file…": "file", "estimate from the pair": "estimate",
+            "estimate the camera (a photo)": "camera", "camera from file…": "camera_file"}
+#: The response choices read from a file (the dock shows its file picker for these).
+FROM_FILE = ("file", "camera_file")
+#: The dock's tooltips, by control.
+TIPS = {
+    "offset": "decimation offset: the LR-HSI keeps pixel (offset, offset) of each r×r block; the paper's protocol "
+              "keeps r // 2",
+    "pair_srf": "the response the SRF projection uses for a real pair: the Nikon D700 the checkpoints were trained "
+                "with, a CSV (header channel,<nm>,...; a row per band), one fitted from the pair itself, or, for a "
+                "photograph (PNG / JPEG, gamma-encoded), its whole camera: tone curve, gain, response (saved as JSON)",
+    "wavelengths": "R, G, B wavelengths in nm for the 'three wavelengths' composite",
+    "weight_maps": "per network: the entropy of its four neighbour weights (0 = one neighbour takes all, ln 4 = all "
+                   "equal) and the winning neighbour; per pair of networks: SAM and mean |a − b| between their cubes",
+}
+
+
+def composite_options(choice: str, srf: str, wavelengths: str) -> dict:
+    """:meth:`~napari_inf3.pipeline.FusionRun.composites` keywords for a composite ``choice``; ``srf`` is
+    the simulation's response name, ``wavelengths`` the "R, G, B (nm)" text. Raises ValueError."""
+    if choice == TRUE_COLOUR:
+        return {"srf": srf}
+    if choice == THREE_WAVELENGTHS:
+        try:
+            wl = [float(v) for v in wavelengths.replace(";", ",").split(",")]
+        except ValueError:
+            raise ValueError(f"R, G, B wavelengths must be three numbers in nm, got {wavelengths!r}") from None
+        if len(wl) != 3:
+            raise ValueError(f"give three wavelengths (R, G, B) in nm, got {len(wl)}")
+        return {"wavelengths_nm": wl}
+    return {}
+
+
+def pair_response_kwargs(label: str, file: str | Path | None) -> dict:
+    """The pipeline's ``pair_srf`` / ``camera`` keyword for a real pair's response choice ``label``
+    (a key of :data:`PAIR_SRF`); ``file`` is the CSV / camera JSON picked for the file choices."""
+    choice = PAIR_SRF[label]
+    if choice in FROM_FILE:
+        path = Path(file) if file is not None else Path("")
+        if not path.is_file():
+            what = "response CSV (header channel,<nm>,...)" if choice == "file" else "camera JSON"
+            raise ValueError(f"choose the {what}, got {str(path)!r}")
+        return {"pair_srf" if choice == "file" else "camera": str(path)}
+    if choice == "camera":
+        return {"camera": "estimate"}
+    return {"pair_srf": choice}
+
+
+def msi_array(layer) -> np.ndarray:
+    """An HR-MSI layer's data as ``(bands, y, x)`` float32 (RGB layers are ``(y, x, 3)``)."""
+    data = np.asarray(layer.data)
+    if getattr(layer, "rgb", False):
+        data = np.moveaxis(data[..., :3], -1, 0)
+        if data.dtype == np.uint8:
+            return data.astype(np.float32) / 255.0
+    return data.astype(np.float32)
+
+
+def progress_steps(n_models: int, kw: dict) -> int:
+    """The generator's yields for a run: one per model, bicubic and scoring, and one before a real pair's
+    alignment / response fit (napari's activity progress bar counts them)."""
+    return n_models + 2 + int(bool(kw.get("align")) or "estimate" in (kw.get("pair_srf"), kw.get("camera")))
+
+
+def done_text(run) -> tuple[str, str, list[str]]:
+    """After a run: ``(status text, its tooltip, warnings to show)``: the timings and device, a real pair's
+    shift and the quality gate's findings (two lines at most, all of them in the tooltip), and the run's
+    notes with every finding that is not ok."""
+    from .real_pair import findings_text
+
+    times = ", ".join(f"{k} {v:.1f} s" for k, v in run.seconds.items() if k != "bicubic")
+    text = f"done ({times})" + (f" on {next(iter(run.devices.values()))}" if run.devices else "")
+    if run.shift is not None:
+        text += f"; HR-MSI moved back by (dy, dx) = ({run.shift[0]:+.2f}, {run.shift[1]:+.2f}) HR px"
+    gate, details = findings_text(run)
+    notes = list(run.notes) + [f"{f.level}: {f.message}" for f in run.findings if f.level != "ok"]
+    return text + (f"\n{gate}" if gate else ""), details, list(dict.fromkeys(notes))
