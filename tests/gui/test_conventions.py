@@ -83,16 +83,20 @@ def test_writer_round_trip_keeps_wavelengths(make_napari_viewer, tmp_path, ext):
     np.testing.assert_allclose(back.metadata["wavelengths"], gt.metadata["wavelengths"])
 
 
-def test_writer_never_replaces_a_file_from_code(make_napari_viewer, tmp_path):
-    """napari's save dialog asks before replacing; a save from code to an existing path is refused."""
+def test_writer_just_writes_a_save_from_code_replaces_the_file(make_napari_viewer, tmp_path):
+    """The writer does not ask (napari's save dialog does, before calling it): a save from code to an
+    existing path replaces the file, atomically (no temporary left)."""
     viewer = make_napari_viewer()
     viewer.open_sample(PLUGIN, "superballs_crop")
-    viewer.layers.selection = {viewer.layers["superballs (crop) GT"]}
+    gt = viewer.layers["superballs (crop) GT"]
+    viewer.layers.selection = {gt}
     path = tmp_path / "mine.npz"
     path.write_bytes(b"the user's own file")
-    with pytest.raises(Exception, match="already exists"):
-        viewer.layers.save(str(path), selected=True, plugin=PLUGIN)
-    assert path.read_bytes() == b"the user's own file"
+    saved = viewer.layers.save(str(path), selected=True, plugin=PLUGIN)
+    assert saved and Path(saved[0]) == path
+    back = viewer.open(str(path), plugin=PLUGIN)[0]
+    np.testing.assert_allclose(np.asarray(back.data), np.asarray(gt.data), atol=1e-6)
+    assert [f.name for f in tmp_path.iterdir()] == ["mine.npz"]  # no temporary left beside it
 
 
 def test_writer_refuses_an_rgb_layer(make_napari_viewer, tmp_path):
@@ -121,7 +125,7 @@ def test_writer_replaces_a_file_after_napari_save_dialog(make_napari_viewer, tmp
     qtbot.waitUntil(lambda: path.stat().st_size > 100, timeout=10_000)
     back = viewer.open(str(path), plugin=PLUGIN)[0]
     np.testing.assert_allclose(np.asarray(back.data), np.asarray(gt.data), atol=1e-6)
-    assert not list(tmp_path.glob(".*inf3-tmp*"))
+    assert [f.name for f in tmp_path.iterdir()] == ["mine.npz"]  # no temporary left beside it
 
 
 def test_compare_fits_the_grid_to_the_view(make_napari_viewer, qtbot, scheme_checkpoints):
