@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def _current_binding() -> str:
-    return os.environ.get("QT_API", "pyqt5").lower()
+    return (os.environ.get("QT_API") or "pyqt5").lower()  # set but empty counts as unset, as qtpy reads it
 
 
 @pytest.mark.slow

@@ -110,7 +110,9 @@ def findings_text(run) -> tuple[str, str]:
     bad = [f for f in getattr(run, "findings", []) if f.level != "ok"]
     if not bad:
         return "", ""
-    misfit = [f.subject for f in bad if f.kind == "misfit"]
+    names = list(run.camera.channel_names) if getattr(run, "camera", None) is not None else []
+    misfit = sorted((f.subject for f in bad if f.kind == "misfit"),
+                    key=lambda n: names.index(n) if n in names else len(names))  # channel order, not worst first
     worse = [f.subject for f in bad if f.kind == "worse"]
     short = []
     if misfit:
