@@ -357,6 +357,9 @@ def _fuse_with_camera(model_or_checkpoint, lr_hsi, hr_msi, camera, device=None, 
     if model.msi_bands != camera.srf.shape[0] or model.bands != camera.srf.shape[1]:
         raise CubeError(f"the camera is {camera.srf.shape[0]} × {camera.srf.shape[1]} (channels × bands); the model "
                         f"takes {model.msi_bands} channels and {model.bands} bands")
+    from .camera.gate import warn_if_poor
+
+    warn_if_poor(camera, stacklevel=4)
     lin, saturated = camera.prepare(hr_msi)
     lr, _ = _as_array(lr_hsi, "LR-HSI")
     lr = np.asarray(lr, np.float32)

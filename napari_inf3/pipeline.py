@@ -177,6 +177,7 @@ def iter_fusion_run(
     import time
     import warnings
 
+    from .camera.gate import CameraFitWarning
     from .inference import bicubic, check_pair, fuse, is_projection, resolve_model
     from .metrics import evaluate
     from .simulation import check_offset, simulate
@@ -228,7 +229,9 @@ def iter_fusion_run(
                 res = fuse(model, run.lr_hsi, run.hr_msi, clip=clip, return_weights=keep, camera=run.camera)
             else:
                 res = fuse(model, run.lr_hsi, run.hr_msi, clip=clip, return_weights=keep, srf=run.srf)
-        run.notes += [f"{name}: {w.message}" for w in caught if issubclass(w.category, UserWarning)]
+        # a poor camera fit is reported once, as the gate's findings (run.findings), not per model
+        run.notes += [f"{name}: {w.message}" for w in caught
+                      if issubclass(w.category, UserWarning) and not issubclass(w.category, CameraFitWarning)]
         run.fused[name], w = res if keep else (res, None)
         if keep:
             run.weights[name] = w

@@ -307,14 +307,14 @@ class _Run:
         per_epoch = int(o.patches_per_epoch or len(self.grid))
         if ctx.active:
             if o.batch_size % ctx.world:
-                raise ValueError(f"the global batch size {o['batch_size']} is not divisible by the {ctx.world} processes")
+                raise ValueError(f"the global batch size {o.batch_size} is not divisible by the {ctx.world} processes")
             per_epoch -= per_epoch % ctx.world  # every global batch then splits evenly over the ranks
         self.per_epoch = per_epoch
         self.steps_per_epoch = math.ceil(per_epoch / o.batch_size)
         self.local_batch = o.batch_size // ctx.world
         self.total_steps = self.steps_per_epoch * o.epochs
         if o.schedule not in ("constant", "cosine"):
-            raise ValueError(f"unknown schedule {o['schedule']!r}; choose 'constant' or 'cosine'")
+            raise ValueError(f"unknown schedule {o.schedule!r}; choose 'constant' or 'cosine'")
         return gts
 
     def _build_model(self) -> None:

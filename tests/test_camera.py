@@ -69,7 +69,10 @@ def test_photo_fuses_above_bicubic_and_the_linear_fit_is_flagged(gt):
     found = check_fit(linear)
     assert found[0].level == "poor" and "misfits" in found[0].message
     assert any("tone-mapped" in f.message and "signed=True" in f.message for f in found)
-    fused_linear = ni.fuse("projection", lr, photo, camera=linear)
+    from napari_inf3.camera.gate import CameraFitWarning
+
+    with pytest.warns(CameraFitWarning, match="channel . misfits"):  # the API is not silent either
+        fused_linear = ni.fuse("projection", lr, photo, camera=linear)
     scores, findings = pair_report(lr, photo, linear, {"projection": fused_linear})
     assert list(scores)[0] == "bicubic"
     worse = psnr(fused_linear, gt) < bic

@@ -19,7 +19,7 @@ import numpy as np
 
 from .model import CameraFit
 
-__all__ = ["Finding", "check_fit", "pair_consistency", "check_results", "pair_report", "RESIDUAL_OK", "RESIDUAL_POOR"]
+__all__ = ["CameraFitWarning", "warn_if_poor", "Finding", "check_fit", "pair_consistency", "check_results", "pair_report", "RESIDUAL_OK", "RESIDUAL_POOR"]
 
 #: Held-out relative residual per channel up to which a fit is good (simulated pairs: < 0.1 %; CAVE's
 #: sRGB renderings with the sRGB curve and a signed response: 0.2–0.5 %).
@@ -28,6 +28,20 @@ RESIDUAL_OK = 0.01
 RESIDUAL_POOR = 0.05
 #: Fraction of clipped HR pixels in a channel above which it is said.
 CLIPPED_NOTE = 0.05
+
+
+class CameraFitWarning(UserWarning):
+    """``fuse(..., camera=fit)`` with a fit that does not explain the pair (the API's side of the gate)."""
+
+
+def warn_if_poor(fit: CameraFit, stacklevel: int = 3) -> None:
+    """Warn (:class:`CameraFitWarning`) with every 'poor' finding of :func:`check_fit`, so a fusion through a
+    camera that misfits is never silent in a script either."""
+    import warnings
+
+    poor = [f.message for f in check_fit(fit) if f.level == "poor"]
+    if poor:
+        warnings.warn("the camera fit is poor: " + "; ".join(poor), CameraFitWarning, stacklevel=stacklevel)
 
 
 @dataclass(frozen=True)
