@@ -20,6 +20,14 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 
 
+#: Left out of the second binding's run: the ~40 broken-file viewer.open cases (our readers' messages through
+#: napari's binding-independent reader plumbing), and tests whose seconds go to the engine (training, a
+#: paper-preset fusion, a layout over many layers) rather than to Qt; each of their widgets is still driven
+#: under this binding by the quicker tests. Saves ≈ 70 s of the suite's 15-minute budget.
+ENGINE_HEAVY = ("test_viewer_open_bad_file", "test_compare_fits_the_grid_to_the_view",
+                "test_training_validates_on_an_open_scene", "fine_tunes")
+
+
 def _current_binding() -> str:
     return (os.environ.get("QT_API") or "pyqt5").lower()  # set but empty counts as unset, as qtpy reads it
 
@@ -36,7 +44,7 @@ def test_gui_suite_passes_under_the_other_qt_binding():
                                    + probe.stderr[-2000:])
     env = {**os.environ, "QT_API": other, "NAPARI_INF3_OTHER_BINDING": "1"}
     res = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-x", "tests/gui",
-                          "-k", "not test_viewer_open_bad_file"],
+                          "-k", " and ".join(f"not {name}" for name in ENGINE_HEAVY)],
                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
     out = res.stdout + res.stderr
     assert res.returncode == 0, f"tests/gui under {other} failed:\n{out[-4000:]}"

@@ -34,13 +34,3 @@ def test_checkpoint_stores_the_config_and_keywords_override(tmp_path):
     assert (back.lr, back.seed, back.batch_size, back.out) == (3e-4, 7, 2, str(tmp_path / "a.pt"))
     with pytest.raises(TypeError, match="unknown training option"):
         list(ni.train([gt], cfg, epoch=2))
-
-
-def test_cli_builds_the_config(tmp_path):
-    from napari_inf3.cli import main
-
-    out = tmp_path / "c.pt"
-    assert main(["train", str(ni.sample.sample_path()), "--epochs", "1", "--patches-per-epoch", "2",
-                 "--batch-size", "2", "--lr", "5e-4", "--out", str(out)]) == 0
-    cfg = TrainConfig.from_checkpoint(out)
-    assert cfg.lr == 5e-4 and cfg.epochs == 1 and cfg.weighting == "cosine"
