@@ -41,6 +41,18 @@ def progress_bar(total: int, desc: str, unit: str = "it"):
     return bar(total, desc, unit, disable=False)
 
 
+def _ticker(bar):
+    """The pipeline's ``progress(done, total, message)`` drawn on ``bar`` (a no-op without one)."""
+
+    def tick(done, total, msg):
+        if bar is not None:
+            bar.total, bar.n = total, done
+            bar.set_postfix_str(msg)
+            bar.refresh()
+
+    return tick
+
+
 def fuse_sample(models: Mapping[str, Any] | Sequence | None = None, *, scale: int = 4, weights: bool = False,
                 progress=True, **kw):
     """The shipped sample (superballs crop) simulated ×``scale`` and fused by bicubic and ``models``
@@ -52,13 +64,7 @@ def fuse_sample(models: Mapping[str, Any] | Sequence | None = None, *, scale: in
 
     models = named_models(models or ("area", "net", "cosine"))
     bar = progress_bar(len(models) + 2, "fusion") if progress else None
-
-    def tick(done, total, msg):
-        if bar is not None:
-            bar.total, bar.n = total, done
-            bar.set_postfix_str(msg)
-            bar.refresh()
-
+    tick = _ticker(bar)
     try:
         return fusion_run(models, progress=tick, gt=load_sample(), scale=scale, weights=weights, **kw)
     finally:
@@ -77,13 +83,7 @@ def fuse_pair(lr_hsi, hr_msi, models: Mapping[str, Any] | Sequence | None = None
 
     models = named_models(models or ("projection", "cosine"))
     bar = progress_bar(len(models) + 3, "fusion") if progress else None
-
-    def tick(done, total, msg):
-        if bar is not None:
-            bar.total, bar.n = total, done
-            bar.set_postfix_str(msg)
-            bar.refresh()
-
+    tick = _ticker(bar)
     lr = getattr(lr_hsi, "data", lr_hsi)
     wl = wavelengths if wavelengths is not None else getattr(lr_hsi, "wavelengths", None)
     try:

@@ -4,30 +4,19 @@ mapped, gated and saved; the Training dock fine-tunes a shipped model to that ca
 from __future__ import annotations
 
 import numpy as np
-from qtpy.QtCore import Qt
 
 from napari_inf3.camera import CameraFit
 from napari_inf3.sample import load_sample
 from tests.conftest import photo_camera, photo_pair
+from tests.gui.test_real_pair_gui import real_pair_dock
 
 PLUGIN = "napari-inf3"
 
 
 def _photo_viewer(make_napari_viewer):
-    gt = load_sample()
-    lr, photo, _ = photo_pair(np.asarray(gt.data, np.float32), photo_camera())
-    viewer = make_napari_viewer()
-    viewer.add_image(lr, name="LR cube", metadata={"wavelengths": list(map(float, gt.wavelengths))})
+    lr, photo, _ = photo_pair(np.asarray(load_sample().data, np.float32), photo_camera())
     # as napari opens a PNG: an 8-bit RGB layer
-    viewer.add_image(np.round(np.moveaxis(photo, 0, -1) * 255).astype(np.uint8), rgb=True, name="photo")
-    _, fusion = viewer.window.add_plugin_dock_widget(PLUGIN, "Fusion")
-    fusion.mode.value = "real LR-HSI + HR-MSI"
-    fusion.lr_combo.value = viewer.layers["LR cube"]
-    fusion.msi_combo.value = viewer.layers["photo"]
-    for i in range(fusion.models.count()):
-        item = fusion.models.item(i)
-        item.setCheckState(Qt.Checked if item.data(Qt.UserRole) in ("cosine", "projection") else Qt.Unchecked)
-    return viewer, fusion
+    return real_pair_dock(make_napari_viewer, lr, np.round(np.moveaxis(photo, 0, -1) * 255).astype(np.uint8))
 
 
 def _fuse(fusion, qtbot):

@@ -17,20 +17,25 @@ def other_camera() -> np.ndarray:
     return shifted_camera(20)  # the Nikon curves 20 nm to the red
 
 
-def _pair_viewer(make_napari_viewer, shift=(0, 0)):
-    gt = load_sample()
-    lr, msi = simulate(gt, 4, other_camera())
+def real_pair_dock(make_napari_viewer, lr, msi_rgb, models=("cosine", "projection")):
+    """A viewer with an LR cube and an RGB HR-MSI layer (``(H, W, 3)``), and the Fusion dock set to fuse
+    them as a real pair with ``models`` ticked. Returns ``(viewer, fusion)``."""
     viewer = make_napari_viewer()
-    viewer.add_image(lr, name="LR cube", metadata={"wavelengths": list(map(float, gt.wavelengths))})
-    viewer.add_image(np.moveaxis(np.roll(msi, shift, axis=(1, 2)), 0, -1), rgb=True, name="photo")
+    viewer.add_image(lr, name="LR cube", metadata={"wavelengths": list(map(float, load_sample().wavelengths))})
+    viewer.add_image(msi_rgb, rgb=True, name="photo")
     _, fusion = viewer.window.add_plugin_dock_widget(PLUGIN, "Fusion")
     fusion.mode.value = "real LR-HSI + HR-MSI"
     fusion.lr_combo.value = viewer.layers["LR cube"]
     fusion.msi_combo.value = viewer.layers["photo"]
     for i in range(fusion.models.count()):
         item = fusion.models.item(i)
-        item.setCheckState(Qt.Checked if item.data(Qt.UserRole) in ("cosine", "projection") else Qt.Unchecked)
+        item.setCheckState(Qt.Checked if item.data(Qt.UserRole) in models else Qt.Unchecked)
     return viewer, fusion
+
+
+def _pair_viewer(make_napari_viewer, shift=(0, 0)):
+    lr, msi = simulate(load_sample(), 4, other_camera())
+    return real_pair_dock(make_napari_viewer, lr, np.moveaxis(np.roll(msi, shift, axis=(1, 2)), 0, -1))
 
 
 def _estimated_run(make_napari_viewer, qtbot):
