@@ -8,9 +8,8 @@ import numpy as np
 from napari_inf3.camera import CameraFit
 from napari_inf3.sample import load_sample
 from tests.conftest import photo_camera, photo_pair
-from tests.gui.test_real_pair_gui import real_pair_dock
+from tests.gui.test_real_pair_gui import fine_tune_in_training_dock, real_pair_dock
 
-PLUGIN = "napari-inf3"
 
 
 def _photo_viewer(make_napari_viewer):
@@ -60,18 +59,7 @@ def test_estimated_camera_is_plotted_mapped_gated_and_saved(make_napari_viewer, 
     # the Training dock fine-tunes the shipped cosine to that camera
     from napari_inf3.checkpoint import read_checkpoint
 
-    viewer.add_image(load_sample().data[:, :96, :96], name="scene")
-    _, train = viewer.window.add_plugin_dock_widget(PLUGIN, "Training")
-    train.set_layer_checked("scene")
-    train.init.value = "lite:cosine"
-    train.srf.value = "camera file"
-    assert train.srf_file.native.isVisibleTo(train)
-    train.srf_file.value = str(path)
-    train.out.value = str(tmp_path / "camera.pt")
-    train.epochs.value, train.per_epoch.value, train.batch.value = 1, 2, 2
-    assert train.start() is not None
-    qtbot.waitUntil(lambda: train.worker is None, timeout=120_000)
-    meta = read_checkpoint(tmp_path / "camera.pt")["meta"]
+    meta = read_checkpoint(fine_tune_in_training_dock(viewer, qtbot, "camera file", path, tmp_path / "c.pt"))["meta"]
     assert meta["srf"] == "camera" and meta["camera"]["curve"]["kind"] == "srgb"
 
 

@@ -33,6 +33,24 @@ def real_pair_dock(make_napari_viewer, lr, msi_rgb, models=("cosine", "projectio
     return viewer, fusion
 
 
+def fine_tune_in_training_dock(viewer, qtbot, srf_choice: str, srf_file, out):
+    """Fine-tune the shipped lite cosine in the Training dock for two patches of a sample crop, with the
+    HR-MSI response ``srf_choice`` (``'file'``: a CSV; ``'camera file'``: a camera JSON) read from
+    ``srf_file``; returns ``out``, the checkpoint written."""
+    viewer.add_image(load_sample().data[:, :96, :96], name="scene")
+    _, train = viewer.window.add_plugin_dock_widget(PLUGIN, "Training")
+    train.set_layer_checked("scene")
+    train.init.value = "lite:cosine"
+    train.srf.value = srf_choice
+    assert train.srf_file.native.isVisibleTo(train)
+    train.srf_file.value = str(srf_file)
+    train.out.value = str(out)
+    train.epochs.value, train.per_epoch.value, train.batch.value = 1, 2, 2
+    assert train.start() is not None
+    qtbot.waitUntil(lambda: train.worker is None, timeout=120_000)
+    return out
+
+
 def _pair_viewer(make_napari_viewer, shift=(0, 0)):
     lr, msi = simulate(load_sample(), 4, other_camera())
     return real_pair_dock(make_napari_viewer, lr, np.moveaxis(np.roll(msi, shift, axis=(1, 2)), 0, -1))
@@ -75,18 +93,7 @@ def test_saved_response_fine_tunes_a_shipped_model(make_napari_viewer, qtbot, tm
     monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.No)
     assert fusion.save_srf(csv) is None  # an existing file is replaced only when the user says so
 
-    viewer.add_image(load_sample().data[:, :96, :96], name="scene")
-    _, train = viewer.window.add_plugin_dock_widget(PLUGIN, "Training")
-    train.set_layer_checked("scene")
-    train.init.value = "lite:cosine"
-    train.srf.value = "file"
-    assert train.srf_file.native.isVisibleTo(train)
-    train.srf_file.value = str(csv)
-    train.out.value = str(tmp_path / "camera.pt")
-    train.epochs.value, train.per_epoch.value, train.batch.value = 1, 2, 2
-    assert train.start() is not None
-    qtbot.waitUntil(lambda: train.worker is None, timeout=120_000)
-    ck = read_checkpoint(tmp_path / "camera.pt")
+    ck = read_checkpoint(fine_tune_in_training_dock(viewer, qtbot, "file", csv, tmp_path / "camera.pt"))
     np.testing.assert_allclose(ck["state_dict"]["srf"].numpy(), load_srf(csv), rtol=1e-6)
     assert ck["meta"]["srf"] == str(csv) and ck["meta"]["init"]["from"] == "lite:cosine"
 
