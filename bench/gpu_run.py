@@ -364,9 +364,9 @@ def main(argv=None) -> int:
     t_start = time.perf_counter()
 
     import torch
+    from pack_scenes import read_pack
 
     from napari_inf3.device import select_device
-    from pack_scenes import read_pack
 
     dev = select_device(a.device)
     result: dict = {"args": {k: str(v) for k, v in vars(a).items()}}

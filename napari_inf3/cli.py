@@ -35,9 +35,8 @@ def _progress(total: int, desc: str, unit: str = "it"):
 
 
 def cmd_evaluate(args) -> int:
-    from .report import evaluate_scenes, write_report
-
     from .io import scene_paths
+    from .report import evaluate_scenes, write_report
 
     scenes = scene_paths(args.scenes, args.exclude)
     models = {m if not Path(m).exists() else Path(m).stem: m for m in args.models}

@@ -14,9 +14,9 @@ Pure numpy, no torch, no Qt: the CLI, the demo and the napari docks share it.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from itertools import combinations
-from typing import Mapping
 
 import numpy as np
 

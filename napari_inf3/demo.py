@@ -14,7 +14,6 @@ import numpy as np
 
 from .cube import Cube, CubeError
 from .pipeline import FusionRun, fusion_run
-from .spectra import default_pixel
 
 
 def compute(scene=None, device=None, scale: int = 4, models=None, offset: int | None = None,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import io
 import os
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 from matplotlib.figure import Figure

@@ -19,10 +19,19 @@ notebook, text in a terminal).
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
-from .figures import (MetricsTable, RunFigure, composites_figure, draw_spectra, errors_figure, metrics_table,
-                      overview_figure, spectra_figure)
+from .figures import (
+    MetricsTable,
+    RunFigure,
+    composites_figure,
+    draw_spectra,
+    errors_figure,
+    metrics_table,
+    overview_figure,
+    spectra_figure,
+)
 
 __all__ = ["fuse_sample", "fuse_pair", "overview", "composites", "errors", "spectra", "metrics", "explore", "Explorer",
            "open_napari", "progress_bar", "train_with_progress"]

@@ -7,9 +7,10 @@ its return value) so a napari ``thread_worker`` can drive it and cancel between 
 
 from __future__ import annotations
 
+from collections.abc import Callable, Generator, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Generator, Iterable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 

@@ -5,7 +5,7 @@ Used by the demo, the CLI and the napari docks, so every picture of a cube is ma
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 

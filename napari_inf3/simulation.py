@@ -14,7 +14,7 @@ Pure numpy, no torch: the training loop, the CLI and the GUI all call :func:`sim
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 from pathlib import Path
 
@@ -93,7 +93,7 @@ def blur_decimate(x: np.ndarray, kernel: np.ndarray, scale: int, offset: int | N
     return out
 
 
-@lru_cache(maxsize=None)
+@cache
 def _packaged_srf(name: str) -> tuple[np.ndarray, np.ndarray]:
     text = resources.files("napari_inf3").joinpath(f"srf/{name}.csv").read_text()
     return parse_srf_csv(text, f"the packaged {name}.csv")

@@ -24,8 +24,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .cube import CubeError
-from .upsampling import bicubic
 from .simulation import blur_decimate, check_offset, gaussian_kernel
+from .upsampling import bicubic
 
 __all__ = ["SrfFit", "estimate_srf", "estimate_shift", "align_msi", "degrade_msi", "srf_kernel", "prepare_pair"]
 

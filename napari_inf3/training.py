@@ -19,9 +19,10 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -86,7 +87,7 @@ def patch_grid(shapes: Sequence[tuple[int, ...]], patch: int, stride: int) -> np
     out = []
     for i, shp in enumerate(shapes):
         H, W = shp[-2:]
-        if H < patch or W < patch:
+        if H < patch or W < patch:  # noqa: SIM300 - H and W are the scene's height and width, not constants
             raise CubeError(f"scene {i} ({H}×{W}) is smaller than the {patch}×{patch} training patch")
         ys = list(range(0, H - patch + 1, stride))
         xs = list(range(0, W - patch + 1, stride))

@@ -11,7 +11,7 @@ is the reference (tests compare the two within float rounding, 1e-6).
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 

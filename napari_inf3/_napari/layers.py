@@ -23,7 +23,7 @@ import numpy as np
 ROLES = ("gt", "bicubic", "fused", "cube", "lr", "composite", "error", "sam", "weight_entropy", "winning_neighbour",
          "scheme_sam", "scheme_mad", "camera_residual", "neighbours", "labels")
 CUBE_ROLES = ("gt", "bicubic", "fused", "cube")
-_LABELLED: "weakref.WeakSet" = weakref.WeakSet()  # viewers whose band slider we label
+_LABELLED: weakref.WeakSet = weakref.WeakSet()  # viewers whose band slider we label
 _RUN_IDS = itertools.count(1)
 
 

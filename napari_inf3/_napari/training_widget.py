@@ -9,8 +9,8 @@ import numpy as np
 from qtpy.QtCore import Qt
 from qtpy.QtWidgets import QFileDialog, QLabel, QListWidget, QProgressBar, QVBoxLayout, QWidget
 
-from ._common import button_row, checkable_item, confirm_overwrite, device_choices, is_gt_candidate
 from ..plots import smoothed
+from ._common import button_row, checkable_item, confirm_overwrite, device_choices, is_gt_candidate
 from .canvas import ThemedCanvas
 from .forms import RememberedForm, layer_picker, offset_choices, offset_value
 

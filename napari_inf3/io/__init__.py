@@ -8,9 +8,9 @@ The napari reader, the CLI and the API all go through :data:`FORMATS`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 from ..cube import Cube, CubeError
 from . import arrays, cave, envi, matlab, photo

@@ -67,7 +67,6 @@ def read(path: str | Path, *, variable: str | None = None, band_axis: int | None
         arrays = _load_v73(path)
     else:
         import scipy.io
-
         from scipy.io.matlab import MatReadError
 
         check_v5_structure(path)  # scipy's compiled reader crashes on some impossible tags

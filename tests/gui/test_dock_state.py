@@ -6,9 +6,9 @@ from __future__ import annotations
 import json
 
 import numpy as np
+from qtpy.QtCore import Qt
 
 from napari_inf3.plots import smoothed
-from qtpy.QtCore import Qt
 
 PLUGIN = "napari-inf3"
 GT = "superballs (crop) GT"

@@ -178,7 +178,7 @@ def test_fusion_weight_maps_and_lr_layer_placement(make_napari_viewer, qtbot, sc
     assert sorted(lyr.metadata["inf3"]["method"] for lyr in roles["weight_entropy"]) == ["area", "cosine", "net"]
     assert {tuple(lyr.contrast_limits) for lyr in roles["weight_entropy"]} == {(0.0, LN4)}  # one shared scale
     for lyr in roles["weight_entropy"]:
-        assert lyr.data.shape == (192, 192) and 0 <= lyr.data.min() and lyr.data.max() <= LN4 + 1e-6
+        assert lyr.data.shape == (192, 192) and lyr.data.min() >= 0 and lyr.data.max() <= LN4 + 1e-6
     winners = roles["winning_neighbour"]
     assert len(winners) == 3 and all(lyr.rgb and "NW red" in lyr.name for lyr in winners)
     pairs = sorted(lyr.metadata["inf3"]["method"] for lyr in roles["scheme_sam"])
