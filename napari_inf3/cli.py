@@ -85,7 +85,8 @@ def plot_pixel_spectra(scenes, plot_scene: str, kept: dict, args) -> Path:
     gt = read_cube(match[0])
     r, c = args.plot_pixel
     if not (0 <= r < gt.data.shape[1] and 0 <= c < gt.data.shape[2]):
-        raise CubeError(f"pixel (row {r}, col {c}) is outside the {gt.data.shape[1]}×{gt.data.shape[2]} image", gt.source)
+        raise CubeError(f"pixel (row {r}, col {c}) is outside the {gt.data.shape[1]}×{gt.data.shape[2]} image",
+                        gt.source)
     curves = {"GT": gt.data[:, r, c], **kept}
     fig = Figure(figsize=(8, 4), dpi=120, layout="constrained")
     ax, zax = fig.subplots(1, 2, width_ratios=[3, 1])
@@ -430,7 +431,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="a camera JSON (fuse --camera estimate --camera-out): training HR-MSIs are simulated "
                    "through it (its response, tone curve, clipping, 8-bit), e.g. to fine-tune --init cosine to it")
     p.add_argument("--compile", action="store_true",
-                   help="torch.compile the training step: ~1 min to compile, then ~10 %% faster paper-preset steps on a CPU (lite: no gain)")
+                   help="torch.compile the training step: ~1 min to compile, then ~10 %% faster paper-preset steps "
+                        "on a CPU (lite: no gain)")
     common(p)
     p.set_defaults(func=cmd_train)
 

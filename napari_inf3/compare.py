@@ -22,8 +22,8 @@ import numpy as np
 
 from .metrics import sam_map
 
-__all__ = ["NEIGHBOURS", "LN4", "neighbour_positions", "weight_entropy", "winning_neighbour", "sam_between", "mean_abs_difference",
-           "pairwise_maps", "Disagreement", "top_disagreements"]
+__all__ = ["NEIGHBOURS", "LN4", "neighbour_positions", "weight_entropy", "winning_neighbour", "sam_between",
+           "mean_abs_difference", "pairwise_maps", "Disagreement", "top_disagreements"]
 
 #: Neighbour order of the weights' first axis: (row, column) step to the LR neighbour.
 NEIGHBOURS = ("NW", "NE", "SW", "SE")

@@ -122,8 +122,8 @@ def write_weight_outputs(res: FusionRun, out_dir: Path, save_png) -> list[Path]:
         if not ax.images:
             ax.axis("off")
     fig.colorbar(im[0], ax=list(axes[0]), shrink=0.8, label="entropy (nats; ln 4 = all equal)")
-    fig.legend(handles=[Patch(color=np.asarray(c) / 255, label=k) for k, c in zip(NEIGHBOURS, NEIGHBOUR_COLORS)],
-               loc="outside right center", title="neighbour", fontsize=8)
+    handles = [Patch(color=np.asarray(c) / 255, label=k) for k, c in zip(NEIGHBOURS, NEIGHBOUR_COLORS, strict=True)]
+    fig.legend(handles=handles, loc="outside right center", title="neighbour", fontsize=8)
     fig.colorbar(im[1], ax=list(axes[2]), shrink=0.8, label="SAM between schemes (°)")
     written.append(save_figure(fig, out_dir / "weights_overview.png"))
 

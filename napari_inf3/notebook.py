@@ -192,7 +192,7 @@ class Explorer:
         draw_spectra(self.spectra_fig, self.run, self.pixels, self.box, self.zoom_bands)
         if self.markers is not None:
             self.markers.remove()
-        ys, xs = zip(*self.pixels)
+        ys, xs = zip(*self.pixels, strict=True)
         self.markers = self.image_ax.scatter(xs, ys, s=40, facecolors="none", edgecolors="white")
         self.figure.canvas.draw_idle()
 

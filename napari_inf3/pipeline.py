@@ -72,7 +72,8 @@ class FusionRun:
         return sam, shared_error_limit(list(sam.values())), mad, shared_error_limit(list(mad.values()))
 
     def disagreements(self, k: int = 10, **kw):
-        """Top-``k`` pixels where the networks disagree, and the criterion (:func:`napari_inf3.compare.top_disagreements`)."""
+        """Top-``k`` pixels where the networks disagree, and the criterion
+        (:func:`napari_inf3.compare.top_disagreements`)."""
         from .compare import top_disagreements
 
         return top_disagreements({n: c for n, c in self.fused.items() if n in self.weights}, k, **kw)
@@ -200,7 +201,8 @@ def iter_fusion_run(
             if pair_srf is not None:
                 raise CubeError("a camera carries its own response: give camera or pair_srf, not both")
             if isinstance(camera, str) and camera == "estimate":
-                yield (0, total, "estimating the HR-MSI's camera (tone curve, response" + (", shift)" if align else ")"))
+                what = "tone curve, response, shift" if align else "tone curve, response"
+                yield (0, total, f"estimating the HR-MSI's camera ({what})")
             run.camera = _real_pair_camera(run, camera, align)
             run.srf = run.camera.srf
         else:

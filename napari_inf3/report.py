@@ -133,6 +133,6 @@ def write_report(report: Report, out_dir: Path, stem: str = "metrics", overwrite
             raise CubeError("already exists; pass --overwrite to replace it", p)
     texts = [report.markdown(), report.csv()]
     with atomic_group(paths) as temps:
-        for tmp, text in zip(temps, texts):
+        for tmp, text in zip(temps, texts, strict=True):
             tmp.write_text(text, encoding="utf-8")
     return paths

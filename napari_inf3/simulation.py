@@ -129,7 +129,8 @@ def write_srf_csv(path, matrix: np.ndarray, wavelengths, channels=None) -> Path:
     path = Path(path)
     channels = channels or [f"band{k + 1}" for k in range(matrix.shape[0])]
     head = "channel," + ",".join(f"{float(w):g}" for w in wavelengths)
-    rows = [f"{c}," + ",".join(repr(float(v)) for v in row) for c, row in zip(channels, np.asarray(matrix))]
+    rows = [f"{c}," + ",".join(repr(float(v)) for v in row)
+            for c, row in zip(channels, np.asarray(matrix), strict=False)]
     return atomic_write_text(path, "\n".join([head, *rows]) + "\n")
 
 

@@ -166,7 +166,7 @@ def _phase_peak(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
     iy, ix = np.unravel_index(int(np.argmax(corr)), corr.shape)
     out = []
     for axis, i, n in ((0, iy, corr.shape[0]), (1, ix, corr.shape[1])):
-        take = (lambda k: corr[k % n, ix]) if axis == 0 else (lambda k: corr[iy, k % n])
+        take = (lambda k, n=n: corr[k % n, ix]) if axis == 0 else (lambda k, n=n: corr[iy, k % n])
         c0, cm, cp = take(i), take(i - 1), take(i + 1)
         denom = cm - 2 * c0 + cp
         frac = 0.5 * (cm - cp) / denom if abs(denom) > 1e-12 else 0.0

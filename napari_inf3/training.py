@@ -30,7 +30,8 @@ from .cube import Cube, CubeError
 from .simulation import load_srf, simulate
 from .train_config import TrainConfig
 
-__all__ = ["TrainConfig", "TrainEvent", "TrainingDiverged", "train", "lineage", "patch_grid", "epoch_order", "default_stride"]
+__all__ = ["TrainConfig", "TrainEvent", "TrainingDiverged", "train", "lineage", "patch_grid", "epoch_order",
+           "default_stride"]
 
 
 @dataclass
@@ -238,7 +239,8 @@ def _load_camera(camera, bands: int):
 
     fit = camera if isinstance(camera, CameraFit) else CameraFit.load(camera)
     if fit.srf.shape[1] != bands:
-        raise CubeError(f"the camera's response has {fit.srf.shape[1]} columns (bands); the training scenes have {bands}")
+        raise CubeError(f"the camera's response has {fit.srf.shape[1]} columns (bands); "
+                        f"the training scenes have {bands}")
     return fit
 
 
@@ -308,14 +310,14 @@ class _Run:
         per_epoch = int(o.patches_per_epoch or len(self.grid))
         if ctx.active:
             if o.batch_size % ctx.world:
-                raise ValueError(f"the global batch size {o['batch_size']} is not divisible by the {ctx.world} processes")
+                raise ValueError(f"the global batch size {o.batch_size} is not divisible by the {ctx.world} processes")
             per_epoch -= per_epoch % ctx.world  # every global batch then splits evenly over the ranks
         self.per_epoch = per_epoch
         self.steps_per_epoch = math.ceil(per_epoch / o.batch_size)
         self.local_batch = o.batch_size // ctx.world
         self.total_steps = self.steps_per_epoch * o.epochs
         if o.schedule not in ("constant", "cosine"):
-            raise ValueError(f"unknown schedule {o['schedule']!r}; choose 'constant' or 'cosine'")
+            raise ValueError(f"unknown schedule {o.schedule!r}; choose 'constant' or 'cosine'")
         return gts
 
     def _build_model(self) -> None:

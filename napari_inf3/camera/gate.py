@@ -66,7 +66,7 @@ def check_fit(fit: CameraFit) -> list[Finding]:
     found: list[Finding] = []
     names = fit.channel_names
     poor = False
-    for name, r in sorted(zip(names, np.asarray(fit.residual, float)), key=lambda t: -t[1]):
+    for name, r in sorted(zip(names, np.asarray(fit.residual, float), strict=False), key=lambda t: -t[1]):
         if r > RESIDUAL_POOR:
             poor = True
             found.append(Finding("poor", f"channel {name} misfits: {r:.1%} of its signal on held-out pixels is not "
@@ -79,7 +79,7 @@ def check_fit(fit: CameraFit) -> list[Finding]:
                                             "result's pair-only scores with bicubic's", "rough", name))
     if poor:
         found.append(Finding("poor", "what to try: " + _advice(fit), "advice"))
-    for name, c in zip(names, np.asarray(fit.clipped, float)):
+    for name, c in zip(names, np.asarray(fit.clipped, float), strict=False):  # empty when not measured
         if c > CLIPPED_NOTE:
             found.append(Finding("warning", f"channel {name} is clipped (stored black or white) in {c:.0%} of the "
                                             "pixels: left out of the fit; saturated pixels fall back to what the "
@@ -106,10 +106,7 @@ def pair_consistency(fused, lr_hsi, hr_msi, camera: CameraFit) -> dict[str, floa
     degraded = blur_decimate(x, srf_kernel(camera.sigma), camera.scale, camera.offset)
     seen = np.einsum("sb,bhw->shw", camera.srf, x, optimize=True)
     keep = ~np.any(sat, axis=0)
-    if keep.any():
-        msi_score = psnr(seen[:, keep][..., None], lin[:, keep][..., None])
-    else:
-        msi_score = float("nan")
+    msi_score = psnr(seen[:, keep][..., None], lin[:, keep][..., None]) if keep.any() else float("nan")
     return {"lr_psnr": psnr(degraded, lr), "msi_psnr": msi_score}
 
 

@@ -201,7 +201,7 @@ def atomic_group(targets: Sequence[str | Path]) -> Iterator[list[Path]]:
         yield temps
         for tmp in temps:
             _fsync_file(tmp)
-        for tmp, t in zip(temps, targets):
+        for tmp, t in zip(temps, targets, strict=True):
             os.replace(tmp, t)
             replaced += 1
         for folder in {t.parent for t in targets}:
@@ -210,7 +210,7 @@ def atomic_group(targets: Sequence[str | Path]) -> Iterator[list[Path]]:
         if isinstance(exc, WriteError) or not isinstance(exc, OSError):
             _remove(temps[replaced:])
             raise
-        names = {str(tmp): t for tmp, t in zip(temps, targets)}
+        names = {str(tmp): t for tmp, t in zip(temps, targets, strict=False)}  # a failure may come before every temp
         where = names.get(str(getattr(exc, "filename", None)), names.get(str(getattr(exc, "filename2", None))))
         code = exc.errno
         if code is None:  # a short write reported without errno: find out why before the evidence goes
