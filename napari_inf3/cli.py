@@ -10,6 +10,7 @@ import argparse
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 EPILOG = """\
 examples:
@@ -108,10 +109,10 @@ def cmd_fuse(args) -> int:
     from .simulation import simulate
 
     out = Path(args.out)
-    for target in (out, Path(args.weights_out) if args.weights_out else None):
-        if target is not None and target.exists() and not args.overwrite:
-            raise CubeError("already exists; pass --overwrite to replace it", target)
-    weights_kw = {"return_weights": True} if args.weights_out else {}
+    for dest in (out, Path(args.weights_out) if args.weights_out else None):
+        if dest is not None and dest.exists() and not args.overwrite:
+            raise CubeError("already exists; pass --overwrite to replace it", dest)
+    weights_kw: dict[str, Any] = {"return_weights": True} if args.weights_out else {}
     if args.srf_out and Path(args.srf_out).exists() and not args.overwrite:
         raise CubeError("already exists; pass --overwrite to replace it", args.srf_out)
     gt = None

@@ -153,7 +153,7 @@ class Explorer:
                 self.figure = plt.figure(figsize=(11, 4), layout="constrained")
         else:
             self.figure = RunFigure(figsize=(11, 4), dpi=100, layout="constrained")
-        left, right = self.figure.subfigures(1, 2, width_ratios=[1, 2.4])
+        left, right = self.figure.subfigures(1, 2, squeeze=False, width_ratios=[1, 2.4])[0]
         self.image_ax = left.subplots()
         self.spectra_fig = right
         comps = run.composites(**dict(composite or {}))

@@ -47,6 +47,8 @@ class FusionRun:
     camera: Any = None
     pair_scores: dict[str, dict[str, float]] = field(default_factory=dict)
     findings: list[Any] = field(default_factory=list)
+    #: the file the scene was read from, when the run knows it (demo.compute sets it; its tables name the scene)
+    source: str | None = None
 
     def weight_maps(self) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
         """``({name: (H, W) weight entropy, nats}, {name: (H, W) winning neighbour 0–3})``; one scale, 0 … ln 4."""
@@ -232,9 +234,10 @@ def iter_fusion_run(
             else:
                 res = fuse(model, run.lr_hsi, run.hr_msi, clip=clip, return_weights=keep, srf=run.srf)
         run.notes += [f"{name}: {w.message}" for w in caught if issubclass(w.category, UserWarning)]
-        run.fused[name], w = res if keep else (res, None)
         if keep:
-            run.weights[name] = w
+            run.fused[name], run.weights[name] = res
+        else:
+            run.fused[name] = res
         run.seconds[name] = time.perf_counter() - t
         run.devices[name] = str(next(model.parameters()).device)
     yield (total, total, "scoring")

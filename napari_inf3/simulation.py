@@ -134,7 +134,7 @@ def write_srf_csv(path, matrix: np.ndarray, wavelengths, channels=None) -> Path:
     return atomic_write_text(path, "\n".join([head, *rows]) + "\n")
 
 
-def load_srf(srf: str | np.ndarray = "nikon_d700", bands: int | None = None) -> np.ndarray:
+def load_srf(srf: str | Path | np.ndarray = "nikon_d700", bands: int | None = None) -> np.ndarray:
     """The ``(s, B)`` spectral response matrix ``P`` as float32.
 
     ``srf`` is a packaged name (``'nikon_d700'``: 3 × 31, 400–700 nm at 10 nm), a path to a CSV in the

@@ -64,7 +64,8 @@ class TrainingDiverged(RuntimeError):
 def _load_scenes(scenes: Sequence, what: str) -> tuple[list[np.ndarray], list[str]]:
     from .io import read_cube
 
-    arrays, names = [], []
+    arrays: list[np.ndarray] = []
+    names: list[str] = []
     for s in scenes:
         if isinstance(s, Cube):
             arrays.append(np.asarray(s.data, np.float32))
@@ -250,7 +251,8 @@ def lineage(meta: dict[str, Any]) -> list[dict[str, Any]]:
     ``sum(r['steps'] for r in lineage(meta))`` is the number of optimisation steps the weights
     have seen in all (batch sizes may differ between runs; each entry keeps its own).
     """
-    chain, m = [], meta
+    chain: list[dict[str, Any]] = []
+    m: Any = meta
     while isinstance(m, dict):
         chain.append(m)
         m = m.get("init")
@@ -420,7 +422,10 @@ class _Run:
         # this rank's positions in the epoch order: all of them in one process; k, k + N, ... of N
         mine = np.arange(self.per_epoch)
         if ctx.active:
-            mine = mine[list(DistributedSampler(range(self.per_epoch), ctx.world, ctx.rank, shuffle=False))]
+            # the ignore: DistributedSampler takes only len() of its dataset, which a range has
+            sampler: DistributedSampler[int] = DistributedSampler(
+                range(self.per_epoch), ctx.world, ctx.rank, shuffle=False)  # type: ignore[arg-type]
+            mine = mine[list(sampler)]
         self.losses = []
         for b in range(self.steps_per_epoch):
             ks = mine[b * self.local_batch : (b + 1) * self.local_batch]

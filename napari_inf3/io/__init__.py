@@ -156,7 +156,7 @@ def check_writable(cube: Cube, path: str | Path | None = None, *, allow_negative
             raise CubeError(f"{wl.size} wavelengths for {shape[0]} bands", path)
         if not np.all(np.isfinite(wl)):
             raise CubeError("the wavelengths hold NaN or infinite values", path)
-    bad = lowest = 0
+    bad, lowest = 0, 0.0
     for b in range(shape[0]):
         band = np.asarray(data[b])
         if kind == "f":

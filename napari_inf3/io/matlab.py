@@ -158,7 +158,7 @@ def _check_elements(path, raw, pos, stop, end) -> None:
 def _check_matrix(path, raw, pos, stop, end, at) -> None:
     if pos == stop:
         return  # an empty miMATRIX: MATLAB writes these for empty cells
-    subs = []
+    subs: list[tuple[int, int, int]] = []
     while pos < stop and len(subs) < 6:
         typ, nbytes, start = _tag(path, raw, pos, stop, end)
         subs.append((typ, nbytes, start))
