@@ -191,8 +191,8 @@ def main() -> None:
         specs += [{"device": dev, "preset": "paper", "weighting": "cosine", "size": s, "reps": reps(s), **base}
                   for s in sizes]
         if args.weights:
-            specs += [{"device": dev, "preset": "paper", "weighting": w, "size": 512, "reps": reps(512), "weights": True,
-                       **base} for w in ("area", "net", "cosine")]
+            specs += [{"device": dev, "preset": "paper", "weighting": w, "size": 512, "reps": reps(512),
+                       "weights": True, **base} for w in ("area", "net", "cosine")]
         if not args.quick:
             specs += [{"device": dev, "preset": p, "weighting": w, "size": 512, "reps": 2, **base}
                       for p in ("paper", "lite") for w in ("area", "net", "cosine")

@@ -412,7 +412,8 @@ def main(argv=None) -> int:
     if a.keep:
         a.keep.mkdir(parents=True, exist_ok=True)
     res = run(a.seconds, a.format or list(FORMATS), a.seed, a.keep, cases=a.cases)
-    print("| format | cases | ok | CubeError / CheckpointError | escape | hang | crash |\n|---|---|---|---|---|---|---|")
+    print("| format | cases | ok | CubeError / CheckpointError | escape | hang | crash |\n"
+          "|---|---|---|---|---|---|---|")
     for f, c in res["counts"].items():
         print(f"| {f} | {sum(c.values())} | {c['ok']} | {c['error']} | {c['escape']} | {c['hang']} | {c['crash']} |")
     print(json.dumps({k: v for k, v in res.items() if k != "escapes"} | {"n_escapes": len(res["escapes"])}))

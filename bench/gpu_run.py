@@ -320,8 +320,9 @@ def time_fusion(models: dict, gt: np.ndarray, dev, a, matmul_tflops: float) -> d
         flops = straightforward_flops(m.config, 4)["total"] * gt.shape[1] * gt.shape[2]
         for prec in ("fp32", "bf16") if dev.type == "cuda" else ("fp32",):  # bf16 on this CPU is emulated
             with torch.inference_mode(), _autocast(dev, prec):
-                net_ms = timed(lambda: m(lr_t, msi_t), dev, a.repeats)
-            api_ms = timed(lambda: fuse(m, lr, msi, dev, precision=prec), dev, max(3, a.repeats // 2), warmup=1)
+                net_ms = timed(lambda m=m: m(lr_t, msi_t), dev, a.repeats)
+            api_ms = timed(lambda m=m, prec=prec: fuse(m, lr, msi, dev, precision=prec), dev, max(3, a.repeats // 2),
+                           warmup=1)
             fused = fuse(m, lr, msi, dev, precision=prec)
             med = float(np.median(net_ms))
             row = {"weighting": w, "precision": prec, "net_ms_median": round(med, 3),
@@ -364,9 +365,9 @@ def main(argv=None) -> int:
     t_start = time.perf_counter()
 
     import torch
+    from pack_scenes import read_pack
 
     from napari_inf3.device import select_device
-    from pack_scenes import read_pack
 
     dev = select_device(a.device)
     result: dict = {"args": {k: str(v) for k, v in vars(a).items()}}
@@ -375,10 +376,10 @@ def main(argv=None) -> int:
         result["total_seconds"] = round(time.perf_counter() - t_start, 1)
         (a.out / "gpu_run.json").write_text(json.dumps(result, indent=1))
 
-    def stage(name, fn):
+    def stage(name, fn, *args):
         t = time.perf_counter()
         try:
-            result[name] = fn()
+            result[name] = fn(*args)
         except Exception as exc:  # a failed stage is recorded, the next still runs
             result[name] = {"error": f"{type(exc).__name__}: {exc}", "traceback": traceback.format_exc()}
             log(f"stage {name} failed:", result[name]["traceback"])
@@ -400,14 +401,14 @@ def main(argv=None) -> int:
         f"({time.perf_counter() - t:.1f} s)")
     trained: dict = {}
 
-    def do_train():
-        models, rec = train_together(train_scenes, val_gt, dev, a)
+    def do_train(scenes):  # the scenes come as an argument so that the del below frees them before fusion
+        models, rec = train_together(scenes, val_gt, dev, a)
         rec["gpu"] = info.get("name")
         trained.update(models)
         rec["checkpoints"] = save(models, rec, dev, a.out)
         return rec
 
-    stage("train", do_train)
+    stage("train", do_train, train_scenes)
     del pack, train_scenes
     if dev.type == "cuda":
         torch.cuda.empty_cache()

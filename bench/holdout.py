@@ -120,8 +120,8 @@ def main() -> None:
     rows = {"bicubic": bicubic, "SRF projection of bicubic": rec["projection"]}
     for e in rec["evals"]:
         rows[f"{args.preset} {args.weighting}, {e['step']} steps"] = e["scores"]
-    gains = "\n".join(f"| {e['step']} | {e['seconds']:.0f} | {e['held_out_gain_db']:+.2f} | {e['superballs_gain_db']:+.2f} |"
-                      for e in rec["evals"])
+    gains = "\n".join(f"| {e['step']} | {e['seconds']:.0f} | {e['held_out_gain_db']:+.2f} | "
+                      f"{e['superballs_gain_db']:+.2f} |" for e in rec["evals"])
     md = (f"PSNR (dB), whole scenes ×4; trained on {len(training)} scenes, held out: {', '.join(rec['held_out'])}\n\n"
           + table(rows, names)
           + "\n\n| step | s | gain over projection, held-out mean (dB) | gain over projection, superballs (dB) |\n"

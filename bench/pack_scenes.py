@@ -68,7 +68,7 @@ def band_cumsum(d: np.ndarray) -> np.ndarray:
 def _pack_one(args: tuple[str, str, int]) -> dict:
     folder, out_dir, bits = args
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    from napari_inf3.io.cave import find_band_folder, _band_files, _read_png  # noqa: PLC0415
+    from napari_inf3.io.cave import _band_files, _read_png, find_band_folder  # noqa: PLC0415
 
     band_dir = find_band_folder(folder)
     if band_dir is None:

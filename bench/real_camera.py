@@ -57,15 +57,15 @@ def main() -> None:
             warnings.simplefilter("ignore")
             results = {"bicubic": x_up, "projection (linear fit)": ni.fuse("projection", lr, msi, srf=old.srf),
                        "projection": ni.fuse("projection", lr, msi, camera=fit)}
-            for name, m in zip(names, models):
+            for name, m in zip(names, models, strict=True):
                 results[name] = ni.fuse(m, lr, msi, camera=fit)
         row = {"scene": sc, "curve": fit.curve.describe(), "signed": fit.signed, "residual": fit.residual.tolist(),
                "linear_fit_residual": old.residual.tolist(), "fit_seconds": round(t_fit, 2),
                "psnr": {k: round(psnr(v, gt), 3) for k, v in results.items()},
                "lr_psnr": {k: round(pair_consistency(v, lr, msi, fit)["lr_psnr"], 2) for k, v in results.items()}}
         rows.append(row)
-        print(sc, row["curve"], "signed" if fit.signed else "", " ".join(f"{k} {v:.2f}" for k, v in row["psnr"].items()),
-              flush=True)
+        print(sc, row["curve"], "signed" if fit.signed else "",
+              " ".join(f"{k} {v:.2f}" for k, v in row["psnr"].items()), flush=True)
     methods = list(rows[0]["psnr"])
     mean = {m: float(np.mean([r["psnr"][m] for r in rows])) for m in methods}
     held = [r for r in rows if r["scene"] == "superballs"]

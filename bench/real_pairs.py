@@ -82,7 +82,7 @@ def main() -> None:
     (args.out / "real_pairs.json").write_text(json.dumps({"scene": args.scene.name, "rows": rows}, indent=1))
     nm = srf_wavelengths()
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.6), constrained_layout=True)
-    for ax, name in zip(axes, list(cases)[:2]):
+    for ax, name in zip(axes, list(cases)[:2], strict=False):
         true = cases[name][0]
         for k, c in enumerate(("tab:red", "tab:green", "tab:blue")):
             ax.plot(nm, true[k], color=c, lw=2.5, alpha=0.35, label="true" if k == 0 else None)

@@ -67,7 +67,7 @@ def main() -> None:
     viewer.window.add_dock_widget(w)
     viewer.layers.selection.active = viewer.layers["GT"]
     times = []
-    for i in range(args.clicks + 1):
+    for _ in range(args.clicks + 1):
         r, c = (int(v) for v in rng.integers(0, 512, 2))
         t = time.perf_counter()
         w.click(viewer.layers["GT"].data_to_world((0, r, c)))
@@ -81,7 +81,8 @@ def main() -> None:
     print(f"| later clicks, median | {np.median(rest):.1f} ms |")
     print(f"| later clicks, 95th percentile | {np.percentile(rest, 95):.1f} ms |")
     print(f"| import napari_inf3 + reader + sample modules | {t_import * 1000:.0f} ms (torch loaded: {torch_loaded}) |")
-    print(json.dumps({"click_ms_median": round(float(np.median(rest)), 2), "click_ms_p95": round(float(np.percentile(rest, 95)), 2),
+    print(json.dumps({"click_ms_median": round(float(np.median(rest)), 2),
+                      "click_ms_p95": round(float(np.percentile(rest, 95)), 2),
                       "first_click_ms": round(first, 2), "curves": n_curves, "weights": args.weights,
                       "import_s": round(t_import, 3),
                       "torch_loaded_on_import": torch_loaded}))

@@ -7,10 +7,10 @@ Runs :func:`napari_inf3.train` for a few steps on real CAVE training scenes (two
 paper, and reports steps/s, patches/s and the FLOP ratio: (training FLOPs ≈ 3 × the
 straightforward forward FLOPs of :mod:`napari_inf3.model.flops` per pixel — forward, and a
 backward that costs twice that — × pixels per step / seconds per step) / (a 2048² ``torch.mm``'s
-FLOP/s timed in the same run). The first two steps (allocator and oneDNN warm-up; with ``--compile`` the compilation) are not timed. Batches are
-cut and simulated on the training device (:class:`napari_inf3.training_data.PatchSampler`), and each
-step ends in one sync (its loss), so on CUDA this times the GPU, not numpy; ``--precision bf16``
-trains under autocast.
+FLOP/s timed in the same run). The first two steps (allocator and oneDNN warm-up; with ``--compile``
+the compilation) are not timed. Batches are cut and simulated on the training device
+(:class:`napari_inf3.training_data.PatchSampler`), and each step ends in one sync (its loss), so on
+CUDA this times the GPU, not numpy; ``--precision bf16`` trains under autocast.
 Prints a table, then one JSON line.
 """
 

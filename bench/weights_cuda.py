@@ -36,7 +36,8 @@ def main() -> dict:
     for w in ("area", "net", "cosine"):
         m = pretrained(w, device=dev, preset="paper")
         for rw in (False, True):
-            ms = timed(lambda: fuse(m, lr, msi, device=dev, precision="bf16", return_weights=rw), dev, 10, warmup=2)
+            ms = timed(lambda m=m, rw=rw: fuse(m, lr, msi, device=dev, precision="bf16", return_weights=rw), dev, 10,
+                       warmup=2)
             out[f"{w}_weights={rw}_ms"] = round(float(np.median(ms)), 1)
         _, weights = fuse(m, lr, msi, device=dev, precision="bf16", return_weights=True)
         out[f"{w}_wsum_maxerr"] = float(np.abs(weights.sum(0) - 1).max())

@@ -10,6 +10,7 @@ import argparse
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 EPILOG = """\
 examples:
@@ -35,9 +36,8 @@ def _progress(total: int, desc: str, unit: str = "it"):
 
 
 def cmd_evaluate(args) -> int:
-    from .report import evaluate_scenes, write_report
-
     from .io import scene_paths
+    from .report import evaluate_scenes, write_report
 
     scenes = scene_paths(args.scenes, args.exclude)
     models = {m if not Path(m).exists() else Path(m).stem: m for m in args.models}
@@ -86,7 +86,8 @@ def plot_pixel_spectra(scenes, plot_scene: str, kept: dict, args) -> Path:
     gt = read_cube(match[0])
     r, c = args.plot_pixel
     if not (0 <= r < gt.data.shape[1] and 0 <= c < gt.data.shape[2]):
-        raise CubeError(f"pixel (row {r}, col {c}) is outside the {gt.data.shape[1]}×{gt.data.shape[2]} image", gt.source)
+        raise CubeError(f"pixel (row {r}, col {c}) is outside the {gt.data.shape[1]}×{gt.data.shape[2]} image",
+                        gt.source)
     curves = {"GT": gt.data[:, r, c], **kept}
     fig = Figure(figsize=(8, 4), dpi=120, layout="constrained")
     ax, zax = fig.subplots(1, 2, width_ratios=[3, 1])
@@ -108,10 +109,10 @@ def cmd_fuse(args) -> int:
     from .simulation import simulate
 
     out = Path(args.out)
-    for target in (out, Path(args.weights_out) if args.weights_out else None):
-        if target is not None and target.exists() and not args.overwrite:
-            raise CubeError("already exists; pass --overwrite to replace it", target)
-    weights_kw = {"return_weights": True} if args.weights_out else {}
+    for dest in (out, Path(args.weights_out) if args.weights_out else None):
+        if dest is not None and dest.exists() and not args.overwrite:
+            raise CubeError("already exists; pass --overwrite to replace it", dest)
+    weights_kw: dict[str, Any] = {"return_weights": True} if args.weights_out else {}
     if args.srf_out and Path(args.srf_out).exists() and not args.overwrite:
         raise CubeError("already exists; pass --overwrite to replace it", args.srf_out)
     gt = None
@@ -431,7 +432,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="a camera JSON (fuse --camera estimate --camera-out): training HR-MSIs are simulated "
                    "through it (its response, tone curve, clipping, 8-bit), e.g. to fine-tune --init cosine to it")
     p.add_argument("--compile", action="store_true",
-                   help="torch.compile the training step: ~1 min to compile, then ~10 %% faster paper-preset steps on a CPU (lite: no gain)")
+                   help="torch.compile the training step: ~1 min to compile, then ~10 %% faster paper-preset steps "
+                        "on a CPU (lite: no gain)")
     common(p)
     p.set_defaults(func=cmd_train)
 

@@ -14,16 +14,16 @@ Pure numpy, no torch, no Qt: the CLI, the demo and the napari docks share it.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from itertools import combinations
-from typing import Mapping
 
 import numpy as np
 
 from .metrics import sam_map
 
-__all__ = ["NEIGHBOURS", "LN4", "neighbour_positions", "weight_entropy", "winning_neighbour", "sam_between", "mean_abs_difference",
-           "pairwise_maps", "Disagreement", "top_disagreements"]
+__all__ = ["NEIGHBOURS", "LN4", "neighbour_positions", "weight_entropy", "winning_neighbour", "sam_between",
+           "mean_abs_difference", "pairwise_maps", "Disagreement", "top_disagreements"]
 
 #: Neighbour order of the weights' first axis: (row, column) step to the LR neighbour.
 NEIGHBOURS = ("NW", "NE", "SW", "SE")

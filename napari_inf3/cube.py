@@ -70,7 +70,8 @@ class Cube:
 
     @property
     def shape(self) -> tuple[int, int, int]:
-        return tuple(int(s) for s in self.data.shape)  # type: ignore[return-value]
+        b, h, w = self.data.shape  # three axes: __post_init__ checks
+        return int(b), int(h), int(w)
 
     def band_labels(self) -> list[str]:
         """Human labels per band: ``'550 nm'`` when wavelengths are known, else ``'band 7'``."""

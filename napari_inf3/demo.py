@@ -9,12 +9,12 @@ With a display it opens napari with the same layers and the three docks.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from .cube import Cube, CubeError
 from .pipeline import FusionRun, fusion_run
-from .spectra import default_pixel
 
 
 def compute(scene=None, device=None, scale: int = 4, models=None, offset: int | None = None,
@@ -108,7 +108,7 @@ def write_weight_outputs(res: FusionRun, out_dir: Path, save_png) -> list[Path]:
     n = max(len(res.weights), len(sams))
     fig = Figure(figsize=(2.7 * n + 1.2, 8.4), dpi=110, layout="constrained")
     axes = fig.subplots(3, n, squeeze=False)
-    im = [None, None]
+    im: list[Any] = [None, None]  # both set below: write_outputs calls this with two or more weight maps
     for j, name in enumerate(res.weights):
         im[0] = axes[0, j].imshow(ent[name], cmap=ENTROPY_CMAP, vmin=0, vmax=LN4)
         axes[0, j].set_title(f"{name}: weight entropy\nmean {ent[name].mean():.2f} nats", fontsize=9)
@@ -123,13 +123,15 @@ def write_weight_outputs(res: FusionRun, out_dir: Path, save_png) -> list[Path]:
         if not ax.images:
             ax.axis("off")
     fig.colorbar(im[0], ax=list(axes[0]), shrink=0.8, label="entropy (nats; ln 4 = all equal)")
-    fig.legend(handles=[Patch(color=np.asarray(c) / 255, label=k) for k, c in zip(NEIGHBOURS, NEIGHBOUR_COLORS)],
-               loc="outside right center", title="neighbour", fontsize=8)
+    handles = [Patch(color=(r / 255, g / 255, b / 255), label=k)
+               for k, (r, g, b) in zip(NEIGHBOURS, NEIGHBOUR_COLORS, strict=True)]
+    fig.legend(handles=handles, loc="outside right center", title="neighbour", fontsize=8)
     fig.colorbar(im[1], ax=list(axes[2]), shrink=0.8, label="SAM between schemes (°)")
     written.append(save_figure(fig, out_dir / "weights_overview.png"))
 
     picks, criterion = res.disagreements(k=1)
     if picks:
+        assert res.gt is not None  # the demo simulates from a GT
         r, c = picks[0].row, picks[0].col
         fig = Figure(figsize=(8, 4.3), dpi=110, layout="constrained")
         ax, zax = fig.subplots(1, 2, width_ratios=[3, 1])

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import io
 import os
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 from matplotlib.figure import Figure
@@ -52,7 +52,7 @@ def _bare(ax) -> None:
 
 def _composite_row(run, axes, comps: Mapping[str, np.ndarray]) -> None:
     """One composite per axis, titled with its name, PSNR and SAM; no ticks."""
-    for ax, (name, img) in zip(axes, comps.items()):
+    for ax, (name, img) in zip(axes, comps.items(), strict=True):
         ax.imshow(img)
         ax.set_title(_titles(run, name), fontsize=9)
         _bare(ax)
@@ -195,7 +195,8 @@ class MetricsTable:
     def __str__(self) -> str:
         rows = [self.header] + self.rows()
         widths = [max(len(r[i]) for r in rows) for i in range(len(self.header))]
-        lines = ["  ".join(cell.ljust(w) if i == 0 else cell.rjust(w) for i, (cell, w) in enumerate(zip(r, widths)))
+        lines = ["  ".join(cell.ljust(w) if i == 0 else cell.rjust(w)
+                           for i, (cell, w) in enumerate(zip(r, widths, strict=True)))
                  for r in rows]
         lines.insert(1, "  ".join("-" * w for w in widths))
         return "\n".join(lines + self.notes)

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Callable
+from itertools import pairwise
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
@@ -320,7 +321,7 @@ def fuse(
         r = int(round(r))
         halo = model.lr_halo(r)
         ys, xs = tile_edges(h, tile), tile_edges(w, tile)
-        boxes = [(ya, yb, xa, xb) for ya, yb in zip(ys, ys[1:]) for xa, xb in zip(xs, xs[1:])]
+        boxes = [(ya, yb, xa, xb) for ya, yb in pairwise(ys) for xa, xb in pairwise(xs)]
         for k, (y0, y1, x0, x1) in enumerate(boxes):
             if should_stop is not None and should_stop():
                 raise InterruptedError("fusion cancelled")

@@ -19,10 +19,19 @@ notebook, text in a terminal).
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
-from .figures import (MetricsTable, RunFigure, composites_figure, draw_spectra, errors_figure, metrics_table,
-                      overview_figure, spectra_figure)
+from .figures import (
+    MetricsTable,
+    RunFigure,
+    composites_figure,
+    draw_spectra,
+    errors_figure,
+    metrics_table,
+    overview_figure,
+    spectra_figure,
+)
 
 __all__ = ["fuse_sample", "fuse_pair", "overview", "composites", "errors", "spectra", "metrics", "explore", "Explorer",
            "open_napari", "progress_bar", "train_with_progress"]
@@ -144,7 +153,7 @@ class Explorer:
                 self.figure = plt.figure(figsize=(11, 4), layout="constrained")
         else:
             self.figure = RunFigure(figsize=(11, 4), dpi=100, layout="constrained")
-        left, right = self.figure.subfigures(1, 2, width_ratios=[1, 2.4])
+        left, right = self.figure.subfigures(1, 2, squeeze=False, width_ratios=[1, 2.4])[0]
         self.image_ax = left.subplots()
         self.spectra_fig = right
         comps = run.composites(**dict(composite or {}))
@@ -183,7 +192,7 @@ class Explorer:
         draw_spectra(self.spectra_fig, self.run, self.pixels, self.box, self.zoom_bands)
         if self.markers is not None:
             self.markers.remove()
-        ys, xs = zip(*self.pixels)
+        ys, xs = zip(*self.pixels, strict=True)
         self.markers = self.image_ax.scatter(xs, ys, s=40, facecolors="none", edgecolors="white")
         self.figure.canvas.draw_idle()
 

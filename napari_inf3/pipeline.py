@@ -7,9 +7,10 @@ its return value) so a napari ``thread_worker`` can drive it and cancel between 
 
 from __future__ import annotations
 
+from collections.abc import Callable, Generator, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Generator, Iterable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -46,6 +47,8 @@ class FusionRun:
     camera: Any = None
     pair_scores: dict[str, dict[str, float]] = field(default_factory=dict)
     findings: list[Any] = field(default_factory=list)
+    #: the file the scene was read from, when the run knows it (demo.compute sets it; its tables name the scene)
+    source: str | None = None
 
     def weight_maps(self) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
         """``({name: (H, W) weight entropy, nats}, {name: (H, W) winning neighbour 0–3})``; one scale, 0 … ln 4."""
@@ -71,7 +74,8 @@ class FusionRun:
         return sam, shared_error_limit(list(sam.values())), mad, shared_error_limit(list(mad.values()))
 
     def disagreements(self, k: int = 10, **kw):
-        """Top-``k`` pixels where the networks disagree, and the criterion (:func:`napari_inf3.compare.top_disagreements`)."""
+        """Top-``k`` pixels where the networks disagree, and the criterion
+        (:func:`napari_inf3.compare.top_disagreements`)."""
         from .compare import top_disagreements
 
         return top_disagreements({n: c for n, c in self.fused.items() if n in self.weights}, k, **kw)
@@ -200,7 +204,8 @@ def iter_fusion_run(
             if pair_srf is not None:
                 raise CubeError("a camera carries its own response: give camera or pair_srf, not both")
             if isinstance(camera, str) and camera == "estimate":
-                yield (0, total, "estimating the HR-MSI's camera (tone curve, response" + (", shift)" if align else ")"))
+                what = "tone curve, response, shift" if align else "tone curve, response"
+                yield (0, total, f"estimating the HR-MSI's camera ({what})")
             run.camera = _real_pair_camera(run, camera, align)
             run.srf = run.camera.srf
         else:
@@ -232,9 +237,10 @@ def iter_fusion_run(
         # a poor camera fit is reported once, as the gate's findings (run.findings), not per model
         run.notes += [f"{name}: {w.message}" for w in caught
                       if issubclass(w.category, UserWarning) and not issubclass(w.category, CameraFitWarning)]
-        run.fused[name], w = res if keep else (res, None)
         if keep:
-            run.weights[name] = w
+            run.fused[name], run.weights[name] = res
+        else:
+            run.fused[name] = res
         run.seconds[name] = time.perf_counter() - t
         run.devices[name] = str(next(model.parameters()).device)
     yield (total, total, "scoring")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 
@@ -40,7 +40,7 @@ def spectral_angle_deg(a: np.ndarray, b: np.ndarray) -> float:
 
 def plot_spectra(
     ax,
-    wavelengths: Sequence[float] | None,
+    wavelengths: Sequence[float] | np.ndarray | None,
     curves: Mapping[str, np.ndarray],
     *,
     title: str = "",

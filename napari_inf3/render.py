@@ -5,7 +5,7 @@ Used by the demo, the CLI and the napari docks, so every picture of a cube is ma
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -37,6 +37,7 @@ def band_indices(
         if cube_wavelengths is None:
             raise CubeError("the cube has no wavelengths; choose bands by number instead")
         wl = np.asarray(cube_wavelengths, float)
+        # ignored: one index per wavelength given, and callers give three (R, G, B)
         return tuple(int(np.argmin(np.abs(wl - w))) for w in wavelengths_nm)  # type: ignore[return-value]
     bands = PAPER_BANDS if bands is None else tuple(bands)
     if len(bands) != 3:
@@ -46,7 +47,7 @@ def band_indices(
         if bands == PAPER_BANDS:
             return (n_bands - 1, (n_bands - 1) * 2 // 3, (n_bands - 1) // 3)
         raise CubeError(f"band {max(bands)} asked for, but the cube has {n_bands} bands")
-    return tuple(b - 1 for b in bands)  # type: ignore[return-value]
+    return tuple(b - 1 for b in bands)  # type: ignore[return-value]  # three: checked above
 
 
 def stretch_limits(img: np.ndarray, low: float = 0.5, high: float = 99.5) -> tuple[np.ndarray, np.ndarray]:

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Sequence
 
 import numpy as np
 
@@ -133,6 +133,6 @@ def write_report(report: Report, out_dir: Path, stem: str = "metrics", overwrite
             raise CubeError("already exists; pass --overwrite to replace it", p)
     texts = [report.markdown(), report.csv()]
     with atomic_group(paths) as temps:
-        for tmp, text in zip(temps, texts):
+        for tmp, text in zip(temps, texts, strict=True):
             tmp.write_text(text, encoding="utf-8")
     return paths

@@ -14,7 +14,7 @@ Pure numpy, no torch: the training loop, the CLI and the GUI all call :func:`sim
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 from pathlib import Path
 
@@ -93,7 +93,7 @@ def blur_decimate(x: np.ndarray, kernel: np.ndarray, scale: int, offset: int | N
     return out
 
 
-@lru_cache(maxsize=None)
+@cache
 def _packaged_srf(name: str) -> tuple[np.ndarray, np.ndarray]:
     text = resources.files("napari_inf3").joinpath(f"srf/{name}.csv").read_text()
     return parse_srf_csv(text, f"the packaged {name}.csv")
@@ -129,11 +129,12 @@ def write_srf_csv(path, matrix: np.ndarray, wavelengths, channels=None) -> Path:
     path = Path(path)
     channels = channels or [f"band{k + 1}" for k in range(matrix.shape[0])]
     head = "channel," + ",".join(f"{float(w):g}" for w in wavelengths)
-    rows = [f"{c}," + ",".join(repr(float(v)) for v in row) for c, row in zip(channels, np.asarray(matrix))]
+    rows = [f"{c}," + ",".join(repr(float(v)) for v in row)
+            for c, row in zip(channels, np.asarray(matrix), strict=False)]
     return atomic_write_text(path, "\n".join([head, *rows]) + "\n")
 
 
-def load_srf(srf: str | np.ndarray = "nikon_d700", bands: int | None = None) -> np.ndarray:
+def load_srf(srf: str | Path | np.ndarray = "nikon_d700", bands: int | None = None) -> np.ndarray:
     """The ``(s, B)`` spectral response matrix ``P`` as float32.
 
     ``srf`` is a packaged name (``'nikon_d700'``: 3 × 31, 400–700 nm at 10 nm), a path to a CSV in the

@@ -24,8 +24,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .cube import CubeError
-from .upsampling import bicubic
 from .simulation import blur_decimate, check_offset, gaussian_kernel
+from .upsampling import bicubic
 
 __all__ = ["SrfFit", "estimate_srf", "estimate_shift", "align_msi", "degrade_msi", "srf_kernel", "prepare_pair"]
 
@@ -115,7 +115,7 @@ def _fit(x_lr: np.ndarray, y_lr: np.ndarray, smoothness: float,
         p, _ = nnls(A, b, maxiter=50 * S)
         rows.append(p)
         fit = X.T @ p
-        res.append(np.linalg.norm(y - fit) / max(np.linalg.norm(y), 1e-12))
+        res.append(np.linalg.norm(y - fit) / max(float(np.linalg.norm(y)), 1e-12))
         r2.append(1.0 - np.sum((y - fit) ** 2) / max(np.sum((y - y.mean()) ** 2), 1e-24))
     return np.asarray(rows, np.float32), np.asarray(res), np.asarray(r2)
 
@@ -166,7 +166,7 @@ def _phase_peak(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
     iy, ix = np.unravel_index(int(np.argmax(corr)), corr.shape)
     out = []
     for axis, i, n in ((0, iy, corr.shape[0]), (1, ix, corr.shape[1])):
-        take = (lambda k: corr[k % n, ix]) if axis == 0 else (lambda k: corr[iy, k % n])
+        take = (lambda k, n=n: corr[k % n, ix]) if axis == 0 else (lambda k, n=n: corr[iy, k % n])
         c0, cm, cp = take(i), take(i - 1), take(i + 1)
         denom = cm - 2 * c0 + cp
         frac = 0.5 * (cm - cp) / denom if abs(denom) > 1e-12 else 0.0
@@ -182,7 +182,7 @@ def _shift_residual(x_lr: np.ndarray, y: np.ndarray, t: tuple[float, float], sca
     X = x_lr.reshape(x_lr.shape[0], -1)[:, sample].astype(np.float64)
     Y = y_lr.reshape(y_lr.shape[0], -1)[:, sample].astype(np.float64)
     coef, *_ = np.linalg.lstsq(X.T, Y.T, rcond=None)
-    return float(np.linalg.norm(Y.T - X.T @ coef) / max(np.linalg.norm(Y), 1e-12))
+    return float(np.linalg.norm(Y.T - X.T @ coef) / max(float(np.linalg.norm(Y)), 1e-12))
 
 
 def estimate_shift(lr_hsi, hr_msi, scale: int, *, offset: int | None = None, sigma: float = 0.5,
@@ -218,7 +218,7 @@ def estimate_shift(lr_hsi, hr_msi, scale: int, *, offset: int | None = None, sig
         return seen[t]
 
     cands = [(guess[0] + i, guess[1] + j) for i in range(-1, 2) for j in range(-1, 2)]
-    best = min(cands, key=cost)
+    best: tuple[float, float] = min(cands, key=cost)
     best_cost = cost(best)
     step = 0.5
     while step >= precision - 1e-12:
@@ -261,4 +261,4 @@ def prepare_pair(lr_hsi, hr_msi, scale: int, *, align: bool = False, estimate: b
     shift = estimate_shift(x, y, scale, offset=offset, warn_above=None) if align else None
     fit = estimate_srf(x, y, scale, offset=offset, estimate_blur=estimate_blur, shift=shift or False) \
         if estimate else None
-    return (align_msi(y, shift) if align else y), shift, fit
+    return (align_msi(y, shift) if shift is not None else y), shift, fit  # shift: set when align

@@ -19,9 +19,10 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -29,7 +30,8 @@ from .cube import Cube, CubeError
 from .simulation import load_srf, simulate
 from .train_config import TrainConfig
 
-__all__ = ["TrainConfig", "TrainEvent", "TrainingDiverged", "train", "lineage", "patch_grid", "epoch_order", "default_stride"]
+__all__ = ["TrainConfig", "TrainEvent", "TrainingDiverged", "train", "lineage", "patch_grid", "epoch_order",
+           "default_stride"]
 
 
 @dataclass
@@ -62,7 +64,8 @@ class TrainingDiverged(RuntimeError):
 def _load_scenes(scenes: Sequence, what: str) -> tuple[list[np.ndarray], list[str]]:
     from .io import read_cube
 
-    arrays, names = [], []
+    arrays: list[np.ndarray] = []
+    names: list[str] = []
     for s in scenes:
         if isinstance(s, Cube):
             arrays.append(np.asarray(s.data, np.float32))
@@ -86,7 +89,7 @@ def patch_grid(shapes: Sequence[tuple[int, ...]], patch: int, stride: int) -> np
     out = []
     for i, shp in enumerate(shapes):
         H, W = shp[-2:]
-        if H < patch or W < patch:
+        if H < patch or W < patch:  # noqa: SIM300 - H and W are the scene's height and width, not constants
             raise CubeError(f"scene {i} ({H}×{W}) is smaller than the {patch}×{patch} training patch")
         ys = list(range(0, H - patch + 1, stride))
         xs = list(range(0, W - patch + 1, stride))
@@ -237,7 +240,8 @@ def _load_camera(camera, bands: int):
 
     fit = camera if isinstance(camera, CameraFit) else CameraFit.load(camera)
     if fit.srf.shape[1] != bands:
-        raise CubeError(f"the camera's response has {fit.srf.shape[1]} columns (bands); the training scenes have {bands}")
+        raise CubeError(f"the camera's response has {fit.srf.shape[1]} columns (bands); "
+                        f"the training scenes have {bands}")
     return fit
 
 
@@ -247,7 +251,8 @@ def lineage(meta: dict[str, Any]) -> list[dict[str, Any]]:
     ``sum(r['steps'] for r in lineage(meta))`` is the number of optimisation steps the weights
     have seen in all (batch sizes may differ between runs; each entry keeps its own).
     """
-    chain, m = [], meta
+    chain: list[dict[str, Any]] = []
+    m: Any = meta
     while isinstance(m, dict):
         chain.append(m)
         m = m.get("init")
@@ -417,7 +422,10 @@ class _Run:
         # this rank's positions in the epoch order: all of them in one process; k, k + N, ... of N
         mine = np.arange(self.per_epoch)
         if ctx.active:
-            mine = mine[list(DistributedSampler(range(self.per_epoch), ctx.world, ctx.rank, shuffle=False))]
+            # the ignore: DistributedSampler takes only len() of its dataset, which a range has
+            sampler: DistributedSampler[int] = DistributedSampler(
+                range(self.per_epoch), ctx.world, ctx.rank, shuffle=False)  # type: ignore[arg-type]
+            mine = mine[list(sampler)]
         self.losses = []
         for b in range(self.steps_per_epoch):
             ks = mine[b * self.local_batch : (b + 1) * self.local_batch]

@@ -11,7 +11,7 @@ is the reference (tests compare the two within float rounding, 1e-6).
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -85,7 +85,8 @@ class PatchSampler:
         self.grid = torch.as_tensor(np.asarray(grid, np.int64), device=self.device)
         shapes = {tuple(s.shape) for s in scenes}
         if len(shapes) == 1:  # one tensor, one gather per batch
-            self.stack = torch.stack([torch.as_tensor(np.asarray(s, np.float32)) for s in scenes]).to(self.device)
+            self.stack: torch.Tensor | None = torch.stack([torch.as_tensor(np.asarray(s, np.float32))
+                                                           for s in scenes]).to(self.device)
             self.scenes = None
         else:
             self.stack = None
@@ -109,6 +110,7 @@ class PatchSampler:
             gt = self.stack[g[:, 0, None, None], :, rows, cols]  # (n, p, p, B): advanced dims first
             gt = gt.permute(0, 3, 1, 2)
         else:
+            assert self.scenes is not None  # set whenever stack is not
             p = self.patch
             gt = torch.stack([self.scenes[int(s)][:, y : y + p, x : x + p] for s, y, x in g.tolist()])
         gt = gt.contiguous()

@@ -28,4 +28,5 @@ def bicubic(lr_hsi, size: tuple[int, int]) -> np.ndarray:
     if not np.all(np.isfinite(lr)):
         raise CubeError("LR-HSI contains NaN or infinite values", source)
     with torch.inference_mode():
-        return F.interpolate(torch.from_numpy(lr)[None], size=tuple(size), mode="bicubic", align_corners=False)[0].numpy()
+        up = F.interpolate(torch.from_numpy(lr)[None], size=tuple(size), mode="bicubic", align_corners=False)
+        return up[0].numpy()

@@ -44,7 +44,7 @@ TRAIN = [
         "A short run on the left half of the sample crop, evaluated on the right half (never trained on). "
         "It only shows the workflow: the shipped checkpoints were trained on 19 CAVE scenes on a GPU "
         "(docs/REPRODUCTION.md)."),
-    new_code_cell("import matplotlib.pyplot as plt\nimport numpy as np\nimport napari_inf3 as ni\n"
+    new_code_cell("import matplotlib.pyplot as plt\n\nimport napari_inf3 as ni\n"
                   "from napari_inf3 import notebook as nb\nfrom napari_inf3.pipeline import fusion_run\n"
                   "from napari_inf3.plots import smoothed\nfrom napari_inf3.sample import load_sample\n\n"
                   "gt = load_sample()\nleft = gt.data[:, :, :96]     # training half (31, 192, 96)\n"
@@ -55,8 +55,8 @@ TRAIN = [
                   "losses = [e.loss for e in events if e.kind == \"step\"]\n"
                   "fig, ax = plt.subplots(figsize=(6, 3))\n"
                   "ax.plot(steps, losses, alpha=0.3, label=\"L1 loss (per step)\")\n"
-                  "ax.plot(steps, smoothed(losses), label=\"smoothed\")\nax.set_yscale(\"log\"); "
-                  "ax.set_xlabel(\"step\"); ax.legend();"),
+                  "ax.plot(steps, smoothed(losses), label=\"smoothed\")\nax.set_yscale(\"log\")\n"
+                  "ax.set_xlabel(\"step\")\nax.legend();"),
     new_code_cell("run = fusion_run({\"projection\": \"projection\", \"mine (cosine, 24 steps)\": model,\n"
                   "                  \"cosine (shipped)\": \"cosine\"}, gt=ni.Cube(right, gt.wavelengths), scale=4)\n"
                   "nb.metrics(run)"),
@@ -73,7 +73,7 @@ CAMERA = [
         "the 19 CAVE training scenes: 46.95 → 50.81 dB in 300 CPU steps). Here, a small version: 'another "
         "camera' is the Nikon curves moved 20 nm to the red; the response is estimated from the left half of the "
         "sample, the model is tuned on the left half and judged on the right half."),
-    new_code_cell("import matplotlib.pyplot as plt\nimport numpy as np\nimport napari_inf3 as ni\n"
+    new_code_cell("import matplotlib.pyplot as plt\nimport numpy as np\n\nimport napari_inf3 as ni\n"
                   "from napari_inf3 import notebook as nb\nfrom napari_inf3.inference import projection_model, "
                   "with_srf\nfrom napari_inf3.pipeline import fusion_run\nfrom napari_inf3.plots import plot_srf\n"
                   "from napari_inf3.sample import load_sample\nfrom napari_inf3.simulation import srf_wavelengths\n\n"
@@ -87,7 +87,7 @@ CAMERA = [
     new_code_cell("model, events = nb.train_with_progress(\n    [left], init=\"cosine\", srf=fit.srf, epochs=5, "
                   "patches_per_epoch=64, batch_size=8,\n    lr=2e-4, schedule=\"cosine\", seed=0)\n"
                   "print(events[-1].step, \"steps from the shipped cosine weights\")"),
-    new_code_cell("import warnings\nwith warnings.catch_warnings():   # the shipped model warns about the response: "
+    new_code_cell("import warnings\n\nwith warnings.catch_warnings():   # the shipped model warns about the response: "
                   "that is the point\n    warnings.simplefilter(\"ignore\")\n"
                   "    run = fusion_run({\"projection\": with_srf(projection_model(), fit.srf),\n"
                   "                      \"cosine (shipped)\": with_srf(ni.pretrained(\"cosine\"), fit.srf),\n"

@@ -75,7 +75,10 @@ HDR = "ENVI\nsamples = 8\nlines = 6\nbands = 4\nheader offset = 0\nfile type = E
 
 
 def _envi_ok_data(dt=4, big=False):
-    a = RNG.random((4, 6, 8)).astype(">f4" if big else "<f4") if dt == 4 else (RNG.random((4, 6, 8)) * 60000).astype("<u2")
+    if dt == 4:
+        a = RNG.random((4, 6, 8)).astype(">f4" if big else "<f4")
+    else:
+        a = (RNG.random((4, 6, 8)) * 60000).astype("<u2")
     return a.tobytes()
 
 
@@ -205,7 +208,8 @@ def _tiff_bad_deflate(d):
 
 CASES = {
     "cave_missing_band": (lambda d: _cave(d, skip=(12,)), "error", r"missing band file\(s\) \[12\]"),
-    "cave_duplicate_band": (lambda d: _cave(d, extra=("scene_ms_001.png",)), "error", r"several files for band\(s\) \[1\]"),
+    "cave_duplicate_band": (lambda d: _cave(d, extra=("scene_ms_001.png",)), "error",
+                            r"several files for band\(s\) \[1\]"),
     "cave_band_sizes_differ": (lambda d: _cave(d, odd=(9, (16, 12))), "error", r"scene_ms_09.png is 12×16 pixels"),
     "cave_truncated_png": (_truncated_png, "error", r"scene_ms_07.png: band file is not a readable PNG"),
     "cave_not_a_png": (_not_png, "error", r"scene_ms_03.png: band file is not a readable PNG"),
@@ -247,7 +251,8 @@ CASES = {
     "tiff_corrupt": (lambda d: _write(d, "c.tif", b"II*\x00garbage"), "error",
                      r"not a readable TIFF file"),
     "unknown_suffix": (lambda d: _write(d, "c.xyz", "x"), "error", r"unknown cube format"),
-    "object_array": (lambda d: _npy(d, np.array([[["a"]]], dtype=object)), "error", r"not a readable \.npy|not numeric"),
+    "object_array": (lambda d: _npy(d, np.array([[["a"]]], dtype=object)), "error",
+                     r"not a readable \.npy|not numeric"),
     # found by the reviewer and by bench/fuzz.py (issue 14)
     "mat_header_then_junk": (lambda d: _write(d, "c.mat", b"MATLAB 5.0 MAT-file garbage"), "error",
                              r"not a readable MATLAB file"),

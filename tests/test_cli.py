@@ -127,7 +127,8 @@ def test_evaluate_default_rows_include_the_projection_baseline(capsys):
 
 
 def test_offset_option_reaches_the_simulation(tmp_path, tiny_ckpt, capsys):
-    """--offset 0 and the default (r // 2) simulate different LR-HSIs, so bicubic scores differ; a bad one is refused."""
+    """--offset 0 and the default (r // 2) simulate different LR-HSIs, so bicubic scores differ; a bad one is
+    refused."""
     from napari_inf3.sample import sample_path
 
     scores = {}

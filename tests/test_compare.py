@@ -7,8 +7,15 @@ import math
 import numpy as np
 import pytest
 
-from napari_inf3.compare import (LN4, NEIGHBOURS, mean_abs_difference, sam_between, top_disagreements,
-                                 weight_entropy, winning_neighbour)
+from napari_inf3.compare import (
+    LN4,
+    NEIGHBOURS,
+    mean_abs_difference,
+    sam_between,
+    top_disagreements,
+    weight_entropy,
+    winning_neighbour,
+)
 
 
 def test_entropy_and_winner_bounds():

@@ -111,7 +111,7 @@ def test_sampler_on_cuda_equals_cpu(rng):
     idx, aug = epoch_order(len(grid), 32, 0, 0)
     cpu = PatchSampler(scenes, grid, 16, 4, None, load_srf(), "cpu").batch(idx, aug)
     gpu = PatchSampler(scenes, grid, 16, 4, None, load_srf(), "cuda").batch(idx, aug)
-    for a, b in zip(cpu, gpu):
+    for a, b in zip(cpu, gpu, strict=True):
         np.testing.assert_allclose(b.cpu().numpy(), a.numpy(), atol=1e-6, rtol=0)
 
 

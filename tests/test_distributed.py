@@ -40,7 +40,7 @@ def _train(cmd_prefix: list[str], scenes: list[str], out, tmp_path) -> subproces
         # aborted at exit inside torch's C++ teardown ("terminate called without an active exception").
         # Not reproduced in 40 local runs, with or without CPU load; shutdown() now meets at a barrier and
         # drops DDP before destroying the group. Run it once more; a second abort, or any other failure, fails.
-        warnings.warn("torchrun: a rank aborted in process teardown after training; running it again")
+        warnings.warn("torchrun: a rank aborted in process teardown after training; running it again", stacklevel=1)
         res = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=tmp_path, timeout=300)
     assert res.returncode == 0, res.stdout[-2000:] + res.stderr[-4000:]
     return res
@@ -55,7 +55,7 @@ def _aborted_in_teardown(res: subprocess.CompletedProcess) -> bool:
 
 def test_two_processes_match_one_with_the_same_global_batch(tmp_path, rng):
     scenes = _scenes(tmp_path, rng)
-    one = _train([sys.executable], scenes, tmp_path / "one.pt", tmp_path)
+    _train([sys.executable], scenes, tmp_path / "one.pt", tmp_path)
     two = _train([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2"],
                  scenes, tmp_path / "two.pt", tmp_path)
     a, b = read_checkpoint(tmp_path / "one.pt"), read_checkpoint(tmp_path / "two.pt")

@@ -15,7 +15,7 @@ from napari_inf3.simulation import simulate
 from napari_inf3.training import lineage
 from tests.conftest import cave_scene, shifted_camera
 
-KW = dict(batch_size=4, patches_per_epoch=8, patch=32, device="cpu", val_crop=96)
+KW = {"batch_size": 4, "patches_per_epoch": 8, "patch": 32, "device": "cpu", "val_crop": 96}
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +34,7 @@ def test_zero_learning_rate_keeps_the_parent_exactly(crops, tmp_path):
     parent, _ = load_checkpoint(parent_path, device="cpu")
     model, ckpt = load_checkpoint(child, device="cpu")
     assert model.weighting == "area"  # the parent's, not train()'s default
-    for (k, a), b in zip(parent.state_dict().items(), model.state_dict().values()):
+    for (k, a), b in zip(parent.state_dict().items(), model.state_dict().values(), strict=True):
         torch.testing.assert_close(a, b, rtol=0, atol=0, msg=k)
     meta = ckpt["meta"]
     assert meta["init"]["from"] == str(parent_path) and meta["init"]["steps"] == 2

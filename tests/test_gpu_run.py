@@ -57,7 +57,7 @@ def test_pack_reads_back_within_half_a_step(small_pack):
     assert sorted(scenes) == ["crop_a", "crop_b"]
     index = json.loads((out / "index.json").read_text())
     assert all(e["quantisation_psnr_db"] > 55 for e in index["scenes"])
-    for name, folder in zip(["crop_a", "crop_b"], folders):
+    for name, folder in zip(["crop_a", "crop_b"], folders, strict=True):
         ref = read_cube(folder).data
         assert scenes[name].shape == ref.shape and scenes[name].dtype == np.float32
         assert np.max(np.abs(scenes[name] - ref)) <= 128 / 65535 + 1e-6

@@ -18,7 +18,7 @@ def test_cave_scene_real(superballs):
     assert cube.shape == (31, 512, 512)
     assert cube.data.dtype == np.float32
     assert np.allclose(cube.wavelengths, np.arange(400, 701, 10))
-    assert 0.0 <= cube.data.min() and cube.data.max() <= 1.0
+    assert cube.data.min() >= 0.0 and cube.data.max() <= 1.0
     assert cube.meta["format"] == "cave" and cube.meta["scale_divisor"] == 65535.0
     # band 1 is the file _01.png, divided by 65535
     from PIL import Image

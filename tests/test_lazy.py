@@ -76,11 +76,11 @@ def test_lazy_nan_is_named_with_the_file(tmp_path, rng, tiny_model):
 
 
 def test_cli_fuse_streams_envi_output(tmp_path, rng, monkeypatch, capsys):
+    import torch
+
     from napari_inf3.checkpoint import save_checkpoint
     from napari_inf3.cli import main
     from napari_inf3.model import INFN
-
-    import torch
 
     torch.manual_seed(0)
     model = INFN(preset="lite", n_feats=8, n_resblocks=1, mlp_hidden=[16], out_dim=8)

@@ -160,7 +160,7 @@ def test_training_path_equals_straightforward_with_gradients(weighting):
         results.append((e.detach(), wts.detach(), grads))
     torch.testing.assert_close(results[0][0], results[1][0], atol=1e-10, rtol=1e-9)
     torch.testing.assert_close(results[0][1], results[1][1], atol=1e-10, rtol=1e-9)
-    for g_fast, g_slow in zip(results[0][2], results[1][2]):
+    for g_fast, g_slow in zip(results[0][2], results[1][2], strict=True):
         torch.testing.assert_close(g_fast, g_slow, atol=1e-10, rtol=1e-8)
 
 

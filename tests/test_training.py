@@ -20,8 +20,8 @@ def face_crop():
 
 
 def _run(scenes, **kw):
-    opts = dict(preset="lite", model_options=SMALL, batch_size=4, patches_per_epoch=16, lr=1e-3, seed=0,
-                device="cpu", patch=32)
+    opts = {"preset": "lite", "model_options": SMALL, "batch_size": 4, "patches_per_epoch": 16, "lr": 1e-3, "seed": 0,
+            "device": "cpu", "patch": 32}
     opts.update(kw)
     return list(train(scenes, **opts))
 
@@ -36,7 +36,8 @@ def test_training_lowers_the_loss_on_a_real_scene(face_crop):
 
     def l1(model):
         with torch.no_grad():
-            return float((model(torch.from_numpy(lr), torch.from_numpy(msi)) - torch.from_numpy(region[None])).abs().mean())
+            out = model(torch.from_numpy(lr), torch.from_numpy(msi))
+            return float((out - torch.from_numpy(region[None])).abs().mean())
 
     torch.manual_seed(0)
     before = l1(INFN(preset="lite", **SMALL))
@@ -80,7 +81,7 @@ def test_checkpoint_roundtrip_and_resume(tmp_path, face_crop):
     np.testing.assert_allclose(res_losses, full_losses, rtol=1e-4, atol=1e-6)
     m1, _ = load_checkpoint(out)
     m2, _ = load_checkpoint(part)
-    for a, b in zip(m1.state_dict().values(), m2.state_dict().values()):
+    for a, b in zip(m1.state_dict().values(), m2.state_dict().values(), strict=True):
         torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5)
 
 

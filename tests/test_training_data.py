@@ -42,7 +42,7 @@ def test_sampler_batches_equal_numpy_cut_augment_simulate(rng, same_shape):
     sampler = PatchSampler(scenes, grid, patch, scale, None, load_srf(), "cpu")
     gt_t, lr_t, msi_t = sampler.batch(idx, aug)
     ref = np.stack([_augment_np(scenes[s][:, y : y + patch, x : x + patch], int(a))
-                    for (s, y, x), a in zip(grid[idx], aug)])
+                    for (s, y, x), a in zip(grid[idx], aug, strict=True)])
     np.testing.assert_array_equal(gt_t.numpy(), ref)
     lr, msi = simulate(np.ascontiguousarray(ref), scale)
     np.testing.assert_allclose(lr_t.numpy(), lr, atol=1e-6, rtol=0)

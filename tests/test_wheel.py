@@ -43,7 +43,8 @@ def test_installed_wheel_loads_sample_outside_checkout(wheel, tmp_path):
             "print(napari_inf3.__file__); print(c.shape); print(s.sample_path()); "
             "from napari_inf3.shipped import available; print(available())")
     env = {"PYTHONPATH": str(target), "PATH": "/usr/bin:/bin"}
-    out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True, check=True)
+    out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True,
+                         check=True)
     lines = out.stdout.splitlines()
     assert lines[0].startswith(str(target)) and lines[1] == "(31, 192, 192)" and lines[2].startswith(str(target))
     assert lines[3] == "['area', 'net', 'cosine']"

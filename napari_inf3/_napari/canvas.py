@@ -32,7 +32,8 @@ class ThemedCanvas(QWidget):
         from napari.utils.theme import get_theme
 
         t = get_theme(self.viewer.theme)
-        return {"face": t.background.as_hex(), "axes": t.canvas.as_hex() if t.type == "light" else t.foreground.as_hex(),
+        return {"face": t.background.as_hex(),
+                "axes": t.canvas.as_hex() if t.type == "light" else t.foreground.as_hex(),
                 "text": t.text.as_hex(), "grid": t.highlight.as_hex()}
 
     def style(self) -> None:

@@ -23,7 +23,7 @@ import numpy as np
 ROLES = ("gt", "bicubic", "fused", "cube", "lr", "composite", "error", "sam", "weight_entropy", "winning_neighbour",
          "scheme_sam", "scheme_mad", "camera_residual", "neighbours", "labels")
 CUBE_ROLES = ("gt", "bicubic", "fused", "cube")
-_LABELLED: "weakref.WeakSet" = weakref.WeakSet()  # viewers whose band slider we label
+_LABELLED: weakref.WeakSet = weakref.WeakSet()  # viewers whose band slider we label
 _RUN_IDS = itertools.count(1)
 
 
@@ -157,13 +157,14 @@ def weight_layer_data(run, run_id: str) -> list[LayerData]:
     from ..render import ENTROPY_CMAP, NEIGHBOUR_COLOR_NAMES, NEIGHBOUR_COLORS, colorize_winner
 
     tag = f"[{run_id}]"
-    legend = ", ".join(f"{n} {c}" for n, c in zip(NEIGHBOURS, NEIGHBOUR_COLOR_NAMES))
+    legend = ", ".join(f"{n} {c}" for n, c in zip(NEIGHBOURS, NEIGHBOUR_COLOR_NAMES, strict=True))
     ent, win = run.weight_maps()
     out = []
     for name in run.weights:
         out.append(_map(ent[name], f"weight entropy {name} {tag}", "weight_entropy", name, run_id,
                         colormap=ENTROPY_CMAP, contrast_limits=(0.0, LN4)))
-        win_meta = inf3_metadata("winning_neighbour", name, run_id, legend=dict(zip(NEIGHBOURS, NEIGHBOUR_COLORS)))
+        win_meta = inf3_metadata("winning_neighbour", name, run_id,
+                                 legend=dict(zip(NEIGHBOURS, NEIGHBOUR_COLORS, strict=True)))
         out.append((colorize_winner(win[name]), {"rgb": True, "name": f"winning neighbour {name} ({legend}) {tag}",
                                                  "visible": False, "metadata": win_meta}, "image"))
     if len(run.weights) >= 2:

@@ -48,7 +48,8 @@ class SpectrumWidget(QWidget):
         self.curves: dict[str, np.ndarray] = {}
         self.last_draw_ms: float | None = None
         lay = QVBoxLayout(self)
-        self.canvas = ThemedCanvas(self.viewer, self, layout=None)  # fixed margins: a layout engine costs ~100 ms a click
+        # fixed margins: a layout engine costs ~100 ms a click
+        self.canvas = ThemedCanvas(self.viewer, self, layout=None)
         lay.addWidget(self.canvas)
         form = QFormLayout()
         self.box = QSpinBox()
@@ -274,7 +275,8 @@ class SpectrumWidget(QWidget):
         n = len(next(iter(curves.values())))
         zoom = self.zoom.isChecked() and 1 <= self.zoom_lo.value() < self.zoom_hi.value() <= n
         zoom_bands = (self.zoom_lo.value(), self.zoom_hi.value()) if zoom else None
-        band = int(self.viewer.dims.current_step[max(self.viewer.dims.ndim - 3, 0)]) if self.viewer.dims.ndim >= 3 else None
+        ndim = self.viewer.dims.ndim
+        band = int(self.viewer.dims.current_step[max(ndim - 3, 0)]) if ndim >= 3 else None
         where = ", ".join(f"(row {r}, col {c})" for r, c in self.pins)
         box = f", {self.box.value()}×{self.box.value()} mean" if self.box.value() > 1 else ""
         title = f"spectrum at {where}{box}"
@@ -302,8 +304,8 @@ class SpectrumWidget(QWidget):
             if zoom:
                 fig.axes[1].relim()
                 fig.axes[1].autoscale_view()
-            for bars, (label, wts) in zip(self._bars, weights.items()):
-                for patch, v in zip(bars, wts):
+            for bars, wts in zip(self._bars, weights.values(), strict=True):  # same schemes: the layout matched
+                for patch, v in zip(bars, wts, strict=True):
                     patch.set_height(v)
             canvas = self.canvas.canvas
             canvas.restore_region(self._background)

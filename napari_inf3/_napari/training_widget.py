@@ -9,8 +9,8 @@ import numpy as np
 from qtpy.QtCore import Qt
 from qtpy.QtWidgets import QFileDialog, QLabel, QListWidget, QProgressBar, QVBoxLayout, QWidget
 
-from ._common import button_row, checkable_item, confirm_overwrite, device_choices, is_gt_candidate
 from ..plots import smoothed
+from ._common import button_row, checkable_item, confirm_overwrite, device_choices, is_gt_candidate
 from .canvas import ThemedCanvas
 from .forms import RememberedForm, layer_picker, offset_choices, offset_value
 
@@ -93,7 +93,8 @@ class TrainingWidget(QWidget):
         self.weighting = ComboBox(name="weighting", label="weighting", choices=["cosine", "area", "net", "cosine_norm"])
         self.preset = ComboBox(name="preset", label="preset", choices=["lite", "paper"])
         self.consistency = ComboBox(
-            name="consistency", label="consistency", choices=[("SRF projection (ours)", "srf"), ("none (paper)", "none")],
+            name="consistency", label="consistency",
+            choices=[("SRF projection (ours)", "srf"), ("none (paper)", "none")],
             tooltip="project the output onto the cubes the HR-MSI reproduces through the SRF: X̃ + P⁺(Y − P X̃); "
             "or leave it as the paper does")
         self.epochs = SpinBox(name="epochs", label="epochs", value=10, min=1, max=100000)
@@ -188,14 +189,15 @@ class TrainingWidget(QWidget):
     # ---- data -------------------------------------------------------------------------------
     def refresh_layers(self, event=None) -> None:
         checked = {self.data.item(i).text(): self.data.item(i).checkState() for i in range(self.data.count())}
-        folders = [self.data.item(i) for i in range(self.data.count()) if self.data.item(i).data(Qt.UserRole) == "folder"]
+        folders = [self.data.item(i) for i in range(self.data.count())
+                   if self.data.item(i).data(Qt.UserRole) == "folder"]
         folder_items = [(f.text(), f.data(Qt.UserRole + 1), f.checkState()) for f in folders]
         self.data.clear()
         for layer in self.viewer.layers:
             if is_gt_candidate(layer):
                 text = f"layer: {layer.name}"
                 self.data.addItem(checkable_item(text, "layer", layer.name, checked.get(text) == Qt.Checked))
-        for text, path, state in folder_items:
+        for _text, path, state in folder_items:
             self.add_folder(path, state)
 
     def add_folder(self, path: str, state=Qt.Checked) -> None:
@@ -367,7 +369,7 @@ class TrainingWidget(QWidget):
         ax.set_ylabel("L1 loss")
         if self.val:
             ax2 = ax.twinx()
-            s, p = zip(*self.val)
+            s, p = zip(*self.val, strict=True)
             ax2.plot(s, p, "o-", color="tab:red", label="validation PSNR")
             ax2.set_ylabel("validation PSNR (dB)")
             ax2.yaxis.label.set_color("tab:red")

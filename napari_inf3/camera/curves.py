@@ -124,7 +124,7 @@ class ToneCurve:
             d["gamma"] = list(self.gamma)
         if self.knots is not None:
             d["knots"] = list(self.knots)
-            d["values"] = [list(r) for r in self.values]
+            d["values"] = [list(r) for r in self.values or ()]
         return d
 
     @classmethod
@@ -135,9 +135,9 @@ class ToneCurve:
 
     def describe(self) -> str:
         if self.kind == "power":
-            return "power law, γ " + " / ".join(f"{g:.2f}" for g in self.gamma)
+            return "power law, γ " + " / ".join(f"{g:.2f}" for g in self.gamma or ())  # set: __post_init__
         if self.kind == "monotone":
-            return f"monotone curve fitted from the pair ({len(self.knots)} knots)"
+            return f"monotone curve fitted from the pair ({len(self.knots or ())} knots)"
         return {"linear": "linear", "srgb": "sRGB"}[self.kind]
 
 

@@ -101,7 +101,7 @@ def _solve(X: np.ndarray, y: np.ndarray, lam: float, signed: bool, intercept: bo
 
 def _rel_residual(X: np.ndarray, y: np.ndarray, p: np.ndarray, b: float) -> float:
     fit = X.T @ p + b
-    return float(np.linalg.norm(y - fit) / max(np.linalg.norm(y - b), 1e-12))
+    return float(np.linalg.norm(y - fit) / max(float(np.linalg.norm(y - b)), 1e-12))
 
 
 class _Pair:
@@ -257,7 +257,8 @@ def estimate_camera(lr_hsi, hr_msi, scale: int, *, offset: int | None = None, cu
         if fit.curve.is_linear:
             return fit
         again = estimate_shift(x, fit.linearize(y), scale, offset=off, sigma=fit.sigma, warn_above=None)
-        return fit if np.allclose(again, fit.shift, atol=1e-3) else _fit_aligned(x, y, again, scale, opts)
+        same = fit.shift is not None and np.allclose(again, fit.shift, atol=1e-3)  # _fit_aligned sets the shift
+        return fit if same else _fit_aligned(x, y, again, scale, opts)
     return _fit_aligned(x, y, (float(shift[0]), float(shift[1])) if shift else None, scale, opts)
 
 

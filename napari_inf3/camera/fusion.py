@@ -53,7 +53,7 @@ def learned_camera(model, camera: CameraFit) -> bool:
     if p is None or p.shape != camera.srf.shape:
         return False
     c = np.asarray(camera.srf, np.float64)
-    return float(np.linalg.norm(p - c) / max(np.linalg.norm(c), 1e-12)) <= SAME_RESPONSE
+    return float(np.linalg.norm(p - c) / max(float(np.linalg.norm(c)), 1e-12)) <= SAME_RESPONSE
 
 
 def transfer_input(model, camera: CameraFit, x_up: np.ndarray, msi_linear: np.ndarray) -> np.ndarray:

@@ -19,7 +19,8 @@ import numpy as np
 
 from .model import CameraFit
 
-__all__ = ["CameraFitWarning", "warn_if_poor", "Finding", "check_fit", "pair_consistency", "check_results", "pair_report", "RESIDUAL_OK", "RESIDUAL_POOR"]
+__all__ = ["CameraFitWarning", "warn_if_poor", "Finding", "check_fit", "pair_consistency", "check_results",
+           "pair_report", "RESIDUAL_OK", "RESIDUAL_POOR"]
 
 #: Held-out relative residual per channel up to which a fit is good (simulated pairs: < 0.1 %; CAVE's
 #: sRGB renderings with the sRGB curve and a signed response: 0.2–0.5 %).
@@ -80,7 +81,7 @@ def check_fit(fit: CameraFit) -> list[Finding]:
     found: list[Finding] = []
     names = fit.channel_names
     poor = False
-    for name, r in sorted(zip(names, np.asarray(fit.residual, float)), key=lambda t: -t[1]):
+    for name, r in sorted(zip(names, np.asarray(fit.residual, float), strict=False), key=lambda t: -t[1]):
         if r > RESIDUAL_POOR:
             poor = True
             found.append(Finding("poor", f"channel {name} misfits: {r:.1%} of its signal on held-out pixels is not "
@@ -93,7 +94,7 @@ def check_fit(fit: CameraFit) -> list[Finding]:
                                             "result's pair-only scores with bicubic's", "rough", name))
     if poor:
         found.append(Finding("poor", "what to try: " + _advice(fit), "advice"))
-    for name, c in zip(names, np.asarray(fit.clipped, float)):
+    for name, c in zip(names, np.asarray(fit.clipped, float), strict=False):  # empty when not measured
         if c > CLIPPED_NOTE:
             found.append(Finding("warning", f"channel {name} is clipped (stored black or white) in {c:.0%} of the "
                                             "pixels: left out of the fit; saturated pixels fall back to what the "
@@ -120,10 +121,7 @@ def pair_consistency(fused, lr_hsi, hr_msi, camera: CameraFit) -> dict[str, floa
     degraded = blur_decimate(x, srf_kernel(camera.sigma), camera.scale, camera.offset)
     seen = np.einsum("sb,bhw->shw", camera.srf, x, optimize=True)
     keep = ~np.any(sat, axis=0)
-    if keep.any():
-        msi_score = psnr(seen[:, keep][..., None], lin[:, keep][..., None])
-    else:
-        msi_score = float("nan")
+    msi_score = psnr(seen[:, keep][..., None], lin[:, keep][..., None]) if keep.any() else float("nan")
     return {"lr_psnr": psnr(degraded, lr), "msi_psnr": msi_score}
 
 

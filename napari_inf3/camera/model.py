@@ -106,7 +106,8 @@ class CameraFit:
         bits = f", {self.bits}-bit" if self.bits else ""
         return (f"{self.curve.describe()} tone curve{bits}, {'signed' if self.signed else 'non-negative'} "
                 f"{self.srf.shape[0]} × {self.srf.shape[1]} response, blur σ {self.sigma:.2f} HR px{shift}; "
-                f"held-out residual " + ", ".join(f"{n} {r:.2%}" for n, r in zip(self.channel_names, self.residual)))
+                f"held-out residual "
+                + ", ".join(f"{n} {r:.2%}" for n, r in zip(self.channel_names, self.residual, strict=False)))
 
     # -- images --------------------------------------------------------------------------------------------
     def _stored(self, hr_msi) -> np.ndarray:

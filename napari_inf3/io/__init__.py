@@ -8,9 +8,9 @@ The napari reader, the CLI and the API all go through :data:`FORMATS`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 from ..cube import Cube, CubeError
 from . import arrays, cave, envi, matlab, photo
@@ -156,7 +156,7 @@ def check_writable(cube: Cube, path: str | Path | None = None, *, allow_negative
             raise CubeError(f"{wl.size} wavelengths for {shape[0]} bands", path)
         if not np.all(np.isfinite(wl)):
             raise CubeError("the wavelengths hold NaN or infinite values", path)
-    bad = lowest = 0
+    bad, lowest = 0, 0.0
     for b in range(shape[0]):
         band = np.asarray(data[b])
         if kind == "f":

@@ -14,6 +14,7 @@ import tokenize
 import zipfile
 import zlib
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -103,7 +104,9 @@ def read_npz(path: str | Path, *, variable: str | None = None, band_axis: int | 
 
 def write_npz(cube: Cube, path: str | Path) -> Path:
     path = Path(path)
-    extra = {} if cube.wavelengths is None else {"wavelengths": np.asarray(cube.wavelengths, np.float64)}
+    extra: dict[str, Any] = {}
+    if cube.wavelengths is not None:
+        extra["wavelengths"] = np.asarray(cube.wavelengths, np.float64)
     facts = {k: v for k, v in cube.meta.items() if isinstance(v, (str, int, float, bool)) or v is None}
     if facts:  # plain facts only (model name, decimation offset, ...): the file stays data, never code
         extra["meta"] = np.str_(json.dumps(facts))
@@ -232,7 +235,7 @@ def write_tiff(cube: Cube, path: str | Path) -> Path:
     import tifffile
 
     path = Path(path)
-    meta = {"layout": "BHW"}
+    meta: dict[str, Any] = {"layout": "BHW"}
     if cube.wavelengths is not None:
         meta["wavelengths"] = [float(w) for w in cube.wavelengths]
     data = np.asarray(cube.data, np.float32)

@@ -190,35 +190,35 @@ def atomic_group(targets: Sequence[str | Path]) -> Iterator[list[Path]]:
     and every target is left as it was. Yields the temporary paths in the same order.
 
     Targets that are symbolic links are written through (the file they point to is replaced)."""
-    targets = [Path(t) for t in targets]
-    targets = [t.resolve() if t.is_symlink() else t for t in targets]
+    dests = [Path(t) for t in targets]
+    dests = [t.resolve() if t.is_symlink() else t for t in dests]
     temps: list[Path] = []
     replaced = 0
     try:
-        for t in targets:
+        for t in dests:
             _sweep_stale(t)
             temps.append(_new_temp(t))
         yield temps
         for tmp in temps:
             _fsync_file(tmp)
-        for tmp, t in zip(temps, targets):
+        for tmp, t in zip(temps, dests, strict=True):
             os.replace(tmp, t)
             replaced += 1
-        for folder in {t.parent for t in targets}:
+        for folder in {t.parent for t in dests}:
             _fsync_dir(folder)
     except BaseException as exc:
         if isinstance(exc, WriteError) or not isinstance(exc, OSError):
             _remove(temps[replaced:])
             raise
-        names = {str(tmp): t for tmp, t in zip(temps, targets)}
+        names = {str(tmp): t for tmp, t in zip(temps, dests, strict=False)}  # a failure may come before every temp
         where = names.get(str(getattr(exc, "filename", None)), names.get(str(getattr(exc, "filename2", None))))
         code = exc.errno
         if code is None:  # a short write reported without errno: find out why before the evidence goes
             code = next((c for tmp in temps[replaced:] if (c := _short_write_cause(tmp))), None)
         _remove(temps[replaced:])
-        where = where or (targets[replaced] if replaced < len(targets) else targets[0])
+        where = where or (dests[replaced] if replaced < len(dests) else dests[0])
         if replaced:
-            state = f"{', '.join(t.name for t in targets[:replaced])} already replaced, the rest unchanged"
+            state = f"{', '.join(t.name for t in dests[:replaced])} already replaced, the rest unchanged"
         else:
             state = "the old file is unchanged" if where.exists() else "nothing was left behind"
         reason = _REASONS[code] if code in _REASONS else describe_os_error(exc)

@@ -92,7 +92,7 @@ def read(path: str | Path) -> Cube:
         if numbers and numbers[0] != 1:
             what.append(f"numbering starts at {numbers[0]}, not 01")
         raise CubeError("; ".join(what) or "band numbering is not 01..N", folder)
-    bands = []
+    bands: list[np.ndarray] = []
     dtypes = set()
     for _, p in files:
         arr = _read_png(p)

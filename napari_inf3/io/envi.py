@@ -18,6 +18,7 @@ import errno
 import os
 import warnings
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 
@@ -126,7 +127,8 @@ def read(path: str | Path, *, lazy: bool | None = None) -> Cube:
     if lazy:
         if scale is None:
             scale = integer_scale(mm.dtype)
-        data = ScaledArray(mm, scale, str(path))
+        # a lazy array standing in for the ndarray: shape, ndim, dtype, slicing and np.asarray, as Cube says
+        data = cast(np.ndarray, ScaledArray(mm, scale, str(path)))
         return Cube(data, wl, str(path), {"format": NAME, **info, "lazy": True, "file_dtype": str(mm.dtype),
                                           "scale_divisor": scale})
     return finalize(np.asarray(mm), path, NAME, wavelengths=wl, scale=scale, meta=info)
@@ -195,7 +197,7 @@ def _preallocate(path: Path, nbytes: int) -> None:
         fh.truncate(nbytes)
 
 
-def create(path: str | Path, shape: tuple[int, int, int], wavelengths=None, description: str = "") -> np.ndarray:
+def create(path: str | Path, shape: tuple[int, int, int], wavelengths=None, description: str = "") -> OutputMap:
     """A new float32 band-sequential ENVI cube ``(B, H, W)`` on disk, as a writable memory map.
 
     For output written tile by tile (``napari_inf3.fuse(..., out=...)``); nothing is held in RAM.

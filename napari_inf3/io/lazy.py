@@ -34,7 +34,8 @@ class ScaledArray:
 
     @property
     def shape(self) -> tuple[int, int, int]:
-        return tuple(int(s) for s in self.raw.shape)  # type: ignore[return-value]
+        b, h, w = self.raw.shape  # three axes: __init__ checks
+        return int(b), int(h), int(w)
 
     @property
     def size(self) -> int:

@@ -67,7 +67,6 @@ def read(path: str | Path, *, variable: str | None = None, band_axis: int | None
         arrays = _load_v73(path)
     else:
         import scipy.io
-
         from scipy.io.matlab import MatReadError
 
         check_v5_structure(path)  # scipy's compiled reader crashes on some impossible tags
@@ -159,7 +158,7 @@ def _check_elements(path, raw, pos, stop, end) -> None:
 def _check_matrix(path, raw, pos, stop, end, at) -> None:
     if pos == stop:
         return  # an empty miMATRIX: MATLAB writes these for empty cells
-    subs = []
+    subs: list[tuple[int, int, int]] = []
     while pos < stop and len(subs) < 6:
         typ, nbytes, start = _tag(path, raw, pos, stop, end)
         subs.append((typ, nbytes, start))

@@ -10,6 +10,7 @@ weighting) raise the ratio; a test checks the count against torch's FLOP counter
 
 from __future__ import annotations
 
+from itertools import pairwise
 from typing import Any
 
 
@@ -28,7 +29,7 @@ def straightforward_flops(config: dict[str, Any], scale: float) -> dict[str, flo
     s, m = config["bands"], config["msi_bands"]
     extra = 1 if config["weighting"] == "net" else 0
     widths = [nf + 2 * nf + 2, *config["mlp_hidden"], c + extra]
-    mlp = sum(a * b for a, b in zip(widths, widths[1:]))
+    mlp = sum(a * b for a, b in pairwise(widths))
     parts = {
         "spectral_trunk": 2.0 * _trunk_macs(s, nf, nb) / scale**2,
         "spatial_trunk": 2.0 * _trunk_macs(s + m, nf, nb),

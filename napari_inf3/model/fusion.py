@@ -21,8 +21,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from .weighting import (EXTRA_CHANNELS, area_weights, cosine_logits_lr, cosine_weights,
-                        gather_cosine_logits, net_weights)
+from .weighting import EXTRA_CHANNELS, area_weights, cosine_logits_lr, cosine_weights, gather_cosine_logits, net_weights
 
 #: Neighbour order shared with :mod:`.weighting`: (dy, dx).
 SHIFTS = ((-1, -1), (-1, 1), (1, -1), (1, 1))

@@ -57,6 +57,13 @@ class INFN(nn.Module):
     ``forward(lr_hsi (N, S, h, w), hr_msi (N, s, H, W)) -> (N, S, H, W)``.
     """
 
+    # buffers registered with consistency='srf' only (nn.Module.__getattr__ finds them)
+    srf: torch.Tensor
+    srf_pinv: torch.Tensor
+    # set by load_checkpoint and projection_model: where the weights came from, and the checkpoint's meta
+    source: str
+    meta: dict[str, Any]
+
     def __init__(
         self,
         bands: int = 31,
@@ -101,8 +108,10 @@ class INFN(nn.Module):
         self.decoder = nn.Sequential(conv3x3(c, c), nn.ReLU(inplace=True), conv3x3(c, bands))
         # Start as the skip: the last conv begins at zero, so the untrained output is X^U (or, with
         # consistency='srf', its projection X^U + P⁺(Y − P X^U)) and training learns the residual.
-        nn.init.zeros_(self.decoder[-1].weight)
-        nn.init.zeros_(self.decoder[-1].bias)
+        last = self.decoder[-1]
+        assert isinstance(last, nn.Conv2d) and last.bias is not None  # conv3x3: a Conv2d with a bias
+        nn.init.zeros_(last.weight)
+        nn.init.zeros_(last.bias)
 
     @property
     def bands(self) -> int:
@@ -191,7 +200,7 @@ class INFN(nn.Module):
             e, weights = e
         out = self._output(e, x_up[hr_sl], y_sp[hr_sl], norm)
         inner = (Ellipsis, slice((y0 - fy0) * r, (y1 - fy0) * r), slice((x0 - fx0) * r, (x1 - fx0) * r))
-        return (out[inner], weights[inner]) if return_weights else out[inner]
+        return (out[inner], weights[inner]) if weights is not None else out[inner]
 
     @staticmethod
     def _conv_layout(x: torch.Tensor) -> torch.Tensor:

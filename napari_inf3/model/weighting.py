@@ -88,6 +88,6 @@ def gather_cosine_logits(lr_logits: torch.Tensor, hat_rows: torch.Tensor, hat_co
     flat = (hat_rows[:, None] * w + hat_cols[None, :]).reshape(-1)
     picked = lr_logits.reshape(n, 9, h * w).index_select(2, flat)  # (N, 9, H'·W')
     codes = torch.stack([((r - hat_rows + 1)[:, None] * 3 + (c - hat_cols + 1)[None, :]).reshape(-1)
-                         for r, c in zip(rows, cols)])  # (4, H'·W')
+                         for r, c in zip(rows, cols, strict=True)])  # (4, H'·W')
     out = picked.gather(1, codes[None].expand(n, -1, -1))
     return out.view(n, 4, hh, ww)

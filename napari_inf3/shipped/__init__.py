@@ -48,7 +48,8 @@ def available(preset: str = "lite") -> list[str]:
 
 
 def parse_spec(spec: str) -> tuple[str, str] | None:
-    """``'cosine'`` → ``('cosine', 'lite')``, ``'paper:cosine'`` → ``('cosine', 'paper')``; None if not a shipped name."""
+    """``'cosine'`` → ``('cosine', 'lite')``, ``'paper:cosine'`` → ``('cosine', 'paper')``; None if not a
+    shipped name."""
     preset, _, name = spec.rpartition(":")
     preset = preset or PRESETS[0]
     return (name, preset) if name in PRETRAINED and preset in PRESETS else None

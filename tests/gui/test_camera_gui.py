@@ -11,7 +11,6 @@ from tests.conftest import photo_camera, photo_pair
 from tests.gui.test_real_pair_gui import fine_tune_in_training_dock, real_pair_dock
 
 
-
 def _photo_viewer(make_napari_viewer):
     lr, photo, _ = photo_pair(np.asarray(load_sample().data, np.float32), photo_camera())
     # as napari opens a PNG: an 8-bit RGB layer

@@ -6,9 +6,9 @@ from __future__ import annotations
 import json
 
 import numpy as np
+from qtpy.QtCore import Qt
 
 from napari_inf3.plots import smoothed
-from qtpy.QtCore import Qt
 
 PLUGIN = "napari-inf3"
 GT = "superballs (crop) GT"
@@ -83,7 +83,8 @@ def test_offset_choices_follow_the_scale(make_napari_viewer):
     assert values == ["r // 2 (paper)", "0", "1", "2"]
     fusion.offset.value = 2
     fusion.scale.value = 2  # offset 2 is no longer possible
-    assert [fusion.offset.native.itemText(i) for i in range(fusion.offset.native.count())] == ["r // 2 (paper)", "0", "1"]
+    offsets = [fusion.offset.native.itemText(i) for i in range(fusion.offset.native.count())]
+    assert offsets == ["r // 2 (paper)", "0", "1"]
     fusion.scale.value = 5
     assert fusion.offset.native.itemText(5) == "4"
 

@@ -149,7 +149,8 @@ def test_fusion_run_adds_layers_and_table(make_napari_viewer, qtbot, scheme_chec
     fused = viewer.layers[f"cosine [{fusion.last_run_id}]"]
     assert fused.data.shape == (31, 192, 192) and len(fused.metadata["wavelengths"]) == 31
     assert viewer.layers[f"composite cosine [{fusion.last_run_id}]"].rgb
-    lims = {tuple(viewer.layers[f"|error| {m} [{fusion.last_run_id}]"].contrast_limits) for m in ("area", "net", "cosine")}
+    lims = {tuple(viewer.layers[f"|error| {m} [{fusion.last_run_id}]"].contrast_limits)
+            for m in ("area", "net", "cosine")}
     assert len(lims) == 1  # one shared colour scale
     text = fusion.table_text()
     assert text.splitlines()[0].startswith("method\tPSNR")
@@ -178,7 +179,7 @@ def test_fusion_weight_maps_and_lr_layer_placement(make_napari_viewer, qtbot, sc
     assert sorted(lyr.metadata["inf3"]["method"] for lyr in roles["weight_entropy"]) == ["area", "cosine", "net"]
     assert {tuple(lyr.contrast_limits) for lyr in roles["weight_entropy"]} == {(0.0, LN4)}  # one shared scale
     for lyr in roles["weight_entropy"]:
-        assert lyr.data.shape == (192, 192) and 0 <= lyr.data.min() and lyr.data.max() <= LN4 + 1e-6
+        assert lyr.data.shape == (192, 192) and lyr.data.min() >= 0 and lyr.data.max() <= LN4 + 1e-6
     winners = roles["winning_neighbour"]
     assert len(winners) == 3 and all(lyr.rgb and "NW red" in lyr.name for lyr in winners)
     pairs = sorted(lyr.metadata["inf3"]["method"] for lyr in roles["scheme_sam"])
@@ -237,7 +238,8 @@ def test_click_plots_gt_bicubic_and_three_schemes(make_napari_viewer, qtbot, sch
     out = spectrum.export_csv(str(tmp_path / "s.csv"))
     import csv
 
-    header = next(csv.reader(open(out)))
+    with open(out) as f:
+        header = next(csv.reader(f))
     assert header[:2] == ["wavelength_nm", "GT @(100,60)"] and len(header) == 1 + 2 * 5
 
 
@@ -254,7 +256,7 @@ def test_click_shows_weights_and_neighbours_and_steps_through_disagreements(make
     assert spectrum.click(gt.data_to_world((0, 101, 61))) == (101, 61)
     wax = spectrum.canvas.figure.axes[-1]
     assert wax.get_title() == "weights" and len(spectrum._bars) == 3
-    for bars, name in zip(spectrum._bars, ("area", "net", "cosine")):
+    for bars, name in zip(spectrum._bars, ("area", "net", "cosine"), strict=True):
         np.testing.assert_allclose([p.get_height() for p in bars], run.weights[name][:, 101, 61], atol=1e-6)
     marks = viewer.layers["LR neighbours"]
     np.testing.assert_allclose(marks.data, neighbour_positions(101, 61, 4, run.lr_hsi.shape[1:]))
@@ -282,7 +284,8 @@ def test_click_shows_weights_and_neighbours_and_steps_through_disagreements(make
     saved.seek(0), bare.seek(0)
     differs = np.abs(imread(saved) - imread(bare)).max(axis=-1) > 0.1
     assert differs.mean() > 0.003  # five thin curves, their labels and the title: ≈ 0.9 % of the pixels
-    assert not any(t.get_visible() for t in spectrum._legend_texts) and all(a.get_animated() for a in spectrum._animated)
+    assert not any(t.get_visible() for t in spectrum._legend_texts)
+    assert all(a.get_animated() for a in spectrum._animated)
     # where do they disagree: the top pick of the engine's ranking, then the next one
     picks, _ = run.disagreements(k=20)
     assert spectrum.step_disagreement(1) == (picks[0].row, picks[0].col)

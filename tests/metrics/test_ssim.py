@@ -13,7 +13,7 @@ def _ssim_ref(x, y):
     g /= g.sum()
     c1, c2 = 0.01**2, 0.03**2
     vals = []
-    for a, b in zip(x, y):
+    for a, b in zip(x, y, strict=True):
         f = lambda z: convolve2d(z, g, mode="valid")  # noqa: E731
         mu_a, mu_b = f(a), f(b)
         va, vb, cov = f(a * a) - mu_a**2, f(b * b) - mu_b**2, f(a * b) - mu_a * mu_b
