@@ -258,7 +258,7 @@ def train_together(scenes: dict, val_gt: np.ndarray, dev, a) -> tuple[dict, dict
             log(f"step {step}/{total_steps} ep {epoch} {row['patches_per_s_each']} patches/s per model "
                 f"loss {row['loss']}")
             if not all(math.isfinite(v) for v in losses.values()):
-                rec["diverged"] = row
+                rec["diverged"], rec["stopped_by"] = row, "diverged"
                 log("a loss is not finite: stopping")
                 break
             last_log_step, t_log = step, time.perf_counter()
@@ -274,6 +274,7 @@ def train_together(scenes: dict, val_gt: np.ndarray, dev, a) -> tuple[dict, dict
         # the budget assumed) keep going until it is made, up to 3 × the budget at most
         over = time.perf_counter() - t0 - a.budget * (1.15 if total_steps is not None else 3.0)
         if done or over > 0:
+            rec["stopped_by"] = "plan" if done else "time cap"  # a slower stretch after calibration hits the cap
             break
     sync(dev)
     wall = time.perf_counter() - t0

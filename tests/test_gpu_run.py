@@ -110,7 +110,13 @@ def test_gpu_run_rehearsed_on_cpu(small_pack, tmp_path):
     for stage in ("machine", "train", "fusion"):
         assert "error" not in result[stage], result[stage]
     train = result["train"]
-    assert train["steps"] >= 5 and train["calibrated"]["total_steps"] == train["steps"]
+    assert train["steps"] >= 5 and train["stopped_by"] in ("plan", "time cap")
+    # the calibrated plan runs to its end, unless the machine slowed down after calibrating (a loaded CPU: seen
+    # here 3 times in 6 at load ≈ 3); then the 1.15 × budget cap, which guards a lent GPU's time, stops it
+    if train["stopped_by"] == "plan":
+        assert train["calibrated"]["total_steps"] == train["steps"]
+    else:
+        assert train["wall_seconds"] >= 60 * 1.15 and train["steps"] < train["calibrated"]["total_steps"]
     assert train["wall_seconds"] < 60 * 1.3
     assert len(train["val"]) >= 2 and train["val"][0]["step"] == 0
     assert sorted(train["checkpoints"]) == [f"infn_lite_{w}_x4.pt" for w in ("area", "cosine", "net")]
