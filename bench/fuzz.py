@@ -173,7 +173,7 @@ def seed_pt(d: Path, rng) -> Path:
     m = INFN(weighting=["area", "net", "cosine"][rng.integers(3)], preset="lite", n_feats=4, n_resblocks=1,
              mlp_hidden=[8], out_dim=4)
     p = d / "model.pt"
-    save_checkpoint(p, m, meta={"fuzz": True})
+    save_checkpoint(m, p, meta={"fuzz": True})
     return p
 
 

@@ -299,7 +299,7 @@ def save(models: dict, rec: dict, dev, out: Path) -> list[str]:
                 "val_psnr": rec["val"][-1][w], "torch": __import__("torch").__version__,
                 **({"init": rec["init"][w], "start_val_psnr": rec["val"][0][w]} if rec.get("init") else {})}
         p = out / f"infn_{rec['preset']}_{w}_x4.pt"
-        save_checkpoint(p, m, epoch=int(rec["epochs"]), step=rec["steps"], meta=meta)
+        save_checkpoint(m, p, epoch=int(rec["epochs"]), step=rec["steps"], meta=meta)
         paths.append(p.name)
     return paths
 

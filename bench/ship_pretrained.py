@@ -28,7 +28,7 @@ def main(paths: list[str]) -> None:
             raise SystemExit(f"{p}: trained with decimation offset {meta.get('offset')}, not the paper's r // 2")
         meta["shipped_from"] = Path(p).name
         out = ROOT / "napari_inf3" / "shipped" / FILENAME.format(name=model.weighting, preset=model.config["preset"])
-        save_checkpoint(out, model, epoch=ckpt["epoch"], step=ckpt["step"], meta=meta, half=True)
+        save_checkpoint(model, out, epoch=ckpt["epoch"], step=ckpt["step"], meta=meta, half=True)
         print(f"{out.relative_to(ROOT)}: {out.stat().st_size / 1e6:.2f} MB, {ckpt['step']} steps, "
               f"{meta['wall_seconds'] / 60:.1f} min on {meta.get('gpu') or meta['device']}, "
               f"validation PSNR {meta.get('val_psnr')}")

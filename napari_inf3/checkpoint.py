@@ -61,8 +61,8 @@ def atomic_torch_save(obj: Any, path: str | Path) -> Path:
 
 
 def save_checkpoint(
-    path: str | Path,
     model,
+    path: str | Path,
     *,
     optimizer=None,
     epoch: int = 0,
@@ -73,8 +73,12 @@ def save_checkpoint(
 ) -> Path:
     """Write a checkpoint of ``model`` (an :class:`~napari_inf3.model.INFN`) atomically.
 
-    ``half=True`` stores the weights as float16 (half the size; for shipping, not resuming).
+    ``half=True`` stores the weights as float16 (half the size; for shipping, not resuming). The model
+    comes first, as the data does in every write function (``write_cube(cube, path)``).
     """
+    if isinstance(model, (str, Path)):
+        raise TypeError("save_checkpoint(model, path): the model comes first (as in write_cube(cube, path)); "
+                        f"got a path, {str(model)!r}, in its place")
     params = {k for k, _ in model.named_parameters()}  # buffers (the SRF of consistency='srf') stay float32
     state = {k: (v.half() if half and k in params and v.is_floating_point() else v).detach().cpu()
              for k, v in model.state_dict().items()}

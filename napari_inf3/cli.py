@@ -244,7 +244,7 @@ def _estimate_pair(args, lr, msi, wl, srf):
               "fit residual " + ", ".join(f"{r:.2%}" for r in fit.residual))
         if args.srf_out:
             nm = wl if wl is not None and len(wl) == fit.srf.shape[1] else srf_wavelengths()
-            print(f"wrote {write_srf_csv(args.srf_out, fit.srf, np.asarray(nm))}")
+            print(f"wrote {write_srf_csv(fit.srf, args.srf_out, np.asarray(nm))}")
     return srf, msi
 
 

@@ -119,13 +119,17 @@ def parse_srf_csv(text: str, source="the SRF file") -> tuple[np.ndarray, np.ndar
     return matrix, wavelengths
 
 
-def write_srf_csv(path, matrix: np.ndarray, wavelengths, channels=None) -> Path:
+def write_srf_csv(matrix: np.ndarray, path, wavelengths, channels=None) -> Path:
     """Write an ``(s, B)`` response in :func:`parse_srf_csv`'s layout (e.g. one :func:`estimate_srf` found).
+    The response comes first, as the data does in every write function (``write_cube(cube, path)``).
 
     Atomic (:func:`napari_inf3.io.atomic.atomic_write_text`): a failure raises
     :class:`~napari_inf3.io.atomic.WriteError` and leaves an existing file as it was."""
     from .io.atomic import atomic_write_text
 
+    if isinstance(matrix, (str, Path)):
+        raise TypeError("write_srf_csv(matrix, path, wavelengths): the response comes first (as in "
+                        f"write_cube(cube, path)); got a path, {str(matrix)!r}, in its place")
     path = Path(path)
     channels = channels or [f"band{k + 1}" for k in range(matrix.shape[0])]
     head = "channel," + ",".join(f"{float(w):g}" for w in wavelengths)

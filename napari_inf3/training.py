@@ -498,7 +498,7 @@ class _Run:
 
         if self.cfg.out is None or not self.ctx.is_main:
             return None
-        return str(save_checkpoint(self.cfg.out, self.model, optimizer=self.opt, epoch=epoch_done, step=self.step,
+        return str(save_checkpoint(self.model, self.cfg.out, optimizer=self.opt, epoch=epoch_done, step=self.step,
                                    meta=self.meta(epoch_done)))
 
     def close(self) -> None:

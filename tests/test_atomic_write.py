@@ -193,7 +193,7 @@ cases = {
     "c.npz": lambda: write_cube(big, d / "c.npz", overwrite=True),
     "c.tif": lambda: write_cube(big, d / "c.tif", overwrite=True),
     "c.hdr": lambda: write_cube(big, d / "c.hdr", overwrite=True),
-    "srf.csv": lambda: write_srf_csv(d / "srf.csv", rng.random((3, 31)), np.arange(400.0, 701.0, 10)),
+    "srf.csv": lambda: write_srf_csv(rng.random((3, 31)), d / "srf.csv", np.arange(400.0, 701.0, 10)),
     "metrics": lambda: write_report(report, d / "rep", overwrite=True),
     "fig.png": lambda: save_figure(figs[0], d / "fig.png"),
     "runfig.png": lambda: figs[1].savefig(d / "runfig.png"),
@@ -230,7 +230,7 @@ def test_a_full_disk_keeps_every_old_file_and_leaves_nothing(tmp_path):
     for name in ("c.npz", "c.tif", "c.hdr", "stream.hdr", "f.hdr"):
         write_cube(small, tmp_path / name)
     write_cube(Cube(rng.random((31, 32, 32), dtype=np.float32), WL), tmp_path / "scene.npz")
-    write_srf_csv(tmp_path / "srf.csv", rng.random((3, 31)), WL)
+    write_srf_csv(rng.random((3, 31)), tmp_path / "srf.csv", WL)
     old = Report([SceneResult("old", "bicubic", {"psnr": 1.0, "sam": 2.0, "ergas": 3.0, "ssim": 0.5}, 1.0)])
     write_report(old, tmp_path / "rep")
     write_report(old, tmp_path / "cli")
@@ -300,7 +300,7 @@ def stall(signum, frame):  # the write crossed the size limit: stop here, mid-fi
 signal.signal(signal.SIGXFSZ, stall)
 resource.setrlimit(resource.RLIMIT_FSIZE, (20000, resource.getrlimit(resource.RLIMIT_FSIZE)[1]))
 if target.suffix == ".csv":
-    write_srf_csv(target, rng.random((3, 2000)), np.linspace(400.0, 700.0, 2000))
+    write_srf_csv(rng.random((3, 2000)), target, np.linspace(400.0, 700.0, 2000))
 else:
     write_cube(Cube(rng.random((31, 40, 40), dtype=np.float32), np.arange(400.0, 701.0, 10)), target, overwrite=True)
 print("finished", flush=True)
@@ -316,7 +316,7 @@ def test_a_kill_mid_write_keeps_the_old_file(tmp_path):
     for n, f in folders.items():
         f.mkdir()
         if n == "srf.csv":
-            write_srf_csv(f / n, rng.random((3, 31)), WL)
+            write_srf_csv(rng.random((3, 31)), f / n, WL)
         else:
             write_cube(Cube(rng.random((31, 4, 4), dtype=np.float32), WL), f / n)
     before = {n: _snapshot(f) for n, f in folders.items()}
@@ -341,7 +341,7 @@ def test_a_kill_mid_write_keeps_the_old_file(tmp_path):
     for n, f in folders.items():
         assert _temporaries(f), n
         if n == "srf.csv":
-            write_srf_csv(f / n, rng.random((3, 31)), WL)
+            write_srf_csv(rng.random((3, 31)), f / n, WL)
         else:
             new = Cube(rng.random((31, 4, 4), dtype=np.float32), WL)
             write_cube(new, f / n, overwrite=True)

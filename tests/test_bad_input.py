@@ -44,7 +44,7 @@ def test_cli_no_traceback_as_a_process(tmp_path, tiny_model):
 
     from napari_inf3 import save_checkpoint
 
-    ckpt = save_checkpoint(tmp_path / "tiny.pt", tiny_model)
+    ckpt = save_checkpoint(tiny_model, tmp_path / "tiny.pt")
     path = CASES["cave_missing_band"][0](tmp_path)
     proc = subprocess.run([sys.executable, "-m", "napari_inf3", "evaluate", str(path), "--models", str(ckpt)],
                           capture_output=True, text=True)
@@ -77,7 +77,7 @@ def test_band_count_vs_srf(rng):
 def test_truncated_checkpoint(tmp_path, tiny_model):
     from napari_inf3 import save_checkpoint
 
-    p = save_checkpoint(tmp_path / "m.pt", tiny_model)
+    p = save_checkpoint(tiny_model, tmp_path / "m.pt")
     data = p.read_bytes()
     p.write_bytes(data[: len(data) // 2])
     with pytest.raises(CheckpointError, match="truncated or not a torch file"):
@@ -89,7 +89,7 @@ def test_config_hash_mismatch(tmp_path, tiny_model):
 
     from napari_inf3 import save_checkpoint
 
-    p = save_checkpoint(tmp_path / "m.pt", tiny_model)
+    p = save_checkpoint(tiny_model, tmp_path / "m.pt")
     ck = torch.load(p, weights_only=True)
     ck["config"]["out_dim"] = 99
     torch.save(ck, p)
@@ -102,7 +102,7 @@ def test_newer_format_version(tmp_path, tiny_model):
 
     from napari_inf3 import save_checkpoint
 
-    p = save_checkpoint(tmp_path / "m.pt", tiny_model)
+    p = save_checkpoint(tiny_model, tmp_path / "m.pt")
     ck = torch.load(p, weights_only=True)
     ck["version"] = 99
     torch.save(ck, p)
@@ -116,7 +116,7 @@ def test_weights_not_fitting_config(tmp_path, tiny_model):
     from napari_inf3 import save_checkpoint
     from napari_inf3.checkpoint import config_hash
 
-    p = save_checkpoint(tmp_path / "m.pt", tiny_model)
+    p = save_checkpoint(tiny_model, tmp_path / "m.pt")
     ck = torch.load(p, weights_only=True)
     ck["config"]["n_feats"] = 12
     ck["config_hash"] = config_hash(ck["config"])

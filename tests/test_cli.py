@@ -15,7 +15,7 @@ from tests.conftest import cave_scene
 
 @pytest.fixture(scope="module")
 def tiny_ckpt(tmp_path_factory, tiny_model):
-    return save_checkpoint(tmp_path_factory.mktemp("ck") / "tiny.pt", tiny_model, meta={"note": "test"})
+    return save_checkpoint(tiny_model, tmp_path_factory.mktemp("ck") / "tiny.pt", meta={"note": "test"})
 
 
 def test_help_runs_as_a_program():

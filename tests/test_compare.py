@@ -90,7 +90,7 @@ def test_cli_weights_out(tmp_path, tiny_model, capsys):
     from napari_inf3.cli import main
     from napari_inf3.sample import sample_path
 
-    ck = save_checkpoint(tmp_path / "t.pt", tiny_model)
+    ck = save_checkpoint(tiny_model, tmp_path / "t.pt")
     rc = main(["fuse", "--gt", str(sample_path()), "--model", str(ck), "--out", str(tmp_path / "f.npz"),
                "--weights-out", str(tmp_path / "w.npz"), "--device", "cpu"])
     assert rc == 0 and "neighbour weights" in capsys.readouterr().out

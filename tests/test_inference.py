@@ -123,7 +123,7 @@ def test_srf_projection_tiled_equals_untiled_and_survives_a_half_checkpoint(rng,
     msi = rng.random((3, 96, 80)).astype(np.float32)
     full = fuse(m, lr, msi, "cpu", tile=0)
     assert np.abs(full - fuse(m, lr, msi, "cpu", tile=8)).max() <= 1e-5
-    path = save_checkpoint(tmp_path / "h.pt", m, half=True)
+    path = save_checkpoint(m, tmp_path / "h.pt", half=True)
     back, ckpt = load_checkpoint(path, device="cpu")
     assert back.config["consistency"] == "srf" and ckpt["state_dict"]["srf"].dtype == torch.float32
     assert torch.equal(back.srf, m.srf)

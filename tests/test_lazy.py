@@ -84,7 +84,7 @@ def test_cli_fuse_streams_envi_output(tmp_path, rng, monkeypatch, capsys):
 
     torch.manual_seed(0)
     model = INFN(preset="lite", n_feats=8, n_resblocks=1, mlp_hidden=[16], out_dim=8)
-    save_checkpoint(tmp_path / "m.pt", model)
+    save_checkpoint(model, tmp_path / "m.pt")
     lr = rng.random((31, 20, 20)).astype(np.float32)
     msi = rng.random((3, 80, 80)).astype(np.float32)
     _write_envi_uint16(tmp_path / "lr.hdr", lr)

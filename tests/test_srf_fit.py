@@ -73,7 +73,7 @@ def test_a_shifted_pair_fuses_better_aligned(gt):
 
 def test_srf_csv_round_trip_and_bad_file(tmp_path):
     p = load_srf("nikon_d700", bands=31)
-    path = write_srf_csv(tmp_path / "cam.csv", p, np.arange(400, 701, 10), ["R", "G", "B"])
+    path = write_srf_csv(p, tmp_path / "cam.csv", np.arange(400, 701, 10), ["R", "G", "B"])
     np.testing.assert_allclose(load_srf(path, bands=31), p)
     m, nm = parse_srf_csv(path.read_text())
     assert nm[0] == 400 and nm[-1] == 700 and m.shape == (3, 31)
@@ -125,7 +125,7 @@ def test_cli_trains_with_another_camera_response(tmp_path):
     from napari_inf3.cli import main
     from napari_inf3.sample import sample_path
 
-    csv = write_srf_csv(tmp_path / "cam.csv", shifted_camera(20), np.arange(400, 701, 10), ["R", "G", "B"])
+    csv = write_srf_csv(shifted_camera(20), tmp_path / "cam.csv", np.arange(400, 701, 10), ["R", "G", "B"])
     rc = main(["train", str(sample_path()), "--srf", str(csv), "--out", str(tmp_path / "m.pt"), "--epochs", "1",
                "--patches-per-epoch", "2", "--batch-size", "2", "--preset", "lite"])
     assert rc == 0

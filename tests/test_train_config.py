@@ -34,3 +34,18 @@ def test_checkpoint_stores_the_config_and_keywords_override(tmp_path):
     assert (back.lr, back.seed, back.batch_size, back.out) == (3e-4, 7, 2, str(tmp_path / "a.pt"))
     with pytest.raises(TypeError, match="unknown training option"):
         list(ni.train([gt], cfg, epoch=2))
+
+
+def test_write_functions_take_the_data_first(tmp_path, tiny_model):
+    """One argument order for every write / save function: what is written, then where (issue 23)."""
+    from napari_inf3.checkpoint import save_checkpoint
+    from napari_inf3.simulation import write_srf_csv
+
+    assert save_checkpoint(tiny_model, tmp_path / "m.pt").is_file()
+    with pytest.raises(TypeError, match="the model comes first"):
+        save_checkpoint(tmp_path / "n.pt", tiny_model)
+    srf = ni.load_srf("nikon_d700", bands=31)
+    assert write_srf_csv(srf, tmp_path / "r.csv", np.arange(400, 701, 10)).is_file()
+    with pytest.raises(TypeError, match="the response comes first"):
+        write_srf_csv(tmp_path / "s.csv", srf, np.arange(400, 701, 10))
+    assert not (tmp_path / "n.pt").exists() and not (tmp_path / "s.csv").exists()

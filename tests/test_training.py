@@ -100,7 +100,7 @@ def test_checkpoint_errors(tmp_path):
 def test_half_checkpoint_loads_as_float(tmp_path, tiny_model):
     from napari_inf3 import save_checkpoint
 
-    p = save_checkpoint(tmp_path / "h.pt", tiny_model, half=True, meta={"note": "x"})
+    p = save_checkpoint(tiny_model, tmp_path / "h.pt", half=True, meta={"note": "x"})
     model, ckpt = load_checkpoint(p)
     assert ckpt["dtype"] == "float16" and ckpt["meta"]["note"] == "x"
     assert all(v.dtype == torch.float32 for v in model.state_dict().values())

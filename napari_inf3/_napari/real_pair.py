@@ -184,7 +184,7 @@ class FitPanel(QWidget):
         if path is None:
             return None
         try:
-            out = write_srf_csv(path, self.fit.srf, self.wavelengths)
+            out = write_srf_csv(self.fit.srf, path, self.wavelengths)
         except OSError as exc:
             show_error(f"{path}: cannot write the response: {exc}")
             return None

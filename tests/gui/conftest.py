@@ -39,5 +39,5 @@ def scheme_checkpoints(tmp_path_factory):
         torch.manual_seed(i)
         m = INFN(weighting=w, preset="lite", n_feats=8, n_resblocks=1, mlp_hidden=[16], out_dim=8)
         torch.nn.init.normal_(m.decoder[-1].weight, std=0.02)  # differ from bicubic, and from each other
-        out[w] = save_checkpoint(d / f"{w}.pt", m)
+        out[w] = save_checkpoint(m, d / f"{w}.pt")
     return out

@@ -37,7 +37,7 @@ def test_fusion_worker_error_leaves_dock_usable(make_napari_viewer, qtbot, tmp_p
     _, fusion = viewer.window.add_plugin_dock_widget(PLUGIN, "Fusion")
     for i in range(fusion.models.count()):
         fusion.models.item(i).setCheckState(Qt.Unchecked)
-    bad = save_checkpoint(tmp_path / "b.pt", INFN(bands=20, preset="lite", n_resblocks=1))
+    bad = save_checkpoint(INFN(bands=20, preset="lite", n_resblocks=1), tmp_path / "b.pt")
     fusion.add_checkpoint(str(bad), "bad")
     n = len(viewer.layers)
     assert fusion.run() is not None

@@ -100,7 +100,7 @@ def test_saved_response_fine_tunes_a_shipped_model(make_napari_viewer, qtbot, tm
 
 def test_response_from_a_csv_file(make_napari_viewer, qtbot, tmp_path):
     viewer, fusion = _pair_viewer(make_napari_viewer)
-    path = write_srf_csv(tmp_path / "camera.csv", other_camera(), np.arange(400, 701, 10), ["R", "G", "B"])
+    path = write_srf_csv(other_camera(), tmp_path / "camera.csv", np.arange(400, 701, 10), ["R", "G", "B"])
     fusion.pair_srf.value = "from file…"
     assert fusion.srf_file.native.isVisibleTo(fusion)
     fusion.srf_file.value = str(path)
