@@ -79,7 +79,7 @@ def write_outputs(res: FusionRun, out_dir: Path, overwrite: bool = False) -> lis
         written += write_weight_outputs(res, out_dir, save_png)
 
     scene = Path(getattr(res, "source", None) or "sample").name
-    report = Report([SceneResult(scene, m, s) for m, s in res.scores.items()])
+    report = Report([SceneResult(scene, m, s) for m, s in res.scores.items()], params=dict(res.params))
     for name, text in (("metrics.md", report.markdown(per_scene=False)), ("metrics.csv", report.csv())):
         written.append(atomic_write_text(out_dir / name, text))
     return written
@@ -148,7 +148,8 @@ def run_demo(headless: bool, out_dir: Path, overwrite: bool = False, device=None
     res = compute(scene, device, offset=offset)
     from .report import Report, SceneResult
 
-    print(Report([SceneResult("sample", m, s) for m, s in res.scores.items()]).markdown(per_scene=False))
+    print(Report([SceneResult("sample", m, s) for m, s in res.scores.items()], params=dict(res.params))
+          .markdown(per_scene=False))
     if headless:
         paths = write_outputs(res, out_dir, overwrite)
         print(f"wrote {len(paths)} files to {Path(out_dir).resolve()}:")

@@ -30,6 +30,8 @@ class FusionRun:
     scores: dict[str, dict[str, float]] = field(default_factory=dict)  # only with gt
     seconds: dict[str, float] = field(default_factory=dict)
     devices: dict[str, str] = field(default_factory=dict)
+    #: parameters of each network (the projection baseline and bicubic have none)
+    params: dict[str, int] = field(default_factory=dict)
     #: which pixel of each r × r block the simulated LR-HSI kept (None for a real pair)
     offset: int | None = None
     #: INF³'s neighbour weights ``(4, H, W)`` (NW, NE, SW, SE) per network, when the run asked for them
@@ -243,6 +245,8 @@ def iter_fusion_run(
             run.fused[name] = res
         run.seconds[name] = time.perf_counter() - t
         run.devices[name] = str(next(model.parameters()).device)
+        if not is_projection(model):
+            run.params[name] = model.num_parameters()
     yield (total, total, "scoring")
     if run.gt is not None:
         r = run.scale

@@ -52,7 +52,9 @@ class Report:
         lines = ["| method | " + " | ".join(UNITS[k] for k in METRICS) + " | params |",
                  "|---|" + "---|" * (len(METRICS) + 1)]
         for m, stats in self.summary().items():
-            cells = [f"{mu:.4f} ± {sd:.4f}" if k == "ssim" else f"{mu:.2f} ± {sd:.2f}" for k, (mu, sd) in stats.items()]
+            single = sum(r.method == m for r in self.rows) == 1  # one scene: no spread to show ("± 0.00" said nothing)
+            cells = [(f"{mu:.4f}" if k == "ssim" else f"{mu:.2f}") + ("" if single else
+                     (f" ± {sd:.4f}" if k == "ssim" else f" ± {sd:.2f}")) for k, (mu, sd) in stats.items()]
             p = self.params.get(m)
             lines.append(f"| {m} | " + " | ".join(cells) + f" | {'—' if p is None else f'{p / 1e6:.3f} M'} |")
         if per_scene:

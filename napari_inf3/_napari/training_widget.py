@@ -214,6 +214,11 @@ class TrainingWidget(QWidget):
         if path:
             self.add_folder(path)
 
+    def checked_layer_names(self) -> list[str]:
+        """Names of the layers ticked as training data."""
+        return [self.data.item(i).data(Qt.UserRole + 1) for i in range(self.data.count())
+                if self.data.item(i).data(Qt.UserRole) == "layer" and self.data.item(i).checkState() == Qt.Checked]
+
     def scenes(self) -> list:
         from ..cube import Cube
         from ..io import scene_paths
@@ -244,6 +249,10 @@ class TrainingWidget(QWidget):
             if not scenes:
                 raise ValueError("check at least one training layer or folder")
             val_layer = self.val_combo.value
+            if val_layer is not None and val_layer.name in self.checked_layer_names():
+                raise ValueError(f"the validation layer '{val_layer.name}' is also ticked as training data: its PSNR "
+                                 "would measure the training scene, not a held-out one. Untick it, or choose another "
+                                 "validation layer (or none)")
             val = [] if val_layer is None else [Cube(np.asarray(val_layer.data, np.float32), None, val_layer.name)]
             init = self.init_source()
             srf = self.srf_source()

@@ -89,8 +89,8 @@ def test_offset_choices_follow_the_scale(make_napari_viewer):
     assert fusion.offset.native.itemText(5) == "4"
 
 
-def test_training_validates_on_an_open_scene_with_activity_progress(make_napari_viewer, qtbot, tmp_path):
-    from napari.utils import progress
+def test_training_validates_on_an_open_scene_with_activity_progress(make_napari_viewer, qtbot, tmp_path, monkeypatch):
+    from napari.utils import notifications, progress
 
     viewer = make_napari_viewer()
     viewer.open_sample(PLUGIN, "superballs_crop")
@@ -98,6 +98,14 @@ def test_training_validates_on_an_open_scene_with_activity_progress(make_napari_
     assert train.val_combo.value is viewer.layers[GT]  # defaults to the scene that is open
     train.set_layer_checked(GT)
     train.out.value = str(tmp_path / "v.pt")
+    errors = []
+    with monkeypatch.context() as patch:  # validating on a scene that is also training data is refused, in words
+        patch.setattr(notifications, "show_error", errors.append)  # start() imports it when it runs
+        assert train.start() is None
+    assert errors and "also ticked as training data" in errors[0]
+    train.set_layer_checked(GT, False)
+    viewer.add_image(viewer.layers[GT].data[:, :96, :96], name="training part")
+    train.set_layer_checked("training part")
     train.epochs.value, train.per_epoch.value, train.batch.value = 2, 4, 2
     seen = []
     train.worker = None
