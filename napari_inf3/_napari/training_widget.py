@@ -125,6 +125,7 @@ class TrainingWidget(QWidget):
         self.stop_btn.setEnabled(False)
         lay.addLayout(row)
         self.progress = QProgressBar()
+        self.val_note = ""  # why this run has no validation, when it has none
         self.status = QLabel("")
         self.status.setWordWrap(True)
         lay.addWidget(self.progress)
@@ -249,10 +250,12 @@ class TrainingWidget(QWidget):
             if not scenes:
                 raise ValueError("check at least one training layer or folder")
             val_layer = self.val_combo.value
+            self.val_note = ""
             if val_layer is not None and val_layer.name in self.checked_layer_names():
-                raise ValueError(f"the validation layer '{val_layer.name}' is also ticked as training data: its PSNR "
-                                 "would measure the training scene, not a held-out one. Untick it, or choose another "
-                                 "validation layer (or none)")
+                # a PSNR on training data is not validation: leave it out, and say so (issue 25)
+                self.val_note = (f"no validation: '{val_layer.name}' is also ticked as training data, so its PSNR "
+                                 "would measure the training scene; choose another layer to validate on")
+                val_layer = None
             val = [] if val_layer is None else [Cube(np.asarray(val_layer.data, np.float32), None, val_layer.name)]
             init = self.init_source()
             srf = self.srf_source()
@@ -308,7 +311,11 @@ class TrainingWidget(QWidget):
         self.start_btn.setEnabled(False)
         self.pause_btn.setEnabled(True)
         self.stop_btn.setEnabled(True)
-        self.status.setText("loading scenes…")
+        self.status.setText("loading scenes…" + (f" ({self.val_note})" if self.val_note else ""))
+        if self.val_note:
+            from napari.utils.notifications import show_warning
+
+            show_warning(self.val_note)
         self.worker.start()
         return self.worker
 
@@ -361,7 +368,8 @@ class TrainingWidget(QWidget):
             self.last_checkpoint = ev.checkpoint
         elif ev.kind == "done":
             self.last_checkpoint = ev.checkpoint
-            self.status.setText(f"done: {ev.step} steps, checkpoint {ev.checkpoint}")
+            self.status.setText(f"done: {ev.step} steps, checkpoint {ev.checkpoint}"
+                                + (f"; {self.val_note}" if self.val_note else ""))
         if ev.kind != "step" or time.perf_counter() - self._last_draw > REDRAW_SECONDS:
             self.draw()
 

@@ -98,15 +98,18 @@ def test_training_validates_on_an_open_scene_with_activity_progress(make_napari_
     assert train.val_combo.value is viewer.layers[GT]  # defaults to the scene that is open
     train.set_layer_checked(GT)
     train.out.value = str(tmp_path / "v.pt")
-    errors = []
-    with monkeypatch.context() as patch:  # validating on a scene that is also training data is refused, in words
-        patch.setattr(notifications, "show_error", errors.append)  # start() imports it when it runs
-        assert train.start() is None
-    assert errors and "also ticked as training data" in errors[0]
+    train.epochs.value, train.per_epoch.value, train.batch.value = 2, 4, 2
+    warned = []
+    with monkeypatch.context() as patch:  # a scene that is also training data is not validated on, and it is said
+        patch.setattr(notifications, "show_warning", warned.append)  # start() imports it when it runs
+        assert train.start() is not None
+        qtbot.waitUntil(lambda: train.worker is None, timeout=120_000)
+    assert warned and "also ticked as training data" in warned[0] and not train.val
+    assert "no validation" in train.status.text()
     train.set_layer_checked(GT, False)
     viewer.add_image(viewer.layers[GT].data[:, :96, :96], name="training part")
     train.set_layer_checked("training part")
-    train.epochs.value, train.per_epoch.value, train.batch.value = 2, 4, 2
+    train.out.value = str(tmp_path / "v2.pt")
     seen = []
     train.worker = None
     assert train.start() is not None

@@ -345,9 +345,11 @@ def test_training_dock_fine_tunes_a_shipped_model(make_napari_viewer, qtbot, tmp
 
     viewer = make_napari_viewer()
     viewer.open_sample(PLUGIN, "superballs_crop")
+    viewer.add_image(viewer.layers["superballs (crop) GT"].data[:, :96, :96], name="training part")
     train = _dock(viewer, "Training")
     assert ("shipped area (lite)", "lite:area") in train.init.choices or "lite:area" in train.init.choices
-    train.set_layer_checked("superballs (crop) GT")
+    train.set_layer_checked("training part")
+    train.val_combo.value = viewer.layers["superballs (crop) GT"]  # validated on a scene it does not train on
     train.init.value = "file"
     assert train.init_file.native.isVisibleTo(train)
     train.init_file.value = str(tmp_path / "missing.pt")
