@@ -27,7 +27,8 @@ from .cube import CubeError
 from .simulation import blur_decimate, check_offset, gaussian_kernel
 from .upsampling import bicubic
 
-__all__ = ["SrfFit", "estimate_srf", "estimate_shift", "align_msi", "degrade_msi", "srf_kernel", "prepare_pair"]
+__all__ = ["SrfFit", "estimate_srf", "solve_response", "estimate_shift", "align_msi", "degrade_msi", "srf_kernel",
+           "prepare_pair"]
 
 #: σ values (HR pixels) tried by ``estimate_srf(..., estimate_blur=True)``.
 BLUR_GRID = tuple(np.round(np.arange(0.2, 2.01, 0.1), 2))
@@ -88,12 +89,36 @@ def _check_pair(lr_hsi, hr_msi, scale: int) -> tuple[np.ndarray, np.ndarray]:
     return x, y
 
 
+def solve_response(X: np.ndarray, y: np.ndarray, lam: float, *, signed: bool = False,
+                   intercept: bool = False) -> tuple[np.ndarray, float]:
+    """``min ‖Xᵀp + b − y‖² + lam‖Dp‖²`` (``p ≥ 0`` unless ``signed``; ``b`` only with ``intercept``).
+    ``X`` ``(S, N)`` float64; returns ``(p (S,), b)``. One MSI band's response row: :func:`estimate_srf`
+    (non-negative, no intercept) and :func:`napari_inf3.estimate_camera` (any of the four) both fit with it."""
+    S = X.shape[0]
+    D = _second_difference(S)
+    if signed:
+        A = X @ X.T + lam * (D.T @ D)
+        rhs = X @ y
+        if intercept:
+            col = X.sum(axis=1)  # X · 1
+            A = np.block([[A, col[:, None]], [col[None, :], np.array([[float(X.shape[1])]])]])
+            rhs = np.concatenate([rhs, [y.sum()]])
+        A = A + 1e-12 * np.trace(A) / A.shape[0] * np.eye(A.shape[0])
+        sol = np.linalg.solve(A, rhs)
+        return sol[:S], float(sol[S]) if intercept else 0.0
+    from scipy.optimize import nnls
+
+    cols = [X.T] + ([np.ones((X.shape[1], 1)), -np.ones((X.shape[1], 1))] if intercept else [])
+    top = np.hstack(cols)
+    pen = np.hstack([math.sqrt(lam) * D, np.zeros((D.shape[0], top.shape[1] - S))])
+    sol, _ = nnls(np.vstack([top, pen]), np.concatenate([y, np.zeros(D.shape[0])]), maxiter=50 * top.shape[1])
+    return sol[:S], float(sol[S] - sol[S + 1]) if intercept else 0.0
+
+
 def _fit(x_lr: np.ndarray, y_lr: np.ndarray, smoothness: float,
          margin: int = 1) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per MSI band: min ‖Xᵀp − y‖² + λ‖Dp‖², p ≥ 0; λ = smoothness × mean diagonal of X Xᵀ.
     ``margin`` LR pixels along each edge are left out (padding, and what a shift moved in)."""
-    from scipy.optimize import nnls
-
     if margin > 0 and min(x_lr.shape[1:]) > 4 * margin:
         x_lr = x_lr[:, margin:-margin, margin:-margin]
         y_lr = y_lr[:, margin:-margin, margin:-margin]
@@ -108,11 +133,9 @@ def _fit(x_lr: np.ndarray, y_lr: np.ndarray, smoothness: float,
     if X.shape[1] < S:
         raise CubeError(f"{X.shape[1]} usable LR pixels cannot determine a {S}-band response")
     lam = smoothness * float(np.mean(np.sum(X * X, axis=1)))
-    A = np.vstack([X.T, math.sqrt(lam) * _second_difference(S)]) if lam > 0 else X.T
     rows, res, r2 = [], [], []
     for y in Y:
-        b = np.concatenate([y, np.zeros(A.shape[0] - y.size)])
-        p, _ = nnls(A, b, maxiter=50 * S)
+        p, _ = solve_response(X, y, lam)
         rows.append(p)
         fit = X.T @ p
         res.append(np.linalg.norm(y - fit) / max(float(np.linalg.norm(y)), 1e-12))

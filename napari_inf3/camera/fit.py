@@ -31,14 +31,21 @@ import numpy as np
 
 from ..cube import CubeError
 from ..simulation import blur_decimate, check_offset
-from ..srf_fit import BLUR_GRID, _check_pair, _second_difference, align_msi, estimate_shift, srf_kernel
+from ..srf_fit import (
+    BLUR_GRID,
+    MAX_FIT_PIXELS,
+    _check_pair,
+    _second_difference,
+    align_msi,
+    estimate_shift,
+    solve_response,
+    srf_kernel,
+)
 from .curves import CURVE_KINDS, ToneCurve
 from .model import CLIP_EPS, CameraFit
 
 __all__ = ["estimate_camera"]
 
-#: LR pixels used for a fit at most (a regular subsample beyond it).
-MAX_FIT_PIXELS = 65536
 #: A candidate within this factor of the best held-out residual counts as good as the best.
 SIMPLER_WITHIN = 1.10
 #: Gamma values tried for the ``power`` curve.
@@ -75,30 +82,6 @@ def _subsample(idx: np.ndarray) -> np.ndarray:
     return idx[:: max(1, math.ceil(idx.size / MAX_FIT_PIXELS))]
 
 
-def _solve(X: np.ndarray, y: np.ndarray, lam: float, signed: bool, intercept: bool) -> tuple[np.ndarray, float]:
-    """``min ‖Xᵀp + b − y‖² + lam‖Dp‖²`` (``p ≥ 0`` unless ``signed``; ``b`` only with ``intercept``).
-    ``X`` ``(S, N)`` float64; returns ``(p (S,), b)``."""
-    S = X.shape[0]
-    D = _second_difference(S)
-    if signed:
-        A = X @ X.T + lam * (D.T @ D)
-        rhs = X @ y
-        if intercept:
-            ones = np.ones(X.shape[1])
-            A = np.block([[A, (X @ ones)[:, None]], [(X @ ones)[None, :], np.array([[float(X.shape[1])]])]])
-            rhs = np.concatenate([rhs, [y.sum()]])
-        A = A + 1e-12 * np.trace(A) / A.shape[0] * np.eye(A.shape[0])
-        sol = np.linalg.solve(A, rhs)
-        return sol[:S], float(sol[S]) if intercept else 0.0
-    from scipy.optimize import nnls
-
-    cols = [X.T] + ([np.ones((X.shape[1], 1)), -np.ones((X.shape[1], 1))] if intercept else [])
-    top = np.hstack(cols)
-    pen = np.hstack([math.sqrt(lam) * D, np.zeros((D.shape[0], top.shape[1] - S))])
-    sol, _ = nnls(np.vstack([top, pen]), np.concatenate([y, np.zeros(D.shape[0])]), maxiter=50 * (S + 2))
-    return sol[:S], float(sol[S] - sol[S + 1]) if intercept else 0.0
-
-
 def _rel_residual(X: np.ndarray, y: np.ndarray, p: np.ndarray, b: float) -> float:
     fit = X.T @ p + b
     return float(np.linalg.norm(y - fit) / max(float(np.linalg.norm(y - b)), 1e-12))
@@ -130,7 +113,7 @@ class _Pair:
 
     def fit_channel(self, ylr: np.ndarray, c: int, signed: bool, intercept: bool, which: str = "fit"):
         idx = {"fit": self.fit_idx, "all": self.all_idx}[which][c]
-        p, b = _solve(self.X[:, idx], ylr[idx], self.lam, signed, intercept)
+        p, b = solve_response(self.X[:, idx], ylr[idx], self.lam, signed=signed, intercept=intercept)
         s = self.score_idx[c]
         return p, b, _rel_residual(self.X[:, s], ylr[s], p, b)
 
@@ -172,7 +155,8 @@ def _monotone_curve(pair: _Pair, n_knots: int) -> ToneCurve:
         L[j:, j + 1] = 1.0
     D = _second_difference(n_knots)
     S = pair.X.shape[0]
-    R = pair.lam * (_second_difference(S).T @ _second_difference(S))
+    Ds = _second_difference(S)
+    R = pair.lam * (Ds.T @ Ds)
     rows = []
     for c in range(pair.y.shape[0]):
         C = pair.degrade(_hat_basis(pair.y[c], knots)).T  # (h·w, K)
@@ -201,8 +185,9 @@ def _linearized(pair: _Pair, curve: ToneCurve) -> np.ndarray:
     return pair.degrade(curve.linearize(pair.y))
 
 
-def _score(pair: _Pair, curve: ToneCurve, signed: bool) -> np.ndarray:
-    ylr = _linearized(pair, curve)
+def _score(pair: _Pair, curve: ToneCurve, signed: bool, ylr: np.ndarray | None = None) -> np.ndarray:
+    """``(s,)`` held-out relative residual per channel (``ylr``: :func:`_linearized`, if already made)."""
+    ylr = _linearized(pair, curve) if ylr is None else ylr
     return np.array([pair.fit_channel(ylr[c], c, signed, curve.kind != "monotone")[2]
                      for c in range(pair.y.shape[0])])
 
@@ -276,12 +261,13 @@ class _Options:
     channels: tuple[str, ...] | None
 
 
-def _choose_model(pair: _Pair, opts: _Options) -> tuple[ToneCurve, bool, dict[str, float]]:
-    """Every candidate (curve kind × signed) scored on held-out pixels; the simplest near the best wins."""
+def _choose_model(pair: _Pair, opts: _Options) -> tuple[ToneCurve, bool, np.ndarray, dict[str, float]]:
+    """Every candidate (curve kind × signed) scored on held-out pixels; the simplest near the best wins.
+    Returns its curve, whether signed, its ``(s,)`` held-out residual, and every candidate's mean one."""
     kinds = list(CURVE_KINDS) if opts.curve == "auto" else [opts.curve]
     signs = [False, True] if opts.signed == "auto" else [bool(opts.signed)]
     curves: dict[tuple[str, bool], ToneCurve] = {}
-    scores: dict[tuple[str, bool], float] = {}
+    scores: dict[tuple[str, bool], np.ndarray] = {}
     for kind, sgn in _candidate_order(kinds, signs):
         if kind == "power":
             tc = _power_curve(pair, sgn)
@@ -289,10 +275,12 @@ def _choose_model(pair: _Pair, opts: _Options) -> tuple[ToneCurve, bool, dict[st
             tc = curves.get(("monotone", not sgn)) or _monotone_curve(pair, opts.knots)
         else:
             tc = ToneCurve(kind)
-        curves[kind, sgn], scores[kind, sgn] = tc, float(_score(pair, tc, sgn).mean())
-    best = min(scores.values())
-    kind, sgn = next(ks for ks in _candidate_order(kinds, signs) if scores[ks] <= best * SIMPLER_WITHIN + 1e-9)
-    return curves[kind, sgn], sgn, {f"{k}{' signed' if s else ''}": v for (k, s), v in scores.items()}
+        curves[kind, sgn], scores[kind, sgn] = tc, _score(pair, tc, sgn)
+    best = min(float(v.mean()) for v in scores.values())
+    kind, sgn = next(ks for ks in _candidate_order(kinds, signs)
+                     if scores[ks].mean() <= best * SIMPLER_WITHIN + 1e-9)
+    named = {f"{k}{' signed' if s else ''}": float(v.mean()) for (k, s), v in scores.items()}
+    return curves[kind, sgn], sgn, scores[kind, sgn], named
 
 
 def _fit_aligned(x: np.ndarray, y: np.ndarray, found: tuple[float, float] | None, scale: int,
@@ -306,14 +294,16 @@ def _fit_aligned(x: np.ndarray, y: np.ndarray, found: tuple[float, float] | None
         margin += math.ceil(max(abs(found[0]), abs(found[1])) / scale)
     sigma = opts.sigma
     pair = _Pair(x, y, clipped_hr, scale, opts.offset, sigma, margin, opts.smoothness)
-    tc, sgn, candidates = _choose_model(pair, opts)
+    tc, sgn, residual, candidates = _choose_model(pair, opts)
     scan: list[tuple[float, float]] = []
     if opts.estimate_blur:
+        by_sigma = {}
         for s in BLUR_GRID:
             trial = _Pair(x, y, clipped_hr, scale, opts.offset, float(s), margin, opts.smoothness)
-            scan.append((float(s), float(_score(trial, tc, sgn).mean())))
+            by_sigma[float(s)] = (trial, _score(trial, tc, sgn))
+            scan.append((float(s), float(by_sigma[float(s)][1].mean())))
         sigma = min(scan, key=lambda t: t[1])[0]
-        pair = _Pair(x, y, clipped_hr, scale, opts.offset, sigma, margin, opts.smoothness)
+        pair, residual = by_sigma[sigma]
     ylr = _linearized(pair, tc)
     fits = [pair.fit_channel(ylr[c], c, sgn, tc.kind != "monotone", which="all") for c in range(y.shape[0])]
     P = np.asarray([f[0] for f in fits])
@@ -322,7 +312,7 @@ def _fit_aligned(x: np.ndarray, y: np.ndarray, found: tuple[float, float] | None
     return CameraFit(
         curve=tc, srf=(P / gain[:, None]).astype(np.float32), gain=gain.astype(np.float64),
         black=np.asarray([f[1] for f in fits], np.float64), sigma=float(sigma), offset=opts.offset, scale=int(scale),
-        shift=found, residual=_score(pair, tc, sgn), signed=bool(sgn), bits=opts.bits,
+        shift=found, residual=residual, signed=bool(sgn), bits=opts.bits,
         clipped=clipped_hr.mean(axis=(1, 2)), candidates=candidates, sigma_scan=scan,
         wavelengths=opts.wavelengths, channels=opts.channels,
     )
