@@ -232,7 +232,7 @@ def iter_fusion_run(
         keep = weights and not is_projection(model)  # its decoder is zero: weights unused
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", UserWarning)
-            if run.camera is not None and not run.camera.curve.is_linear:
+            if camera is not None:  # a fitted or loaded camera: its curve, gain, black level and shift apply
                 res = fuse(model, run.lr_hsi, run.hr_msi, clip=clip, return_weights=keep, camera=run.camera)
             else:
                 res = fuse(model, run.lr_hsi, run.hr_msi, clip=clip, return_weights=keep, srf=run.srf)
