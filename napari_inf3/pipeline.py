@@ -254,8 +254,7 @@ def iter_fusion_run(
     elif run.camera is not None:
         from .camera import pair_report
 
-        scored = {n: c for n, c in run.fused.items() if n != "bicubic"}
-        run.pair_scores, run.findings = pair_report(run.lr_hsi, run.hr_msi, run.camera, scored)  # bicubic first
+        run.pair_scores, run.findings = pair_report(run.lr_hsi, run.hr_msi, run.camera, run.fused)  # bicubic first
     return run
 
 

@@ -111,13 +111,17 @@ def pair_consistency(fused, lr_hsi, hr_msi, camera: CameraFit) -> dict[str, floa
     ``lr_psnr``: PSNR of the fused cube blurred and decimated with the camera's σ / offset against the
     LR-HSI; ``msi_psnr``: PSNR of ``srf · fused`` against the linearised HR-MSI on unsaturated pixels.
     """
+    lin, sat = camera.prepare(hr_msi)
+    return _consistency(fused, np.asarray(getattr(lr_hsi, "data", lr_hsi), np.float32), lin, sat, camera)
+
+
+def _consistency(fused, lr: np.ndarray, lin: np.ndarray, sat: np.ndarray, camera: CameraFit) -> dict[str, float]:
+    """:func:`pair_consistency` on an HR-MSI already prepared (``camera.prepare``: linear, saturated)."""
     from ..metrics import psnr
     from ..simulation import blur_decimate
     from ..srf_fit import srf_kernel
 
     x = np.asarray(getattr(fused, "data", fused), np.float32)
-    lr = np.asarray(getattr(lr_hsi, "data", lr_hsi), np.float32)
-    lin, sat = camera.prepare(hr_msi)
     degraded = blur_decimate(x, srf_kernel(camera.sigma), camera.scale, camera.offset)
     seen = np.einsum("sb,bhw->shw", camera.srf, x, optimize=True)
     keep = ~np.any(sat, axis=0)
@@ -142,15 +146,18 @@ def check_results(scores: dict[str, dict[str, float]], baseline: str = "bicubic"
 
 def pair_report(lr_hsi, hr_msi, camera: CameraFit,
                 results: dict[str, np.ndarray]) -> tuple[dict[str, dict[str, float]], list[Finding]]:
-    """The pair-only scores of ``results`` (name → fused ``(S, H, W)``) with bicubic's added, and the
-    findings: the fit's (:func:`check_fit`) then any result below bicubic (:func:`check_results`).
-    One call for the CLI, the dock and the notebook."""
+    """The pair-only scores of ``results`` (name → fused ``(S, H, W)``), bicubic's first (``results['bicubic']``
+    if given, else computed; clipped at 0 either way), and the findings: the fit's (:func:`check_fit`) then any
+    result below bicubic (:func:`check_results`). One call for the CLI, the dock and the notebook; the
+    HR-MSI is linearised and aligned once for all of them."""
     from ..upsampling import bicubic
 
     lr = np.asarray(getattr(lr_hsi, "data", lr_hsi), np.float32)
-    size = next(iter(results.values())).shape[1:] if results else tuple(s * camera.scale for s in lr.shape[1:])
-    scores = {"bicubic": pair_consistency(np.maximum(bicubic(lr, size), 0), lr, hr_msi, camera)}
+    lin, sat = camera.prepare(hr_msi)
+    base = results["bicubic"] if "bicubic" in results else bicubic(lr, lin.shape[1:])
+    scores = {"bicubic": _consistency(np.maximum(base, 0), lr, lin, sat, camera)}
     for name, cube in results.items():
-        scores[name] = pair_consistency(cube, lr, hr_msi, camera)
+        if name != "bicubic":
+            scores[name] = _consistency(cube, lr, lin, sat, camera)
     found = [f for f in check_fit(camera) if f.level != "ok"] + check_results(scores)
     return scores, found or check_fit(camera)
