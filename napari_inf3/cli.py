@@ -190,7 +190,10 @@ def _camera_for_pair(args, lr, msi, simulated: bool):
     """``--camera estimate|FILE``: the HR-MSI's camera fitted from the pair (``--curve``, ``--align``,
     ``--estimate-blur``; saved with ``--camera-out``) or loaded. With ``--gt`` a loaded camera also
     *makes* the HR-MSI: the simulated linear one stored as that camera would. Returns ``(camera, lr, msi)``."""
+    import warnings
+
     from .camera import CameraFit, check_fit, estimate_camera
+    from .camera.gate import CameraFitWarning
     from .cube import CubeError
 
     if args.camera_out and Path(args.camera_out).exists() and not args.overwrite:
@@ -210,20 +213,23 @@ def _camera_for_pair(args, lr, msi, simulated: bool):
         if simulated:
             msi = camera.encode(msi)
     for finding in check_fit(camera):
-        print(f"camera fit {finding}")
+        print(f"camera fit {finding}" if finding.level == "ok" else f"{finding.level.upper()}: {finding.message}")
+    # said above, in words: fuse()'s CameraFitWarning would repeat it on stderr
+    warnings.filterwarnings("ignore", category=CameraFitWarning)
     return camera, lr, msi
 
 
 def _print_pair_check(lr, msi, camera, fused, name: str) -> None:
-    """What can be said without ground truth: each result degraded back against the LR-HSI, bicubic's too."""
-    from .camera import pair_report
+    """What can be said without ground truth: each result degraded back against the LR-HSI, bicubic's too.
+    The fit's own findings were printed with the camera (:func:`_camera_for_pair`): only a result below
+    bicubic is added here."""
+    from .camera import check_results, pair_report
 
-    scores, findings = pair_report(lr, msi, camera, {name: fused})
+    scores, _ = pair_report(lr, msi, camera, {name: fused})
     print("pair-only check (no ground truth; higher is better): " + ";  ".join(
         f"{k}: LR-HSI reproduced {v['lr_psnr']:.2f} dB, HR-MSI {v['msi_psnr']:.2f} dB" for k, v in scores.items()))
-    for finding in findings:
-        if finding.level != "ok":
-            print(f"{finding.level.upper()}: {finding.message}")
+    for finding in check_results(scores):
+        print(f"{finding.level.upper()}: {finding.message}")
 
 
 def _estimate_pair(args, lr, msi, wl, srf):
@@ -321,6 +327,7 @@ def _free_folder(base: Path) -> Path:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from .camera.curves import CURVE_KINDS  # numpy only: the parser stays quick to build
     ap = argparse.ArgumentParser(
         prog="napari-inf3",
         description="Fuse a low-resolution hyperspectral image with a high-resolution multispectral image "
@@ -388,7 +395,7 @@ def build_parser() -> argparse.ArgumentParser:
                    "JSON saved by --camera-out; prints the fit's check and the result's pair-only scores against "
                    "bicubic. With --gt a camera file simulates the HR-MSI through that camera")
     p.add_argument("--camera-out", help="with --camera estimate: save the camera to this JSON (for train --camera)")
-    p.add_argument("--curve", default="auto", choices=["auto", "linear", "srgb", "power", "monotone"],
+    p.add_argument("--curve", default="auto", choices=["auto", *CURVE_KINDS],
                    help="with --camera estimate: the tone curve to fit (auto: chosen on held-out pixels)")
     p.add_argument("--no-clip", action="store_true",
                    help="keep the network's raw output (default: clipped at 0, reflectance is not negative)")
