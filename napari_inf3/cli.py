@@ -100,8 +100,11 @@ def plot_pixel_spectra(scenes, plot_scene: str, kept: dict, args) -> Path:
 
 
 def cmd_fuse(args) -> int:
+    import warnings
+
     import numpy as np
 
+    from .camera.gate import CameraFitWarning
     from .cube import Cube, CubeError
     from .inference import fuse
     from .io import read_cube, write_cube
@@ -140,6 +143,13 @@ def cmd_fuse(args) -> int:
         bar.n = done
         bar.refresh()
 
+    def run_fusion(**target):
+        with warnings.catch_warnings():
+            # the camera's fit was printed in words above: fuse()'s CameraFitWarning would repeat it on stderr
+            warnings.simplefilter("ignore", CameraFitWarning)
+            return fuse(args.model, lr, msi, args.device, tile=args.tile, progress=tick, precision=args.precision,
+                        clip=not args.no_clip, srf=srf, camera=camera, **weights_kw, **target)
+
     if out.suffix.lower() == ".hdr":
         # ENVI: written tile by tile into a memory-mapped file, so the result need not fit in RAM;
         # under a temporary name until complete, so a failed run leaves no half-written cube
@@ -149,8 +159,7 @@ def cmd_fuse(args) -> int:
         shape = (lr.shape[0], msi.shape[1], msi.shape[2])
         try:
             target = create(tmp, shape, wl, description=f"napari-inf3 fusion with {args.model}")
-            fused = fuse(args.model, lr, msi, args.device, tile=args.tile, progress=tick, out=target,
-                         precision=args.precision, clip=not args.no_clip, srf=srf, camera=camera, **weights_kw)
+            fused = run_fusion(out=target)
             if args.weights_out:
                 fused, weights = fused
             target.flush()
@@ -162,8 +171,7 @@ def cmd_fuse(args) -> int:
                 leftover.unlink(missing_ok=True)
         path = out
     else:
-        fused = fuse(args.model, lr, msi, args.device, tile=args.tile, progress=tick, precision=args.precision,
-                     clip=not args.no_clip, srf=srf, camera=camera, **weights_kw)
+        fused = run_fusion()
         if args.weights_out:
             fused, weights = fused
         meta = {"model": str(args.model)} | ({"offset": args.offset if args.offset is not None else args.scale // 2}
@@ -190,10 +198,7 @@ def _camera_for_pair(args, lr, msi, simulated: bool):
     """``--camera estimate|FILE``: the HR-MSI's camera fitted from the pair (``--curve``, ``--align``,
     ``--estimate-blur``; saved with ``--camera-out``) or loaded. With ``--gt`` a loaded camera also
     *makes* the HR-MSI: the simulated linear one stored as that camera would. Returns ``(camera, lr, msi)``."""
-    import warnings
-
     from .camera import CameraFit, check_fit, estimate_camera
-    from .camera.gate import CameraFitWarning
     from .cube import CubeError
 
     if args.camera_out and Path(args.camera_out).exists() and not args.overwrite:
@@ -214,8 +219,6 @@ def _camera_for_pair(args, lr, msi, simulated: bool):
             msi = camera.encode(msi)
     for finding in check_fit(camera):
         print(f"camera fit {finding}" if finding.level == "ok" else f"{finding.level.upper()}: {finding.message}")
-    # said above, in words: fuse()'s CameraFitWarning would repeat it on stderr
-    warnings.filterwarnings("ignore", category=CameraFitWarning)
     return camera, lr, msi
 
 
