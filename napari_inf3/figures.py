@@ -155,6 +155,21 @@ def spectra_figure(run, row: int | None = None, col: int | None = None, *, box: 
     return fig
 
 
+def pair_rows(scores: Mapping[str, Mapping[str, float]]) -> list[list[str]]:
+    """The pair-only scores as table rows (the notebook's table and the Fusion dock's): method, LR-HSI and
+    HR-MSI reproduced (dB), the LR-HSI column's difference to bicubic's, and a verdict — 'baseline' for
+    bicubic, 'worse than bicubic?' below it, 'above bicubic' otherwise."""
+    base = scores.get("bicubic", {}).get("lr_psnr")
+    rows = []
+    for name, s in scores.items():
+        delta = None if base is None or name == "bicubic" else s["lr_psnr"] - base
+        verdict = ("baseline" if name == "bicubic" else "" if delta is None
+                   else "worse than bicubic?" if delta < 0 else "above bicubic")
+        rows.append([name, f"{s['lr_psnr']:.2f}", f"{s['msi_psnr']:.2f}", "" if delta is None else f"{delta:+.2f}",
+                     verdict])
+    return rows
+
+
 class MetricsTable:
     """The run's PSNR / SAM / ERGAS / SSIM per method: an HTML table in Jupyter, text in a terminal. For a
     real pair (no ground truth), :meth:`pair` makes the pair-only table with the quality gate's findings."""
@@ -171,13 +186,7 @@ class MetricsTable:
         findings of :func:`napari_inf3.camera.pair_report` under the table."""
         table = cls(run.pair_scores, notes=[str(f) for f in run.findings])
         table._header = ["method", "LR-HSI reproduced (dB)", "HR-MSI reproduced (dB)", "Δ bicubic", "verdict"]
-        base = run.pair_scores.get("bicubic", {}).get("lr_psnr")
-        table._rows = []
-        for name, s in run.pair_scores.items():
-            delta = None if base is None or name == "bicubic" else s["lr_psnr"] - base
-            verdict = "baseline" if delta is None else "worse than bicubic?" if delta < 0 else "above bicubic"
-            table._rows.append([name, f"{s['lr_psnr']:.2f}", f"{s['msi_psnr']:.2f}",
-                                "" if delta is None else f"{delta:+.2f}", verdict])
+        table._rows = pair_rows(run.pair_scores)
         return table
 
     def rows(self) -> list[list[str]]:

@@ -23,11 +23,21 @@ def fitted_camera(run):
     return cam if cam is not None and cam.candidates else None  # CameraFit.linear stand-ins have none
 
 
+def _band_wavelengths(bands: int, *candidates) -> np.ndarray | None:
+    """The first of ``candidates`` with one value per band, else the packaged 400–700 nm for 31 bands."""
+    from ..simulation import srf_wavelengths
+
+    for wl in candidates:
+        if wl is not None and len(wl) == bands:
+            return np.asarray(wl, float)
+    return srf_wavelengths() if bands == 31 else None
+
+
 def plot_camera(figure, camera, wavelengths=None) -> None:
     """Two panels on ``figure``: the tone curve (stored value → linear, per channel) and the response
     in nm beside the Nikon D700's (signed responses cross zero), each channel's held-out residual."""
     from ..plots import plot_srf
-    from ..simulation import load_srf, srf_wavelengths
+    from ..simulation import load_srf
 
     figure.clear()
     ax_curve, ax_srf = figure.subplots(1, 2, gridspec_kw={"width_ratios": [1, 2]})
@@ -43,11 +53,7 @@ def plot_camera(figure, camera, wavelengths=None) -> None:
     ax_curve.set_title(f"{camera.curve.describe()}, gain {gains}", fontsize=6)
     ax_curve.tick_params(labelsize=6)
     bands = camera.srf.shape[1]
-    wl = wavelengths if wavelengths is not None and len(wavelengths) == bands else None
-    if wl is None and camera.wavelengths is not None and len(camera.wavelengths) == bands:
-        wl = camera.wavelengths
-    if wl is None and bands == 31:
-        wl = srf_wavelengths()
+    wl = _band_wavelengths(bands, wavelengths, camera.wavelengths)
     ref = load_srf("nikon_d700") if bands == 31 and s == 3 else None
     plot_srf(ax_srf, camera.srf, wl if wl is not None else np.arange(bands), reference=ref, residual=camera.residual)
     ax_srf.axhline(0.0, color="0.5", lw=0.5)
@@ -65,12 +71,10 @@ def plot_response_fit(figure, fit, wavelengths=None) -> np.ndarray:
     """A response estimated from the pair beside the Nikon D700's, in nm, with the fit residual; returns
     the wavelengths it is saved with (band numbers when unknown)."""
     from ..plots import plot_srf
-    from ..simulation import load_srf, srf_wavelengths
+    from ..simulation import load_srf
 
     bands = fit.srf.shape[1]
-    wl = wavelengths if wavelengths is not None and len(wavelengths) == bands else None
-    if wl is None and bands == 31:
-        wl = srf_wavelengths()
+    wl = _band_wavelengths(bands, wavelengths)
     figure.clear()
     ax = figure.subplots()
     ref = load_srf("nikon_d700") if bands == 31 and fit.srf.shape[0] == 3 else None
@@ -91,14 +95,11 @@ def fill_pair_table(table, run) -> None:
     table.setHorizontalHeaderLabels(PAIR_COLUMNS)
     for c, tip in enumerate(PAIR_TIPS):
         table.horizontalHeaderItem(c).setToolTip(tip)
-    base = run.pair_scores.get("bicubic", {}).get("lr_psnr")
-    for name, s in run.pair_scores.items():
+    from ..figures import pair_rows
+
+    for cells in pair_rows(run.pair_scores):
         r = table.rowCount()
         table.insertRow(r)
-        delta = None if base is None or name == "bicubic" else s["lr_psnr"] - base
-        verdict = "baseline" if name == "bicubic" else ("worse than bicubic?" if delta is not None and delta < 0
-                                                         else "above bicubic")
-        cells = [name, f"{s['lr_psnr']:.2f}", f"{s['msi_psnr']:.2f}", "" if delta is None else f"{delta:+.2f}", verdict]
         for c, text in enumerate(cells):
             table.setItem(r, c, QTableWidgetItem(text))
     table.resizeColumnsToContents()
