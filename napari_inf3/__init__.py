@@ -5,8 +5,9 @@ Everything public is imported lazily, so ``import napari_inf3`` loads neither to
     import napari_inf3 as ni
     gt = ni.read_cube("superballs_ms/")            # Cube, data (31, 512, 512) in [0, 1]
     lr, msi = ni.simulate(gt, scale=4)               # (31, 128, 128), (3, 512, 512)
-    fused = ni.fuse(ni.pretrained("cosine"), lr, msi)  # (31, 512, 512)
+    fused = ni.fuse("cosine", lr, msi).cube            # (31, 512, 512); the result also has weights, seconds, notes
     ni.metrics.evaluate(fused, gt, scale=4)          # {'psnr': ..., 'sam': ..., ...}
+    run = ni.fusion_run(["area", "cosine"], ni.SimulatedPair(gt, scale=4))  # bicubic + models, scored
 """
 
 from __future__ import annotations
@@ -38,12 +39,16 @@ _LAZY = {
     "align_msi": ("srf_fit", "align_msi"),
     "estimate_camera": ("camera", "estimate_camera"),
     "CameraFit": ("camera", "CameraFit"),
+    "FusionResult": ("fusion_types", "FusionResult"),
+    "SimulatedPair": ("fusion_types", "SimulatedPair"),
+    "RealPair": ("fusion_types", "RealPair"),
+    "fusion_run": ("pipeline", "fusion_run"),
 }
 # No submodule shares a name with a function above: importing napari_inf3.X sets the package
 # attribute X to the module, which would shadow a function of the same name.
 _SUBMODULES = {"metrics", "io", "model", "simulation", "checkpoint", "training", "inference", "device", "shipped",
                "cube", "report", "render", "pipeline", "spectra", "sample", "compare", "srf_fit",
-               "figures", "notebook", "progress", "camera", "train_config"}
+               "figures", "notebook", "progress", "camera", "train_config", "fusion_types"}
 
 __all__ = sorted(_LAZY) + sorted(_SUBMODULES - set(_LAZY)) + ["__version__"]
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -100,24 +101,56 @@ def plot_pixel_spectra(scenes, plot_scene: str, kept: dict, args) -> Path:
 
 
 def cmd_fuse(args) -> int:
-    import warnings
-
     import numpy as np
 
-    from .camera.gate import CameraFitWarning
     from .cube import Cube, CubeError
-    from .inference import fuse
-    from .io import read_cube, write_cube
+    from .io import write_cube
     from .metrics import evaluate
-    from .simulation import simulate
 
     out = Path(args.out)
-    for dest in (out, Path(args.weights_out) if args.weights_out else None):
-        if dest is not None and dest.exists() and not args.overwrite:
+    for dest in (out, args.weights_out, args.srf_out):
+        if dest and Path(dest).exists() and not args.overwrite:
             raise CubeError("already exists; pass --overwrite to replace it", dest)
-    weights_kw: dict[str, Any] = {"return_weights": True} if args.weights_out else {}
-    if args.srf_out and Path(args.srf_out).exists() and not args.overwrite:
-        raise CubeError("already exists; pass --overwrite to replace it", args.srf_out)
+    job = _fuse_inputs(args)
+    result = _fuse_to_file(args, job, out)
+    if args.weights_out:
+        from .compare import NEIGHBOURS
+
+        assert result.weights is not None
+        wpath = write_cube(Cube(result.weights, None, None, {"content": "INF3 neighbour weights",
+                                                             "neighbours": ",".join(NEIGHBOURS),
+                                                             "model": str(args.model)}),
+                           Path(args.weights_out), overwrite=args.overwrite)
+        print(f"wrote {wpath} {tuple(result.weights.shape)} (neighbour weights, {'/'.join(NEIGHBOURS)})")
+    if job.camera is not None:
+        _print_pair_check(job.lr, job.msi, job.camera, result.cube, str(args.model))
+    if job.gt is not None:
+        fused = result.cube
+        scores = evaluate(fused, np.asarray(job.gt.data)[:, : fused.shape[1], : fused.shape[2]], args.scale)
+        print("  ".join(f"{k}={v:.4f}" for k, v in scores.items()))
+    return 0
+
+
+@dataclass(frozen=True)
+class _FuseJob:
+    """What ``napari-inf3 fuse`` fuses, read from its arguments: the pair (simulated from ``gt`` or read),
+    its wavelengths (nm), and the response or camera the HR-MSI is read with."""
+
+    lr: Any
+    msi: Any
+    wavelengths: Any = None
+    gt: Any = None
+    srf: Any = None
+    camera: Any = None
+
+
+def _fuse_inputs(args) -> _FuseJob:
+    """``--gt`` (simulated ×``--scale``) or ``--lr-hsi`` + ``--hr-msi``; then ``--camera`` / ``--srf`` /
+    ``--align`` applied (estimates printed)."""
+    from .cube import CubeError
+    from .io import read_cube
+    from .simulation import simulate
+
     gt = None
     srf = None if args.srf in (None, "estimate") else args.srf
     if args.gt:
@@ -136,6 +169,29 @@ def cmd_fuse(args) -> int:
         camera, lr, msi = _camera_for_pair(args, lr, msi, gt is not None)
     elif args.srf == "estimate" or args.align:
         srf, msi = _estimate_pair(args, lr, msi, wl, srf)
+    return _FuseJob(lr, msi, wl, gt, srf, camera)
+
+
+def _tile_option(tile: int | None) -> int | str:
+    """``--tile``: none → ``'auto'``, 0 → ``'off'``, else the LR tile side."""
+    from .cube import CubeError
+
+    if tile is None:
+        return "auto"
+    if tile < 0:
+        raise CubeError(f"--tile takes a side in LR pixels, or 0 for none; got {tile}")
+    return "off" if tile == 0 else tile
+
+
+def _fuse_to_file(args, job: _FuseJob, out: Path):
+    """Fuse ``job`` and write the cube to ``out`` (ENVI: tile by tile into a memory map); the FusionResult."""
+    import warnings
+
+    from .camera.gate import CameraFitWarning
+    from .cube import Cube
+    from .inference import fuse
+    from .io import write_cube
+
     bar = _progress(1, "fuse", "tile")
 
     def tick(done, total):
@@ -143,12 +199,13 @@ def cmd_fuse(args) -> int:
         bar.n = done
         bar.refresh()
 
-    def run_fusion(**target):
+    def run_fusion(target=None):
         with warnings.catch_warnings():
             # the camera's fit was printed in words above: fuse()'s CameraFitWarning would repeat it on stderr
             warnings.simplefilter("ignore", CameraFitWarning)
-            return fuse(args.model, lr, msi, args.device, tile=args.tile, progress=tick, precision=args.precision,
-                        clip=not args.no_clip, srf=srf, camera=camera, **weights_kw, **target)
+            return fuse(args.model, job.lr, job.msi, args.device, tile=_tile_option(args.tile), progress=tick,
+                        precision=args.precision, clip=not args.no_clip, srf=job.srf, camera=job.camera,
+                        weights=bool(args.weights_out), out=target)
 
     if out.suffix.lower() == ".hdr":
         # ENVI: written tile by tile into a memory-mapped file, so the result need not fit in RAM;
@@ -156,12 +213,10 @@ def cmd_fuse(args) -> int:
         from .io.envi import create
 
         tmp = out.with_name(f".{out.stem}.partial.hdr")
-        shape = (lr.shape[0], msi.shape[1], msi.shape[2])
+        shape = (job.lr.shape[0], job.msi.shape[1], job.msi.shape[2])
         try:
-            target = create(tmp, shape, wl, description=f"napari-inf3 fusion with {args.model}")
-            fused = run_fusion(out=target)
-            if args.weights_out:
-                fused, weights = fused
+            target = create(tmp, shape, job.wavelengths, description=f"napari-inf3 fusion with {args.model}")
+            result = run_fusion(target)
             target.flush()
             del target
             tmp.with_suffix(".img").replace(out.with_suffix(".img"))
@@ -171,27 +226,14 @@ def cmd_fuse(args) -> int:
                 leftover.unlink(missing_ok=True)
         path = out
     else:
-        fused = run_fusion()
-        if args.weights_out:
-            fused, weights = fused
+        result = run_fusion()
         meta = {"model": str(args.model)} | ({"offset": args.offset if args.offset is not None else args.scale // 2}
                                             if args.gt else {})
-        path = write_cube(Cube(fused, wl, None, meta), out, overwrite=args.overwrite, allow_negative=args.no_clip)
+        path = write_cube(Cube(result.cube, job.wavelengths, None, meta), out, overwrite=args.overwrite,
+                          allow_negative=args.no_clip)
     bar.close()
-    print(f"wrote {path} {tuple(fused.shape)}")
-    if args.weights_out:
-        from .compare import NEIGHBOURS
-
-        wpath = write_cube(Cube(weights, None, None, {"content": "INF3 neighbour weights",
-                                                      "neighbours": ",".join(NEIGHBOURS), "model": str(args.model)}),
-                           Path(args.weights_out), overwrite=args.overwrite)
-        print(f"wrote {wpath} {tuple(weights.shape)} (neighbour weights, {'/'.join(NEIGHBOURS)})")
-    if camera is not None:
-        _print_pair_check(lr, msi, camera, fused, str(args.model))
-    if gt is not None:
-        scores = evaluate(fused, np.asarray(gt.data)[:, : fused.shape[1], : fused.shape[2]], args.scale)
-        print("  ".join(f"{k}={v:.4f}" for k, v in scores.items()))
-    return 0
+    print(f"wrote {path} {tuple(result.cube.shape)}")
+    return result
 
 
 def _camera_for_pair(args, lr, msi, simulated: bool):

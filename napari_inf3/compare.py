@@ -2,7 +2,7 @@
 
 Pure numpy, no torch, no Qt: the CLI, the demo and the napari docks share it.
 
-* Weight maps, from INF³'s neighbour weights ``(4, H, W)`` (``fuse(..., return_weights=True)``;
+* Weight maps, from INF³'s neighbour weights ``(4, H, W)`` (``fuse(..., weights=True).weights``;
   neighbours in the order :data:`NEIGHBOURS`): :func:`weight_entropy` (nats: 0 when one neighbour
   takes all, ln 4 ≈ 1.386 when all four are equal) and :func:`winning_neighbour` (0–3).
 * Disagreement between two fused cubes ``(B, H, W)``: :func:`sam_between` (degrees) and

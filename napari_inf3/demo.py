@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from .cube import Cube, CubeError
+from .fusion_types import SimulatedPair
 from .pipeline import FusionRun, fusion_run
 
 
@@ -29,9 +30,8 @@ def compute(scene=None, device=None, scale: int = 4, models=None, offset: int | 
     names = available() if models is None else list(models)
     if not names:
         raise CubeError("no pretrained checkpoint is installed; reinstall napari-inf3")
-    run = fusion_run({n: n for n in names}, gt=gt, scale=scale, device=device, offset=offset, weights=weights)
-    run.source = gt.source
-    return run
+    return fusion_run({n: n for n in names}, SimulatedPair(gt, scale=scale, offset=offset), device=device,
+                      weights=weights)
 
 
 def write_outputs(res: FusionRun, out_dir: Path, overwrite: bool = False) -> list[Path]:

@@ -13,12 +13,14 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Callable
+from dataclasses import dataclass
 from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
 
 from .cube import Cube, CubeError
+from .fusion_types import FusionResult
 from .upsampling import bicubic
 
 __all__ = ["fuse", "bicubic", "resolve_model", "auto_tile", "bytes_per_hr_pixel", "projection_model",
@@ -28,22 +30,34 @@ ProgressFn = Callable[[int, int], None]
 
 
 def resolve_model(model_or_checkpoint, device=None):
-    """An INFN on ``device`` from a model, a checkpoint path or a pretrained name."""
+    """An INFN (or an :class:`~napari_inf3.ensemble.Ensemble`) on ``device``, in eval mode.
+
+    ``model_or_checkpoint``: a model; a :class:`~pathlib.Path` (a checkpoint file); or a string, which is a
+    pretrained name when it is one (``'cosine'``, ``'paper:net'``, ``'projection'``, ``'ensemble'``,
+    ``'paper:ensemble'``; :func:`napari_inf3.shipped.parse_spec`) and otherwise a checkpoint path
+    (write ``./cosine`` for a file that shares a name's spelling).
+    """
     from .checkpoint import load_checkpoint
     from .device import select_device
 
     dev = select_device(device)
-    if isinstance(model_or_checkpoint, (str, Path)):
-        spec = str(model_or_checkpoint)
-        if not Path(spec).exists():
-            from .shipped import parse_spec, pretrained
+    if isinstance(model_or_checkpoint, str):
+        from .shipped import parse_spec, pretrained
 
-            shipped = parse_spec(spec)  # 'cosine' (lite) or 'paper:cosine'
-            if shipped is not None:
-                return pretrained(shipped[0], device=dev, preset=shipped[1])
-            if spec == "projection":
-                return projection_model().to(dev).eval()
-        return load_checkpoint(spec, device=dev)[0]
+        spec = model_or_checkpoint
+        if spec == "projection":
+            return projection_model().to(dev).eval()
+        shipped = parse_spec(spec)
+        if shipped is not None:
+            return pretrained(shipped[0], device=dev, preset=shipped[1])
+    if isinstance(model_or_checkpoint, (str, Path)):
+        if isinstance(model_or_checkpoint, str) and not Path(model_or_checkpoint).exists():
+            from .checkpoint import CheckpointError
+            from .shipped import model_names
+
+            raise CheckpointError(f"not a pretrained name ({', '.join(model_names())}) nor a checkpoint file",
+                                  model_or_checkpoint)
+        return load_checkpoint(model_or_checkpoint, device=dev)[0]
     return model_or_checkpoint.to(dev).eval()
 
 
@@ -213,74 +227,119 @@ def check_pair(lr: np.ndarray, msi: np.ndarray, model) -> float:
     return ry
 
 
-def fuse(
-    model_or_checkpoint,
-    lr_hsi,
-    hr_msi,
-    device=None,
-    *,
-    tile: int | None = None,
-    progress: ProgressFn | None = None,
-    should_stop: Callable[[], bool] | None = None,
-    out=None,
-    precision: str = "fp32",
-    clip: bool = True,
-    return_weights: bool = False,
-    weights_out=None,
-    srf=None,
-    camera=None,
-):
-    """Fuse an LR-HSI with an HR-MSI into an HR-HSI.
+TILE_AUTO, TILE_OFF = "auto", "off"
 
-    Parameters
-    ----------
-    model_or_checkpoint : INFN, checkpoint path, or pretrained name (``'area'``, ``'net'``, ``'cosine'``;
-        ``'paper:cosine'`` etc. for the paper-preset ones)
-    lr_hsi : ``(S, h, w)`` array or Cube, values in [0, 1]; may be lazy (a memory-mapped ENVI
-        cube read with ``lazy=True``): then only each tile's crop is read.
-    hr_msi : ``(s, H, W)`` array or Cube with ``H / h = W / w = r``; may be lazy too.
-    device : ``None``/``'auto'`` (GPU when present), ``'cpu'``, ``'cuda:N'``
-    tile : LR tile side in pixels; ``None`` picks one from free memory; ``0`` disables tiling.
-    progress : called as ``progress(done_tiles, total_tiles)``
-    should_stop : polled between tiles; returning True aborts with ``InterruptedError``.
-    precision : ``'fp32'`` (default); ``'bf16'`` or ``'fp16'`` run the network under
-        ``torch.autocast`` (fp16: CUDA only), the skip connection and the output staying float32.
-    clip : clip the result at 0 (default): reflectance and radiance are not negative, and the
-        network's raw output holds a few slightly negative voxels (0.2–0.5 % on CAVE scenes);
-        ``False`` returns the raw output.
-    return_weights : also return INF³'s neighbour weights ``(4, H, W)`` float32: per HR pixel the
-        weight of each of its four LR neighbours in the order NW, NE, SW, SE (``SHIFTS`` in
-        :mod:`napari_inf3.model.fusion`), summing to 1; tiled = untiled like the fused cube.
-    weights_out : ``(4, H, W)`` writable array (e.g. a memory map) for the weights; implies
-        ``return_weights``.
-    srf : the HR-MSI camera's spectral response for the SRF projection, when it is not the one the
-        model was trained with: a packaged name, a CSV path, an ``(s, S)`` array, or
-        :func:`napari_inf3.estimate_srf`'s ``.srf`` for a real pair (see :func:`with_srf`).
-    camera : a :class:`napari_inf3.camera.CameraFit` (from :func:`napari_inf3.estimate_camera` or
-        ``CameraFit.load``) for an HR-MSI that is a real photograph: its stored values are linearised
-        (tone curve, black level, gain), moved back by the camera's shift and projected with its
-        response; a network trained with another response is shown the HR-MSI it knows (camera
-        transfer, :mod:`napari_inf3.camera.fusion`); saturated pixels fall back to what they measured.
-        Excludes ``srf``.
-    out : ``(S, H, W)`` writable array to fill tile by tile (e.g. the memory map of
-        :func:`napari_inf3.io.envi.create`, so the result never has to fit in RAM); default: a new array.
 
-    Returns
-    -------
-    np.ndarray, or ``(fused, weights)`` with ``return_weights``
-        ``(S, H, W)`` float32 fused cube (``out`` when given), and the ``(4, H, W)`` weights.
+def fuse(model_or_checkpoint, lr_hsi, hr_msi, device=None, *, tile: int | str = TILE_AUTO,
+         progress: ProgressFn | None = None, should_stop: Callable[[], bool] | None = None, out=None,
+         precision: str = "fp32", clip: bool = True, weights: bool = False, weights_out=None, srf=None,
+         camera=None) -> FusionResult:
+    """Fuse an LR-HSI with an HR-MSI into an HR-HSI: a :class:`~napari_inf3.FusionResult` whose ``.cube`` is
+    the fused ``(S, H, W)`` float32 cube (the ``out`` array when given; ``np.asarray(result)`` gives it too).
+
+    - ``model_or_checkpoint``: an INFN, a checkpoint path or a pretrained name (:func:`resolve_model`).
+    - ``lr_hsi`` ``(S, h, w)``, ``hr_msi`` ``(s, H, W)`` with ``H / h = W / w = r``: arrays or Cubes, values in
+      [0, 1]; either may be lazy (an ENVI memory map read with ``lazy=True``): only each tile's crop is read.
+    - ``device``: ``None``/``'auto'`` (GPU when present), ``'cpu'``, ``'cuda:N'``.
+    - ``tile``: LR tile side in pixels, ``'auto'`` (picked from free memory) or ``'off'`` (one pass); tiled
+      equals untiled to float rounding. ``progress(done_tiles, total_tiles)``; ``should_stop()`` is polled
+      between tiles and aborts with ``InterruptedError``.
+    - ``precision``: ``'fp32'``; ``'bf16'`` / ``'fp16'`` (CUDA only) run the network under autocast.
+    - ``clip``: clip at 0 (the raw output holds a few slightly negative voxels, 0.2–0.5 % on CAVE scenes).
+    - ``weights``: keep INF³'s neighbour weights ``(4, H, W)`` in ``result.weights`` (NW, NE, SW, SE, summing
+      to 1); ``weights_out``, with it, is a ``(4, H, W)`` array (e.g. a memory map) to fill.
+    - ``srf``: the HR-MSI camera's response for the SRF projection when it is not the model's (a packaged
+      name, a CSV path, an ``(s, S)`` array, :func:`napari_inf3.estimate_srf`'s ``.srf``; :func:`with_srf`).
+    - ``camera``: a :class:`~napari_inf3.camera.CameraFit` for an HR-MSI that is a photograph's stored values:
+      linearised, moved back by its shift, projected with its response; a network trained with another
+      response sees the HR-MSI it knows (camera transfer); saturated pixels fall back to what they measured.
+      Excludes ``srf``.
+    - ``out``: an ``(S, H, W)`` writable array filled tile by tile (e.g. :func:`napari_inf3.io.envi.create`'s
+      memory map, so the result never has to fit in RAM).
+
+    Warnings raised on the way (e.g. a checkpoint trained with another response) are issued and kept in
+    ``result.notes``.
     """
+    import time
+    import warnings
+
+    _check_tile(tile)
+    if weights_out is not None and not weights:
+        raise ValueError("weights_out= is where the neighbour weights go: pass weights=True with it")
+    if camera is not None and srf is not None:
+        raise CubeError("give either srf= or camera= (a camera carries its own response), not both")
+    start = time.perf_counter()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", UserWarning)  # each fusion keeps its notes, however often they repeat
+        model = resolve_model(model_or_checkpoint, device)
+        run = _Tiling(tile=tile, progress=progress, should_stop=should_stop, precision=precision)
+        if camera is not None:
+            cube, wts = _fuse_with_camera(model, lr_hsi, hr_msi, camera, run, out=out, weights_out=weights_out,
+                                          weights=weights, clip=clip)
+        else:
+            if srf is not None:
+                model = with_srf(model, srf)
+            cube, wts = _fuse_model(model, lr_hsi, hr_msi, run, out=out, weights_out=weights_out, weights=weights,
+                                    clip=clip)
+    notes = tuple(_reissue(caught))
+    return FusionResult(cube, wts, seconds=time.perf_counter() - start, device=str(next(model.parameters()).device),
+                        notes=notes, model=model_name(model_or_checkpoint, model))
+
+
+def _check_tile(tile) -> None:
+    if tile in (TILE_AUTO, TILE_OFF):
+        return
+    if isinstance(tile, bool) or not isinstance(tile, (int, np.integer)) or tile < 1:
+        raise ValueError(f"tile must be a side in LR pixels (≥ 1), {TILE_AUTO!r} or {TILE_OFF!r}; got {tile!r}")
+
+
+def _reissue(caught) -> list[str]:
+    """Issue again the warnings recorded around a fusion (so the caller's filters apply); their texts."""
+    import warnings
+
+    for w in caught:
+        path = Path(w.filename).with_suffix("")
+        parts = path.parts
+        # the dotted module name, so filters such as 'error::DeprecationWarning:napari_inf3' still match
+        module = ".".join(parts[len(parts) - 1 - parts[::-1].index("napari_inf3"):]) if "napari_inf3" in parts \
+            else path.name
+        warnings.warn_explicit(w.message, w.category, w.filename, w.lineno, module=module)
+    return [str(w.message) for w in caught if issubclass(w.category, UserWarning)]
+
+
+def model_name(spec, model) -> str:
+    """What a result says fused it: the pretrained name or path it was given as, else the model's ``source``."""
+    if isinstance(spec, Path) or (isinstance(spec, str) and spec.endswith(".pt")):
+        return Path(spec).stem
+    if isinstance(spec, str):
+        return spec
+    return str(getattr(model, "source", None) or type(model).__name__)
+
+
+@dataclass(frozen=True)
+class _Tiling:
+    """How one fusion walks the image (the options of :func:`fuse` that do not change the result)."""
+
+    tile: int | str = TILE_AUTO
+    progress: ProgressFn | None = None
+    should_stop: Callable[[], bool] | None = None
+    precision: str = "fp32"
+
+
+def _target(out, shape: tuple[int, ...], what: str) -> np.ndarray:
+    """``out`` checked against ``shape``, or a new float32 array."""
+    if out is None:
+        return np.empty(shape, dtype=np.float32)
+    if tuple(out.shape) != shape:
+        raise CubeError(f"the {what} array is {tuple(out.shape)}, the fusion's is {shape}")
+    return out
+
+
+def _fuse_model(model, lr_hsi, hr_msi, run: _Tiling, *, out=None, weights_out=None, weights: bool = False,
+                clip: bool = True) -> tuple[np.ndarray, np.ndarray | None]:
+    """One INFN over the whole pair, tiled as ``run`` says: ``(cube (S, H, W), weights (4, H, W) or None)``."""
     import torch
 
-    if camera is not None:
-        if srf is not None:
-            raise CubeError("give either srf= or camera= (a camera carries its own response), not both")
-        return _fuse_with_camera(model_or_checkpoint, lr_hsi, hr_msi, camera, device, tile=tile, progress=progress,
-                                 should_stop=should_stop, out=out, precision=precision, clip=clip,
-                                 return_weights=return_weights or weights_out is not None, weights_out=weights_out)
-    model = resolve_model(model_or_checkpoint, device)
-    if srf is not None:
-        model = with_srf(model, srf)
     dev = next(model.parameters()).device
     lr, lr_src = _as_array(lr_hsi, "LR-HSI")
     msi, msi_src = _as_array(hr_msi, "HR-MSI")
@@ -288,60 +347,65 @@ def fuse(
     h, w = lr.shape[1:]
     H, W = msi.shape[1:]
     integer = float(r).is_integer()
-    if tile is None:
+    tile = run.tile
+    if tile == TILE_AUTO:
         tile = auto_tile(model, int(round(r)), dev) if integer else 0
-    if out is None:
-        out = np.empty((lr.shape[0], H, W), dtype=np.float32)
-    elif tuple(out.shape) != (lr.shape[0], H, W):
-        raise CubeError(f"the output array is {tuple(out.shape)}, the fusion is {(lr.shape[0], H, W)}")
-    return_weights = return_weights or weights_out is not None
-    if weights_out is None and return_weights:
-        weights_out = np.empty((4, H, W), dtype=np.float32)
-    elif weights_out is not None and tuple(weights_out.shape) != (4, H, W):
-        raise CubeError(f"the weights array is {tuple(weights_out.shape)}, the fusion's weights are {(4, H, W)}")
-    autocast = _autocast(dev, precision)
+    out = _target(out, (lr.shape[0], H, W), "output")
+    weights_out = _target(weights_out, (4, H, W), "weights") if weights else None
     # one normaliser for the whole image, so tiles agree: the LR-HSI's mean, from its band means
     means = lr.band_means() if hasattr(lr, "band_means") else lr.mean(axis=(1, 2), dtype=np.float64)
-    with torch.inference_mode(), autocast:
+    with torch.inference_mode(), _autocast(dev, run.precision):
         norm = model.brightness(torch.from_numpy(means.astype(np.float32)).view(1, -1, 1, 1)).to(dev)
-        if tile <= 0 or not integer or (tile >= h and tile >= w):
-            if progress:
-                progress(0, 1)
-            lr_t = torch.from_numpy(_read_crop(lr, "LR-HSI", lr_src, np.s_[:, 0:h, 0:w]))[None]
-            msi_t = torch.from_numpy(_read_crop(msi, "HR-MSI", msi_src, np.s_[:, 0:H, 0:W]))[None]
-            res = model(lr_t.to(dev), msi_t.to(dev), norm=norm, return_weights=return_weights)
-            if return_weights:
-                res, wts = res
-                weights_out[:] = wts[0].float().cpu().numpy()
-            res = res[0].float()
-            out[:] = (res.clamp_min_(0) if clip else res).cpu().numpy()
-            if progress:
-                progress(1, 1)
-            return (out, weights_out) if return_weights else out
-        r = int(round(r))
-        halo = model.lr_halo(r)
-        ys, xs = tile_edges(h, tile), tile_edges(w, tile)
-        boxes = [(ya, yb, xa, xb) for ya, yb in pairwise(ys) for xa, xb in pairwise(xs)]
-        for k, (y0, y1, x0, x1) in enumerate(boxes):
-            if should_stop is not None and should_stop():
+        if tile == TILE_OFF or not integer or (tile >= h and tile >= w):
+            boxes = [(0, h, 0, w)]
+            halo = 0
+        else:
+            halo = model.lr_halo(int(r))
+            boxes = [(ya, yb, xa, xb) for ya, yb in pairwise(tile_edges(h, int(tile)))
+                     for xa, xb in pairwise(tile_edges(w, int(tile)))]
+        if run.progress:
+            run.progress(0, len(boxes))
+        for k, box in enumerate(boxes):
+            if len(boxes) > 1 and run.should_stop is not None and run.should_stop():
                 raise InterruptedError("fusion cancelled")
-            cy0, cx0, cy1, cx1 = max(0, y0 - halo), max(0, x0 - halo), min(h, y1 + halo), min(w, x1 + halo)
-            lr_c = _read_crop(lr, "LR-HSI", lr_src, np.s_[:, cy0:cy1, cx0:cx1])
-            msi_c = _read_crop(msi, "HR-MSI", msi_src, np.s_[:, cy0 * r : cy1 * r, cx0 * r : cx1 * r])
-            part = model.forward_box(torch.from_numpy(lr_c)[None], torch.from_numpy(msi_c)[None], norm,
-                                     (y0 - cy0, y1 - cy0, x0 - cx0, x1 - cx0), return_weights=return_weights)
-            if return_weights:
-                part, wts = part
-                weights_out[:, y0 * r : y1 * r, x0 * r : x1 * r] = wts[0].float().cpu().numpy()
-            part = part[0].float()
-            out[:, y0 * r : y1 * r, x0 * r : x1 * r] = (part.clamp_min_(0) if clip else part).cpu().numpy()
-            if progress:
-                progress(k + 1, len(boxes))
-    return (out, weights_out) if return_weights else out
+            _fuse_box(model, (lr, lr_src), (msi, msi_src), norm, box, halo, r, out, weights_out, clip)
+            if run.progress:
+                run.progress(k + 1, len(boxes))
+    return out, weights_out
 
 
-def _fuse_with_camera(model_or_checkpoint, lr_hsi, hr_msi, camera, device=None, *, clip: bool = True,
-                      return_weights: bool = False, out=None, **options):
+def _fuse_box(model, lr_in, msi_in, norm, box, halo: int, r: float, out, weights_out, clip: bool) -> None:
+    """Fuse the LR box ``(y0, y1, x0, x1)`` (read with ``halo`` LR pixels around it) into ``out``
+    (and ``weights_out``). ``halo == 0`` and the whole image as the box: one untiled forward pass."""
+    import torch
+
+    (lr, lr_src), (msi, msi_src) = lr_in, msi_in
+    dev = norm.device
+    h, w = lr.shape[1:]
+    y0, y1, x0, x1 = box
+    if halo == 0 and box == (0, h, 0, w):  # untiled: also the path for a non-integer scale
+        lr_c = _read_crop(lr, "LR-HSI", lr_src, np.s_[:, 0:h, 0:w])
+        msi_c = _read_crop(msi, "HR-MSI", msi_src, np.s_[:, :, :])
+        res = model(torch.from_numpy(lr_c)[None].to(dev), torch.from_numpy(msi_c)[None].to(dev), norm=norm,
+                    return_weights=weights_out is not None)
+        dest = np.s_[:, :, :]
+    else:
+        r = int(round(r))
+        cy0, cx0, cy1, cx1 = max(0, y0 - halo), max(0, x0 - halo), min(h, y1 + halo), min(w, x1 + halo)
+        lr_c = _read_crop(lr, "LR-HSI", lr_src, np.s_[:, cy0:cy1, cx0:cx1])
+        msi_c = _read_crop(msi, "HR-MSI", msi_src, np.s_[:, cy0 * r : cy1 * r, cx0 * r : cx1 * r])
+        res = model.forward_box(torch.from_numpy(lr_c)[None], torch.from_numpy(msi_c)[None], norm,
+                                (y0 - cy0, y1 - cy0, x0 - cx0, x1 - cx0), return_weights=weights_out is not None)
+        dest = np.s_[:, y0 * r : y1 * r, x0 * r : x1 * r]
+    if weights_out is not None:
+        res, wts = res
+        weights_out[dest] = wts[0].float().cpu().numpy()
+    part = res[0].float()
+    out[dest] = (part.clamp_min_(0) if clip else part).cpu().numpy()
+
+
+def _fuse_with_camera(model, lr_hsi, hr_msi, camera, run: _Tiling, *, out=None, weights_out=None,
+                      weights: bool = False, clip: bool = True) -> tuple[np.ndarray, np.ndarray | None]:
     """``fuse(model, lr_hsi, hr_msi, camera=camera)``; ``hr_msi`` holds the photograph's stored values.
 
     A network trained with this camera's response takes the linearised HR-MSI directly; any other is
@@ -350,37 +414,30 @@ def _fuse_with_camera(model_or_checkpoint, lr_hsi, hr_msi, camera, device=None, 
     """
     from .camera import CameraFit
     from .camera.fusion import learned_camera, project, transfer_input
+    from .camera.gate import warn_if_poor
     from .camera.model import fall_back_saturated
 
     if not isinstance(camera, CameraFit):
         raise CubeError(f"camera= takes a CameraFit (estimate_camera or CameraFit.load), got {type(camera).__name__}")
-    model = resolve_model(model_or_checkpoint, device)
     if model.msi_bands != camera.srf.shape[0] or model.bands != camera.srf.shape[1]:
         raise CubeError(f"the camera is {camera.srf.shape[0]} × {camera.srf.shape[1]} (channels × bands); the model "
                         f"takes {model.msi_bands} channels and {model.bands} bands")
-    from .camera.gate import warn_if_poor
-
     warn_if_poor(camera, stacklevel=4)
     lin, saturated = camera.prepare(hr_msi)
     lr, _ = _as_array(lr_hsi, "LR-HSI")
     lr = np.asarray(lr, np.float32)
     x_up = bicubic(lr, lin.shape[1:])
+    options = {"weights_out": weights_out, "weights": weights, "clip": False}
     if learned_camera(model, camera):
-        res = fuse(model, lr, lin, clip=False, return_weights=return_weights, srf=camera.srf, **options)
-        fused = res[0] if return_weights else res
+        fused, wts = _fuse_model(with_srf(model, camera.srf), lr, lin, run, out=out, **options)
     else:
-        res = fuse(model, lr, transfer_input(model, camera, x_up, lin), clip=False, return_weights=return_weights,
-                   **options)
-        fused = project(res[0] if return_weights else res, camera.srf, lin)
+        raw, wts = _fuse_model(model, lr, transfer_input(model, camera, x_up, lin), run, **options)
+        fused = _target(out, raw.shape, "output")
+        fused[:] = project(raw, camera.srf, lin)
     fall_back_saturated(fused, x_up, lin, camera.srf, saturated, clip=False)
     if clip:
         np.maximum(fused, 0.0, out=fused)
-    if out is not None:
-        if tuple(out.shape) != fused.shape:
-            raise CubeError(f"the output array is {tuple(out.shape)}, the fusion is {fused.shape}")
-        out[:] = fused
-        fused = out
-    return (fused, res[1]) if return_weights else fused
+    return fused, wts
 
 
 def _autocast(dev, precision: str):

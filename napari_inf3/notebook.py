@@ -63,11 +63,12 @@ def _ticker(bar):
 
 
 def fuse_sample(models: Mapping[str, Any] | Sequence | None = None, *, scale: int = 4, weights: bool = False,
-                progress=True, **kw):
+                offset: int | None = None, device=None, progress=True):
     """The shipped sample (superballs crop) simulated ×``scale`` and fused by bicubic and ``models``
     (a mapping name → model, or a list such as ``["projection", "paper:cosine"]``; default the three
     shipped ``lite`` checkpoints); a :class:`~napari_inf3.pipeline.FusionRun`
     with a ``tqdm.auto`` progress bar."""
+    from .fusion_types import SimulatedPair
     from .pipeline import fusion_run, named_models
     from .sample import load_sample
 
@@ -75,19 +76,21 @@ def fuse_sample(models: Mapping[str, Any] | Sequence | None = None, *, scale: in
     bar = progress_bar(len(models) + 2, "fusion") if progress else None
     tick = _ticker(bar)
     try:
-        return fusion_run(models, progress=tick, gt=load_sample(), scale=scale, weights=weights, **kw)
+        return fusion_run(models, SimulatedPair(load_sample(), scale=scale, offset=offset), progress=tick,
+                          weights=weights, device=device)
     finally:
         if bar is not None:
             bar.close()
 
 
 def fuse_pair(lr_hsi, hr_msi, models: Mapping[str, Any] | Sequence | None = None, *, camera="estimate",
-              wavelengths=None, progress=True, **kw):
+              pair_srf=None, align: bool = False, wavelengths=None, device=None, progress=True):
     """A real pair fused by bicubic and ``models`` (default the SRF projection and the shipped ``cosine``),
     the HR-MSI's camera estimated from the pair (``camera='estimate'``; or a
     :class:`~napari_inf3.camera.CameraFit` or a saved one's path; ``None`` with ``pair_srf=`` for the linear
     path); a :class:`~napari_inf3.pipeline.FusionRun` whose ``pair_scores`` and ``findings`` say, without
     ground truth, how far to trust it (:func:`metrics` shows them)."""
+    from .fusion_types import RealPair
     from .pipeline import fusion_run, named_models
 
     models = named_models(models or ("projection", "cosine"))
@@ -96,8 +99,8 @@ def fuse_pair(lr_hsi, hr_msi, models: Mapping[str, Any] | Sequence | None = None
     lr = getattr(lr_hsi, "data", lr_hsi)
     wl = wavelengths if wavelengths is not None else getattr(lr_hsi, "wavelengths", None)
     try:
-        run = fusion_run(models, progress=tick, lr_hsi=lr, hr_msi=getattr(hr_msi, "data", hr_msi), wavelengths=wl,
-                         camera=camera, **kw)
+        run = fusion_run(models, RealPair(lr, getattr(hr_msi, "data", hr_msi), wavelengths=wl, camera=camera,
+                                          pair_srf=pair_srf, align=align), progress=tick, device=device)
     finally:
         if bar is not None:
             bar.close()

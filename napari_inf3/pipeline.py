@@ -14,7 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from .cube import Cube, CubeError
+from .cube import CubeError
+from .fusion_types import PairInput, RealPair, SimulatedPair
 
 
 @dataclass
@@ -148,114 +149,115 @@ def named_models(models) -> dict[str, Any]:
 
 def iter_fusion_run(
     models: Mapping[str, Any] | Iterable,
+    pair: PairInput,
     *,
-    gt: Cube | np.ndarray | None = None,
-    lr_hsi: np.ndarray | None = None,
-    hr_msi: np.ndarray | None = None,
-    wavelengths=None,
-    scale: int = 4,
-    srf="nikon_d700",
     device=None,
-    crop: bool = True,
-    offset: int | None = None,
     clip: bool = True,
     weights: bool = False,
-    pair_srf=None,
-    align: bool = False,
-    camera=None,
 ) -> Generator[Progress, None, FusionRun]:
-    """Simulate (from ``gt``, keeping LR pixel ``offset`` of each block, default r // 2) or take a
-    real pair, then fuse with bicubic and every model (``clip``: results clipped at 0; ``weights``:
-    keep each network's neighbour weights in ``run.weights``, not the projection baseline's).
+    """Fuse ``pair`` with bicubic and every model; yields ``(done, total, message)``, returns the :class:`FusionRun`.
 
-    ``models``: display name → INFN, checkpoint path or pretrained name (``'projection'``: the
-    SRF projection of bicubic), or a list of those (:func:`named_models` names them). Yields
-    ``(done, total, message)``; returns the :class:`FusionRun`.
-
-    A real pair only: ``align`` estimates the HR-MSI's shift against the LR-HSI and moves it back;
-    ``pair_srf`` is the HR-MSI camera's response for the projection: ``'estimate'`` (fitted from
-    the pair, :func:`~napari_inf3.srf_fit.estimate_srf`), a packaged name, a CSV path or an array;
-    ``None`` keeps each model's own. ``camera``: the HR-MSI is a photograph — ``'estimate'`` fits its
-    camera from the pair (:func:`~napari_inf3.estimate_camera`, with ``align`` its shift), or a
-    :class:`~napari_inf3.camera.CameraFit` / the path of a saved one; excludes ``pair_srf``. Every real
-    pair is scored on the pair itself (``run.pair_scores``) and checked (``run.findings``).
+    ``pair``: a :class:`~napari_inf3.fusion_types.SimulatedPair` (simulated from its GT, keeping LR pixel
+    ``offset`` of each block, default r // 2) or a :class:`~napari_inf3.fusion_types.RealPair` (its camera or
+    response estimated, loaded or given; scored on the pair itself in ``run.pair_scores`` and checked in
+    ``run.findings``). ``models``: display name → INFN, checkpoint path or pretrained name (``'projection'``:
+    the SRF projection of bicubic), or a list of those (:func:`named_models` names them). ``clip``: results
+    clipped at 0; ``weights``: keep each network's neighbour weights in ``run.weights`` (not the projection's).
     """
     import time
-    import warnings
 
-    from .camera.gate import CameraFitWarning
-    from .inference import bicubic, check_pair, fuse, is_projection, resolve_model
-    from .metrics import evaluate
-    from .simulation import check_offset, simulate
+    from .inference import bicubic
 
     models = named_models(models)
     total = len(models) + 2
-    if gt is not None:
-        wl = gt.wavelengths if isinstance(gt, Cube) else wavelengths
-        lr, msi = simulate(gt, scale, srf, crop=crop, offset=offset)
-        g = np.asarray(gt.data if isinstance(gt, Cube) else gt, np.float32)[:, : msi.shape[1], : msi.shape[2]]
-        run = FusionRun(lr, msi, scale, g, None if wl is None else np.asarray(wl, float),
-                        offset=check_offset(offset, scale))
-    elif lr_hsi is not None and hr_msi is not None:
-        lr, msi = np.asarray(lr_hsi, np.float32), np.asarray(hr_msi, np.float32)
-        if lr.ndim != 3 or msi.ndim != 3:
-            raise CubeError(f"LR-HSI and HR-MSI must be (bands, rows, cols); got {lr.shape} and {msi.shape}")
-        run = FusionRun(lr, msi, msi.shape[1] / lr.shape[1], None,
-                        None if wavelengths is None else np.asarray(wavelengths, float))
-        if camera is not None:
-            if pair_srf is not None:
-                raise CubeError("a camera carries its own response: give camera or pair_srf, not both")
-            if isinstance(camera, str) and camera == "estimate":
-                what = "tone curve, response, shift" if align else "tone curve, response"
-                yield (0, total, f"estimating the HR-MSI's camera ({what})")
-            run.camera = _real_pair_camera(run, camera, align)
-            run.srf = run.camera.srf
-        else:
-            if align or (isinstance(pair_srf, str) and pair_srf == "estimate"):
-                # seconds of work before the first fusion: say so (a worker can also be cancelled here)
-                yield (0, total, "aligning the HR-MSI / estimating its response" if align
-                       else "estimating the HR-MSI response")
-            if align or pair_srf is not None:
-                _real_pair_response(run, pair_srf, align)
-            run.camera = _linear_camera(run)
+    if isinstance(pair, SimulatedPair):
+        run = _simulated_run(pair)
+    elif isinstance(pair, RealPair):
+        run = FusionRun(pair.lr_hsi, pair.hr_msi, pair.scale, None, pair.wavelengths)
+        if pair.estimates:  # seconds of work before the first fusion: say so (a worker can be cancelled here)
+            yield (0, total, _estimate_message(pair))
+        _read_real_pair(run, pair)
     else:
-        raise CubeError("give a ground truth to simulate from, or an LR-HSI and an HR-MSI")
+        raise CubeError(f"a fusion run takes a SimulatedPair or a RealPair, got {type(pair).__name__}")
     yield (1, total, "bicubic")
     t = time.perf_counter()
     run.fused["bicubic"] = bicubic(run.lr_hsi, run.hr_msi.shape[1:])
     run.seconds["bicubic"] = time.perf_counter() - t
     for k, (name, spec) in enumerate(models.items(), start=2):
         yield (k, total, f"fusing with {name}")
-        model = resolve_model(spec, device)
-        check_pair(run.lr_hsi, run.hr_msi, model)
-        t = time.perf_counter()
-        keep = weights and not is_projection(model)  # its decoder is zero: weights unused
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always", UserWarning)
-            if camera is not None:  # a fitted or loaded camera: its curve, gain, black level and shift apply
-                res = fuse(model, run.lr_hsi, run.hr_msi, clip=clip, return_weights=keep, camera=run.camera)
-            else:
-                res = fuse(model, run.lr_hsi, run.hr_msi, clip=clip, return_weights=keep, srf=run.srf)
-        # a poor camera fit is reported once, as the gate's findings (run.findings), not per model
-        run.notes += [f"{name}: {w.message}" for w in caught
-                      if issubclass(w.category, UserWarning) and not issubclass(w.category, CameraFitWarning)]
-        if keep:
-            run.fused[name], run.weights[name] = res
-        else:
-            run.fused[name] = res
-        run.seconds[name] = time.perf_counter() - t
-        run.devices[name] = str(next(model.parameters()).device)
-        if not is_projection(model):
-            run.params[name] = model.num_parameters()
+        _fuse_one(run, name, spec, device=device, clip=clip, weights=weights,
+                  camera=isinstance(pair, RealPair) and pair.camera is not None)
     yield (total, total, "scoring")
+    _score(run)
+    return run
+
+
+def _simulated_run(pair: SimulatedPair) -> FusionRun:
+    """The run's inputs simulated from ``pair.gt`` as the paper does (GT cropped to the HR-MSI)."""
+    from .simulation import check_offset, simulate
+
+    lr, msi = simulate(pair.gt, pair.scale, pair.srf, crop=pair.crop, offset=pair.offset)
+    g = np.asarray(getattr(pair.gt, "data", pair.gt), np.float32)[:, : msi.shape[1], : msi.shape[2]]
+    run = FusionRun(lr, msi, pair.scale, g, pair.wavelengths, offset=check_offset(pair.offset, pair.scale))
+    run.source = pair.source
+    return run
+
+
+def _estimate_message(pair: RealPair) -> str:
+    if pair.camera is not None:
+        what = "tone curve, response, shift" if pair.align else "tone curve, response"
+        return f"estimating the HR-MSI's camera ({what})"
+    return "aligning the HR-MSI / estimating its response" if pair.align else "estimating the HR-MSI response"
+
+
+def _read_real_pair(run: FusionRun, pair: RealPair) -> None:
+    """Set the run's camera (fitted, loaded, or the linear one of the response in use) and response."""
+    if pair.camera is not None:
+        run.camera = _real_pair_camera(run, pair.camera, pair.align)
+        run.srf = run.camera.srf
+        return
+    if pair.align or pair.pair_srf is not None:
+        _real_pair_response(run, pair.pair_srf, pair.align)
+    run.camera = _linear_camera(run)
+
+
+def _fuse_one(run: FusionRun, name: str, spec, *, device, clip: bool, weights: bool, camera: bool) -> None:
+    """Fuse the run's pair with one model into ``run.fused[name]`` (and its weights, time, device, size, notes)."""
+    import warnings
+
+    from .camera.gate import poor_fit_message
+    from .inference import check_pair, fuse, is_projection, resolve_model
+
+    model = resolve_model(spec, device)
+    check_pair(run.lr_hsi, run.hr_msi, model)
+    keep = weights and not is_projection(model)  # its decoder is zero: weights unused
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # kept in the result's notes, said in the run's
+        # a fitted or loaded camera: its curve, gain, black level and shift apply; else the response in use
+        res = fuse(model, run.lr_hsi, run.hr_msi, clip=clip, weights=keep,
+                   **({"camera": run.camera} if camera else {"srf": run.srf}))
+    # a poor camera fit is reported once, as the gate's findings (run.findings), not per model
+    poor_fit = poor_fit_message(run.camera) if camera else None
+    run.notes += [f"{name}: {n}" for n in res.notes if n != poor_fit]
+    run.fused[name] = res.cube
+    if keep and res.weights is not None:
+        run.weights[name] = res.weights
+    run.seconds[name] = res.seconds
+    run.devices[name] = res.device
+    if not is_projection(model):
+        run.params[name] = model.num_parameters()
+
+
+def _score(run: FusionRun) -> None:
+    """Scores against the GT (simulated) or on the pair itself and the quality gate's findings (real pair)."""
+    from .metrics import evaluate
+
     if run.gt is not None:
-        r = run.scale
-        run.scores = {n: evaluate(c, run.gt, r) for n, c in run.fused.items()}
+        run.scores = {n: evaluate(c, run.gt, run.scale) for n, c in run.fused.items()}
     elif run.camera is not None:
         from .camera import pair_report
 
         run.pair_scores, run.findings = pair_report(run.lr_hsi, run.hr_msi, run.camera, run.fused)  # bicubic first
-    return run
 
 
 def _real_pair_camera(run: FusionRun, camera, align: bool):
@@ -306,9 +308,11 @@ def _real_pair_response(run: FusionRun, pair_srf, align: bool) -> None:
         run.srf = load_srf(pair_srf, bands=run.lr_hsi.shape[0])
 
 
-def fusion_run(models: Mapping[str, Any], progress: Callable[[int, int, str], None] | None = None, **kw) -> FusionRun:
+def fusion_run(models: Mapping[str, Any] | Iterable, pair: PairInput, *,
+               progress: Callable[[int, int, str], None] | None = None, device=None, clip: bool = True,
+               weights: bool = False) -> FusionRun:
     """Run :func:`iter_fusion_run` to the end; ``progress(done, total, message)`` sees each step."""
-    gen = iter_fusion_run(models, **kw)
+    gen = iter_fusion_run(models, pair, device=device, clip=clip, weights=weights)
     while True:
         try:
             step = next(gen)

@@ -96,6 +96,7 @@ def evaluate_scenes(
     every fused cube (to save pictures) before it is dropped.
     """
     from .cube import Cube
+    from .fusion_types import SimulatedPair
     from .inference import is_projection, resolve_model
     from .io import read_cube
     from .pipeline import fusion_run
@@ -106,7 +107,8 @@ def evaluate_scenes(
     for s in scenes:
         cube = s if isinstance(s, Cube) else read_cube(s)
         name = Path(cube.source).name if cube.source else "scene"
-        run = fusion_run(loaded, gt=cube, scale=scale, srf=srf, device=device, crop=crop, offset=offset, clip=clip)
+        run = fusion_run(loaded, SimulatedPair(cube, scale=scale, srf=srf, crop=crop, offset=offset), device=device,
+                         clip=clip)
         for method, fused in run.fused.items():
             res = SceneResult(name, method, run.scores[method], run.seconds[method])
             report.rows.append(res)

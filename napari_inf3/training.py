@@ -131,10 +131,10 @@ def _validate(model, val, scale, srf, device, crop, offset=None, camera=None) ->
         g = gt[:, y0 : y0 + ch, x0 : x0 + cw]
         if camera is not None:  # the photo as the camera stores it, fused as a user's would be
             lr, msi = simulate(g, scale, camera.srf, offset=offset)
-            scores.append(psnr(fuse(model, lr, camera.encode(msi), device, tile=None, camera=camera), g))
+            scores.append(psnr(fuse(model, lr, camera.encode(msi), device, camera=camera).cube, g))
             continue
         lr, msi = simulate(g, scale, srf, offset=offset)
-        scores.append(psnr(fuse(model, lr, msi, device, tile=None), g))
+        scores.append(psnr(fuse(model, lr, msi, device).cube, g))
     model.train()
     torch.set_grad_enabled(True)
     return float(np.mean(scores))

@@ -58,7 +58,8 @@ TRAIN = [
                   "ax.plot(steps, smoothed(losses), label=\"smoothed\")\nax.set_yscale(\"log\")\n"
                   "ax.set_xlabel(\"step\")\nax.legend();"),
     new_code_cell("run = fusion_run({\"projection\": \"projection\", \"mine (cosine, 24 steps)\": model,\n"
-                  "                  \"cosine (shipped)\": \"cosine\"}, gt=ni.Cube(right, gt.wavelengths), scale=4)\n"
+                  "                  \"cosine (shipped)\": \"cosine\"},\n"
+                  "                 ni.SimulatedPair(ni.Cube(right, gt.wavelengths), scale=4))\n"
                   "nb.metrics(run)"),
     new_code_cell("nb.overview(run)"),
 ]
@@ -92,7 +93,7 @@ CAMERA = [
                   "    run = fusion_run({\"projection\": with_srf(projection_model(), fit.srf),\n"
                   "                      \"cosine (shipped)\": with_srf(ni.pretrained(\"cosine\"), fit.srf),\n"
                   "                      \"cosine (fine-tuned)\": model},\n"
-                  "                     gt=ni.Cube(right, gt.wavelengths), srf=camera, scale=4)\n"
+                  "                     ni.SimulatedPair(ni.Cube(right, gt.wavelengths), srf=camera, scale=4))\n"
                   "nb.metrics(run)"),
     new_code_cell("nb.overview(run)"),
 ]

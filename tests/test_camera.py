@@ -52,8 +52,8 @@ def test_float_linear_pair_is_a_linear_camera(gt):
     nikon = ni.load_srf("nikon_d700", bands=31)
     for k in range(3):
         assert np.corrcoef(fit.srf[k], nikon[k])[0, 1] >= 0.99
-    assert psnr(ni.fuse("cosine", lr, msi, camera=fit), gt) == pytest.approx(psnr(ni.fuse("cosine", lr, msi), gt),
-                                                                             abs=0.2)
+    plain = psnr(ni.fuse("cosine", lr, msi).cube, gt)
+    assert psnr(ni.fuse("cosine", lr, msi, camera=fit).cube, gt) == pytest.approx(plain, abs=0.2)
 
 
 def test_photo_fuses_above_bicubic_and_the_linear_fit_is_flagged(gt):
@@ -61,8 +61,8 @@ def test_photo_fuses_above_bicubic_and_the_linear_fit_is_flagged(gt):
     lr, photo, _ = photo_pair(gt, cam)
     fit = ni.estimate_camera(lr, photo, 4)
     bic = psnr(np.maximum(ni.inference.bicubic(lr, gt.shape[1:]), 0), gt)
-    proj = psnr(ni.fuse("projection", lr, photo, camera=fit), gt)
-    net = psnr(ni.fuse("cosine", lr, photo, camera=fit), gt)
+    proj = psnr(ni.fuse("projection", lr, photo, camera=fit).cube, gt)
+    net = psnr(ni.fuse("cosine", lr, photo, camera=fit).cube, gt)
     assert proj >= bic + 7 and net >= proj, (bic, proj, net)
     # the same photo fitted as a linear, non-negative camera: the gate says so, in words
     linear = ni.estimate_camera(lr, photo, 4, curve="linear", signed=False)
@@ -72,7 +72,7 @@ def test_photo_fuses_above_bicubic_and_the_linear_fit_is_flagged(gt):
     from napari_inf3.camera.gate import CameraFitWarning
 
     with pytest.warns(CameraFitWarning, match="channel . misfits"):  # the API is not silent either
-        fused_linear = ni.fuse("projection", lr, photo, camera=linear)
+        fused_linear = ni.fuse("projection", lr, photo, camera=linear).cube
     scores, findings = pair_report(lr, photo, linear, {"projection": fused_linear})
     assert list(scores)[0] == "bicubic"
     worse = psnr(fused_linear, gt) < bic
@@ -92,8 +92,8 @@ def test_saturated_pixels_fall_back_to_what_they_measured(gt):
     fit = ni.estimate_camera(lr, photo, 4)
     assert fit.mean_residual < 0.01  # saturated pixels were left out of the fit
     lin, _ = fit.prepare(photo)
-    fused = ni.fuse("projection", lr, photo, camera=fit)
-    trusting = ni.fuse("projection", lr, lin, srf=fit.srf)  # the saturated values taken at their word
+    fused = ni.fuse("projection", lr, photo, camera=fit).cube
+    trusting = ni.fuse("projection", lr, lin, srf=fit.srf).cube  # the saturated values taken at their word
     assert psnr(fused[:, sat][..., None], gt[:, sat][..., None]) > psnr(trusting[:, sat][..., None],
                                                                        gt[:, sat][..., None]) + 1
     assert psnr(fused, gt) > psnr(trusting, gt)
@@ -106,7 +106,7 @@ def test_shift_is_estimated_and_undone(gt):
     fit = ni.estimate_camera(lr, moved, 4, shift=True)
     assert fit.shift == pytest.approx((2.0, -2.0), abs=0.25)
     inner = np.s_[:, 8:-8, 8:-8]
-    assert psnr(ni.fuse("projection", lr, moved, camera=fit)[inner], gt[inner]) > \
+    assert psnr(ni.fuse("projection", lr, moved, camera=fit).cube[inner], gt[inner]) > \
         psnr(np.maximum(ni.inference.bicubic(lr, gt.shape[1:]), 0)[inner], gt[inner]) + 5
 
 
@@ -216,12 +216,13 @@ def test_notebook_real_pair_shows_the_gate(gt):
 def test_pipeline_uses_a_fitted_linear_camera_with_its_shift(gt):
     """A camera fitted as linear still carries its shift (and gain): the pipeline fuses through it (it used the
     bare response whenever the curve came out linear, leaving a shifted pair unaligned: 29.1 against 49.0 dB)."""
+    from napari_inf3.fusion_types import RealPair
     from napari_inf3.pipeline import fusion_run
 
     lr, msi = ni.simulate(gt, 4)
     moved = np.roll(msi, (2, -2), axis=(1, 2))
-    run = fusion_run(["projection"], lr_hsi=lr, hr_msi=moved, camera="estimate", align=True)
+    run = fusion_run(["projection"], RealPair(lr, moved, camera="estimate", align=True))
     assert run.camera.curve.kind == "linear" and run.camera.shift == pytest.approx((2.0, -2.0), abs=0.25)
-    np.testing.assert_array_equal(run.fused["projection"], ni.fuse("projection", lr, moved, camera=run.camera))
+    np.testing.assert_array_equal(run.fused["projection"], ni.fuse("projection", lr, moved, camera=run.camera).cube)
     inner = np.s_[:, 8:-8, 8:-8]
     assert psnr(run.fused["projection"][inner], gt[inner]) > psnr(run.fused["bicubic"][inner], gt[inner]) + 5

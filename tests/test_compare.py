@@ -18,6 +18,10 @@ from napari_inf3.compare import (
 )
 
 
+def _cube_and_weights(result):
+    return result.cube, result.weights
+
+
 def test_entropy_and_winner_bounds():
     w = np.zeros((4, 2, 3), np.float32)
     w[2] = 1.0  # one neighbour takes all
@@ -67,13 +71,13 @@ def test_fuse_returns_weights_tiled_equal_untiled(rng, weighting):
     torch.manual_seed(0)
     m = INFN(weighting=weighting, preset="lite", n_feats=8, n_resblocks=1, mlp_hidden=[16], out_dim=8,
              consistency="srf", srf=load_srf()).eval()
-    fused0, w0 = fuse(m, lr, msi, "cpu", tile=0, return_weights=True)
-    fused1, w1 = fuse(m, lr, msi, "cpu", tile=5, return_weights=True)
+    fused0, w0 = _cube_and_weights(fuse(m, lr, msi, "cpu", tile="off", weights=True))
+    fused1, w1 = _cube_and_weights(fuse(m, lr, msi, "cpu", tile=5, weights=True))
     assert w0.shape == (4, 48, 40) and w0.dtype == np.float32
     np.testing.assert_allclose(w0.sum(axis=0), 1.0, atol=1e-5)
     np.testing.assert_allclose(w1, w0, atol=1e-5)
     np.testing.assert_allclose(fused1, fused0, atol=1e-5)
-    np.testing.assert_array_equal(fuse(m, lr, msi, "cpu", tile=0), fused0)  # weights change nothing else
+    np.testing.assert_array_equal(fuse(m, lr, msi, "cpu", tile="off").cube, fused0)  # weights change nothing else
     if weighting == "area":  # LIIF: bilinear weights; in the interior each is the opposite rectangle's area
         y, x = 21, 18  # HR pixel; its centre lies (y + 0.5) / 4 − 0.5 LR pixels down the LR grid
         fy, fx = (y + 0.5) / 4 - 0.5, (x + 0.5) / 4 - 0.5
@@ -81,7 +85,7 @@ def test_fuse_returns_weights_tiled_equal_untiled(rng, weighting):
         expect = [(1 - dy) * (1 - dx), (1 - dy) * dx, dy * (1 - dx), dy * dx]  # NW, NE, SW, SE
         np.testing.assert_allclose(w0[:, y, x], expect, atol=1e-5)
     out = np.zeros((4, 48, 40), np.float32)
-    _, w2 = fuse(m, lr, msi, "cpu", tile=7, weights_out=out)
+    _, w2 = _cube_and_weights(fuse(m, lr, msi, "cpu", tile=7, weights=True, weights_out=out))
     assert w2 is out and np.allclose(out, w0, atol=1e-5)
 
 

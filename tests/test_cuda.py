@@ -27,6 +27,10 @@ def no_tf32():
     torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32 = old
 
 
+def _cube_and_weights(result):
+    return result.cube, result.weights
+
+
 def _pair(rng, h=24, w=20, r=4):
     from napari_inf3.simulation import simulate
 
@@ -66,10 +70,10 @@ def test_tiled_equals_untiled_and_cpu(no_tf32, rng, weighting):
 
     _, lr, msi = _pair(rng)
     m = _model(weighting)
-    whole = fuse(m, lr, msi, "cuda", tile=0)
-    tiled = fuse(m, lr, msi, "cuda", tile=7)
+    whole = fuse(m, lr, msi, "cuda", tile="off").cube
+    tiled = fuse(m, lr, msi, "cuda", tile=7).cube
     np.testing.assert_allclose(tiled, whole, atol=1e-5, rtol=0)
-    cpu = fuse(m, lr, msi, "cpu", tile=0)
+    cpu = fuse(m, lr, msi, "cpu", tile="off").cube
     np.testing.assert_allclose(whole, cpu, atol=1e-4, rtol=0)
 
 
@@ -79,11 +83,11 @@ def test_neighbour_weights_tiled_equal_untiled_and_cpu(no_tf32, rng, weighting):
 
     _, lr, msi = _pair(rng)
     m = _model(weighting)
-    _, whole = fuse(m, lr, msi, "cuda", tile=0, return_weights=True)
-    _, tiled = fuse(m, lr, msi, "cuda", tile=7, return_weights=True)
+    _, whole = _cube_and_weights(fuse(m, lr, msi, "cuda", tile="off", weights=True))
+    _, tiled = _cube_and_weights(fuse(m, lr, msi, "cuda", tile=7, weights=True))
     np.testing.assert_allclose(tiled, whole, atol=1e-5, rtol=0)
     np.testing.assert_allclose(whole.sum(axis=0), 1.0, atol=1e-5)
-    _, cpu = fuse(m, lr, msi, "cpu", tile=0, return_weights=True)
+    _, cpu = _cube_and_weights(fuse(m, lr, msi, "cpu", tile="off", weights=True))
     np.testing.assert_allclose(whole, cpu, atol=1e-4, rtol=0)
 
 
@@ -93,9 +97,9 @@ def test_autocast_bf16_and_fp16_close_to_fp32(rng):
 
     gt, lr, msi = _pair(rng)
     m = _model()
-    ref = fuse(m, lr, msi, "cuda")
+    ref = fuse(m, lr, msi, "cuda").cube
     for prec in ("bf16", "fp16"):
-        low, weights = fuse(m, lr, msi, "cuda", precision=prec, return_weights=True)
+        low, weights = _cube_and_weights(fuse(m, lr, msi, "cuda", precision=prec, weights=True))
         assert low.dtype == np.float32
         np.testing.assert_allclose(weights.sum(axis=0), 1.0, atol=1e-5)
         assert abs(psnr(low, gt) - psnr(ref, gt)) < 0.05
@@ -132,7 +136,8 @@ def test_training_steps_and_checkpoint_cuda_to_cpu(tmp_path, rng, precision, no_
     cpu_model, ckpt = load_checkpoint(out, device="cpu")
     assert ckpt["meta"]["device"] == "cuda:0" and ckpt["meta"]["precision"] == precision
     assert ckpt["meta"]["offset"] == 2
-    np.testing.assert_allclose(fuse(cpu_model, lr, msi, "cpu"), fuse(model, lr, msi, "cuda"), atol=1e-4, rtol=0)
+    np.testing.assert_allclose(fuse(cpu_model, lr, msi, "cpu").cube, fuse(model, lr, msi, "cuda").cube,
+                               atol=1e-4, rtol=0)
 
 
 def test_fine_tuning_a_shipped_model_on_cuda(rng, no_tf32):
@@ -145,5 +150,5 @@ def test_fine_tuning_a_shipped_model_on_cuda(rng, no_tf32):
     events = list(train([gt], init="cosine", epochs=1, patches_per_epoch=16, batch_size=8, lr=0.0, device="cuda"))
     model = events[-1].extra["model"]
     assert next(model.parameters()).device.type == "cuda" and model.srf.device.type == "cuda"
-    np.testing.assert_allclose(fuse(model, lr, msi, "cuda"), fuse(pretrained("cosine"), lr, msi, "cpu"),
+    np.testing.assert_allclose(fuse(model, lr, msi, "cuda").cube, fuse(pretrained("cosine"), lr, msi, "cpu").cube,
                                atol=1e-4, rtol=0)

@@ -14,8 +14,8 @@ from napari_inf3.inference import auto_tile, bicubic
 def test_tiled_equals_untiled(tiny_model, rng, tile):
     lr = rng.random((31, 40, 36)).astype(np.float32)
     msi = rng.random((3, 160, 144)).astype(np.float32)
-    full = fuse(tiny_model, lr, msi, "cpu", tile=0)
-    tiled = fuse(tiny_model, lr, msi, "cpu", tile=tile)
+    full = fuse(tiny_model, lr, msi, "cpu", tile="off").cube
+    tiled = fuse(tiny_model, lr, msi, "cpu", tile=tile).cube
     assert np.abs(full - tiled).max() <= 1e-5
 
 
@@ -28,8 +28,8 @@ def test_tiled_equals_untiled_lite_preset(rng):
         torch.nn.init.normal_(p, std=0.05)
     lr = rng.random((31, 60, 52)).astype(np.float32)
     msi = rng.random((3, 240, 208)).astype(np.float32)
-    full = fuse(m, lr, msi, "cpu", tile=0)
-    tiled = fuse(m, lr, msi, "cpu", tile=24)
+    full = fuse(m, lr, msi, "cpu", tile="off").cube
+    tiled = fuse(m, lr, msi, "cpu", tile=24).cube
     assert np.abs(full - bicubic(lr, (240, 208))).max() > 1e-3
     assert np.abs(full - tiled).max() <= 1e-5
 
@@ -105,8 +105,8 @@ def test_select_device():
 def test_tiled_equals_untiled_other_scales(tiny_model, rng, scale):
     lr = rng.random((31, 21, 17)).astype(np.float32)
     msi = rng.random((3, 21 * scale, 17 * scale)).astype(np.float32)
-    full = fuse(tiny_model, lr, msi, "cpu", tile=0)
-    tiled = fuse(tiny_model, lr, msi, "cpu", tile=8)
+    full = fuse(tiny_model, lr, msi, "cpu", tile="off").cube
+    tiled = fuse(tiny_model, lr, msi, "cpu", tile=8).cube
     assert np.abs(full - tiled).max() <= 1e-5
 
 
@@ -121,8 +121,8 @@ def test_srf_projection_tiled_equals_untiled_and_survives_a_half_checkpoint(rng,
     torch.nn.init.normal_(m.decoder[-1].weight, std=0.05)
     lr = rng.random((31, 24, 20)).astype(np.float32)
     msi = rng.random((3, 96, 80)).astype(np.float32)
-    full = fuse(m, lr, msi, "cpu", tile=0)
-    assert np.abs(full - fuse(m, lr, msi, "cpu", tile=8)).max() <= 1e-5
+    full = fuse(m, lr, msi, "cpu", tile="off").cube
+    assert np.abs(full - fuse(m, lr, msi, "cpu", tile=8).cube).max() <= 1e-5
     path = save_checkpoint(m, tmp_path / "h.pt", half=True)
     back, ckpt = load_checkpoint(path, device="cpu")
     assert back.config["consistency"] == "srf" and ckpt["state_dict"]["srf"].dtype == torch.float32
@@ -139,8 +139,9 @@ def test_bf16_autocast_keeps_the_metrics(rng):
     lr, msi = simulate(gt, 4)
     for name in ("net", "cosine"):
         m = pretrained(name, device="cpu")
-        full = psnr(fuse(m, lr, msi, "cpu"), gt)
-        fused, weights = fuse(m, lr, msi, "cpu", precision="bf16", return_weights=True)
+        full = psnr(fuse(m, lr, msi, "cpu").cube, gt)
+        res = fuse(m, lr, msi, "cpu", precision="bf16", weights=True)
+        fused, weights = res.cube, res.weights
         low = psnr(fused, gt)
         assert abs(full - low) < 0.05, (name, full, low)
         # the weights buffer stays float32 under autocast: the four still sum to 1 (in bf16 they were off by ~3e-3)

@@ -53,9 +53,9 @@ def test_fuse_lazy_inputs_into_a_memory_map_equals_in_memory(tmp_path, rng, tiny
     msi = rng.random((3, 96, 80)).astype(np.float32)
     lr_lazy = read_cube(_write_envi_uint16(tmp_path / "lr.hdr", lr), lazy=True)
     msi_lazy = read_cube(_write_envi_uint16(tmp_path / "msi.hdr", msi), lazy=True)
-    ref = fuse(tiny_model, np.asarray(lr_lazy.data), np.asarray(msi_lazy.data), "cpu", tile=0)
+    ref = fuse(tiny_model, np.asarray(lr_lazy.data), np.asarray(msi_lazy.data), "cpu", tile="off").cube
     target = create(tmp_path / "out.hdr", ref.shape)
-    got = fuse(tiny_model, lr_lazy, msi_lazy, "cpu", tile=8, out=target)
+    got = fuse(tiny_model, lr_lazy, msi_lazy, "cpu", tile=8, out=target).cube
     assert got is target
     target.flush()
     back = read_cube(tmp_path / "out.hdr").data
@@ -95,7 +95,7 @@ def test_cli_fuse_streams_envi_output(tmp_path, rng, monkeypatch, capsys):
     out = tmp_path / "fused.hdr"
     assert main(["fuse", "--lr-hsi", str(tmp_path / "lr.hdr"), "--hr-msi", str(tmp_path / "msi.hdr"),
                  "--model", str(tmp_path / "m.pt"), "--out", str(out), "--device", "cpu", "--tile", "8"]) == 0
-    ref = fuse(tmp_path / "m.pt", read_cube(tmp_path / "lr.hdr", lazy=False), read_cube(tmp_path / "msi.hdr",
-                                                                                       lazy=False), "cpu", tile=0)
+    ref = fuse(tmp_path / "m.pt", read_cube(tmp_path / "lr.hdr", lazy=False),
+               read_cube(tmp_path / "msi.hdr", lazy=False), "cpu", tile="off").cube
     assert np.abs(read_cube(out, lazy=False).data - ref).max() <= 1e-5
     assert sorted(p.name for p in tmp_path.iterdir() if "partial" in p.name) == []  # no temporary left

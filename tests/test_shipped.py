@@ -57,7 +57,7 @@ def projection_psnr(sample_pair):
     from napari_inf3.inference import projection_model
 
     gt, lr, msi = sample_pair
-    return evaluate(fuse(projection_model(), lr, msi, "cpu"), gt)["psnr"]
+    return evaluate(fuse(projection_model(), lr, msi, "cpu").cube, gt)["psnr"]
 
 
 @pytest.mark.parametrize("name,preset", ALL)
@@ -68,7 +68,7 @@ def test_beats_bicubic_and_its_projection_on_the_held_out_sample(name, preset, s
     base = evaluate(bicubic(lr, gt.shape[1:]), gt)
     model = pretrained(name, device="cpu", preset=preset)
     assert model.config["consistency"] == "srf"
-    ours = evaluate(fuse(model, lr, msi, "cpu"), gt)
+    ours = evaluate(fuse(model, lr, msi, "cpu").cube, gt)
     assert ours["psnr"] >= base["psnr"] + 10.0
     assert ours["sam"] < base["sam"] and ours["ergas"] < base["ergas"] and ours["ssim"] > base["ssim"]
     assert ours["psnr"] > projection_psnr + GAIN_OVER_PROJECTION[preset]

@@ -3,9 +3,12 @@ HR-MSI response, an HR-MSI layer as an array, and the status line after a run.""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+from ..fusion_types import PairInput, RealPair
 
 SIMULATE, REAL_PAIR = MODES = ("simulate from ground truth", "real LR-HSI + HR-MSI")
 PAPER_BANDS, TRUE_COLOUR, THREE_WAVELENGTHS = COMPOSITES = (
@@ -69,10 +72,20 @@ def msi_array(layer) -> np.ndarray:
     return data.astype(np.float32)
 
 
-def progress_steps(n_models: int, kw: dict) -> int:
-    """The generator's yields for a run: one per model, bicubic and scoring, and one before a real pair's
-    alignment / response fit (napari's activity progress bar counts them)."""
-    return n_models + 2 + int(bool(kw.get("align")) or "estimate" in (kw.get("pair_srf"), kw.get("camera")))
+@dataclass(frozen=True)
+class FusionJob:
+    """One run as the Fusion dock's controls describe it: the pair, where to run, whether to keep the
+    neighbour weights, and the layer the pair came from (the result layers are named after it)."""
+
+    pair: PairInput
+    device: str | None = None
+    weights: bool = False
+    source_layer: str = ""
+
+    def steps(self, n_models: int) -> int:
+        """The generator's yields for a run: one per model, bicubic and scoring, and one before a real pair's
+        alignment / response fit (napari's activity progress bar counts them)."""
+        return n_models + 2 + int(isinstance(self.pair, RealPair) and self.pair.estimates)
 
 
 def done_text(run) -> tuple[str, str, list[str]]:

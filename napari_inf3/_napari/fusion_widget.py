@@ -9,6 +9,8 @@ from __future__ import annotations
 import numpy as np
 from qtpy.QtWidgets import QComboBox, QGroupBox, QLabel, QProgressBar, QVBoxLayout, QWidget
 
+from ..cube import CubeError
+from ..fusion_types import PairInput
 from . import compare_layout
 from ._common import button_row, device_choices, is_gt_candidate, is_msi_candidate
 from .forms import RememberedForm, layer_picker, offset_choices, offset_value
@@ -19,11 +21,11 @@ from .fusion_choices import (
     PAIR_SRF,
     SIMULATE,
     TIPS,
+    FusionJob,
     composite_options,
     done_text,
     msi_array,
     pair_response_kwargs,
-    progress_steps,
 )
 from .layers import add_layer_data, connect_band_label, next_run_id, run_layer_data
 from .metrics_table import MetricsTable
@@ -140,28 +142,26 @@ class FusionWidget(QWidget):
         return composite_options(self.composite.value, self.srf.value, self.wavelengths.value)
 
     # ---- running -------------------------------------------------------------------------
-    def job_kwargs(self) -> dict:
+    def job(self) -> FusionJob:
         """What the engine needs, read from the controls (raises ValueError with a message)."""
-        kw = {"device": self.device.currentData(), "scale": self.scale.value, "srf": self.srf.value,
-              "weights": self.weight_maps.value}
+        from ..fusion_types import RealPair, SimulatedPair
+
         if self.simulate_mode:
-            kw["offset"] = offset_value(self.offset.value)
             layer = self.gt_combo.value
             if layer is None:
                 raise ValueError("choose a ground-truth cube layer (open a cube, or File ▸ Open Sample ▸ napari-inf3)")
-            kw["gt"] = np.asarray(layer.data, np.float32)
-            kw["wavelengths"] = layer.metadata.get("wavelengths")
-            kw["source_layer"] = layer.name
+            pair: PairInput = SimulatedPair(np.asarray(layer.data, np.float32), scale=self.scale.value,
+                                            srf=self.srf.value, offset=offset_value(self.offset.value),
+                                            wavelengths=layer.metadata.get("wavelengths"))
         else:
-            lr, msi = self.lr_combo.value, self.msi_combo.value
-            if lr is None or msi is None:
+            layer, msi = self.lr_combo.value, self.msi_combo.value
+            if layer is None or msi is None:
                 raise ValueError("choose an LR-HSI layer and an HR-MSI layer")
-            kw["lr_hsi"] = np.asarray(lr.data, np.float32)
-            kw["hr_msi"] = msi_array(msi)
-            kw["wavelengths"] = lr.metadata.get("wavelengths")
-            kw["source_layer"] = lr.name
-            kw.update(pair_response_kwargs(self.pair_srf.value, self.srf_file.value), align=bool(self.align.value))
-        return kw
+            pair = RealPair(np.asarray(layer.data, np.float32), msi_array(msi),
+                            wavelengths=layer.metadata.get("wavelengths"), align=bool(self.align.value),
+                            **pair_response_kwargs(self.pair_srf.value, self.srf_file.value))
+        return FusionJob(pair, device=self.device.currentData(), weights=bool(self.weight_maps.value),
+                         source_layer=layer.name)
 
     def run(self):
         """Start a fusion in a worker thread; returns the worker (tests wait on it)."""
@@ -171,26 +171,23 @@ class FusionWidget(QWidget):
         from ..pipeline import iter_fusion_run
 
         try:
-            kw = self.job_kwargs()
+            todo = self.job()
             self.composite_options()
-        except ValueError as exc:
+        except (ValueError, CubeError) as exc:
             show_error(str(exc))
             return None
         models = self.selected_models()
-        source = kw.pop("source_layer")
         self.remembered.save()
 
         # napari's activity progress bar counts the generator's yields; errors go to our errored
         # handler (a notification), not to a traceback dialog
-        steps = progress_steps(len(models), kw)
+        @thread_worker(ignore_errors=True, progress={"total": todo.steps(len(models)), "desc": "napari-inf3 fusion"})
+        def work():
+            return (yield from iter_fusion_run(models, todo.pair, device=todo.device, weights=todo.weights))
 
-        @thread_worker(ignore_errors=True, progress={"total": steps, "desc": "napari-inf3 fusion"})
-        def job():
-            return (yield from iter_fusion_run(models, **kw))
-
-        self.worker = job()
+        self.worker = work()
         self.worker.yielded.connect(self._on_progress)
-        self.worker.returned.connect(lambda run: self._on_done(run, source))
+        self.worker.returned.connect(lambda run: self._on_done(run, todo.source_layer))
         self.worker.errored.connect(self._on_error)
         self.worker.finished.connect(self._on_finished)
         self.run_btn.setEnabled(False)

@@ -40,9 +40,15 @@ def warn_if_poor(fit: CameraFit, stacklevel: int = 3) -> None:
     camera that misfits is never silent in a script either."""
     import warnings
 
+    message = poor_fit_message(fit)
+    if message is not None:
+        warnings.warn(message, CameraFitWarning, stacklevel=stacklevel)
+
+
+def poor_fit_message(fit: CameraFit) -> str | None:
+    """What :func:`warn_if_poor` says of ``fit``: its 'poor' findings in one line, or ``None``."""
     poor = [f.message for f in check_fit(fit) if f.level == "poor"]
-    if poor:
-        warnings.warn("the camera fit is poor: " + "; ".join(poor), CameraFitWarning, stacklevel=stacklevel)
+    return "the camera fit is poor: " + "; ".join(poor) if poor else None
 
 
 @dataclass(frozen=True)

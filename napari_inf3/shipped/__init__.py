@@ -47,6 +47,12 @@ def available(preset: str = "lite") -> list[str]:
     return out
 
 
+def model_names() -> list[str]:
+    """Every string :func:`napari_inf3.inference.resolve_model` takes as a name: ``'projection'``, then each
+    shipped model of each preset (``'cosine'``, ``'paper:cosine'``, …)."""
+    return ["projection"] + [n if p == PRESETS[0] else f"{p}:{n}" for p in PRESETS for n in PRETRAINED]
+
+
 def parse_spec(spec: str) -> tuple[str, str] | None:
     """``'cosine'`` → ``('cosine', 'lite')``, ``'paper:cosine'`` → ``('cosine', 'paper')``; None if not a
     shipped name."""

@@ -18,11 +18,12 @@ def test_open_napari_shows_a_run(qtbot):
 
 def test_open_napari_with_a_real_pair_run(qtbot):
     from napari_inf3 import simulate
+    from napari_inf3.fusion_types import RealPair
     from napari_inf3.pipeline import fusion_run
     from napari_inf3.sample import load_sample
 
     lr, msi = simulate(load_sample(), 4)
-    run = fusion_run({"cosine": "cosine"}, lr_hsi=lr, hr_msi=msi)
+    run = fusion_run({"cosine": "cosine"}, RealPair(lr, msi))
     viewer = nb.open_napari(run)
     try:
         assert not any(n.endswith(" GT") for n in (lyr.name for lyr in viewer.layers))

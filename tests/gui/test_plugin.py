@@ -397,10 +397,11 @@ def test_window_screenshot_with_docks_is_not_blank(make_napari_viewer, scheme_ch
     from PIL import Image
 
     from napari_inf3._napari.demo_viewer import build_demo_viewer
+    from napari_inf3.fusion_types import SimulatedPair
     from napari_inf3.pipeline import fusion_run
     from napari_inf3.sample import load_sample
 
-    run = fusion_run({k: str(v) for k, v in scheme_checkpoints.items()}, gt=load_sample(), scale=4)
+    run = fusion_run({k: str(v) for k, v in scheme_checkpoints.items()}, SimulatedPair(load_sample(), scale=4))
     viewer = make_napari_viewer(show=True)
     viewer.window.resize(1500, 900)
     _, fusion, spectrum, training = build_demo_viewer(run, viewer)
