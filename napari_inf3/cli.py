@@ -372,7 +372,7 @@ def _free_folder(base: Path) -> Path:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from .camera.curves import CURVE_KINDS  # numpy only: the parser stays quick to build
+    """The ``napari-inf3`` parser: ``--version`` and the evaluate, fuse, train and demo subcommands."""
     ap = argparse.ArgumentParser(
         prog="napari-inf3",
         description="Fuse a low-resolution hyperspectral image with a high-resolution multispectral image "
@@ -384,16 +384,25 @@ def build_parser() -> argparse.ArgumentParser:
 
     ap.add_argument("--version", action="version", version=f"napari-inf3 {__version__}")
     sub = ap.add_subparsers(dest="command", metavar="COMMAND")
+    _add_evaluate_args(sub)
+    _add_fuse_args(sub)
+    _add_train_args(sub)
+    _add_demo_args(sub)
+    return ap
 
-    def common(p, scale=True):
-        if scale:
-            p.add_argument("--scale", type=int, default=4, help="HR/LR size ratio r of the simulation (default 4)")
-        p.add_argument("--offset", type=int, default=None,
-                       help="which pixel of each r×r block the simulated LR-HSI keeps, 0..r-1 "
-                       "(default r // 2, the paper's protocol; 0 = this tool before 2026-11-26)")
-        p.add_argument("--device", default="auto", help="auto (GPU when torch sees one), cpu, cuda, cuda:N")
-        p.add_argument("--overwrite", action="store_true", help="replace existing output files")
 
+def _add_common_args(p: argparse.ArgumentParser) -> None:
+    """The options evaluate, fuse and train share: --scale, --offset, --device, --overwrite."""
+    p.add_argument("--scale", type=int, default=4, help="HR/LR size ratio r of the simulation (default 4)")
+    p.add_argument("--offset", type=int, default=None,
+                   help="which pixel of each r×r block the simulated LR-HSI keeps, 0..r-1 "
+                   "(default r // 2, the paper's protocol; 0 = this tool before 2026-11-26)")
+    p.add_argument("--device", default="auto", help="auto (GPU when torch sees one), cpu, cuda, cuda:N")
+    p.add_argument("--overwrite", action="store_true", help="replace existing output files")
+
+
+def _add_evaluate_args(sub) -> None:
+    """``evaluate``: the paper's metrics table over ground-truth scenes (:func:`cmd_evaluate`)."""
     p = sub.add_parser("evaluate", help="metrics table: bicubic and each model, per scene and mean ± std",
                        description="Simulate LR-HSI/HR-MSI from ground-truth scenes as the paper does, fuse with "
                        "bicubic and each model, and print PSNR / SAM / ERGAS / SSIM like the paper's Table 1.")
@@ -411,8 +420,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--plot-scene", help="scene name for --plot-pixel (default: the first scene)")
     p.add_argument("--zoom-bands", nargs=2, type=int, default=[18, 22], metavar=("FIRST", "LAST"),
                    help="band range of the plot's zoom window (default 18 22, as Fig. 7)")
-    common(p)
+    _add_common_args(p)
     p.set_defaults(func=cmd_evaluate)
+
+
+def _add_fuse_args(sub) -> None:
+    """``fuse``: one LR-HSI/HR-MSI pair, given or simulated from --gt, into an HR-HSI file (:func:`cmd_fuse`)."""
+    from .camera.curves import CURVE_KINDS  # numpy only: the parser stays quick to build
 
     p = sub.add_parser("fuse", help="fuse one LR-HSI/HR-MSI pair (or a simulated pair from --gt)",
                        description="Fuse a pair into an HR-HSI and write it (.npz, .hdr or .tif).")
@@ -446,9 +460,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help="keep the network's raw output (default: clipped at 0, reflectance is not negative)")
     p.add_argument("--weights-out", help="also write INF3's neighbour weights (4, rows, cols: NW, NE, SW, SE; "
                    "each pixel's sum to 1) to this .npz / .hdr / .tif")
-    common(p)
+    _add_common_args(p)
     p.set_defaults(func=cmd_fuse)
 
+
+def _add_train_args(sub) -> None:
+    """``train``: an INFN checkpoint from ground-truth scenes, optionally under torchrun (:func:`cmd_train`)."""
     p = sub.add_parser("train", help="train an INFN checkpoint on ground-truth scenes",
                        description="Train INFN on 64x64 patches simulated on the fly (L1 loss, Adam).")
     p.add_argument("scenes", nargs="+", help="training cubes, or folders that contain them")
@@ -486,9 +503,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--compile", action="store_true",
                    help="torch.compile the training step: ~1 min to compile, then ~10 %% faster paper-preset steps "
                         "on a CPU (lite: no gain)")
-    common(p)
+    _add_common_args(p)
     p.set_defaults(func=cmd_train)
 
+
+def _add_demo_args(sub) -> None:
+    """``demo``: the sample scene fused by the shipped checkpoints, in napari or as files (:func:`cmd_demo`)."""
     p = sub.add_parser("demo", help="the sample scene fused by the three shipped checkpoints",
                        description="With a display: napari opens with the sample scene, its fusions, error maps "
                        "and the spectrum inspector. Headless (no DISPLAY, or --headless): writes composites, error "
@@ -501,7 +521,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--overwrite", action="store_true")
     p.add_argument("--offset", type=int, default=None, help="decimation offset 0..3 (default 2 = r // 2, the paper's)")
     p.set_defaults(func=cmd_demo)
-    return ap
 
 
 def main(argv: list[str] | None = None) -> int:

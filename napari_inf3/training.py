@@ -192,17 +192,7 @@ def train(
         pays only for long ``paper`` runs. Validation and the saved weights are unaffected.
     """
     cfg = (config or TrainConfig()).replace(**options)
-    run = _Run(scenes, val_scenes, cfg)
-    try:
-        for epoch in range(run.start_epoch, cfg.epochs):
-            stopped = yield from run.epoch(epoch)
-            yield run.end_epoch(epoch)
-            if stopped:
-                break
-        run.finished = True
-    finally:
-        run.close()
-    yield run.done_event()
+    yield from _Run(scenes, val_scenes, cfg).events()
 
 
 def _init_model(init, srf_matrix: np.ndarray, bands: int):
@@ -261,8 +251,8 @@ def lineage(meta: dict[str, Any]) -> list[dict[str, Any]]:
 
 class _Run:
     """One call of :func:`train`, as named steps: :meth:`__init__` loads the data and builds (or
-    resumes) the model and optimiser; :meth:`epoch` yields the step events of one epoch;
-    :meth:`end_epoch` validates and writes the checkpoint; :meth:`close` leaves the process group."""
+    resumes) the model and optimiser; :meth:`events` runs it: :meth:`epoch` yields the step events of one
+    epoch; :meth:`end_epoch` validates and writes the checkpoint; :meth:`close` leaves the process group."""
 
     def __init__(self, scenes: Sequence, val_scenes: Sequence, cfg: TrainConfig):
         import torch
@@ -410,6 +400,22 @@ class _Run:
             torch.nn.utils.clip_grad_norm_(self.model.parameters(), o.grad_clip)
         self.opt.step()  # queued before the one sync of the step (loss.item() in epoch())
         return loss
+
+    def events(self) -> Iterator[TrainEvent]:
+        """The run's events: each epoch's step events and epoch event, from ``start_epoch`` until the last
+        epoch or the time budget, then the done event. The process group is left however it ends (a stop
+        by ``.close()``, an error); only a normal end (epochs done, or time budget spent) first waits for
+        the other ranks."""
+        try:
+            for epoch in range(self.start_epoch, self.cfg.epochs):
+                stopped = yield from self.epoch(epoch)
+                yield self.end_epoch(epoch)
+                if stopped:
+                    break
+            self.finished = True
+        finally:
+            self.close()
+        yield self.done_event()
 
     def epoch(self, epoch: int):
         """Yield a step event after every step of ``epoch``; returns True when the time budget stopped it."""

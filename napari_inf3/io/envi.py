@@ -69,14 +69,43 @@ def read(path: str | Path, *, lazy: bool | None = None) -> Cube:
     (nothing is read until sliced; no whole-cube checks); ``None`` (default) does so for data
     files over :data:`LAZY_BYTES`, and loads smaller ones.
     """
-    import spectral
-    from spectral.io import envi
-
     path = Path(path)
     if not path.is_file():
         raise CubeError("ENVI header not found", path)
+    img = _open_header(path)
+    meta = dict(img.metadata)
+    itemsize = np.dtype(img.dtype).itemsize
+    _check_data_file_size(img, path)
+    mm = _band_sequential_map(img, path)
+    wl = wavelengths_nm(meta, path)
+    if wl is not None and wl.size != mm.shape[0]:
+        raise CubeError(f"header lists {wl.size} wavelengths for {mm.shape[0]} bands", path)
+    info = {
+        "interleave": meta.get("interleave"),
+        "byte_order": meta.get("byte order"),
+        "data_file": getattr(img, "filename", None),
+    }
+    scale = _reflectance_scale(meta, path)
+    if lazy is None:
+        lazy = mm.size * itemsize > LAZY_BYTES
+    if lazy:
+        if scale is None:
+            scale = integer_scale(mm.dtype)
+        # a lazy array standing in for the ndarray: shape, ndim, dtype, slicing and np.asarray, as Cube says
+        data = cast(np.ndarray, ScaledArray(mm, scale, str(path)))
+        return Cube(data, wl, str(path), {"format": NAME, **info, "lazy": True, "file_dtype": str(mm.dtype),
+                                          "scale_divisor": scale})
+    return finalize(np.asarray(mm), path, NAME, wavelengths=wl, scale=scale, meta=info)
+
+
+def _open_header(path: Path):
+    """``spectral``'s image for the header at ``path``; every way the header or its data file can be
+    unusable becomes a :class:`CubeError` that says which."""
+    import spectral
+    from spectral.io import envi
+
     try:
-        img = envi.open(str(path))
+        return envi.open(str(path))
     except envi.MissingEnviHeaderParameter as exc:
         raise CubeError(f"ENVI header is missing a required field ({exc})", path) from None
     except (envi.FileNotAnEnviHeader, envi.EnviHeaderParsingError) as exc:
@@ -89,7 +118,11 @@ def read(path: str | Path, *, lazy: bool | None = None) -> Cube:
         ) from None
     except (spectral.SpyException, ValueError, TypeError, KeyError) as exc:
         raise CubeError(f"ENVI header could not be used ({type(exc).__name__}: {exc})", path) from None
-    meta = dict(img.metadata)
+
+
+def _check_data_file_size(img, path: Path) -> None:
+    """A :class:`CubeError` unless the data file holds exactly header offset + lines × samples × bands ×
+    bytes per value (in bytes)."""
     data_file = Path(getattr(img, "filename", "") or "")
     itemsize = np.dtype(img.dtype).itemsize
     expected = int(getattr(img, "offset", 0)) + img.nrows * img.ncols * img.nbands * itemsize
@@ -100,38 +133,28 @@ def read(path: str | Path, *, lazy: bool | None = None) -> Cube:
             f"(+ {getattr(img, 'offset', 0)} offset) = {expected}; check 'data type', the sizes and 'header offset'",
             path,
         )
+
+
+def _band_sequential_map(img, path: Path) -> np.ndarray:
+    """The data file memory-mapped band-sequential, ``(B, H, W)`` in the file's dtype."""
     try:
-        mm = img.open_memmap(interleave="bsq")
+        return img.open_memmap(interleave="bsq")
     except ValueError as exc:  # data file too short for the header's size
         raise CubeError(
             f"ENVI data file does not match the header (lines × samples × bands × bytes): {exc}",
             path,
         ) from None
-    wl = wavelengths_nm(meta, path)
-    if wl is not None and wl.size != mm.shape[0]:
-        raise CubeError(f"header lists {wl.size} wavelengths for {mm.shape[0]} bands", path)
-    info = {
-        "interleave": meta.get("interleave"),
-        "byte_order": meta.get("byte order"),
-        "data_file": getattr(img, "filename", None),
-    }
-    scale = None
+
+
+def _reflectance_scale(meta: dict, path: Path) -> float | None:
+    """The header's ``reflectance scale factor`` (integer data is divided by it), ``None`` when absent."""
     rsf = meta.get("reflectance scale factor")
-    if rsf is not None:
-        try:
-            scale = float(rsf)
-        except ValueError:
-            raise CubeError(f"header field 'reflectance scale factor' is not a number: {rsf!r}", path) from None
-    if lazy is None:
-        lazy = mm.size * itemsize > LAZY_BYTES
-    if lazy:
-        if scale is None:
-            scale = integer_scale(mm.dtype)
-        # a lazy array standing in for the ndarray: shape, ndim, dtype, slicing and np.asarray, as Cube says
-        data = cast(np.ndarray, ScaledArray(mm, scale, str(path)))
-        return Cube(data, wl, str(path), {"format": NAME, **info, "lazy": True, "file_dtype": str(mm.dtype),
-                                          "scale_divisor": scale})
-    return finalize(np.asarray(mm), path, NAME, wavelengths=wl, scale=scale, meta=info)
+    if rsf is None:
+        return None
+    try:
+        return float(rsf)
+    except ValueError:
+        raise CubeError(f"header field 'reflectance scale factor' is not a number: {rsf!r}", path) from None
 
 
 def _header(shape: tuple[int, int, int], wavelengths, description: str) -> dict:

@@ -173,12 +173,9 @@ class INF3(nn.Module):
         """
         n, d12, h, w = f1_lr.shape
         H, W = s_pa.shape[-2:]
-        linears = [m for m in self.mlp.layers if isinstance(m, nn.Linear)]
-        first, middle, last = linears[0], linears[1:-1], linears[-1]
+        (first, middle, last), (w_a, w_b, w_c) = self._split_first_layer(d12, s_pa.shape[1])
         hid = first.out_features
         c = self.out_dim
-        d2 = s_pa.shape[1]
-        w_a, w_b, w_c = first.weight[:, :d12], first.weight[:, d12 : d12 + d2], first.weight[:, -2:]
         a_lr = torch.einsum("nchw,oc->nhwo", f1_lr, w_a)  # (N, h, w, hidden), once per LR pixel
         b_hr = torch.einsum("nchw,oc->nhwo", s_pa, w_b) + first.bias  # (N, H, W, hidden), once per HR pixel
         dt = b_hr.dtype
@@ -238,11 +235,7 @@ class INF3(nn.Module):
         """
         n, d12, h, w = f1_lr.shape
         H, W = s_pa.shape[-2:]
-        linears = [m for m in self.mlp.layers if isinstance(m, nn.Linear)]
-        first, middle, last = linears[0], linears[1:-1], linears[-1]
-        d2 = s_pa.shape[1]
-        w_a, w_b, w_c = first.weight[:, :d12], first.weight[:, d12 : d12 + d2], first.weight[:, -2:]
-        hid = first.out_features
+        (first, middle, last), (w_a, w_b, w_c) = self._split_first_layer(d12, s_pa.shape[1])
         c = self.out_dim
         w_last, b_last = last.weight[:c], last.bias[:c]
         a_lr = torch.einsum("nchw,oc->nhwo", f1_lr, w_a).contiguous()  # (N, h, w, hidden), once per LR pixel
@@ -250,12 +243,11 @@ class INF3(nn.Module):
         dt = s_pa.dtype
         cy = {s: ry.rel.to(dt)[:, None] * w_c[:, 0] for s, ry in rows.items()}  # (H, hidden)
         cx = {s: rx.rel.to(dt)[:, None] * w_c[:, 1] for s, rx in cols.items()}  # (W, hidden)
+        lr_logits = None
         if self.weighting in ("cosine", "cosine_norm"):
             # every logit pairs LR pixels at most one apart: form the nine maps once on the LR grid
             # (float32: the literal dot products are large, bf16 would round them coarsely)
             lr_logits = cosine_logits_lr(f1_lr.float(), self.weighting == "cosine_norm")
-            nb_rows = [rows[dy].index for dy, _ in SHIFTS]
-            nb_cols = [cols[dx].index for _, dx in SHIFTS]
         e = s_pa.new_empty(n, H, W, c)
         # float32 even under autocast: bf16 would break "the four weights sum to 1" by ~3e-3
         weights_out = s_pa.new_empty(n, 4, H, W, dtype=torch.float32) if return_weights else None
@@ -264,36 +256,71 @@ class INF3(nn.Module):
             for y0 in range(0, H, step):
                 y1 = min(H, y0 + step)
                 p = (y1 - y0) * W
-                spa = s_pa[b, :, y0:y1].permute(1, 2, 0).reshape(p, d2)
-                zb = torch.addmm(first.bias, spa, w_b.t()).view(y1 - y0, W, hid)  # W_b S_pa(C_q) + bias, shared
-                z = s_pa.new_empty(4, y1 - y0, W, hid)
-                rels = []
-                for k, (dy, dx) in enumerate(SHIFTS):
-                    ri, ci = rows[dy].index[y0:y1], cols[dx].index
-                    torch.add(a_lr[b].index_select(0, ri).index_select(1, ci), zb, out=z[k])
-                    z[k].add_(cy[dy][y0:y1, None]).add_(cx[dx][None])
-                    if self.weighting == "area":
-                        rels.append(torch.stack([rows[dy].rel[y0:y1, None].expand(-1, W),
-                                                 cols[dx].rel[None, :].expand(y1 - y0, -1)])[None].to(dt))
-                x = z.view(4 * p, hid).relu_()
+                # eq. 13–15's first layer for the four neighbours: (4, y1 - y0, W, hidden)
+                z = _chunk_first_layer(a_lr[b], s_pa[b, :, y0:y1], first.bias, w_b, cy, cx, rows, cols, y0, y1)
+                x = z.view(4 * p, -1).relu_()
                 for lin in middle:
                     x = torch.addmm(lin.bias, x, lin.weight.t()).relu_()
-                x = x.view(4, p, -1)
-                if self.weighting == "area":
-                    wts = area_weights(rels)
-                elif self.weighting == "net":
-                    logit = torch.addmm(last.bias[c:], x.view(4 * p, -1), last.weight[c:].t())
-                    wts = net_weights(list(logit.float().view(4, 1, y1 - y0, W)))
-                else:
-                    logits = gather_cosine_logits(lr_logits[b : b + 1], rows[0].index[y0:y1], cols[0].index,
-                                                  [r[y0:y1] for r in nb_rows], nb_cols)
-                    wts = torch.softmax(logits, dim=1)
+                x = x.view(4, p, -1)  # each neighbour's last hidden layer h_i
+                wts = self._chunk_weights(x, last, None if lr_logits is None else lr_logits[b : b + 1],
+                                          rows, cols, y0, y1, dt)  # (1, 4, y1 - y0, W)
                 wts4 = wts.reshape(4, p, 1).to(x.dtype)
                 mixed = x[0] * wts4[0]  # Σ_i w_i h_i
                 for k in range(1, 4):
                     mixed.addcmul_(x[k], wts4[k])
+                # eq. 10 with eq. 15's last layer after the sum: E = W_L (Σ_i w_i h_i) + b
                 e[b, y0:y1] = torch.addmm(b_last, mixed, w_last.t()).view(y1 - y0, W, c)
                 if return_weights:
                     weights_out[b, :, y0:y1] = wts[0]
         e = e.permute(0, 3, 1, 2)
         return (e, weights_out) if return_weights else e
+
+    def _split_first_layer(self, d12: int, d2: int):
+        """``((first, middle, last), (W_a, W_b, W_c))``: the MLP's linear layers, and its first layer's
+        weight split by input, ``W·[F¹; S_pa; rel] = W_a F¹ + W_b S_pa + W_c rel`` (eq. 13–15): ``W_a``
+        ``(hidden, D1+D2)``, ``W_b`` ``(hidden, D2)``, ``W_c`` ``(hidden, 2)``; ``d12`` = D1+D2, ``d2`` = D2."""
+        linears = [m for m in self.mlp.layers if isinstance(m, nn.Linear)]
+        first = linears[0]
+        w_a, w_b, w_c = first.weight[:, :d12], first.weight[:, d12 : d12 + d2], first.weight[:, -2:]
+        return (first, linears[1:-1], linears[-1]), (w_a, w_b, w_c)
+
+    def _chunk_weights(self, x, last, lr_logits, rows, cols, y0: int, y1: int, dt: torch.dtype) -> torch.Tensor:
+        """The four neighbours' weights ``(1, 4, y1 - y0, W)`` for HR rows ``y0:y1`` of one image.
+
+        ``x`` ``(4, (y1 - y0)·W, hidden)``: each neighbour's last hidden layer (``net`` takes its logit
+        from it through ``last``'s extra row); ``lr_logits``: that image's LR-grid cosine logits
+        (:func:`cosine_logits_lr`, ``(1, 9, h, w)``), ``None`` for ``area`` and ``net``; ``dt``: the dtype
+        of ``area``'s relative coordinates (S_pa's: float32 even where autocast made ``x`` bf16).
+        """
+        W = len(cols[0].index)
+        if self.weighting == "area":
+            rels = [torch.stack([rows[dy].rel[y0:y1, None].expand(-1, W),
+                                 cols[dx].rel[None, :].expand(y1 - y0, -1)])[None].to(dt) for dy, dx in SHIFTS]
+            return area_weights(rels)
+        if self.weighting == "net":
+            c = self.out_dim
+            logit = torch.addmm(last.bias[c:], x.view(4 * x.shape[1], -1), last.weight[c:].t())
+            return net_weights(list(logit.float().view(4, 1, y1 - y0, W)))
+        logits = gather_cosine_logits(lr_logits, rows[0].index[y0:y1], cols[0].index,
+                                      [rows[dy].index[y0:y1] for dy, _ in SHIFTS], [cols[dx].index for _, dx in SHIFTS])
+        return torch.softmax(logits, dim=1)
+
+
+def _chunk_first_layer(a_lr, s_pa, bias, w_b, cy, cx, rows, cols, y0: int, y1: int) -> torch.Tensor:
+    """The MLP's first layer (before its ReLU) for HR rows ``y0:y1`` of one image and its four neighbours,
+    ``(4, y1 - y0, W, hidden)``: ``W_a F¹(C_i) + W_b S_pa(C_q) + b + W_c (C_q − C_i)·(h, w)`` (eq. 13–15).
+
+    ``a_lr`` ``(h, w, hidden)``: ``W_a F¹`` per LR pixel, gathered per neighbour; ``s_pa`` ``(D2, y1 - y0, W)``:
+    the rows' spatial features (``W_b S_pa + b`` is shared by the four); ``cy`` / ``cx``: per shift, the
+    coordinate term's row ``(H, hidden)`` and column ``(W, hidden)`` parts.
+    """
+    d2, hr_rows, W = s_pa.shape
+    hid = w_b.shape[0]
+    spa = s_pa.permute(1, 2, 0).reshape(hr_rows * W, d2)
+    zb = torch.addmm(bias, spa, w_b.t()).view(hr_rows, W, hid)  # W_b S_pa(C_q) + bias, shared
+    z = s_pa.new_empty(4, hr_rows, W, hid)
+    for k, (dy, dx) in enumerate(SHIFTS):
+        ri, ci = rows[dy].index[y0:y1], cols[dx].index
+        torch.add(a_lr.index_select(0, ri).index_select(1, ci), zb, out=z[k])
+        z[k].add_(cy[dy][y0:y1, None]).add_(cx[dx][None])
+    return z
