@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import pairwise
 from pathlib import Path
 
@@ -233,7 +233,7 @@ TILE_AUTO, TILE_OFF = "auto", "off"
 def fuse(model_or_checkpoint, lr_hsi, hr_msi, device=None, *, tile: int | str = TILE_AUTO,
          progress: ProgressFn | None = None, should_stop: Callable[[], bool] | None = None, out=None,
          precision: str = "fp32", clip: bool = True, weights: bool = False, weights_out=None, srf=None,
-         camera=None) -> FusionResult:
+         camera=None, uncertainty: bool = False) -> FusionResult:
     """Fuse an LR-HSI with an HR-MSI into an HR-HSI: a :class:`~napari_inf3.FusionResult` whose ``.cube`` is
     the fused ``(S, H, W)`` float32 cube (the ``out`` array when given; ``np.asarray(result)`` gives it too).
 
@@ -257,11 +257,16 @@ def fuse(model_or_checkpoint, lr_hsi, hr_msi, device=None, *, tile: int | str = 
     - ``out``: an ``(S, H, W)`` writable array filled tile by tile (e.g. :func:`napari_inf3.io.envi.create`'s
       memory map, so the result never has to fit in RAM).
 
+    - ``uncertainty``: with an ensemble (``'ensemble'``, ``'paper:ensemble'``), also the expected-|error| map
+      ``result.expected_error`` ``(H, W)`` from the members' disagreement (:mod:`napari_inf3.uncertainty`).
+
     Warnings raised on the way (e.g. a checkpoint trained with another response) are issued and kept in
     ``result.notes``.
     """
     import time
     import warnings
+
+    from .ensemble import Ensemble  # torch: imported with the model anyway
 
     _check_tile(tile)
     if weights_out is not None and not weights:
@@ -273,17 +278,71 @@ def fuse(model_or_checkpoint, lr_hsi, hr_msi, device=None, *, tile: int | str = 
         warnings.simplefilter("always", UserWarning)  # each fusion keeps its notes, however often they repeat
         model = resolve_model(model_or_checkpoint, device)
         run = _Tiling(tile=tile, progress=progress, should_stop=should_stop, precision=precision)
-        if camera is not None:
-            cube, wts = _fuse_with_camera(model, lr_hsi, hr_msi, camera, run, out=out, weights_out=weights_out,
-                                          weights=weights, clip=clip)
+        if isinstance(model, Ensemble):
+            if weights:
+                raise ValueError("an ensemble has no one set of neighbour weights: fuse with its members for those")
+            fields = _fuse_ensemble(model, lr_hsi, hr_msi, run, srf=srf, camera=camera, out=out, clip=clip,
+                                    uncertainty=uncertainty)
         else:
-            if srf is not None:
-                model = with_srf(model, srf)
-            cube, wts = _fuse_model(model, lr_hsi, hr_msi, run, out=out, weights_out=weights_out, weights=weights,
-                                    clip=clip)
+            fields = _fuse_network(model, lr_hsi, hr_msi, run, srf=srf, camera=camera, out=out,
+                                   weights_out=weights_out, weights=weights, clip=clip, uncertainty=uncertainty)
     notes = tuple(_reissue(caught))
-    return FusionResult(cube, wts, seconds=time.perf_counter() - start, device=str(next(model.parameters()).device),
+    return FusionResult(**fields, seconds=time.perf_counter() - start, device=str(next(model.parameters()).device),
                         notes=notes, model=model_name(model_or_checkpoint, model))
+
+
+def _fuse_network(model, lr_hsi, hr_msi, run: _Tiling, *, uncertainty: bool, **options) -> dict:
+    """One network (not an ensemble): the FusionResult's ``cube`` and ``weights``."""
+    if uncertainty:
+        raise ValueError("an expected-|error| map comes from an ensemble's disagreement: fuse with "
+                         "'ensemble' or 'paper:ensemble' (uncertainty=True)")
+    cube, wts = _fuse_single(model, lr_hsi, hr_msi, run, **options)
+    return {"cube": cube, "weights": wts}
+
+
+def _fuse_single(model, lr_hsi, hr_msi, run: _Tiling, *, srf, camera,
+                 **options) -> tuple[np.ndarray, np.ndarray | None]:
+    """One network, through the camera (``camera``), another response (``srf``) or as trained."""
+    if camera is not None:
+        return _fuse_with_camera(model, lr_hsi, hr_msi, camera, run, **options)
+    return _fuse_model(with_srf(model, srf) if srf is not None else model, lr_hsi, hr_msi, run, **options)
+
+
+def _fuse_ensemble(ens, lr_hsi, hr_msi, run: _Tiling, *, srf, camera, out, clip: bool,
+                   uncertainty: bool) -> dict:
+    """Each member fused as a single network would be, then averaged (:func:`napari_inf3.ensemble.combine`);
+    progress counts all members' tiles together. The FusionResult's fields."""
+    from .ensemble import combine
+
+    members = {}
+    n = len(ens.members)
+    for i, (name, member) in enumerate(ens.members.items()):
+        progress = run.progress
+        step = None if progress is None else (lambda d, t, i=i, p=progress: p(i * t + d, n * t))
+        members[name], _ = _fuse_single(member, lr_hsi, hr_msi, replace(run, progress=step), srf=srf,
+                                        camera=camera, clip=clip)
+    projection, msi = pair_projection(lr_hsi, hr_msi, srf=srf, camera=camera, model=ens.first)
+    cube, spread, expected = combine(members, projection, msi, ens.calibration, uncertainty=uncertainty, out=out)
+    return {"cube": cube, "spread": spread, "expected_error": expected, "members": members}
+
+
+def pair_projection(lr_hsi, hr_msi, *, srf=None, camera=None, model=None) -> tuple[np.ndarray, np.ndarray]:
+    """``(SRF projection of bicubic (S, H, W) clipped at 0, linear HR-MSI (s, H, W))`` of a pair as a fusion
+    reads it: through ``camera`` (linearised, moved back, its response), with ``srf``, or with ``model``'s
+    own response (the Nikon D700 when it has none)."""
+    from .camera.fusion import model_response, project
+    from .simulation import load_srf
+
+    lr = np.asarray(_as_array(lr_hsi, "LR-HSI")[0], np.float32)
+    if camera is not None:
+        msi, _ = camera.prepare(hr_msi)
+        p = camera.srf
+    else:
+        msi = np.asarray(_as_array(hr_msi, "HR-MSI")[0], np.float32)
+        own = model_response(model) if model is not None else None
+        p = load_srf(srf, bands=lr.shape[0]) if srf is not None else (
+            own if own is not None else load_srf("nikon_d700", bands=lr.shape[0]))
+    return np.maximum(project(bicubic(lr, msi.shape[1:]), p, msi), 0.0), msi
 
 
 def _check_tile(tile) -> None:

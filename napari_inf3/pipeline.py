@@ -52,6 +52,13 @@ class FusionRun:
     findings: list[Any] = field(default_factory=list)
     #: the file the scene was read from, when the run knows it (demo.compute sets it; its tables name the scene)
     source: str | None = None
+    #: per ensemble (:mod:`napari_inf3.ensemble`): its members' names in ``fused``, their disagreement
+    #: ``(H, W)`` (std over members, mean over bands) and the expected mean |error| over bands ``(H, W)``
+    members: dict[str, list[str]] = field(default_factory=dict)
+    spread: dict[str, np.ndarray] = field(default_factory=dict)
+    expected_error: dict[str, np.ndarray] = field(default_factory=dict)
+    #: what each entry of ``fused`` was asked for as (a pretrained name or path), so a run fuses a model once
+    specs: dict[str, str] = field(default_factory=dict)
 
     def weight_maps(self) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
         """``({name: (H, W) weight entropy, nats}, {name: (H, W) winning neighbour 0–3})``; one scale, 0 … ln 4."""
@@ -226,10 +233,17 @@ def _fuse_one(run: FusionRun, name: str, spec, *, device, clip: bool, weights: b
     import warnings
 
     from .camera.gate import poor_fit_message
+    from .ensemble import Ensemble
     from .inference import check_pair, fuse, is_projection, resolve_model
 
+    if isinstance(spec, (str, Path)) and str(spec) in run.specs.values():
+        return  # fused already (as an ensemble's member)
     model = resolve_model(spec, device)
     check_pair(run.lr_hsi, run.hr_msi, model)
+    run.specs[name] = str(spec) if isinstance(spec, (str, Path)) else name
+    if isinstance(model, Ensemble):
+        _fuse_ensemble(run, name, model, device=device, clip=clip, camera=camera)
+        return
     keep = weights and not is_projection(model)  # its decoder is zero: weights unused
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # kept in the result's notes, said in the run's
@@ -246,6 +260,38 @@ def _fuse_one(run: FusionRun, name: str, spec, *, device, clip: bool, weights: b
     run.devices[name] = res.device
     if not is_projection(model):
         run.params[name] = model.num_parameters()
+
+
+def _fuse_ensemble(run: FusionRun, name: str, ens, *, device, clip: bool, camera: bool) -> None:
+    """An ensemble in a run: each member fused once (reused when the run has it, else added under its name),
+    then averaged with its disagreement and expected |error| (:func:`napari_inf3.ensemble.combine`)."""
+    import time
+
+    from .ensemble import combine
+    from .inference import pair_projection
+
+    keys = []
+    seconds = 0.0
+    for member_name, member in ens.members.items():
+        spec = getattr(member, "spec", None) or f"{name}·{member_name}"
+        key = next((k for k, v in run.specs.items() if v == spec), None)
+        if key is None:
+            key = spec
+            _fuse_one(run, key, member, device=device, clip=clip, weights=False, camera=camera)
+            run.specs[key] = spec
+            seconds += run.seconds[key]
+        keys.append(key)
+    t = time.perf_counter()
+    projection, msi = pair_projection(run.lr_hsi, run.hr_msi, srf=None if camera else run.srf,
+                                      camera=run.camera if camera else None, model=ens.first)
+    cube, spread, expected = combine({k: run.fused[k] for k in keys}, projection, msi, ens.calibration,
+                                     uncertainty=ens.calibration is not None)
+    run.fused[name], run.members[name], run.spread[name] = cube, keys, spread
+    if expected is not None:
+        run.expected_error[name] = expected
+    run.seconds[name] = seconds + time.perf_counter() - t
+    run.devices[name] = run.devices[keys[-1]]
+    run.params[name] = ens.num_parameters()
 
 
 def _score(run: FusionRun) -> None:

@@ -18,10 +18,10 @@ from typing import Any
 import numpy as np
 
 #: Every role a layer of this plugin has: cubes (ground truth, bicubic, fused, any opened cube, the
-#: LR-HSI), a run's pictures and maps, the real-pair camera's residual map, the Spectrum inspector's
-#: neighbour marks and the *Compare schemes* labels.
-ROLES = ("gt", "bicubic", "fused", "cube", "lr", "composite", "error", "sam", "weight_entropy", "winning_neighbour",
-         "scheme_sam", "scheme_mad", "camera_residual", "neighbours", "labels")
+#: LR-HSI), a run's pictures and maps (an ensemble's expected |error| among them), the real-pair camera's
+#: residual map, the Spectrum inspector's neighbour marks and the *Compare schemes* labels.
+ROLES = ("gt", "bicubic", "fused", "cube", "lr", "composite", "error", "expected_error", "sam", "weight_entropy",
+         "winning_neighbour", "scheme_sam", "scheme_mad", "camera_residual", "neighbours", "labels")
 CUBE_ROLES = ("gt", "bicubic", "fused", "cube")
 _LABELLED: weakref.WeakSet = weakref.WeakSet()  # viewers whose band slider we label
 _RUN_IDS = itertools.count(1)
@@ -110,6 +110,8 @@ def run_layer_data(run, run_id: str, source: str, composite_options: dict | None
         if name in run.weights:  # the Spectrum inspector reads a click's four weights and neighbours from here
             extra.update(neighbour_weights=run.weights[name], lr_shape=tuple(run.lr_hsi.shape[1:]),
                          scale=int(round(run.scale)))
+        if name in run.members:  # an ensemble: the Spectrum inspector draws its members' spread around it
+            extra["ensemble_members"] = [f"{m} {tag}" for m in run.members[name]]
         kw = cube_layer_kwargs(f"{name} {tag}", wl, "bicubic" if name == "bicubic" else "fused", name, run_id,
                                extra=extra)
         out.append((cube, {"contrast_limits": limits, "visible": False, **kw}, "image"))
@@ -121,9 +123,13 @@ def run_layer_data(run, run_id: str, source: str, composite_options: dict | None
         for name in run.fused:
             out.append(_map(errs[name], f"|error| {name} {tag}", "error", name, run_id, colormap="jet",
                             contrast_limits=(0.0, emax)))
+            if name in run.expected_error:  # beside the true one, on its scale: how good the prediction is
+                out.append(_map(run.expected_error[name], f"expected |error| {name} {tag}", "expected_error", name,
+                                run_id, colormap="jet", contrast_limits=(0.0, emax)))
             out.append(_map(sams[name], f"SAM° {name} {tag}", "sam", name, run_id, colormap="jet",
                             contrast_limits=(0.0, smax)))
     else:
+        out += expected_error_layer_data(run, run_id)
         out += camera_layer_data(run, run_id)
     if run.weights:
         out += weight_layer_data(run, run_id)
@@ -132,6 +138,19 @@ def run_layer_data(run, run_id: str, source: str, composite_options: dict | None
 
 def _map(data, name: str, role: str, method: str | None, run_id: str, visible: bool = False, **kw) -> LayerData:
     return (data, {"name": name, "visible": visible, "metadata": inf3_metadata(role, method, run_id), **kw}, "image")
+
+
+def expected_error_layer_data(run, run_id: str) -> list[LayerData]:
+    """Without ground truth, an ensemble's expected |error| (mean over bands, the cube's units) is the error
+    map: one layer per ensemble, shown, one scale for all."""
+    from ..render import shared_error_limit
+
+    maps = run.expected_error
+    if not maps:
+        return []
+    top = shared_error_limit(list(maps.values()))
+    return [_map(m, f"expected |error| {name} [{run_id}]", "expected_error", name, run_id, visible=True,
+                 colormap="jet", contrast_limits=(0.0, top)) for name, m in maps.items()]
 
 
 def camera_layer_data(run, run_id: str) -> list[LayerData]:

@@ -17,6 +17,9 @@ PRETRAINED = ("area", "net", "cosine")
 #: Shipped presets; the first is the default.
 PRESETS = ("lite", "paper")
 FILENAME = "infn_{preset}_{name}_x4.pt"
+#: The three schemes averaged (:mod:`napari_inf3.ensemble`), and its error calibration's file.
+ENSEMBLE = "ensemble"
+CALIBRATION = "ensemble_{preset}_x4.json"
 
 
 def _check(name: str, preset: str) -> None:
@@ -49,23 +52,47 @@ def available(preset: str = "lite") -> list[str]:
 
 def model_names() -> list[str]:
     """Every string :func:`napari_inf3.inference.resolve_model` takes as a name: ``'projection'``, then each
-    shipped model of each preset (``'cosine'``, ``'paper:cosine'``, …)."""
-    return ["projection"] + [n if p == PRESETS[0] else f"{p}:{n}" for p in PRESETS for n in PRETRAINED]
+    shipped model and the ensemble of each preset (``'cosine'``, ``'paper:cosine'``, ``'ensemble'``, …)."""
+    return ["projection"] + [n if p == PRESETS[0] else f"{p}:{n}" for p in PRESETS for n in (*PRETRAINED, ENSEMBLE)]
 
 
 def parse_spec(spec: str) -> tuple[str, str] | None:
-    """``'cosine'`` → ``('cosine', 'lite')``, ``'paper:cosine'`` → ``('cosine', 'paper')``; None if not a
-    shipped name."""
+    """``'cosine'`` → ``('cosine', 'lite')``, ``'paper:cosine'`` → ``('cosine', 'paper')``, ``'paper:ensemble'``
+    → ``('ensemble', 'paper')``; None if not a shipped name."""
     preset, _, name = spec.rpartition(":")
     preset = preset or PRESETS[0]
-    return (name, preset) if name in PRETRAINED and preset in PRESETS else None
+    return (name, preset) if (name in PRETRAINED or name == ENSEMBLE) and preset in PRESETS else None
+
+
+def spec_name(name: str, preset: str) -> str:
+    """The string naming a shipped model: ``'cosine'`` for the default preset, ``'paper:cosine'`` otherwise."""
+    return name if preset == PRESETS[0] else f"{preset}:{name}"
 
 
 def pretrained(name: str = "cosine", device=None, preset: str = "lite"):
-    """Load the shipped INFN for weighting ``name`` (``'area'``, ``'net'``, ``'cosine'``) and ``preset``."""
+    """The shipped INFN for weighting ``name`` (``'area'``, ``'net'``, ``'cosine'``) and ``preset``, loaded in
+    eval mode; ``name='ensemble'``: the three as an :class:`~napari_inf3.ensemble.Ensemble` with the shipped
+    error calibration (``fuse(..., uncertainty=True)`` maps their disagreement to an expected |error|)."""
     from ..checkpoint import load_checkpoint
 
+    if name == ENSEMBLE:
+        from ..ensemble import Ensemble
+        from ..uncertainty import ErrorCalibration
+
+        members = {n: pretrained(n, device=device, preset=preset) for n in PRETRAINED}
+        for n, m in members.items():
+            m.spec = spec_name(n, preset)
+        cal = calibration_path(preset)
+        return Ensemble(members, ErrorCalibration.load(cal) if cal.is_file() else None,
+                        source=spec_name(ENSEMBLE, preset))
     return load_checkpoint(checkpoint_path(name, preset), device=device)[0]
+
+
+def calibration_path(preset: str = "lite") -> Path:
+    """Where the ``preset`` ensemble's error calibration is shipped (:mod:`napari_inf3.uncertainty`)."""
+    if preset not in PRESETS:
+        raise ValueError(f"no pretrained preset {preset!r}; shipped: {', '.join(PRESETS)}")
+    return Path(str(resources.files(__name__).joinpath(CALIBRATION.format(preset=preset))))
 
 
 def pretrained_info(name: str, preset: str = "lite") -> dict:
