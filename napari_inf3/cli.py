@@ -108,7 +108,10 @@ def cmd_fuse(args) -> int:
     from .metrics import evaluate
 
     out = Path(args.out)
-    for dest in (out, args.weights_out, args.srf_out):
+    if args.expected_error_out and "ensemble" not in str(args.model):
+        raise CubeError("--expected-error-out needs --model ensemble or paper:ensemble (the map comes from the "
+                        "three schemes' disagreement)")
+    for dest in (out, args.weights_out, args.srf_out, args.expected_error_out):
         if dest and Path(dest).exists() and not args.overwrite:
             raise CubeError("already exists; pass --overwrite to replace it", dest)
     job = _fuse_inputs(args)
@@ -122,6 +125,14 @@ def cmd_fuse(args) -> int:
                                                              "model": str(args.model)}),
                            Path(args.weights_out), overwrite=args.overwrite)
         print(f"wrote {wpath} {tuple(result.weights.shape)} (neighbour weights, {'/'.join(NEIGHBOURS)})")
+    if result.expected_error is not None:
+        print(f"expected mean |error| {float(result.expected_error.mean()):.5f} (95th percentile "
+              f"{float(np.percentile(result.expected_error, 95)):.5f}), from the schemes' disagreement")
+        if args.expected_error_out:
+            epath = write_cube(Cube(result.expected_error[None], None, None,
+                                    {"content": "expected mean |error| over bands", "model": str(args.model)}),
+                               Path(args.expected_error_out), overwrite=args.overwrite)
+            print(f"wrote {epath} {(1, *result.expected_error.shape)} (expected |error|)")
     if job.camera is not None:
         _print_pair_check(job.lr, job.msi, job.camera, result.cube, str(args.model))
     if job.gt is not None:
@@ -172,6 +183,14 @@ def _fuse_inputs(args) -> _FuseJob:
     return _FuseJob(lr, msi, wl, gt, srf, camera)
 
 
+def _has_calibration(model: str) -> bool:
+    """Whether ``--model`` names a shipped ensemble with an error calibration (its expected |error| is printed)."""
+    from .shipped import calibration_path, parse_spec
+
+    spec = parse_spec(str(model))
+    return spec is not None and spec[0] == "ensemble" and calibration_path(spec[1]).is_file()
+
+
 def _tile_option(tile: int | None) -> int | str:
     """``--tile``: none → ``'auto'``, 0 → ``'off'``, else the LR tile side."""
     from .cube import CubeError
@@ -205,7 +224,7 @@ def _fuse_to_file(args, job: _FuseJob, out: Path):
             warnings.simplefilter("ignore", CameraFitWarning)
             return fuse(args.model, job.lr, job.msi, args.device, tile=_tile_option(args.tile), progress=tick,
                         precision=args.precision, clip=not args.no_clip, srf=job.srf, camera=job.camera,
-                        weights=bool(args.weights_out), out=target)
+                        weights=bool(args.weights_out), out=target, uncertainty=_has_calibration(args.model))
 
     if out.suffix.lower() == ".hdr":
         # ENVI: written tile by tile into a memory-mapped file, so the result need not fit in RAM;
@@ -408,8 +427,9 @@ def _add_evaluate_args(sub) -> None:
                        "bicubic and each model, and print PSNR / SAM / ERGAS / SSIM like the paper's Table 1.")
     p.add_argument("scenes", nargs="+", help="ground-truth cubes, or folders that contain them")
     p.add_argument("--models", nargs="+", default=["projection", "area", "net", "cosine"],
-                   help="pretrained names ('area', 'net', 'cosine'; 'paper:cosine' etc. for the paper preset), "
-                   "'projection' (the SRF projection of bicubic: what the networks add to), or checkpoint files")
+                   help="pretrained names ('area', 'net', 'cosine'; 'paper:cosine' etc. for the paper preset; "
+                   "'ensemble' / 'paper:ensemble': the three averaged, each fused once), 'projection' (the SRF "
+                   "projection of bicubic: what the networks add to), or checkpoint files")
     p.add_argument("--no-clip", action="store_true", help="score the raw network output (default: clipped at 0)")
     p.add_argument("--exclude", nargs="*", default=[], help="scene names to skip")
     p.add_argument("--out-dir", help="also write metrics.md and metrics.csv here")
@@ -433,7 +453,9 @@ def _add_fuse_args(sub) -> None:
     p.add_argument("--gt", help="ground-truth cube to simulate the pair from (prints metrics)")
     p.add_argument("--lr-hsi", help="low-resolution hyperspectral cube")
     p.add_argument("--hr-msi", help="high-resolution multispectral image (bands, rows, cols)")
-    p.add_argument("--model", default="cosine", help="pretrained name or checkpoint (default cosine)")
+    p.add_argument("--model", default="cosine",
+                   help="pretrained name ('area', 'net', 'cosine', 'ensemble'; 'paper:…' for the paper preset), "
+                   "'projection', or a checkpoint file (default cosine)")
     p.add_argument("--out", required=True, help="output cube: .npz, .hdr (ENVI) or .tif")
     p.add_argument("--tile", type=int, default=None, help="LR tile side (default: from free memory; 0 = untiled)")
     p.add_argument("--precision", default="fp32", choices=["fp32", "bf16", "fp16"],
@@ -460,6 +482,9 @@ def _add_fuse_args(sub) -> None:
                    help="keep the network's raw output (default: clipped at 0, reflectance is not negative)")
     p.add_argument("--weights-out", help="also write INF3's neighbour weights (4, rows, cols: NW, NE, SW, SE; "
                    "each pixel's sum to 1) to this .npz / .hdr / .tif")
+    p.add_argument("--expected-error-out",
+                   help="with --model ensemble / paper:ensemble: also write the expected mean |error| over bands "
+                   "(1, rows, cols; the cube's units), predicted from the schemes' disagreement, to this file")
     _add_common_args(p)
     p.set_defaults(func=cmd_fuse)
 

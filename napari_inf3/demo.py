@@ -27,7 +27,7 @@ def compute(scene=None, device=None, scale: int = 4, models=None, offset: int | 
     from .shipped import available
 
     gt = load_sample() if scene is None else (scene if isinstance(scene, Cube) else read_cube(scene))
-    names = available() if models is None else list(models)
+    names = (available() + (["ensemble"] if len(available()) == 3 else [])) if models is None else list(models)
     if not names:
         raise CubeError("no pretrained checkpoint is installed; reinstall napari-inf3")
     return fusion_run({n: n for n in names}, SimulatedPair(gt, scale=scale, offset=offset), device=device,
@@ -41,7 +41,7 @@ def write_outputs(res: FusionRun, out_dir: Path, overwrite: bool = False) -> lis
     matplotlib.use("Agg", force=False)
     from PIL import Image
 
-    from .figures import overview_figure, spectra_figure
+    from .figures import expected_error_figure, overview_figure, spectra_figure
     from .io.atomic import WriteError, atomic_path, atomic_write_text, describe_os_error, save_figure
     from .render import colorize
     from .report import Report, SceneResult
@@ -70,9 +70,14 @@ def write_outputs(res: FusionRun, out_dir: Path, overwrite: bool = False) -> lis
     for name in res.fused:
         save_png(f"error_{name}.png", colorize(errs[name], emax))
         save_png(f"sam_{name}.png", colorize(sams[name], smax))
+    for name, exp in res.expected_error.items():  # on the true error maps' scale
+        save_png(f"expected_error_{name}.png", colorize(exp, emax))
 
     # the same figures a notebook shows (napari_inf3.figures: one drawing path)
-    for name, fig in (("overview.png", overview_figure(res)), ("spectra.png", spectra_figure(res))):
+    figures = [("overview.png", overview_figure(res)), ("spectra.png", spectra_figure(res))]
+    if res.expected_error:
+        figures.append(("expected_error.png", expected_error_figure(res)))
+    for name, fig in figures:
         written.append(save_figure(fig, out_dir / name))
 
     if len(res.weights) >= 2:

@@ -88,6 +88,40 @@ def errors_figure(run) -> RunFigure:
     return fig
 
 
+def expected_error_figure(run) -> RunFigure:
+    """Per ensemble in the run: its expected mean |error| over bands (from the schemes' disagreement), beside
+    the true |GT − fused| on the same scale when the run has a ground truth; the titles say how well the
+    expected map ranks the pixels (Spearman) and predicts the mean."""
+    from .metrics import error_map
+    from .render import shared_error_limit
+    from .uncertainty import spearman
+
+    if not run.expected_error:
+        raise CubeError("this run has no expected-|error| map: fuse with 'ensemble' or 'paper:ensemble'")
+    names = list(run.expected_error)
+    cols = 2 if run.gt is not None else 1
+    fig = RunFigure(figsize=(2.8 * cols * len(names) + 1.0, 3.2), dpi=100, layout="constrained")
+    axes = np.atleast_1d(fig.subplots(1, cols * len(names)))
+    true = {n: error_map(run.fused[n], run.gt) for n in names} if run.gt is not None else {}
+    top = shared_error_limit([*run.expected_error.values(), *true.values()])
+    for j, name in enumerate(names):
+        exp = run.expected_error[name]
+        if name in true:
+            ax = axes[cols * j]
+            ax.imshow(true[name], cmap="jet", vmin=0, vmax=top)
+            ax.set_title(f"{name}: |GT − fused|\nmean {true[name].mean():.4f}", fontsize=9)
+            _bare(ax)
+            note = f"Spearman {spearman(exp, true[name]):.2f}, mean {exp.mean():.4f}"
+        else:
+            note = f"mean {exp.mean():.4f} (no ground truth)"
+        ax = axes[cols * j + cols - 1]
+        ax.imshow(exp, cmap="jet", vmin=0, vmax=top)
+        ax.set_title(f"{name}: expected |error|\n{note}", fontsize=9)
+        _bare(ax)
+    fig.colorbar(axes[-1].get_images()[0], ax=list(axes), shrink=0.8, label="mean |error| over bands")
+    return fig
+
+
 def overview_figure(run, **composite_options) -> RunFigure:
     """The demo's overview: composites on top (PSNR and SAM in the titles), error maps below on one scale."""
     comps = run.composites(**composite_options)

@@ -2,8 +2,9 @@
 
     import napari_inf3 as ni
     from napari_inf3 import notebook as nb
-    run = nb.fuse_sample()                 # the sample, simulated ×4, fused by bicubic and area / net / cosine
+    run = nb.fuse_sample()                 # the sample, simulated ×4, fused by bicubic, area / net / cosine, ensemble
     nb.overview(run)                       # composites + error maps (a Figure, shown inline)
+    nb.expected_error(run)                 # the ensemble's expected |error| beside the true one
     nb.metrics(run)                        # an HTML table in Jupyter, text in a terminal
     nb.spectra(run, 115, 75)               # the paper's Fig. 7 layout
     nb.explore(run)                        # with `%matplotlib widget` (ipympl): click a pixel to plot it
@@ -28,16 +29,18 @@ from .figures import (
     composites_figure,
     draw_spectra,
     errors_figure,
+    expected_error_figure,
     metrics_table,
     overview_figure,
     spectra_figure,
 )
 
-__all__ = ["fuse_sample", "fuse_pair", "overview", "composites", "errors", "spectra", "metrics", "explore", "Explorer",
-           "open_napari", "progress_bar", "train_with_progress"]
+__all__ = ["fuse_sample", "fuse_pair", "overview", "composites", "errors", "expected_error", "spectra", "metrics",
+           "explore", "Explorer", "open_napari", "progress_bar", "train_with_progress"]
 
 composites = composites_figure
 errors = errors_figure
+expected_error = expected_error_figure
 overview = overview_figure
 spectra = spectra_figure
 metrics = metrics_table
@@ -66,13 +69,13 @@ def fuse_sample(models: Mapping[str, Any] | Sequence | None = None, *, scale: in
                 offset: int | None = None, device=None, progress=True):
     """The shipped sample (superballs crop) simulated ×``scale`` and fused by bicubic and ``models``
     (a mapping name → model, or a list such as ``["projection", "paper:cosine"]``; default the three
-    shipped ``lite`` checkpoints); a :class:`~napari_inf3.pipeline.FusionRun`
+    shipped ``lite`` checkpoints and their ensemble); a :class:`~napari_inf3.pipeline.FusionRun`
     with a ``tqdm.auto`` progress bar."""
     from .fusion_types import SimulatedPair
     from .pipeline import fusion_run, named_models
     from .sample import load_sample
 
-    models = named_models(models or ("area", "net", "cosine"))
+    models = named_models(models or ("area", "net", "cosine", "ensemble"))
     bar = progress_bar(len(models) + 2, "fusion") if progress else None
     tick = _ticker(bar)
     try:
@@ -85,7 +88,8 @@ def fuse_sample(models: Mapping[str, Any] | Sequence | None = None, *, scale: in
 
 def fuse_pair(lr_hsi, hr_msi, models: Mapping[str, Any] | Sequence | None = None, *, camera="estimate",
               pair_srf=None, align: bool = False, wavelengths=None, device=None, progress=True):
-    """A real pair fused by bicubic and ``models`` (default the SRF projection and the shipped ``cosine``),
+    """A real pair fused by bicubic and ``models`` (default the SRF projection and the shipped ensemble, whose
+    expected |error| map, ``run.expected_error``, is the error map a real pair can have),
     the HR-MSI's camera estimated from the pair (``camera='estimate'``; or a
     :class:`~napari_inf3.camera.CameraFit` or a saved one's path; ``None`` with ``pair_srf=`` for the linear
     path); a :class:`~napari_inf3.pipeline.FusionRun` whose ``pair_scores`` and ``findings`` say, without
@@ -93,7 +97,7 @@ def fuse_pair(lr_hsi, hr_msi, models: Mapping[str, Any] | Sequence | None = None
     from .fusion_types import RealPair
     from .pipeline import fusion_run, named_models
 
-    models = named_models(models or ("projection", "cosine"))
+    models = named_models(models or ("projection", "ensemble"))
     bar = progress_bar(len(models) + 3, "fusion") if progress else None
     tick = _ticker(bar)
     lr = getattr(lr_hsi, "data", lr_hsi)

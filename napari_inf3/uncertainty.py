@@ -9,10 +9,12 @@ Cues, each an ``(H, W)`` map (:func:`error_cues`):
 - ``brightness``: the ensemble's mean over bands (errors scale with the signal);
 - ``texture``: the HR-MSI's gradient magnitude, mean over channels (edges are where fusion is hard).
 
-The calibration (:class:`ErrorCalibration`) is a log-linear model,
-``log E|error| = c₀ + Σ cₖ log(cueₖ + ε)``, smoothed over ``smooth_px`` pixels and scaled so that its mean
-matches the mean |error| of the scenes it was fitted on. Error here is the per-pixel mean over bands of
-|GT − ensemble|, in the cube's units (reflectance 0–1 for CAVE). No torch, no Qt.
+The calibration (:class:`ErrorCalibration`) is a polynomial in the log cues, ``log E|error| = c₀ +
+Σ cₖ lₖ (+ Σ_{k≤m} c_{km} lₖ lₘ for degree 2)`` with ``lₖ = log(cueₖ + ε)``, smoothed over ``smooth_px`` pixels and
+scaled so that its mean matches the mean |error| of the scenes it was fitted on (degree 2 ranked the held-out
+training scenes' pixels better than degree 1: Spearman 0.843 against 0.830, docs/UNCERTAINTY.md). Error here
+is the per-pixel mean over bands of |GT − ensemble|, in the cube's units (reflectance 0–1 for CAVE).
+No torch, no Qt.
 """
 
 from __future__ import annotations
@@ -72,21 +74,33 @@ def _smooth(x: np.ndarray, sigma: float) -> np.ndarray:
     return out.astype(np.float32)
 
 
-def _design(cues: Mapping[str, np.ndarray], eps: float) -> np.ndarray:
-    """``(N, 1 + len(CUES))``: an intercept column and ``log(cue + eps)`` per cue, pixels flattened."""
-    cols = [np.ones(np.asarray(cues[CUES[0]]).size)]
-    cols += [np.log(np.asarray(cues[c], np.float64).ravel() + eps) for c in CUES]
+def n_terms(degree: int) -> int:
+    """Coefficients of a calibration of ``degree`` (1 or 2): intercept, one per cue, and for degree 2 one per
+    product of two cues (squares included)."""
+    k = len(CUES)
+    return 1 + k + (k * (k + 1) // 2 if degree == 2 else 0)
+
+
+def _design(cues: Mapping[str, np.ndarray], eps: float, degree: int) -> np.ndarray:
+    """``(N, n_terms(degree))``: an intercept column, ``log(cue + eps)`` per cue and (degree 2) their pairwise
+    products, pixels flattened."""
+    logs = [np.log(np.asarray(cues[c], np.float64).ravel() + eps) for c in CUES]
+    cols = [np.ones_like(logs[0]), *logs]
+    if degree == 2:
+        cols += [logs[i] * logs[j] for i in range(len(logs)) for j in range(i, len(logs))]
     return np.stack(cols, axis=1)
 
 
 @dataclass(frozen=True)
 class ErrorCalibration:
-    """Cues → expected per-pixel mean |error| over bands. ``coef``: intercept then one weight per cue of
-    :data:`CUES`; ``eps``: added to each cue before the log; ``smooth_px``: Gaussian σ (HR pixels) of the
-    smoothing; ``scale``: the factor matching the fitted scenes' mean |error|. ``fitted_on``: the scenes;
+    """Cues → expected per-pixel mean |error| over bands. ``coef``: intercept, one weight per cue of
+    :data:`CUES`, then (``degree`` 2) one per product of two cues in the order (0,0), (0,1), … (3,3);
+    ``eps``: added to each cue before the log; ``smooth_px``: Gaussian σ (HR pixels) of the smoothing;
+    ``scale``: the factor matching the fitted scenes' mean |error|. ``fitted_on``: the scenes;
     ``checked``: how well it predicted scenes it was not fitted on (cross-validation, see ``docs/UNCERTAINTY.md``)."""
 
     coef: tuple[float, ...]
+    degree: int = 2
     eps: float = 1e-4
     smooth_px: float = 0.0
     scale: float = 1.0
@@ -95,14 +109,15 @@ class ErrorCalibration:
     checked: Mapping[str, float] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        if len(self.coef) != 1 + len(CUES):
-            raise CubeError(f"an error calibration has {1 + len(CUES)} coefficients (intercept + {', '.join(CUES)}); "
-                            f"got {len(self.coef)}")
+        if self.degree not in (1, 2) or len(self.coef) != n_terms(self.degree):
+            raise CubeError(f"an error calibration of degree 1 or 2 in the log cues ({', '.join(CUES)}) has "
+                            f"{n_terms(1)} or {n_terms(2)} coefficients; got degree {self.degree} and "
+                            f"{len(self.coef)} coefficients")
 
     def predict(self, cues: Mapping[str, np.ndarray]) -> np.ndarray:
         """``(H, W)`` float32 expected mean |error| over bands, from :func:`error_cues`' maps."""
         shape = np.asarray(cues[CUES[0]]).shape
-        log_e = _design(cues, self.eps) @ np.asarray(self.coef, np.float64)
+        log_e = _design(cues, self.eps, self.degree) @ np.asarray(self.coef, np.float64)
         return (self.scale * _smooth(np.exp(log_e).reshape(shape), self.smooth_px)).astype(np.float32)
 
     def save(self, path: str | Path, *, overwrite: bool = False) -> Path:
@@ -127,16 +142,16 @@ class ErrorCalibration:
         if not isinstance(body, dict) or body.get("format") != FORMAT:
             raise CubeError(f"not an error calibration (expected format {FORMAT!r})", path)
         try:
-            return cls(coef=tuple(float(c) for c in body["coef"]), eps=float(body["eps"]),
+            return cls(coef=tuple(float(c) for c in body["coef"]), degree=int(body["degree"]), eps=float(body["eps"]),
                        smooth_px=float(body["smooth_px"]), scale=float(body["scale"]), preset=str(body["preset"]),
                        fitted_on=tuple(body["fitted_on"]), checked=dict(body.get("checked", {})))
         except (KeyError, TypeError, ValueError) as exc:
             raise CubeError(f"error calibration is missing or has a bad field: {exc}", path) from None
 
 
-def fit_calibration(scenes: Sequence[tuple[Mapping[str, np.ndarray], np.ndarray]], *, eps: float = 1e-4,
-                    smooth_px: float = 0.0, pixels_per_scene: int = 20000, seed: int = 0, preset: str = "",
-                    names: Sequence[str] = ()) -> ErrorCalibration:
+def fit_calibration(scenes: Sequence[tuple[Mapping[str, np.ndarray], np.ndarray]], *, degree: int = 2,
+                    eps: float = 1e-4, smooth_px: float = 0.0, pixels_per_scene: int = 20000, seed: int = 0,
+                    preset: str = "", names: Sequence[str] = ()) -> ErrorCalibration:
     """Fit an :class:`ErrorCalibration` on ``scenes``: ``(cues, error)`` pairs, ``error`` the ``(H, W)`` mean
     |GT − ensemble| over bands. Least squares of log error on log cues over ``pixels_per_scene`` pixels drawn
     from each scene (every scene weighs the same); then the scale that makes the smoothed prediction's mean
@@ -144,15 +159,16 @@ def fit_calibration(scenes: Sequence[tuple[Mapping[str, np.ndarray], np.ndarray]
     rng = np.random.default_rng(seed)
     xs, ys = [], []
     for cues, err in scenes:
-        x, y = _design(cues, eps), np.log(np.asarray(err, np.float64).ravel() + eps)
+        x, y = _design(cues, eps, degree), np.log(np.asarray(err, np.float64).ravel() + eps)
         pick = rng.choice(len(y), size=min(pixels_per_scene, len(y)), replace=False)
         xs.append(x[pick])
         ys.append(y[pick])
     coef, *_ = np.linalg.lstsq(np.concatenate(xs), np.concatenate(ys), rcond=None)
-    unscaled = ErrorCalibration(tuple(float(c) for c in coef), eps=eps, smooth_px=smooth_px)
+    unscaled = ErrorCalibration(tuple(float(c) for c in coef), degree=degree, eps=eps, smooth_px=smooth_px)
     predicted = sum(float(unscaled.predict(cues).sum()) for cues, _ in scenes)
     true = sum(float(np.asarray(err, np.float64).sum()) for _, err in scenes)
-    return ErrorCalibration(unscaled.coef, eps=eps, smooth_px=smooth_px, scale=true / max(predicted, 1e-12),
+    return ErrorCalibration(unscaled.coef, degree=degree, eps=eps, smooth_px=smooth_px,
+                            scale=true / max(predicted, 1e-12),
                             preset=preset, fitted_on=tuple(names))
 
 

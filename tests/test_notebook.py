@@ -18,9 +18,18 @@ def run():
     return nb.fuse_sample(progress=False)
 
 
-def test_fuse_sample_runs_the_three_shipped_checkpoints(run):
-    assert list(run.fused) == ["bicubic", "area", "net", "cosine"]
+def test_fuse_sample_runs_the_three_shipped_checkpoints_and_their_ensemble(run):
+    assert list(run.fused) == ["bicubic", "area", "net", "cosine", "ensemble"]
     assert all(run.scores[m]["psnr"] > run.scores["bicubic"]["psnr"] + 10 for m in ("area", "net", "cosine"))
+    assert run.scores["ensemble"]["psnr"] > max(run.scores[m]["psnr"] for m in ("area", "net", "cosine"))
+    assert run.members["ensemble"] == ["area", "net", "cosine"] and "ensemble" in run.expected_error
+
+
+def test_expected_error_beside_the_true_one(run):
+    fig = nb.expected_error(run)
+    images = [ax for ax in fig.axes if ax.get_images()]
+    assert len(images) == 2 and len({ax.get_images()[0].get_clim() for ax in images}) == 1  # one scale
+    assert "Spearman" in images[1].get_title()
 
 
 @pytest.mark.parametrize("draw", [nb.overview, nb.composites, nb.errors, nb.spectra])
