@@ -5,7 +5,7 @@
 Fuses the superballs sample crop mirrored up to 512² (128² on a CPU, as a rehearsal), simulated ×4, with the
 shipped paper-preset checkpoints (area, net, cosine) in bf16, with and without ``return_weights``: the median of
 10 timed calls after 2 warm-ups (``gpu_run.timed``), and the largest |Σ weights − 1| over the scene.
-Needs only torch, numpy and pillow (no napari), like ``bench/gpu_run.py``.
+Needs only torch, numpy and pillow (no napari), like ``tools/gpu_run.py``.
 """
 
 import json
@@ -18,11 +18,9 @@ import torch
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "bench"))
-
-from gpu_run import read_png_folder, timed  # noqa: E402
 
 from napari_inf3 import fuse, pretrained, simulate  # noqa: E402
+from tools.gpu_run import read_png_folder, timed  # noqa: E402
 
 
 def main() -> dict:

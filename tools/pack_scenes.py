@@ -8,12 +8,12 @@ reading restores the middle of each quantisation step (``(q + 0.5) · 2^(16-bits
 so the error is uniform in ±half a step: at 8 bits a quantisation PSNR of ≈ 59 dB
 (measured on four scenes: 58.93–58.98 dB), 1.07–2.72 MB a scene (35.5 MB for the 20 CAVE scenes here).
 
-What that costs training is measured, not assumed: ``tests/test_pack.py`` checks the round
-trip, and ``bench/pack_check.py`` compares a short ``lite`` run from the pack with the same
+What that costs training is measured, not assumed: ``tests/test_gpu_run.py`` checks the round
+trip, and ``tools/pack_check.py`` compares a short ``lite`` run from the pack with the same
 run from the PNGs (docs/PERFORMANCE.md has the figure).
 
-    python bench/pack_scenes.py ../shared/data/cave --out .pack --exclude superballs_ms
-    python bench/pack_scenes.py ../shared/data/cave --only superballs_ms --out .pack --append
+    python -m tools.pack_scenes ../shared/data/cave --out .pack --exclude superballs_ms
+    python -m tools.pack_scenes ../shared/data/cave --only superballs_ms --out .pack --append
 
 Reading needs numpy and the standard library only (the GPU machine has no napari, no spectral).
 """
@@ -24,7 +24,6 @@ import argparse
 import hashlib
 import json
 import lzma
-import sys
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -67,7 +66,6 @@ def band_cumsum(d: np.ndarray) -> np.ndarray:
 
 def _pack_one(args: tuple[str, str, int]) -> dict:
     folder, out_dir, bits = args
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     from napari_inf3.io.cave import _band_files, _read_png, find_band_folder  # noqa: PLC0415
 
     band_dir = find_band_folder(folder)

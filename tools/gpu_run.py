@@ -1,9 +1,10 @@
 """One command for a lent GPU machine: check it, train area / net / cosine together, time fusion, run the CUDA tests.
 
-    PYTHONPATH=. python bench/gpu_run.py --pack .pack --out "$OUT" --budget 290 --wheels .wheels
+    python -m tools.gpu_run --pack .pack --out "$OUT" --budget 290 --wheels .wheels
 
-Runs from the source tree with what the GPU machine has (torch, numpy, pillow; no napari, no
-spectral) and writes everything worth keeping into ``--out`` (at most 8 files come back):
+From the repository root (``-m`` puts the source tree on the import path). Runs from the source tree with
+what the GPU machine has (torch, numpy, pillow; no napari, no spectral) and writes everything worth keeping
+into ``--out`` (at most 8 files come back):
 
 1. ``machine``: torch, CUDA device, and the bf16 matmul rate timed here (8192³ ``torch.mm``,
    median of 20 after warm-up, CUDA events) — the ceiling the fusion ratio is taken against.
@@ -45,8 +46,6 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "bench"))
 
 WEIGHTINGS = ("area", "net", "cosine")
 VAL_SCENE = "superballs_ms"
@@ -294,7 +293,7 @@ def save(models: dict, rec: dict, dev, out: Path) -> list[str]:
                 "schedule": "cosine", "seed": rec["seed"], "augment": True, "steps": rec["steps"],
                 "epochs": rec["epochs"], "wall_seconds": rec["wall_seconds"], "device": str(dev),
                 "gpu": rec.get("gpu"), "processes": 1, "precision": rec["precision"], "srf": "nikon_d700",
-                "data": "scene pack, top 8 bits (bench/pack_scenes.py)", "trained_with": "bench/gpu_run.py",
+                "data": "scene pack, top 8 bits (tools/pack_scenes.py)", "trained_with": "tools/gpu_run.py",
                 "history": [{"seconds": v["seconds"], "step": v["step"], "val_psnr": v[w]} for v in rec["val"]],
                 "val_psnr": rec["val"][-1][w], "torch": __import__("torch").__version__,
                 **({"init": rec["init"][w], "start_val_psnr": rec["val"][0][w]} if rec.get("init") else {})}
@@ -366,9 +365,10 @@ def main(argv=None) -> int:
     t_start = time.perf_counter()
 
     import torch
-    from pack_scenes import read_pack
 
     from napari_inf3.device import select_device
+
+    from .pack_scenes import read_pack
 
     dev = select_device(a.device)
     result: dict = {"args": {k: str(v) for k, v in vars(a).items()}}
