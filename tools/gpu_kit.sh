@@ -39,5 +39,5 @@ device call (carry [".pack", ".wheels"], timeout_s 540: a run that fails early l
   PYTHONUNBUFFERED=1 python3 -m tools.gpu_run --pack .pack --out $OUT --budget 400 \
       --init shipped --lr 1e-4 --wheels .wheels 2>&1 | tee $OUT/gpu_run.log
 then here: cp the returned files to runs/gpu_paper/, python -m tools.ship_pretrained runs/gpu_paper/infn_paper_*_x4.pt,
-python bench/reproduce.py --overwrite (docs/REPRODUCTION.md).
+python -m experiments reproduce --overwrite (docs/REPRODUCTION.md).
 TXT

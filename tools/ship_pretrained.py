@@ -2,7 +2,7 @@
 
     python -m tools.ship_pretrained runs/gpu_lite/infn_lite_*_x4.pt runs/gpu_paper/infn_paper_*_x4.pt
 
-Each run's checkpoint (written by tools/gpu_run.py or bench/train_pretrained.py) is loaded,
+Each run's checkpoint (written by tools/gpu_run.py or experiments/train_pretrained.py) is loaded,
 checked (offset r // 2, the paper's protocol), and saved as
 napari_inf3/shipped/infn_<preset>_<weighting>_x4.pt with float16 weights and no optimiser
 state. Its metadata and validation PSNR curve stay inside.

@@ -1,6 +1,6 @@
 """Fine-tuning the shipped network to a real camera (CAVE's sRGB renderings), scored on scenes it never saw.
 
-    OMP_NUM_THREADS=2 .venv/bin/python bench/finetune_camera.py --seconds 540 --out runs/finetune_camera
+    OMP_NUM_THREADS=2 .venv/bin/python -m experiments finetune_camera --seconds 540 --out runs/finetune_camera
 
 Two folds over the 19 training scenes (alphabetical halves, 10 and 9); superballs is in neither. For each
 fold: the camera is estimated from each of the fold's training pairs (LR-HSI simulated ×4 from the cube,
@@ -34,7 +34,7 @@ def pair(sc: str):
     return gt, lr, ni.read_cube(DATA / "cave_rgb" / f"{sc}_RGB.png").data
 
 
-def main() -> None:
+def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--seconds", type=float, default=540.0, help="CPU wall time of each fine-tuning run")
     ap.add_argument("--steps", type=int, default=100000, help="at most this many steps")
@@ -42,7 +42,7 @@ def main() -> None:
     ap.add_argument("--lr", type=float, default=2e-4)
     ap.add_argument("--folds", type=int, nargs="*", default=[0, 1])
     ap.add_argument("--out", type=Path, default=ROOT / "runs" / "finetune_camera")
-    args = ap.parse_args()
+    args = ap.parse_args(argv)
 
     import napari_inf3 as ni
     from napari_inf3.inference import bicubic

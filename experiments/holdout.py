@@ -1,6 +1,6 @@
 """Held-out check of a training recipe: train on 15 of the 19 training scenes, score the other 4.
 
-    .venv/bin/python bench/holdout.py --out runs/holdout [--steps 600] [--eval-every 100] [--threads 1]
+    .venv/bin/python -m experiments holdout --out runs/holdout [--steps 600] [--eval-every 100] [--threads 1]
 
 Superballs alone (dark, noisy, one scene) is a poor guide for choosing a preset and budget:
 a reviewer saw its validation crop flatten while the mean over the paper's test scenes kept
@@ -17,12 +17,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 CAVE = ROOT.parent / "shared" / "data" / "cave"
 VALIDATION = "superballs_ms"
 
@@ -53,7 +51,7 @@ def table(rows: dict, names: list[str]) -> str:
     return "\n".join(lines)
 
 
-def main() -> None:
+def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", type=Path, default=CAVE)
     ap.add_argument("--out", type=Path, required=True)
@@ -66,7 +64,7 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=None)
     ap.add_argument("--compile", action="store_true")
     ap.add_argument("--seed", type=int, default=0)
-    args = ap.parse_args()
+    args = ap.parse_args(argv)
     import numpy as np
     import torch
 
