@@ -6,7 +6,8 @@ Fuses the superballs sample crop mirrored up to 512² (128² on a CPU, as a rehe
 shipped paper-preset checkpoints (area, net, cosine) in bf16, with and without ``return_weights``: the median of
 10 timed calls after 2 warm-ups (``gpu_run.timed``), and the largest |Σ weights − 1| over the scene.
 Needs only torch, numpy and pillow (no napari), like ``tools/gpu_run.py``. Prints a table, then one JSON
-line, and writes it to ``$OUT/weights_cuda.json``.
+line, and writes it to ``$OUT/weights_cuda.json``. The H200 run: docs/results/gpu/weights_cuda_h200.json,
+docs/PERFORMANCE.md.
 """
 
 import argparse

@@ -11,7 +11,8 @@ steps, step 0 included. ``--init cosine`` starts from the shipped ``lite`` cosin
 projection of bicubic. ``--srf nikon`` is the Nikon D700 the shipped weights learned with;
 ``--srf other`` is experiments/real_pairs.py's "another camera" (the Nikon curves moved 20 nm to longer
 wavelengths), where the shipped cosine scores 1.4 dB *below* the projection (docs/REAL_PAIRS.md).
-Writes the curve as JSON.
+Writes the curve as JSON. The runs docs/REAL_PAIRS.md and docs/REPRODUCTION.md report: the configs
+``finetune_init_*`` (experiments/configs/), their curves in docs/results/finetune.json.
 """
 
 from __future__ import annotations

@@ -9,6 +9,7 @@ HR-MSI = ``../shared/data/cave_rgb/<scene>_RGB.png``) and the one with the least
 with ``train(init="cosine", camera=fit)`` on that fold's cubes for ``--seconds`` of CPU; then every scene of
 the *other* fold, and superballs, is fused with its own estimated camera by bicubic, the camera projection,
 the shipped ``cosine`` and the fine-tuned one. Writes ``finetune_camera.json`` beside the checkpoints.
+The run docs/REAL_PAIRS.md reports: the config ``finetune_camera_540s``, docs/results/finetune_camera.json.
 """
 
 from __future__ import annotations

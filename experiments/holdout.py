@@ -10,7 +10,8 @@ the shipped recipe's learning rate and schedule, and every ``--eval-every`` step
 held-out scenes and superballs whole (512², ×4, offset r // 2), printing each one's PSNR / SAM /
 ERGAS next to bicubic and the SRF projection of bicubic. What it answers: does the gain over
 the projection measured on superballs under- or over-state the gain on other CAVE scenes?
-Writes ``holdout.json`` and ``holdout.md`` to ``--out``.
+Writes ``holdout.json`` and ``holdout.md`` to ``--out``. The run reported in docs/REPRODUCTION.md: the config
+``holdout_lite_600``, its files in docs/results/holdout.{md,json}.
 """
 
 from __future__ import annotations

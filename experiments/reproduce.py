@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[1]
 MODELS = ["projection", *PRETRAINED, *(f"paper:{n}" for n in PRETRAINED)]
 
 DEFAULT_SCENE = ROOT.parent / "shared" / "data" / "cave" / "superballs_ms"
-PAPER = {  # the paper's Table 1 (CAVE, x4, 11 test scenes) and Table 4 (balloons)
+PAPER = {  # the paper's Table 1 (CAVE, x4, 11 test scenes) and Table 4 (balloons), as docs/REPRODUCTION.md quotes them
     "bicubic (paper, CAVE mean)": "34.33 ± 3.88 | 4.45 ± 1.62 | 7.21 ± 4.90 | 0.944",
     "INF3 (paper, CAVE mean)": "52.36 ± 3.93 | 1.99 ± 0.60 | 0.99 ± 0.73 | 0.997",
     "area / net / cosine (paper, balloons)": "54.741 / 54.392 / 54.813 | 1.294 / 1.281 / 1.283 | "

@@ -32,7 +32,8 @@ def main(argv=None) -> None:
     ap.add_argument("--epochs", type=int, default=20)
     ap.add_argument("--patches-per-epoch", type=int, default=800)
     ap.add_argument("--batch-size", type=int, default=16)
-    ap.add_argument("--lr", type=float, default=2e-4, help="1e-3 kills the decoder with consistency='srf'")
+    ap.add_argument("--lr", type=float, default=2e-4,
+                    help="1e-3 kills the decoder with consistency='srf' (docs/METHOD.md)")
     ap.add_argument("--schedule", default="cosine")
     ap.add_argument("--threads", type=int, default=None)
     ap.add_argument("--seed", type=int, default=0)

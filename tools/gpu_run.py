@@ -24,7 +24,9 @@ into ``--out`` (at most 8 files come back):
    and :func:`napari_inf3.fuse` host to host; ``flop_ratio`` = straightforward FLOPs / time /
    the bf16 matmul rate of step 1.
 
-``gpu_run.json`` is rewritten after every stage, so a stage that fails keeps the others.
+``gpu_run.json`` is rewritten after every stage, so a stage that fails keeps the others. The runs that made
+the shipped checkpoints, and their figures: docs/results/gpu/gpu_run_{lite,paper}.json and .log,
+docs/PERFORMANCE.md ("On a GPU"), docs/REPRODUCTION.md.
 ``--init shipped`` continues the shipped checkpoints of ``--preset`` instead of starting from
 scratch, so GPU time lent in separate sessions adds up (each checkpoint's ``meta['init']`` keeps
 its parent's metadata; :func:`napari_inf3.training.lineage` lists the chain).

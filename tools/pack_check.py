@@ -5,7 +5,8 @@
 Both runs use :func:`napari_inf3.train` with the same scenes, seed, batches and steps; only the
 source of the ground truth differs (16-bit PNGs, or the pack's top 8 bits). Each validates on the
 superballs sample crop (16-bit, never trained on). The issue's bar: the two validation PSNRs
-agree within 0.05 dB. Prints a table, then one JSON line.
+agree within 0.05 dB (the run before the GPU training: +0.011 dB, docs/results/gpu/pack_check.json,
+docs/REPRODUCTION.md). Prints a table, then one JSON line.
 """
 
 from __future__ import annotations
