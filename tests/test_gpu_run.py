@@ -148,6 +148,7 @@ def test_gpu_run_continues_the_shipped_checkpoints(small_pack, tmp_path):
         meta = ckpt["meta"]
         assert meta["init"]["from"] == f"lite:{w}" and meta["start_val_psnr"] == train["val"][0][w]
         chain = lineage(meta)
+        # the shipped parent was trained when the script lived in bench/; new runs record tools/gpu_run.py
         assert len(chain) == 2 and chain[0]["trained_with"] == "bench/gpu_run.py" and chain[0]["steps"] > 1000
         assert chain[1]["steps"] == train["steps"]
 
