@@ -1,6 +1,6 @@
 """Training throughput: one process against N torch.distributed processes (DDP) on this machine.
 
-    .venv/bin/python bench/ddp.py [--procs 2] [--preset lite] [--steps 12] [--batch 16]
+    .venv/bin/python -m bench ddp [--procs 2] [--preset lite] [--steps 12] [--batch 16]
 
 Runs ``napari-inf3 train`` twice on the same real CAVE scenes (two training scenes of
 ../shared/data/cave; the sample crop without them) with the same global batch: once as one
@@ -13,15 +13,15 @@ included) and prints patches/s for both, then one JSON line.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
+from . import emit
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 CAVE = ROOT.parent / "shared" / "data" / "cave"
 
 
@@ -39,13 +39,13 @@ def run(prefix: list[str], env: dict, scenes: list[str], out: Path, args) -> dic
             "patches_per_s": meta["steps"] * args.batch / meta["wall_seconds"]}
 
 
-def main() -> None:
+def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--procs", type=int, default=2)
     ap.add_argument("--preset", default="lite")
     ap.add_argument("--steps", type=int, default=12)
     ap.add_argument("--batch", type=int, default=16)
-    args = ap.parse_args()
+    args = ap.parse_args(argv)
     picks = [CAVE / n for n in ("balloons_ms", "face_ms")]
     if all(p.is_dir() for p in picks):
         scenes = [str(p) for p in picks]
@@ -62,8 +62,8 @@ def main() -> None:
     print(f"1 process × {cores} threads:            {one['patches_per_s']:.2f} patches/s ({one['seconds']:.1f} s)")
     print(f"{args.procs} processes × {max(1, cores // args.procs)} thread(s) (DDP, gloo): "
           f"{many['patches_per_s']:.2f} patches/s ({many['seconds']:.1f} s)")
-    print(json.dumps({"bench": "ddp", "preset": args.preset, "batch": args.batch, "cores": cores,
-                      "one_process": one, "ddp": many, "speedup": many["patches_per_s"] / one["patches_per_s"]}))
+    emit({"bench": "ddp", "preset": args.preset, "batch": args.batch, "cores": cores,
+          "one_process": one, "ddp": many, "speedup": many["patches_per_s"] / one["patches_per_s"]})
 
 
 if __name__ == "__main__":

@@ -1,7 +1,8 @@
 """Fusion speed, memory and FLOP efficiency against this machine's own limit (issue 6).
 
-    .venv/bin/python bench/fuse.py            # full: sizes 256²..2048², every preset × weighting at 512²
-    .venv/bin/python bench/fuse.py --quick    # paper preset, cosine, 512² and 1024² only (< 1 min on 2 cores)
+    .venv/bin/python -m bench fuse            # full: sizes 256²..2048², every preset × weighting at 512²
+    .venv/bin/python -m bench fuse --quick    # paper preset, cosine, 512² and 1024² only (55 s on 2 cores:
+                                              # docs/PERFORMANCE.md)
 
 Input: the real CAVE scene ``superballs_ms`` (512×512×31, from ../shared/data; the 192² sample
 crop mirrored up to 512² without it), simulated ×4 as the paper does. Larger and smaller sizes
@@ -31,8 +32,9 @@ from pathlib import Path
 
 import numpy as np
 
+from . import emit
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 SCENE = ROOT.parent / "shared" / "data" / "cave" / "superballs_ms"
 SCALE = 4
 
@@ -102,12 +104,12 @@ def worker(spec: dict) -> dict:
     if dev.type == "cuda":  # cuDNN autotuning and the first launches stay out of the timing
         for _ in range(2):
             fuse(model, lr, msi, dev, tile=tile, precision=spec.get("precision", "fp32"),
-                 return_weights=spec.get("weights", False))
+                 weights=spec.get("weights", False))
         torch.cuda.synchronize()
     for _ in range(reps):
         t = time.perf_counter()
         out = fuse(model, lr, msi, dev, tile=tile, precision=spec.get("precision", "fp32"),
-                   return_weights=spec.get("weights", False))
+                   weights=spec.get("weights", False))
         if dev.type == "cuda":
             torch.cuda.synchronize()
         times.append(time.perf_counter() - t)
@@ -130,8 +132,8 @@ def worker(spec: dict) -> dict:
 def run(specs: list[dict]) -> list[dict]:
     """Measure ``specs`` in one fresh process (the CPU: one spec each, so its peak RSS is its own;
     CUDA: all of them in one, so CUDA's start-up is paid once)."""
-    cmd = [sys.executable, __file__, "--worker", json.dumps(specs)]
-    res = subprocess.run(cmd, capture_output=True, text=True)
+    cmd = [sys.executable, "-m", "bench.fuse", "--worker", json.dumps(specs)]
+    res = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
     if res.returncode != 0:
         raise SystemExit(f"bench/fuse.py: the measurement {specs} failed:\n{res.stderr[-3000:]}")
     return json.loads(res.stdout.strip().splitlines()[-1])
@@ -156,7 +158,7 @@ def bf16_matmul_tflops(dev: str) -> float:
     return 2 * 8192**3 / float(np.median(ms)) / 1e9
 
 
-def main() -> None:
+def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="paper preset, cosine, 512² and 1024² only")
     ap.add_argument("--sizes", type=int, nargs="+", default=[256, 512, 1024, 2048], help="HR sides")
@@ -168,7 +170,7 @@ def main() -> None:
     ap.add_argument("--weights", action="store_true",
                     help="add rows that also return the (4, H, W) neighbour weights (what they cost)")
     ap.add_argument("--worker", help=argparse.SUPPRESS)
-    args = ap.parse_args()
+    args = ap.parse_args(argv)
     if args.worker:
         specs = json.loads(args.worker)
         rows = [worker(s) for s in specs]
@@ -232,7 +234,7 @@ def main() -> None:
     print(f"flop_ratio (paper, 512², {main_dev}, worst weighting) {summary['flop_ratio']:.2f}; time per pixel spread "
           f"{summary['time_per_pixel_spread']:.2f} over {[r['size'] for r in cpu_sweep]}; peak RSS "
           f"{summary['peak_mem_gb']:.2f} GB at {largest['size']}²")
-    print(json.dumps(summary))
+    emit(summary)
 
 
 if __name__ == "__main__":

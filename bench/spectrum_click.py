@@ -1,6 +1,6 @@
 """Click-to-spectrum latency and the import cost of the plugin (issue 3 / issue 6).
 
-    xvfb-run -a .venv/bin/python bench/spectrum_click.py [--clicks 30] [--weights]
+    xvfb-run -a .venv/bin/python -m bench spectrum_click [--clicks 30] [--weights]
 
 A 512×512×31 real CAVE scene (or a synthetic one without ../shared/data) and four fused-like
 cubes (GT + bicubic + 3 schemes = 5 curves) in a napari viewer with the Spectrum inspector;
@@ -14,13 +14,14 @@ Prints a table, then one JSON line.
 from __future__ import annotations
 
 import argparse
-import json
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
+
+from . import emit
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENE = ROOT.parent / "shared" / "data" / "cave" / "superballs_ms"
@@ -33,11 +34,11 @@ def import_time() -> tuple[float, bool]:
     return float(out[0]), out[1] == "True"
 
 
-def main() -> None:
+def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--clicks", type=int, default=30)
     ap.add_argument("--weights", action="store_true", help="the schemes carry neighbour weights (bars, markers)")
-    args = ap.parse_args()
+    args = ap.parse_args(argv)
     t_import, torch_loaded = import_time()
 
     import napari
@@ -81,11 +82,11 @@ def main() -> None:
     print(f"| later clicks, median | {np.median(rest):.1f} ms |")
     print(f"| later clicks, 95th percentile | {np.percentile(rest, 95):.1f} ms |")
     print(f"| import napari_inf3 + reader + sample modules | {t_import * 1000:.0f} ms (torch loaded: {torch_loaded}) |")
-    print(json.dumps({"click_ms_median": round(float(np.median(rest)), 2),
-                      "click_ms_p95": round(float(np.percentile(rest, 95)), 2),
-                      "first_click_ms": round(first, 2), "curves": n_curves, "weights": args.weights,
-                      "import_s": round(t_import, 3),
-                      "torch_loaded_on_import": torch_loaded}))
+    emit({"click_ms_median": round(float(np.median(rest)), 2),
+          "click_ms_p95": round(float(np.percentile(rest, 95)), 2),
+          "first_click_ms": round(first, 2), "curves": n_curves, "weights": args.weights,
+          "import_s": round(t_import, 3),
+          "torch_loaded_on_import": torch_loaded})
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """Training throughput per preset against this machine's own limit (issue 6).
 
-    .venv/bin/python bench/train.py [--steps 6] [--batch 16] [--presets paper lite]
+    .venv/bin/python -m bench train [--steps 6] [--batch 16] [--presets paper lite]
 
 Runs :func:`napari_inf3.train` for a few steps on real CAVE training scenes (two of
 ../shared/data/cave, never superballs; the sample crop without them), 64² patches ×4 as the
@@ -17,16 +17,14 @@ Prints a table, then one JSON line.
 from __future__ import annotations
 
 import argparse
-import json
-import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-CAVE = ROOT.parent / "shared" / "data" / "cave"
+from . import emit
+from .fuse import matmul_flops
 
-from fuse import matmul_flops  # noqa: E402  (bench/fuse.py, same folder)
+ROOT = Path(__file__).resolve().parents[1]
+CAVE = ROOT.parent / "shared" / "data" / "cave"
 
 
 def scenes() -> list:
@@ -62,7 +60,7 @@ def measure(preset: str, weighting: str, steps: int, batch: int, data, device, p
             "device": str(next(model.parameters()).device)}
 
 
-def main() -> None:
+def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--steps", type=int, default=6, help="timed steps per preset (after one warm-up step)")
     ap.add_argument("--batch", type=int, default=16)
@@ -71,7 +69,7 @@ def main() -> None:
     ap.add_argument("--device", default="auto")
     ap.add_argument("--precision", default="fp32", choices=["fp32", "bf16"])
     ap.add_argument("--compile", action="store_true", help="train through torch.compile (its first steps not timed)")
-    args = ap.parse_args()
+    args = ap.parse_args(argv)
     import torch
 
     torch.manual_seed(0)
@@ -89,7 +87,7 @@ def main() -> None:
         ratio = "—" if row["flop_ratio"] is None else f"{row['flop_ratio']:.2f}"
         print(f"{preset:6} {args.weighting:9} {args.batch:>5} {row['s_per_step']:8.2f} {row['steps_per_s']:8.3f} "
               f"{row['patches_per_s']:10.2f} {row['gflops_s']:8.1f} {ratio:>6}", flush=True)
-    print(json.dumps({"bench": "train", "matmul_gflops": mm / 1e9, "rows": rows}))
+    emit({"bench": "train", "matmul_gflops": mm / 1e9, "rows": rows})
 
 
 if __name__ == "__main__":

@@ -1,37 +1,32 @@
 """Eager against ``torch.compile`` training steps, alternated in one process (the fair comparison on a
 noisy machine: both see the same drift), with the FLOP ratio of each.
 
-    .venv/bin/python bench/train_compile.py [--preset lite] [--rounds 6] [--batch 16]
+    .venv/bin/python -m bench train_compile [--preset lite] [--rounds 6] [--batch 16]
 
 One INFN per mode (same weights, cosine weighting, SRF projection), random 64² patches ×4; each
 round times one step of each mode (forward, L1 loss, backward, Adam); the first two rounds (warm-up
 and compilation) are not timed. FLOP ratio as bench/train.py: 3 × the straightforward forward FLOPs
-per step over the seconds per step, over a 2048² ``torch.mm`` timed after every round. Prints one
-JSON line.
+per step over the seconds per step, over a 2048² ``torch.mm`` timed after every round. Prints a
+table, then one JSON line.
 """
 
 from __future__ import annotations
 
 import argparse
 import copy
-import json
 import statistics
-import sys
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from fuse import matmul_flops  # noqa: E402
+from . import emit
+from .fuse import matmul_flops
 
 
-def main() -> None:
+def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--preset", default="lite")
     ap.add_argument("--rounds", type=int, default=6)
     ap.add_argument("--batch", type=int, default=16)
-    args = ap.parse_args()
+    args = ap.parse_args(argv)
     import torch
 
     from napari_inf3.model import INFN
@@ -67,7 +62,10 @@ def main() -> None:
         s = statistics.median(ts)
         out[k] = {"s_per_step": s, "flop_ratio": flops / s / rate}
     out["compiled_over_eager"] = out["compiled"]["s_per_step"] / out["eager"]["s_per_step"]
-    print(json.dumps(out))
+    print(f"{args.preset}, batch {b}, matmul {rate / 1e9:.0f} GFLOP/s\n| mode | s/step | flop_ratio |\n|---|---|---|")
+    for k in times:
+        print(f"| {k} | {out[k]['s_per_step']:.3f} | {out[k]['flop_ratio']:.3f} |")
+    emit(out)
 
 
 if __name__ == "__main__":

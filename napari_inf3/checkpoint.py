@@ -120,7 +120,7 @@ def read_checkpoint(path: str | Path) -> dict[str, Any]:
 
         if not raised_in(exc, "torch"):
             raise
-        # torch's unpickler on a damaged archive (records that point nowhere; seen by bench/fuzz.py)
+        # torch's unpickler on a damaged archive (records that point nowhere; seen by napari_inf3.testing.fuzz)
         raise CheckpointError(f"is not a readable checkpoint (damaged torch archive: "
                               f"{type(exc).__name__}: {exc})", path) from None
     if not isinstance(ckpt, dict) or ckpt.get("format") != FORMAT:

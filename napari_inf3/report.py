@@ -2,7 +2,7 @@
 
 :func:`evaluate_scenes` fuses every scene with every model (plus bicubic), and
 :func:`summary_table` gives per-method mean ± std; writers for Markdown and CSV. Used by
-``napari-inf3 evaluate``, ``napari-inf3 demo`` and ``bench/reproduce.py``.
+``napari-inf3 evaluate``, ``napari-inf3 demo`` and ``experiments/reproduce.py``.
 """
 
 from __future__ import annotations

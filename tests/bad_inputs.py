@@ -118,7 +118,7 @@ def _with(value, where=(3, 2, 2)):
 def _png_cut_in_ihdr(d):
     f = _cave(d)
     raw = bytearray((f / "scene_ms_04.png").read_bytes())
-    raw[8:12] = bytes(4)  # the IHDR chunk's length: 0 (pillow raises ValueError, found by bench/fuzz.py)
+    raw[8:12] = bytes(4)  # the IHDR chunk's length: 0 (pillow raises ValueError, found by napari_inf3.testing.fuzz)
     (f / "scene_ms_04.png").write_bytes(bytes(raw))
     return f
 
@@ -253,7 +253,7 @@ CASES = {
     "unknown_suffix": (lambda d: _write(d, "c.xyz", "x"), "error", r"unknown cube format"),
     "object_array": (lambda d: _npy(d, np.array([[["a"]]], dtype=object)), "error",
                      r"not a readable \.npy|not numeric"),
-    # found by the reviewer and by bench/fuzz.py (issue 14)
+    # found by the reviewer and by napari_inf3.testing.fuzz (issue 14)
     "mat_header_then_junk": (lambda d: _write(d, "c.mat", b"MATLAB 5.0 MAT-file garbage"), "error",
                              r"not a readable MATLAB file"),
     "mat_unknown_data_type": (_mat_retyped, "error", r"stores its data as unknown type 0"),

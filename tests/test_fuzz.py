@@ -3,7 +3,6 @@ a checkpoint's pickle payload never runs."""
 
 from __future__ import annotations
 
-import sys
 import tracemalloc
 from pathlib import Path
 
@@ -11,17 +10,14 @@ import numpy as np
 import pytest
 
 from napari_inf3 import CubeError, read_cube
+from napari_inf3.testing import fuzz
 from tests.bad_inputs import CASES
-
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "bench"))
-
-import fuzz  # noqa: E402
 
 
 @pytest.mark.slow
 def test_a_minute_of_fuzzing_finds_no_escape():
-    """Every format for ~60 s, fixed seed (a failure reproduces with ``bench/fuzz.py --seed 0``)."""
+    """Every format for ~60 s, fixed seed (a failure reproduces with
+    ``python -m napari_inf3.testing.fuzz --seed 0``)."""
     res = fuzz.run(60.0, list(fuzz.FORMATS), seed=0, log=lambda *a: None)
     assert res["escapes"] == [], res["escapes"][:5]
     for fmt, counts in res["counts"].items():

@@ -1,4 +1,4 @@
-"""The GPU kit rehearsed on the CPU: the scene pack's round trip, and bench/gpu_run.py start to finish."""
+"""The GPU kit rehearsed on the CPU: the scene pack's round trip, and tools/gpu_run.py start to finish."""
 
 from __future__ import annotations
 
@@ -11,15 +11,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tools import gpu_run
+from tools.pack_scenes import band_cumsum, band_difference, dequantise, pack, quantise, read_pack
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "bench"))
 
 
 @pytest.fixture(scope="module")
 def small_pack(tmp_path_factory):
     """A pack of two scenes: the sample crop and its mirror image (both real CAVE data)."""
-    from pack_scenes import pack
-
     src = ROOT / "sample_data" / "superballs_crop_ms"
     root = tmp_path_factory.mktemp("scenes")
     a = root / "crop_a"
@@ -37,8 +37,6 @@ def small_pack(tmp_path_factory):
 
 
 def test_quantise_round_trip_error_is_half_a_step():
-    from pack_scenes import dequantise, quantise
-
     v = np.arange(0, 65536, 7, dtype=np.uint16)
     for bits in (8, 10, 16):
         rec = dequantise(quantise(v, bits), bits)
@@ -48,8 +46,6 @@ def test_quantise_round_trip_error_is_half_a_step():
 
 
 def test_pack_reads_back_within_half_a_step(small_pack):
-    from pack_scenes import read_pack
-
     from napari_inf3 import read_cube
 
     out, folders = small_pack
@@ -67,8 +63,6 @@ def test_pack_reads_back_within_half_a_step(small_pack):
 
 def test_band_difference_is_lossless_and_old_packs_still_read(small_pack, tmp_path):
     import lzma
-
-    from pack_scenes import band_cumsum, band_difference, read_pack
 
     rng = np.random.default_rng(0)
     for dtype in (np.uint8, np.uint16):
@@ -101,7 +95,7 @@ def test_gpu_run_rehearsed_on_cpu(small_pack, tmp_path):
     out, _ = small_pack
     res = tmp_path / "out"
     proc = subprocess.run(
-        [sys.executable, str(ROOT / "bench" / "gpu_run.py"), "--pack", str(out), "--out", str(res), "--device", "cpu",
+        [sys.executable, "-m", "tools.gpu_run", "--pack", str(out), "--out", str(res), "--device", "cpu",
          "--preset", "lite", "--budget", "60", "--batch", "8", "--precision", "fp32", "--no-tests",
          "--repeats", "1", "--fuse-size", "128", "--val-every", "25", "--log-every", "10"],
         capture_output=True, text=True, timeout=600, cwd=ROOT)
@@ -133,8 +127,6 @@ def test_gpu_run_rehearsed_on_cpu(small_pack, tmp_path):
 def test_gpu_run_continues_the_shipped_checkpoints(small_pack, tmp_path):
     """``--init shipped``: the three start from the package's lite weights (validation at step 0 is
     theirs), and each written checkpoint names its parent in ``meta['init']``."""
-    import gpu_run
-
     from napari_inf3 import fuse, load_checkpoint, pretrained
     from napari_inf3.metrics import psnr
     from napari_inf3.simulation import simulate
@@ -156,13 +148,12 @@ def test_gpu_run_continues_the_shipped_checkpoints(small_pack, tmp_path):
         meta = ckpt["meta"]
         assert meta["init"]["from"] == f"lite:{w}" and meta["start_val_psnr"] == train["val"][0][w]
         chain = lineage(meta)
+        # the shipped parent was trained when the script lived in bench/; new runs record tools/gpu_run.py
         assert len(chain) == 2 and chain[0]["trained_with"] == "bench/gpu_run.py" and chain[0]["steps"] > 1000
         assert chain[1]["steps"] == train["steps"]
 
 
 def test_gpu_run_init_names_a_missing_checkpoint(tmp_path):
-    import gpu_run
-
     with pytest.raises(FileNotFoundError, match="infn_paper_net_x4.pt"):
         gpu_run.init_source(str(tmp_path), "paper", "net")
     assert gpu_run.init_source("shipped", "paper", "net") == "paper:net"

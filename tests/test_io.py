@@ -366,7 +366,7 @@ def test_tiff_description_wavelengths_are_checked(tmp_path, rng):
 
 def test_tiff_whose_pages_loop_is_refused_not_read_for_ever(tmp_path, rng):
     """A damaged IFD chain that points back to itself: tifffile's generic series walked it for ever
-    (bench/fuzz.py found it); the reader follows the chain first and refuses the loop."""
+    (napari_inf3.testing.fuzz found it); the reader follows the chain first and refuses the loop."""
     import signal
     import struct
 

@@ -125,7 +125,7 @@ def check_ifd_chain(path: Path) -> int:
 
     tifffile, walking the pages one at a time (as its generic series does), detects a loop only at the
     100th page and only when that call asks for more than one page: a damaged file whose IFD points to
-    itself made it read "pages" for ever (found by bench/fuzz.py). Classic TIFF and BigTIFF, either byte
+    itself made it read "pages" for ever (found by napari_inf3.testing.fuzz). Classic TIFF and BigTIFF, either byte
     order; a chain that runs off the file ends there (tifffile reports what it can read). Returns the
     number of pages found."""
     with open(path, "rb") as fh:
@@ -179,7 +179,8 @@ def read_tiff(path: str | Path, *, band_axis: int | None = None) -> Cube:
         with tifffile.TiffFile(path) as tif:
             series = tif.series[0]
             comp = tif.pages[0].compression
-            if not isinstance(comp, (int, np.integer)):  # a damaged tag holding several values (bench/fuzz.py)
+            # a damaged tag holding several values (found by napari_inf3.testing.fuzz)
+            if not isinstance(comp, (int, np.integer)):
                 raise CubeError(f"is not a readable TIFF file: its compression tag holds {str(comp)[:40]}", path)
             compressed = int(comp) != 1
             check_declared_size(path, "the TIFF", series.shape, np.dtype(series.dtype).itemsize,

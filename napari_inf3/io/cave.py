@@ -54,7 +54,7 @@ def _read_png(p: Path) -> np.ndarray:
             im.load()
             arr = np.array(im)
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
-        # pillow on a damaged PNG: OSError/SyntaxError, and ValueError for a cut IHDR chunk (bench/fuzz.py)
+        # pillow on a damaged PNG: OSError/SyntaxError, and ValueError for a cut IHDR chunk (napari_inf3.testing.fuzz)
         raise CubeError(f"band file is not a readable PNG ({exc})", p) from None
     if arr.ndim == 3:
         channels = arr[..., :3] if arr.shape[-1] >= 3 else arr[..., :1]

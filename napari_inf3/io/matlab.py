@@ -80,7 +80,7 @@ def read(path: str | Path, *, variable: str | None = None, band_axis: int | None
         except (UnboundLocalError, AssertionError) as exc:
             if not raised_in(exc, "scipy"):
                 raise
-            # scipy's v5 reader on some damaged element headers (seen by bench/fuzz.py)
+            # scipy's v5 reader on some damaged element headers (seen by napari_inf3.testing.fuzz)
             raise CubeError(f"is not a readable MATLAB file (scipy: {type(exc).__name__}: {exc})", path) from None
     arrays = {k: np.asarray(v) for k, v in arrays.items() if isinstance(v, np.ndarray)}
     name = pick_3d_variable(arrays, path, variable, PREFERRED)
@@ -103,7 +103,7 @@ def check_v5_structure(path: Path) -> None:
 
     scipy's compiled v5 reader trusts them: an unknown data type code, an array class out of
     range or a data element whose size disagrees with the declared dimensions crashed the
-    interpreter (SIGSEGV, found by bench/fuzz.py). Numeric and char arrays are checked in full
+    interpreter (SIGSEGV, found by napari_inf3.testing.fuzz). Numeric and char arrays are checked in full
     (flags, dimensions, name, real and imaginary parts); cells, structs, sparse and objects only
     by their top-level tag, and are left to scipy. Compressed variables are inflated (bounded).
     """

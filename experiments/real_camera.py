@@ -1,6 +1,6 @@
 """Figures for docs/REAL_PAIRS.md "A photograph as the HR-MSI": CAVE's own 8-bit sRGB renderings.
 
-    .venv/bin/python bench/real_camera.py [--models cosine paper:cosine] [--tuned my.pt] [--scenes a b ...]
+    .venv/bin/python -m experiments real_camera [--models cosine paper:cosine] [--tuned my.pt] [--scenes a b ...]
 
 Per scene of ``../shared/data/cave`` (19 training scenes + superballs): the LR-HSI simulated from the cube
 (×4, offset r // 2, the paper's protocol), the HR-MSI = ``../shared/data/cave_rgb/<scene>_RGB.png`` as stored
@@ -27,13 +27,13 @@ ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data"
 
 
-def main() -> None:
+def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--models", nargs="*", default=["cosine"])
     ap.add_argument("--tuned", nargs="*", default=[], help="checkpoints fine-tuned to the camera (name=path)")
     ap.add_argument("--scenes", nargs="*", default=None)
     ap.add_argument("--out", type=Path, default=ROOT / "docs" / "results" / "real_camera.json")
-    args = ap.parse_args()
+    args = ap.parse_args(argv)
 
     import napari_inf3 as ni
     from napari_inf3.camera import pair_consistency
@@ -55,10 +55,10 @@ def main() -> None:
         old = ni.estimate_srf(lr, msi, 4)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            results = {"bicubic": x_up, "projection (linear fit)": ni.fuse("projection", lr, msi, srf=old.srf),
-                       "projection": ni.fuse("projection", lr, msi, camera=fit)}
+            results = {"bicubic": x_up, "projection (linear fit)": ni.fuse("projection", lr, msi, srf=old.srf).cube,
+                       "projection": ni.fuse("projection", lr, msi, camera=fit).cube}
             for name, m in zip(names, models, strict=True):
-                results[name] = ni.fuse(m, lr, msi, camera=fit)
+                results[name] = ni.fuse(m, lr, msi, camera=fit).cube
         row = {"scene": sc, "curve": fit.curve.describe(), "signed": fit.signed, "residual": fit.residual.tolist(),
                "linear_fit_residual": old.residual.tolist(), "fit_seconds": round(t_fit, 2),
                "psnr": {k: round(psnr(v, gt), 3) for k, v in results.items()},

@@ -1,19 +1,19 @@
 """Pack CAVE scenes small enough to travel to a GPU machine, and read the pack back.
 
 The GPU machine gets only the working tree (≤ 64 MiB with what is carried), and the 19 training
-scenes are ≈ 210 MB as PNG. A pack keeps the top ``bits`` bits of every 16-bit value
+scenes are 233 MB as PNG. A pack keeps the top ``bits`` bits of every 16-bit value
 (``value >> (16 - bits)``), as band-to-band differences (lossless, :func:`band_difference`)
 compressed with lzma, one file per scene plus ``index.json``;
 reading restores the middle of each quantisation step (``(q + 0.5) · 2^(16-bits) / 65535``),
-so the error is uniform in ±half a step: at 8 bits a quantisation PSNR of ≈ 59 dB
-(measured on four scenes: 58.93–58.98 dB), 1.07–2.72 MB a scene (35.5 MB for the 20 CAVE scenes here).
+so the error is uniform in ±half a step: at 8 bits a quantisation PSNR of 58.9–59.6 dB, 1.07–2.72 MB a
+scene (35.5 MB for the 20 CAVE scenes here). Those figures, per scene: docs/results/pack_scenes.json.
 
-What that costs training is measured, not assumed: ``tests/test_pack.py`` checks the round
-trip, and ``bench/pack_check.py`` compares a short ``lite`` run from the pack with the same
-run from the PNGs (docs/PERFORMANCE.md has the figure).
+What that costs training is measured, not assumed: ``tests/test_gpu_run.py`` checks the round
+trip, and ``tools/pack_check.py`` compares a short ``lite`` run from the pack with the same
+run from the PNGs (docs/REPRODUCTION.md has the figure, docs/results/gpu/pack_check.json the run).
 
-    python bench/pack_scenes.py ../shared/data/cave --out .pack --exclude superballs_ms
-    python bench/pack_scenes.py ../shared/data/cave --only superballs_ms --out .pack --append
+    python -m tools.pack_scenes ../shared/data/cave --out .pack --exclude superballs_ms
+    python -m tools.pack_scenes ../shared/data/cave --only superballs_ms --out .pack --append
 
 Reading needs numpy and the standard library only (the GPU machine has no napari, no spectral).
 """
@@ -24,7 +24,6 @@ import argparse
 import hashlib
 import json
 import lzma
-import sys
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -53,8 +52,9 @@ def dequantise(q: np.ndarray, bits: int) -> np.ndarray:
 
 def band_difference(q: np.ndarray) -> np.ndarray:
     """Each band minus the one before it, wrapping in ``q``'s unsigned type (band 0 as it is):
-    neighbouring bands are alike, so the differences compress to 57–81 % of the raw values
-    (measured with lzma: cloth 4.63 → 2.63 MB, egyptian_statue 1.33 → 1.07 MB). Lossless."""
+    neighbouring bands are alike, so the differences compress to 57–98 % of the raw values (lzma; cloth
+    4.63 → 2.63 MB, egyptian_statue 1.33 → 1.07 MB, all 20 CAVE scenes 49.1 → 35.5 MB:
+    docs/results/pack_scenes.json). Lossless."""
     d = np.array(q, copy=True)
     d[1:] = q[1:] - q[:-1]  # unsigned arithmetic wraps: exact, undone by band_cumsum
     return np.ascontiguousarray(d)
@@ -67,7 +67,6 @@ def band_cumsum(d: np.ndarray) -> np.ndarray:
 
 def _pack_one(args: tuple[str, str, int]) -> dict:
     folder, out_dir, bits = args
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     from napari_inf3.io.cave import _band_files, _read_png, find_band_folder  # noqa: PLC0415
 
     band_dir = find_band_folder(folder)

@@ -1,24 +1,22 @@
 """What the 8-bit scene pack costs training: the same short ``lite`` run from the pack and from the PNGs.
 
-    python bench/pack_check.py --pack .pack --steps 120 [--scenes face_ms paints_ms ...]
+    python -m tools.pack_check --pack .pack --steps 120 [--scenes face_ms paints_ms ...]
 
 Both runs use :func:`napari_inf3.train` with the same scenes, seed, batches and steps; only the
 source of the ground truth differs (16-bit PNGs, or the pack's top 8 bits). Each validates on the
 superballs sample crop (16-bit, never trained on). The issue's bar: the two validation PSNRs
-agree within 0.05 dB. Prints a table, then one JSON line.
+agree within 0.05 dB (the run before the GPU training: +0.011 dB, docs/results/gpu/pack_check.json,
+docs/REPRODUCTION.md). Prints a table, then one JSON line.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import sys
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "bench"))
 CAVE = ROOT.parent / "shared" / "data" / "cave"
 
 
@@ -42,9 +40,9 @@ def main(argv=None) -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--source", choices=["png", "pack", "both"], default="both")
     a = ap.parse_args(argv)
-    from pack_scenes import read_pack
-
     from napari_inf3 import read_cube
+
+    from .pack_scenes import read_pack
 
     val = read_cube(ROOT / "sample_data" / "superballs_crop_ms")
     res = {}

@@ -1,6 +1,6 @@
 """Held-out check of a training recipe: train on 15 of the 19 training scenes, score the other 4.
 
-    .venv/bin/python bench/holdout.py --out runs/holdout [--steps 600] [--eval-every 100] [--threads 1]
+    .venv/bin/python -m experiments holdout --out runs/holdout [--steps 600] [--eval-every 100] [--threads 1]
 
 Superballs alone (dark, noisy, one scene) is a poor guide for choosing a preset and budget:
 a reviewer saw its validation crop flatten while the mean over the paper's test scenes kept
@@ -10,19 +10,18 @@ the shipped recipe's learning rate and schedule, and every ``--eval-every`` step
 held-out scenes and superballs whole (512², ×4, offset r // 2), printing each one's PSNR / SAM /
 ERGAS next to bicubic and the SRF projection of bicubic. What it answers: does the gain over
 the projection measured on superballs under- or over-state the gain on other CAVE scenes?
-Writes ``holdout.json`` and ``holdout.md`` to ``--out``.
+Writes ``holdout.json`` and ``holdout.md`` to ``--out``. The run reported in docs/REPRODUCTION.md: the config
+``holdout_lite_600``, its files in docs/results/holdout.{md,json}.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import sys
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 CAVE = ROOT.parent / "shared" / "data" / "cave"
 VALIDATION = "superballs_ms"
 
@@ -39,7 +38,7 @@ def score(model, pairs: dict, device) -> dict:
 
     out = {}
     for name, (gt, lr, msi) in pairs.items():
-        fused = fuse(model, lr, msi, device)
+        fused = fuse(model, lr, msi, device).cube
         out[name] = {k: float(v) for k, v in evaluate(fused, gt, scale=4).items() if k in ("psnr", "sam", "ergas")}
     return out
 
@@ -53,7 +52,7 @@ def table(rows: dict, names: list[str]) -> str:
     return "\n".join(lines)
 
 
-def main() -> None:
+def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", type=Path, default=CAVE)
     ap.add_argument("--out", type=Path, required=True)
@@ -66,7 +65,7 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=None)
     ap.add_argument("--compile", action="store_true")
     ap.add_argument("--seed", type=int, default=0)
-    args = ap.parse_args()
+    args = ap.parse_args(argv)
     import numpy as np
     import torch
 

@@ -1,11 +1,11 @@
 """Train one INFN on the CPU the way the shipped ones are trained: same data, seed and budget per weighting.
 
-    python bench/train_pretrained.py --weighting cosine --out runs/cosine.pt
+    python -m experiments train_pretrained --weighting cosine --out runs/cosine.pt
 
 Trains on every scene folder of ../shared/data/cave but superballs (the paper's 19 training
 scenes), simulated under the paper's protocol (LR pixel r // 2 of each block), validates on a
 centre crop of superballs after every epoch, and writes one JSON line per epoch to
-``<out>.log.jsonl``. The shipped checkpoints were trained on a GPU by bench/gpu_run.py with the
+``<out>.log.jsonl``. The shipped checkpoints were trained on a GPU by tools/gpu_run.py with the
 same data and simulation (docs/REPRODUCTION.md); this is the CPU route to one of your own.
 """
 
@@ -13,19 +13,16 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 
+from napari_inf3.training import train
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from napari_inf3.training import train  # noqa: E402
-
 CAVE = ROOT.parent / "shared" / "data" / "cave"
 VALIDATION = "superballs_ms"
 
 
-def main() -> None:
+def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--weighting", required=True, choices=["area", "net", "cosine"])
     ap.add_argument("--preset", default="lite")
@@ -35,13 +32,14 @@ def main() -> None:
     ap.add_argument("--epochs", type=int, default=20)
     ap.add_argument("--patches-per-epoch", type=int, default=800)
     ap.add_argument("--batch-size", type=int, default=16)
-    ap.add_argument("--lr", type=float, default=2e-4, help="1e-3 kills the decoder with consistency='srf'")
+    ap.add_argument("--lr", type=float, default=2e-4,
+                    help="1e-3 kills the decoder with consistency='srf' (docs/METHOD.md)")
     ap.add_argument("--schedule", default="cosine")
     ap.add_argument("--threads", type=int, default=None)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--resume", type=Path, default=None)
     ap.add_argument("--max-minutes", type=float, default=None)
-    args = ap.parse_args()
+    args = ap.parse_args(argv)
     scenes = sorted(p for p in args.data.iterdir() if p.is_dir() and p.name != VALIDATION)
     log = args.out.with_suffix(".log.jsonl")
     for ev in train(

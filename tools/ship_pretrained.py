@@ -1,8 +1,8 @@
 """Turn training runs into the shipped checkpoints (fp16 weights, training metadata kept).
 
-    python bench/ship_pretrained.py runs/gpu_lite/infn_lite_*_x4.pt runs/gpu_paper/infn_paper_*_x4.pt
+    python -m tools.ship_pretrained runs/gpu_lite/infn_lite_*_x4.pt runs/gpu_paper/infn_paper_*_x4.pt
 
-Each run's checkpoint (written by bench/gpu_run.py or bench/train_pretrained.py) is loaded,
+Each run's checkpoint (written by tools/gpu_run.py or experiments/train_pretrained.py) is loaded,
 checked (offset r // 2, the paper's protocol), and saved as
 napari_inf3/shipped/infn_<preset>_<weighting>_x4.pt with float16 weights and no optimiser
 state. Its metadata and validation PSNR curve stay inside.
@@ -13,11 +13,10 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from napari_inf3.checkpoint import load_checkpoint, save_checkpoint
+from napari_inf3.shipped import FILENAME
 
-from napari_inf3.checkpoint import load_checkpoint, save_checkpoint  # noqa: E402
-from napari_inf3.shipped import FILENAME  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def main(paths: list[str]) -> None:

@@ -1,9 +1,10 @@
 """One command for a lent GPU machine: check it, train area / net / cosine together, time fusion, run the CUDA tests.
 
-    PYTHONPATH=. python bench/gpu_run.py --pack .pack --out "$OUT" --budget 290 --wheels .wheels
+    python -m tools.gpu_run --pack .pack --out "$OUT" --budget 290 --wheels .wheels
 
-Runs from the source tree with what the GPU machine has (torch, numpy, pillow; no napari, no
-spectral) and writes everything worth keeping into ``--out`` (at most 8 files come back):
+From the repository root (``-m`` puts the source tree on the import path). Runs from the source tree with
+what the GPU machine has (torch, numpy, pillow; no napari, no spectral) and writes everything worth keeping
+into ``--out`` (at most 8 files come back):
 
 1. ``machine``: torch, CUDA device, and the bf16 matmul rate timed here (8192³ ``torch.mm``,
    median of 20 after warm-up, CUDA events) — the ceiling the fusion ratio is taken against.
@@ -23,7 +24,9 @@ spectral) and writes everything worth keeping into ``--out`` (at most 8 files co
    and :func:`napari_inf3.fuse` host to host; ``flop_ratio`` = straightforward FLOPs / time /
    the bf16 matmul rate of step 1.
 
-``gpu_run.json`` is rewritten after every stage, so a stage that fails keeps the others.
+``gpu_run.json`` is rewritten after every stage, so a stage that fails keeps the others. The runs that made
+the shipped checkpoints, and their figures: docs/results/gpu/gpu_run_{lite,paper}.json and .log,
+docs/PERFORMANCE.md ("On a GPU"), docs/REPRODUCTION.md.
 ``--init shipped`` continues the shipped checkpoints of ``--preset`` instead of starting from
 scratch, so GPU time lent in separate sessions adds up (each checkpoint's ``meta['init']`` keeps
 its parent's metadata; :func:`napari_inf3.training.lineage` lists the chain).
@@ -45,8 +48,6 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "bench"))
 
 WEIGHTINGS = ("area", "net", "cosine")
 VAL_SCENE = "superballs_ms"
@@ -144,7 +145,7 @@ def validate(models: dict, lr_np, msi_np, gt, dev) -> dict:
 
     out = {}
     for w, m in models.items():
-        out[w] = round(float(psnr(fuse(m, lr_np, msi_np, dev, tile=0), gt)), 3)
+        out[w] = round(float(psnr(fuse(m, lr_np, msi_np, dev, tile="off").cube, gt)), 3)
         m.train()
     return out
 
@@ -294,7 +295,7 @@ def save(models: dict, rec: dict, dev, out: Path) -> list[str]:
                 "schedule": "cosine", "seed": rec["seed"], "augment": True, "steps": rec["steps"],
                 "epochs": rec["epochs"], "wall_seconds": rec["wall_seconds"], "device": str(dev),
                 "gpu": rec.get("gpu"), "processes": 1, "precision": rec["precision"], "srf": "nikon_d700",
-                "data": "scene pack, top 8 bits (bench/pack_scenes.py)", "trained_with": "bench/gpu_run.py",
+                "data": "scene pack, top 8 bits (tools/pack_scenes.py)", "trained_with": "tools/gpu_run.py",
                 "history": [{"seconds": v["seconds"], "step": v["step"], "val_psnr": v[w]} for v in rec["val"]],
                 "val_psnr": rec["val"][-1][w], "torch": __import__("torch").__version__,
                 **({"init": rec["init"][w], "start_val_psnr": rec["val"][0][w]} if rec.get("init") else {})}
@@ -324,7 +325,7 @@ def time_fusion(models: dict, gt: np.ndarray, dev, a, matmul_tflops: float) -> d
                 net_ms = timed(lambda m=m: m(lr_t, msi_t), dev, a.repeats)
             api_ms = timed(lambda m=m, prec=prec: fuse(m, lr, msi, dev, precision=prec), dev, max(3, a.repeats // 2),
                            warmup=1)
-            fused = fuse(m, lr, msi, dev, precision=prec)
+            fused = fuse(m, lr, msi, dev, precision=prec).cube
             med = float(np.median(net_ms))
             row = {"weighting": w, "precision": prec, "net_ms_median": round(med, 3),
                    "net_ms_min": round(min(net_ms), 3), "fuse_api_ms_median": round(float(np.median(api_ms)), 3),
@@ -366,9 +367,10 @@ def main(argv=None) -> int:
     t_start = time.perf_counter()
 
     import torch
-    from pack_scenes import read_pack
 
     from napari_inf3.device import select_device
+
+    from .pack_scenes import read_pack
 
     dev = select_device(a.device)
     result: dict = {"args": {k: str(v) for k, v in vars(a).items()}}

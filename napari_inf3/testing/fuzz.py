@@ -1,7 +1,7 @@
 """Fuzz every reader and the checkpoint loader with mutated files (issue 14).
 
-    .venv/bin/python bench/fuzz.py --seconds 60 [--format npy] [--seed 0] [--keep escapes/]
-    .venv/bin/python bench/fuzz.py --cases 20000        # a fixed number of cases instead of a time
+    .venv/bin/python -m napari_inf3.testing.fuzz --seconds 60 [--format npy] [--seed 0] [--keep escapes/]
+    .venv/bin/python -m napari_inf3.testing.fuzz --cases 20000    # a fixed number of cases instead of a time
 
 A seeded mutator of our own (no new dependency): it writes small *valid* files of every format we
 read — a CAVE folder of 16-bit PNGs, ENVI ``.hdr`` + data (bsq / bil / bip; uint8, int16, uint16,
@@ -35,7 +35,8 @@ from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
+# the folder this napari_inf3 was imported from: the worker processes import the same copy
+PACKAGE_PARENT = Path(__file__).resolve().parents[2]
 FORMATS = ("cave", "envi", "mat5", "mat73", "npy", "npz", "tif", "pt")
 DEADLINE_S = 5.0
 MEMORY_LIMIT = 6 * 2**30  # bytes of address space for a worker: a memory bomb fails instead of swapping
@@ -325,10 +326,11 @@ class Worker:
         self.warm = False  # has answered once: its start-up (imports) is behind it
 
     def start(self) -> None:
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
-               "OMP_NUM_THREADS": "1"}
-        self.proc = subprocess.Popen([sys.executable, __file__, "--worker"], stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env)
+        path = os.pathsep.join([str(PACKAGE_PARENT), os.environ.get("PYTHONPATH", "")])
+        env = {**os.environ, "PYTHONPATH": path, "OMP_NUM_THREADS": "1"}
+        self.proc = subprocess.Popen([sys.executable, "-m", "napari_inf3.testing.fuzz", "--worker"],
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                     text=True, env=env)
 
     def ask(self, path: Path, kind: str) -> dict:
         if self.proc is None or self.proc.poll() is not None:

@@ -1,6 +1,6 @@
 """Fine-tuning the shipped network to a real camera (CAVE's sRGB renderings), scored on scenes it never saw.
 
-    OMP_NUM_THREADS=2 .venv/bin/python bench/finetune_camera.py --seconds 540 --out runs/finetune_camera
+    OMP_NUM_THREADS=2 .venv/bin/python -m experiments finetune_camera --seconds 540 --out runs/finetune_camera
 
 Two folds over the 19 training scenes (alphabetical halves, 10 and 9); superballs is in neither. For each
 fold: the camera is estimated from each of the fold's training pairs (LR-HSI simulated ×4 from the cube,
@@ -9,6 +9,7 @@ HR-MSI = ``../shared/data/cave_rgb/<scene>_RGB.png``) and the one with the least
 with ``train(init="cosine", camera=fit)`` on that fold's cubes for ``--seconds`` of CPU; then every scene of
 the *other* fold, and superballs, is fused with its own estimated camera by bicubic, the camera projection,
 the shipped ``cosine`` and the fine-tuned one. Writes ``finetune_camera.json`` beside the checkpoints.
+The run docs/REAL_PAIRS.md reports: the config ``finetune_camera_540s``, docs/results/finetune_camera.json.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ def pair(sc: str):
     return gt, lr, ni.read_cube(DATA / "cave_rgb" / f"{sc}_RGB.png").data
 
 
-def main() -> None:
+def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--seconds", type=float, default=540.0, help="CPU wall time of each fine-tuning run")
     ap.add_argument("--steps", type=int, default=100000, help="at most this many steps")
@@ -42,7 +43,7 @@ def main() -> None:
     ap.add_argument("--lr", type=float, default=2e-4)
     ap.add_argument("--folds", type=int, nargs="*", default=[0, 1])
     ap.add_argument("--out", type=Path, default=ROOT / "runs" / "finetune_camera")
-    args = ap.parse_args()
+    args = ap.parse_args(argv)
 
     import napari_inf3 as ni
     from napari_inf3.inference import bicubic
@@ -80,9 +81,9 @@ def main() -> None:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 res = {"bicubic": psnr(np.maximum(bicubic(lr, gt.shape[1:]), 0), gt),
-                       "projection": psnr(ni.fuse("projection", lr, msi, camera=fit), gt),
-                       "shipped cosine": psnr(ni.fuse("cosine", lr, msi, camera=fit), gt),
-                       "fine-tuned cosine": psnr(ni.fuse(str(ckpt), lr, msi, camera=fit), gt)}
+                       "projection": psnr(ni.fuse("projection", lr, msi, camera=fit).cube, gt),
+                       "shipped cosine": psnr(ni.fuse("cosine", lr, msi, camera=fit).cube, gt),
+                       "fine-tuned cosine": psnr(ni.fuse(str(ckpt), lr, msi, camera=fit).cube, gt)}
             rows.append({"scene": sc, **{m: round(v, 3) for m, v in res.items()}})
             print("  ", sc, " ".join(f"{m} {v:.2f}" for m, v in res.items()), flush=True)
         mean = {m: float(np.mean([r[m] for r in rows])) for m in rows[0] if m != "scene"}

@@ -1,6 +1,6 @@
 """Fine-tuning a shipped checkpoint against training from scratch, on the CPU.
 
-    OMP_NUM_THREADS=1 .venv/bin/python bench/finetune.py --init cosine --srf other --steps 300 \\
+    OMP_NUM_THREADS=1 .venv/bin/python -m experiments finetune --init cosine --srf other --steps 300 \\
         --eval-every 50 --threads 1 --out runs/finetune/init_other.json
 
 Trains on the paper's 19 training scenes (``../shared/data/cave``, never superballs) with the
@@ -9,22 +9,20 @@ the whole superballs scene (512², ×4, simulated with the same response) every 
 steps, step 0 included. ``--init cosine`` starts from the shipped ``lite`` cosine weights
 (``napari_inf3.train(init=)``), ``--init none`` from a new network, whose step 0 is the SRF
 projection of bicubic. ``--srf nikon`` is the Nikon D700 the shipped weights learned with;
-``--srf other`` is bench/real_pairs.py's "another camera" (the Nikon curves moved 20 nm to longer
+``--srf other`` is experiments/real_pairs.py's "another camera" (the Nikon curves moved 20 nm to longer
 wavelengths), where the shipped cosine scores 1.4 dB *below* the projection (docs/REAL_PAIRS.md).
-Writes the curve as JSON.
+Writes the curve as JSON. The runs docs/REAL_PAIRS.md and docs/REPRODUCTION.md report: the configs
+``finetune_init_*`` (experiments/configs/), their curves in docs/results/finetune.json.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import sys
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "bench"))
 CAVE = ROOT.parent / "shared" / "data" / "cave"
 VALIDATION = "superballs_ms"
 
@@ -44,13 +42,13 @@ def main(argv=None) -> int:
     ap.add_argument("--out", type=Path, required=True)
     a = ap.parse_args(argv)
 
-    from real_pairs import shifted_camera
-
     from napari_inf3 import estimate_srf, fuse, load_checkpoint, read_cube, simulate, train
     from napari_inf3.inference import projection_model, resolve_model, with_srf
     from napari_inf3.io import scene_paths
     from napari_inf3.metrics import psnr
     from napari_inf3.simulation import load_srf
+
+    from .real_pairs import shifted_camera
 
     nikon = load_srf("nikon_d700")
     srf = nikon if a.srf == "nikon" else shifted_camera(nikon)
@@ -59,7 +57,7 @@ def main(argv=None) -> int:
     lr_v, msi_v = simulate(val, 4, srf)  # the validation pair, through the true response
 
     def true_pair_psnr(model) -> float:
-        return float(psnr(fuse(model, lr_v, msi_v, "cpu"), val))
+        return float(psnr(fuse(model, lr_v, msi_v, "cpu").cube, val))
 
     # train() validates on pairs simulated with its own response; with an estimate the pair must come from the
     # true camera, so each epoch's checkpoint is scored here instead

@@ -1,6 +1,6 @@
 """Figures for docs/REAL_PAIRS.md: a pair from another camera, its response and shift estimated.
 
-    .venv/bin/python bench/real_pairs.py [--scene ../shared/data/cave/superballs_ms] [--out docs/results]
+    .venv/bin/python -m experiments real_pairs [--scene ../shared/data/cave/superballs_ms] [--out docs/results]
 
 On one scene (×4, the paper's simulation): (1) the pair simulated with the Nikon D700 response;
 (2) with "another camera", the Nikon curves moved 20 nm to longer wavelengths; (3) case 2 with the
@@ -14,12 +14,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 CAVE = ROOT.parent / "shared" / "data" / "cave"
 
 
@@ -33,11 +31,11 @@ def shifted_camera(p, nm: int = 20):
     return out
 
 
-def main() -> None:
+def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--scene", type=Path, default=CAVE / "superballs_ms")
     ap.add_argument("--out", type=Path, default=ROOT / "docs" / "results")
-    args = ap.parse_args()
+    args = ap.parse_args(argv)
     import warnings
 
     import matplotlib
@@ -75,7 +73,8 @@ def main() -> None:
             warnings.simplefilter("ignore")
             for model in ("projection", "cosine"):
                 for label, srf, m in (("nikon", nikon, msi), ("estimate", fit.srf, msi_a), ("true", true, msi_a)):
-                    row[f"{model}_{label}_psnr"] = round(float(psnr(fuse(model, lr, m, srf=srf)[inner], gt[inner])), 3)
+                    fused = fuse(model, lr, m, srf=srf).cube
+                    row[f"{model}_{label}_psnr"] = round(float(psnr(fused[inner], gt[inner])), 3)
         rows.append(row)
         print(json.dumps(row), flush=True)
     args.out.mkdir(parents=True, exist_ok=True)

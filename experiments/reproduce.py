@@ -1,7 +1,7 @@
 """The reproduction report (docs/REPRODUCTION.md): Table-1-style metrics, Fig.-7-style spectra, and the
 validation-PSNR-against-training-time curve of the shipped checkpoints.
 
-    python bench/reproduce.py [SCENES ...] [--out docs/results] [--pixel 276 260] [--overwrite]
+    python -m experiments reproduce [SCENES ...] [--out docs/results] [--pixel 276 260] [--overwrite]
 
 SCENES default to ../shared/data/cave/superballs_ms (the held-out validation scene). Runs
 ``napari-inf3 evaluate`` on them (the paper's protocol: LR pixel r // 2 of each block) with bicubic,
@@ -16,16 +16,15 @@ import argparse
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from napari_inf3.cli import main as cli_main
+from napari_inf3.shipped import PRESETS, PRETRAINED, pretrained_info
 
-from napari_inf3.cli import main as cli_main  # noqa: E402
-from napari_inf3.shipped import PRESETS, PRETRAINED, pretrained_info  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 MODELS = ["projection", *PRETRAINED, *(f"paper:{n}" for n in PRETRAINED)]
 
 DEFAULT_SCENE = ROOT.parent / "shared" / "data" / "cave" / "superballs_ms"
-PAPER = {  # the paper's Table 1 (CAVE, x4, 11 test scenes) and Table 4 (balloons)
+PAPER = {  # the paper's Table 1 (CAVE, x4, 11 test scenes) and Table 4 (balloons), as docs/REPRODUCTION.md quotes them
     "bicubic (paper, CAVE mean)": "34.33 ± 3.88 | 4.45 ± 1.62 | 7.21 ± 4.90 | 0.944",
     "INF3 (paper, CAVE mean)": "52.36 ± 3.93 | 1.99 ± 0.60 | 0.99 ± 0.73 | 0.997",
     "area / net / cosine (paper, balloons)": "54.741 / 54.392 / 54.813 | 1.294 / 1.281 / 1.283 | "
@@ -44,7 +43,7 @@ def crop_baselines(scale: int = 4) -> tuple[float, float]:
     from napari_inf3.simulation import load_srf
     from napari_inf3.training import _validate
 
-    gt = read_cube(sample_path()).data  # the crop bench/gpu_run.py validated on
+    gt = read_cube(sample_path()).data  # the crop tools/gpu_run.py validated on
     srf = load_srf("nikon_d700", bands=gt.shape[0])
     bicubic = INFN(preset="lite")  # untrained, no projection: its decoder starts at zero, so it outputs bicubic
     bic, proj = (_validate(m, [gt], scale, srf, torch.device("cpu"), 192) for m in (bicubic, projection_model()))
@@ -80,13 +79,13 @@ def val_curve(out: Path) -> Path:
     return path
 
 
-def main() -> int:
+def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("scenes", nargs="*", default=[str(DEFAULT_SCENE)])
     ap.add_argument("--out", type=Path, default=ROOT / "docs" / "results")
     ap.add_argument("--pixel", nargs=2, type=int, default=[276, 260])
     ap.add_argument("--overwrite", action="store_true")
-    args = ap.parse_args()
+    args = ap.parse_args(argv)
     argv = ["evaluate", *args.scenes, "--models", *MODELS, "--out-dir", str(args.out),
             "--plot-pixel", *map(str, args.pixel), "--device", "cpu"]
     if args.overwrite:
