@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from .layers import add_layer_data, inf3_metadata, inf3_tag
 
-#: What *Compare schemes* lays out, one row each (rows a run does not have are left out).
-COMPARE_ROWS = ("composite", "error", "weight_entropy", "winning_neighbour", "scheme_sam")
+#: What *Compare schemes* lays out, one row each (rows a run does not have are left out); an ensemble's
+#: expected |error| right under the true |error| maps, in the ensemble's column.
+COMPARE_ROWS = ("composite", "error", "expected_error", "weight_entropy", "winning_neighbour", "scheme_sam")
 
 
 def labels_name(run_id: str) -> str:
@@ -24,8 +25,9 @@ def _run_layers(viewer, run_id: str) -> list:
 
 
 def side_by_side(viewer, run, run_id: str) -> None:
-    """The run's composites in one row (GT first), their error maps below (shared scale), and with weight
-    maps the weight entropy, winning neighbour and pairwise scheme-SAM rows; every other layer hidden.
+    """The run's composites in one row (GT first), their error maps below (shared scale), an ensemble's
+    expected |error| under its true one, and with weight maps the weight entropy, winning neighbour and
+    pairwise scheme-SAM rows; every other layer hidden.
     Each column is labelled above its first row (PSNR etc. are in the table: long labels would overlap)."""
     h, w = run.hr_msi.shape[1:]
     gap = max(4, w // 20)
@@ -43,6 +45,10 @@ def side_by_side(viewer, run, run_id: str) -> None:
         col = first_net + pairs.index(t["method"]) if t["role"] == "scheme_sam" else columns.index(t["method"])
         layer.translate = (row * (h + gap), col * (w + gap))
         layer.visible = True
+    for layer in mine:  # an ensemble's expected |error| is under its true one: say which is which
+        if inf3_tag(layer)["role"] == "expected_error":
+            places.append((rows.index("expected_error") * (h + gap) - gap / 2, layer.translate[-1]))
+            texts.append("expected")
     if pairs:  # the pair maps' columns are not the methods': label them where they are
         row = rows.index("scheme_sam")
         for k, pair in enumerate(pairs):

@@ -1,5 +1,6 @@
-"""The Fusion dock's model list: the shipped checkpoints, the SRF-projection baseline and any checkpoint
-added, each with a check box; :meth:`ModelList.selected` is what the fusion runs."""
+"""The Fusion dock's model list: the shipped checkpoints, their ensemble (:mod:`napari_inf3.ensemble`), the
+SRF-projection baseline and any checkpoint added, each with a check box; :meth:`ModelList.selected` is what
+the fusion runs."""
 
 from __future__ import annotations
 
@@ -15,12 +16,21 @@ class ModelList(QListWidget):
     def __init__(self):
         super().__init__()
         self.setMaximumHeight(110)
-        from ..shipped import available
+        from ..shipped import ENSEMBLE, PRETRAINED, available
 
-        for name in available("lite"):
+        lite, paper = available("lite"), available("paper")
+        for name in lite:
             self.addItem(checkable_item(f"{name} (pretrained)", name, name))
-        for name in available("paper"):  # 2.8 M parameters: ≈ 9 s a 512² scene on a 2-core CPU, so opt-in
+        # the mean of the three ticked above (a run reuses their cubes: it costs an average) and, with the
+        # shipped calibration, an expected-|error| map from their disagreement
+        if len(lite) == len(PRETRAINED):
+            self.addItem(checkable_item(f"{ENSEMBLE} (mean of {', '.join(PRETRAINED)}; expected |error|)", ENSEMBLE,
+                                        ENSEMBLE))
+        for name in paper:  # 2.8 M parameters: ≈ 9 s a 512² scene on a 2-core CPU, so opt-in
             self.addItem(checkable_item(f"{name} (pretrained, paper preset)", f"paper:{name}", f"paper {name}",
+                                        checked=False))
+        if len(paper) == len(PRETRAINED):
+            self.addItem(checkable_item(f"{ENSEMBLE} (paper preset)", f"paper:{ENSEMBLE}", f"paper {ENSEMBLE}",
                                         checked=False))
         self.addItem(checkable_item("SRF projection of bicubic (baseline, no learning)", "projection", "projection",
                                     checked=False))

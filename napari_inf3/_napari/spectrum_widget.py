@@ -1,4 +1,6 @@
-"""The "Spectrum inspector" dock: click a pixel, see GT, bicubic and each fusion's spectrum there."""
+"""The "Spectrum inspector" dock: click a pixel, see GT, bicubic and each fusion's spectrum there (an
+ensemble's with its members' spread as a band, :mod:`.ensemble_view`), or step through the pixels where the
+schemes disagree most or where an ensemble expects the largest |error|."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ import time
 import numpy as np
 from qtpy.QtWidgets import (
     QCheckBox,
+    QComboBox,
     QFormLayout,
     QHBoxLayout,
     QLabel,
@@ -18,9 +21,27 @@ from qtpy.QtWidgets import (
 
 from ._common import button_row, output_path
 from .canvas import ThemedCanvas
+from .ensemble_view import (
+    SpreadBand,
+    draw_spread_bands,
+    expected_error_layer,
+    move_spread_bands,
+    run_layer,
+    spread_band,
+    top_pixels,
+)
 from .layers import inf3_metadata, inf3_tag, is_cube_layer, layer_wavelengths
 
 ROLE_ORDER = {"gt": 0, "cube": 1, "bicubic": 2, "fused": 3}
+#: What the ◀ / ▶ buttons step through: ranking → (▶'s text, the buttons' tooltip).
+RANKINGS = {
+    "scheme disagreement": ("Where do they disagree? ▶",
+                            "step through the pixels where the weighting schemes' fused cubes differ most "
+                            "(largest spectral angle between two schemes; dark pixels and the border excluded)"),
+    "expected |error|": ("Where is it likely wrong? ▶",
+                         "step through the pixels of highest expected |error| of the newest run's ensemble "
+                         "(its 'expected |error|' map; the selected ensemble's if one is selected), 8 px apart"),
+}
 
 
 def curve_label(layer) -> str:
@@ -73,20 +94,27 @@ class SpectrumWidget(QWidget):
         form.addRow(zrow)
         lay.addLayout(form)
         lay.addLayout(button_row(("Clear", self.clear), ("Export CSV…", lambda: self.export_csv()))[0])
-        row, (self.prev_btn, self.next_btn) = button_row(("◀ disagreement", lambda: self.step_disagreement(-1)),
-                                                         ("Where do they disagree? ▶",
-                                                          lambda: self.step_disagreement(1)))
-        for b in (self.prev_btn, self.next_btn):
-            b.setToolTip("step through the pixels where the weighting schemes' fused cubes differ most "
-                         "(largest spectral angle between two schemes; dark pixels and the border excluded)")
+        # ◀ [ranking] ▶ in one row: a row more would be taken from the plot's height
+        row, (self.prev_btn, self.next_btn) = button_row(("◀", lambda: self.step(-1)), ("", lambda: self.step(1)))
+        self.prev_btn.setMaximumWidth(self.prev_btn.fontMetrics().horizontalAdvance("◀") + 24)
+        self.rank = QComboBox()
+        self.rank.addItems(list(RANKINGS))
+        self.rank.setToolTip("what ◀ / ▶ step through: the pixels where the schemes disagree most, or where the "
+                             "ensemble expects the largest |error|")
+        row.insertWidget(1, self.rank)
+        self.rank.currentTextChanged.connect(self._ranking_changed)
+        self._ranking_changed()
         lay.addLayout(row)
-        self._picks: dict[str, tuple[list, str]] = {}  # run id -> (top disagreements, criterion)
+        self._picks: dict[tuple, tuple[list, str]] = {}  # (run id, ranking, map) -> (picks, criterion)
+        self._pick_key: tuple | None = None  # whose picks _pick_index counts in
         self._pick_index = -1
         self.info = QLabel("click a pixel in the image")
         self.info.setWordWrap(True)
         lay.addWidget(self.info)
         self._layout, self._animated, self._background, self._ylim, self._bars = None, [], None, None, []
         self._legend_texts: list = []
+        self._band_polys: dict = {}  # ensemble curve label -> its spread band (and in the zoom window)
+        self._zoom_polys: dict = {}
         self.canvas.canvas.mpl_connect("draw_event", self._on_canvas_draw)
         self.canvas.canvas.mpl_connect("resize_event", self._unfreeze_legend)
         self._print_figure = self.canvas.canvas.print_figure
@@ -215,8 +243,46 @@ class SpectrumWidget(QWidget):
                                    metadata=inf3_metadata("neighbours"))
             self.viewer.layers.selection.active = ref  # keep clicks on the cube
 
+    def _ranking_changed(self, _=None) -> None:
+        nxt, tip = RANKINGS[self.rank.currentText()]
+        self.next_btn.setText(nxt)
+        for b in (self.prev_btn, self.next_btn):
+            b.setToolTip(tip)
+
+    def step(self, step: int) -> tuple[int, int] | None:
+        """◀ / ▶: the previous (−1) or next (1) pixel of the chosen ranking (:data:`RANKINGS`)."""
+        if self.rank.currentText() == "expected |error|":
+            return self.step_expected_error(step)
+        return self.step_disagreement(step)
+
+    def _next_pick(self, key: tuple, rank, step: int):
+        """The pick ``step`` on from the current one among ``key``'s picks (``rank()`` → ``(picks, criterion)``,
+        ranked once per key), and ``(index, picks, criterion)``; None when nothing passed the ranking."""
+        if key not in self._picks:
+            self._picks[key] = rank()
+        picks, criterion = self._picks[key]
+        if key != self._pick_key:  # another run, ranking or map: start from its first pick
+            self._pick_key, self._pick_index = key, -1
+        if not picks:
+            return None
+        self._pick_index = (self._pick_index + step) % len(picks)
+        return self._pick_index, picks, criterion
+
+    def _go_to(self, layer, row: int, col: int) -> None:
+        """Plot the spectra at ``(row, col)`` of ``layer`` (made the active layer) and centre the view there.
+        Drawn afresh, not blitted: a jump lands anywhere, and the y range and legend place kept from the last
+        click (:meth:`redraw`) would leave its curves small or under the legend; a step is no rapid click."""
+        self.viewer.layers.selection.active = layer
+        self.pins = [(row, col)]
+        self._layout, self._ylim = None, None
+        self.redraw()
+        # napari ≥ 0.9 keeps the camera on viewer.scene (viewer.camera is deprecated there)
+        camera = getattr(self.viewer, "scene", self.viewer).camera
+        camera.center = layer.data_to_world((0, row, col))[-2:]
+
     def step_disagreement(self, step: int) -> tuple[int, int] | None:
-        """Go to the next (``step`` = 1) or previous (−1) pixel where the schemes of the newest run disagree most."""
+        """Go to the next (``step`` = 1) or previous (−1) pixel where the schemes of the newest run disagree most
+        (an ensemble, their mean, is left out of the ranking)."""
         from ..compare import top_disagreements
         from ..plots import spectral_angle_deg
 
@@ -224,34 +290,54 @@ class SpectrumWidget(QWidget):
         runs = [inf3_tag(lyr).get("run") for lyr in fused]
         run = runs[-1] if runs else None
         cubes = {inf3_tag(lyr).get("method"): lyr for lyr in fused if inf3_tag(lyr).get("run") == run
-                 and inf3_tag(lyr).get("method") != "projection"}
+                 and inf3_tag(lyr).get("method") != "projection" and not lyr.metadata.get("ensemble_members")}
         if len(cubes) < 2:
             self.info.setText("fuse with two or more weighting schemes first")
             return None
-        if run not in self._picks:
-            self._picks[run] = top_disagreements({n: np.asarray(lyr.data) for n, lyr in cubes.items()}, k=20)
-            self._pick_index = -1
-        picks, criterion = self._picks[run]
-        if not picks:
+        picked = self._next_pick((run, "disagreement"), lambda: top_disagreements(
+            {n: np.asarray(lyr.data) for n, lyr in cubes.items()}, k=20), step)
+        if picked is None:
             self.info.setText("no pixel passed the ranking's brightness and border criteria")
             return None
-        self._pick_index = (self._pick_index + step) % len(picks)
-        p = picks[self._pick_index]
-        ref_layer = next(iter(cubes.values()))
-        self.viewer.layers.selection.active = ref_layer
-        self.pins = [(p.row, p.col)]
-        self.redraw()
-        # napari ≥ 0.9 keeps the camera on viewer.scene (viewer.camera is deprecated there)
-        camera = getattr(self.viewer, "scene", self.viewer).camera
-        camera.center = ref_layer.data_to_world((0, p.row, p.col))[-2:]
+        index, picks, criterion = picked
+        p = picks[index]
+        self._go_to(next(iter(cubes.values())), p.row, p.col)
         gt = next((c for label, c in self.curves.items() if label == "GT"), None)
         to_gt = ", ".join(f"{label.split(' [')[0]} {spectral_angle_deg(y, gt):.2f}°" for label, y in self.curves.items()
                           if gt is not None and label != "GT" and label.split(" [")[0] in cubes)
         between = ", ".join(f"{a}–{b} {v:.2f}°" for (a, b), v in p.pair_sam.items())
-        self.info.setText(f"disagreement {self._pick_index + 1}/{len(picks)} at (row {p.row}, col {p.col}): "
+        self.info.setText(f"disagreement {index + 1}/{len(picks)} at (row {p.row}, col {p.col}): "
                           f"between schemes {between}" + (f"; to GT {to_gt}" if to_gt else "")
                           + f". Ranked by the {criterion}.")
         return p.row, p.col
+
+    def step_expected_error(self, step: int) -> tuple[int, int] | None:
+        """Go to the next (``step`` = 1) or previous (−1) of the 20 pixels of highest expected |error| (8 px
+        apart) of an ensemble's map (the selected one, else the newest run's), plotting the ensemble there."""
+        active = self.viewer.layers.selection.active
+        emap = expected_error_layer(self.viewer.layers, prefer=active)
+        if emap is None:
+            self.info.setText("no expected |error| map: fuse with the ensemble (its shipped calibration gives one)")
+            return None
+        tag = inf3_tag(emap)
+        cube = run_layer(self.viewer.layers, "fused", tag.get("method"), tag.get("run"))
+        if cube is None:
+            self.info.setText(f"the ensemble of {emap.name!r} is not open any more")
+            return None
+        picked = self._next_pick((tag.get("run"), "expected", emap.name), lambda: (
+            top_pixels(np.asarray(emap.data), k=20, min_distance=8), emap.name), step)
+        if picked is None:
+            self.info.setText(f"{emap.name!r} has no finite value")
+            return None
+        index, picks, _ = picked
+        row, col, value = picks[index]
+        self._go_to(cube, row, col)
+        true = run_layer(self.viewer.layers, "error", tag.get("method"), tag.get("run"))
+        truth = f" (true {float(np.asarray(true.data)[row, col]):.3g})" if true is not None else ""
+        # one line: a dock squeezed to its minimum takes each more line from the plot above
+        self.info.setText(f"expected |error| {index + 1}/{len(picks)} at (row {row}, col {col}): {value:.3g}{truth}")
+        self.info.setToolTip(f"the {len(picks)} highest pixels of {emap.name!r}, 8 px or more apart")
+        return row, col
 
     def redraw(self) -> None:
         """Plot the spectra at the pinned pixels.
@@ -270,11 +356,13 @@ class SpectrumWidget(QWidget):
         if not curves:
             fig.clear()
             self._layout, self._animated, self._legend_texts = None, [], []
+            self._band_polys, self._zoom_polys = {}, {}
             self.canvas.draw()
             return
         n = len(next(iter(curves.values())))
         zoom = self.zoom.isChecked() and 1 <= self.zoom_lo.value() < self.zoom_hi.value() <= n
         zoom_bands = (self.zoom_lo.value(), self.zoom_hi.value()) if zoom else None
+        zoom_part = slice(zoom_bands[0] - 1, zoom_bands[1]) if zoom_bands else slice(None)
         ndim = self.viewer.dims.ndim
         band = int(self.viewer.dims.current_step[max(ndim - 3, 0)]) if ndim >= 3 else None
         where = ", ".join(f"(row {r}, col {c})" for r, c in self.pins)
@@ -282,9 +370,10 @@ class SpectrumWidget(QWidget):
         title = f"spectrum at {where}{box}"
         ref = reference if len(self.pins) == 1 else None
         weights = self.click_weights()
-        layout = (tuple(curves), zoom_bands, ref, None if wl is None else tuple(wl), tuple(weights))
-        peak = max(float(np.max(c)) for c in curves.values())
-        low = min(float(np.min(c)) for c in curves.values())
+        spreads = self.ensemble_spreads()
+        layout = (tuple(curves), zoom_bands, ref, None if wl is None else tuple(wl), tuple(weights), tuple(spreads))
+        peak = max(float(np.max(c)) for c in [*curves.values(), *(b.high for b in spreads.values())])
+        low = min(float(np.min(c)) for c in [*curves.values(), *(b.low for b in spreads.values())])
         fits = getattr(self, "_ylim", None) is not None and self._ylim[0] <= low and peak <= self._ylim[1]
         if fits and layout == getattr(self, "_layout", None) and getattr(self, "_background", None) is not None:
             ax = fig.axes[0]
@@ -301,7 +390,9 @@ class SpectrumWidget(QWidget):
                 x = lines[0].get_xdata()
                 lines[len(curves)].set_xdata([x[band], x[band]])
             ax.title.set_text(title)
+            move_spread_bands(self._band_polys, spreads, lines[0].get_xdata())  # same ensembles: the layout matched
             if zoom:
+                move_spread_bands(self._zoom_polys, spreads, zlines[0].get_xdata(), zoom_part)
                 fig.axes[1].relim()
                 fig.axes[1].autoscale_view()
             for bars, wts in zip(self._bars, weights.values(), strict=True):  # same schemes: the layout matched
@@ -322,6 +413,8 @@ class SpectrumWidget(QWidget):
             plot_spectra(ax, wl, curves, title=title, reference=ref, current_band=band, zoom_ax=zax,
                          zoom_bands=zoom_bands)
             self._bars = self._weight_bars(wax, weights) if wax is not None else []
+            self._band_polys = draw_spread_bands(ax, spreads)  # before the legend below, which lists them
+            self._zoom_polys = draw_spread_bands(zax, spreads, zoom_part, legend=False) if zax is not None else {}
             gt_color = self.canvas.colors()["text"]  # black GT would vanish on napari's dark theme
             for a in fig.axes:
                 for line in a.get_lines():
@@ -332,7 +425,7 @@ class SpectrumWidget(QWidget):
                     a.legend(fontsize=8, loc="best")
             self._ylim = self._value_range(low, peak)
             ax.set_ylim(*self._ylim)
-            self._animated = [*ax.get_lines(), ax.title]
+            self._animated = [*self._band_polys.values(), *ax.get_lines(), ax.title]  # the bands under the curves
             # the legend's frame and keys stay in the cached background; only its labels (their SAM values)
             # are drawn per click: a whole legend is re-laid out on every draw (≈ 40 ms a click here)
             self._legend_texts = [t for t in (ax.get_legend().get_texts() if ax.get_legend() else [])
@@ -350,6 +443,21 @@ class SpectrumWidget(QWidget):
         self.mark_neighbours()
         self.last_draw_ms = (time.perf_counter() - t) * 1000
         self.info.setText(f"{len(curves)} curve(s) at {where}; drawn in {self.last_draw_ms:.0f} ms")
+
+    def ensemble_spreads(self) -> dict[str, SpreadBand]:
+        """``{curve label: members' spread}`` at the single pinned pixel, for each ensemble whose members are
+        open (:func:`.ensemble_view.spread_band`); empty with pins (the plot would be a tangle of bands)."""
+        ref = self.reference_layer()
+        if ref is None or len(self.pins) != 1:
+            return {}
+        row, col = self.pins[0]
+        layers = self.cube_layers(ref.data.shape[-2:])
+        out = {}
+        for layer in layers:
+            band = spread_band(layer, layers, row, col, self.box.value())
+            if band is not None:
+                out[curve_label(layer)] = band
+        return out
 
     @staticmethod
     def _weight_bars(ax, weights: dict[str, np.ndarray]) -> list:
@@ -456,6 +564,7 @@ class SpectrumWidget(QWidget):
 
     def clear(self) -> None:
         self._layout, self._animated, self._background, self._legend_texts = None, [], None, []
+        self._band_polys, self._zoom_polys = {}, {}
         self.pins = []
         self.curves = {}
         self.canvas.figure.clear()
