@@ -275,8 +275,8 @@ def _fuse_ensemble(run: FusionRun, name: str, ens, *, device, clip: bool, camera
     for member_name, member in ens.members.items():
         spec = getattr(member, "spec", None) or f"{name}·{member_name}"
         key = next((k for k, v in run.specs.items() if v == spec), None)
-        if key is None:
-            key = spec
+        if key is None:  # not in the run yet: add it under its spec, unless another model has that name
+            key = spec if spec not in run.fused else f"{name}·{member_name}"
             _fuse_one(run, key, member, device=device, clip=clip, weights=False, camera=camera)
             run.specs[key] = spec
             seconds += run.seconds[key]

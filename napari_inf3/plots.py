@@ -10,7 +10,7 @@ import numpy as np
 METHOD_COLORS = {
     "ground truth": "black", "GT": "black", "bicubic": "tab:gray",
     "area": "tab:blue", "net": "tab:orange", "cosine": "tab:red", "cosine_norm": "tab:purple",
-    "projection": "tab:olive",
+    "projection": "tab:olive", "ensemble": "tab:cyan",
 }
 #: Names of the paper-preset checkpoints start with one of these; they share their scheme's colour, dashed.
 PAPER_PREFIXES = ("paper:", "paper ")

@@ -133,3 +133,23 @@ def test_cli_fuses_with_the_ensemble_and_writes_its_expected_error(tmp_path, cro
     rc = main(["fuse", "--gt", str(scene), "--model", "cosine", "--out", str(tmp_path / "g.npz"),
                "--expected-error-out", str(tmp_path / "e2.npz"), "--device", "cpu"])
     assert rc == 2 and "needs --model ensemble" in capsys.readouterr().err
+
+
+def test_a_checkpoint_named_like_a_member_is_not_overwritten(crop, tmp_path):
+    """A user's checkpoint 'area.pt' (named 'area' in the run) and the ensemble: the shipped area member goes
+    in under another name, the user's cube stays the user's."""
+    import torch
+
+    from napari_inf3 import save_checkpoint
+    from napari_inf3.model import INFN
+    from napari_inf3.simulation import load_srf
+
+    gt, _, _ = crop
+    torch.manual_seed(0)
+    mine = INFN(preset="lite", n_feats=8, n_resblocks=1, mlp_hidden=[16], out_dim=8, consistency="srf",
+                srf=load_srf()).eval()
+    path = save_checkpoint(mine, tmp_path / "area.pt")
+    run = ni.fusion_run([path, "ensemble"], SimulatedPair(gt, scale=4), device="cpu")
+    assert run.members["ensemble"] == ["ensemble·area", "net", "cosine"]
+    np.testing.assert_array_equal(run.fused["area"], ni.fuse(path, *ni.simulate(gt, 4), "cpu").cube)
+    assert run.scores["ensemble·area"]["psnr"] > run.scores["area"]["psnr"]
