@@ -153,3 +153,18 @@ def test_a_checkpoint_named_like_a_member_is_not_overwritten(crop, tmp_path):
     assert run.members["ensemble"] == ["ensemble·area", "net", "cosine"]
     np.testing.assert_array_equal(run.fused["area"], ni.fuse(path, *ni.simulate(gt, 4), "cpu").cube)
     assert run.scores["ensemble·area"]["psnr"] > run.scores["area"]["psnr"]
+
+
+def test_a_photo_pair_gets_an_expected_error_map_through_its_camera(crop):
+    """A real pair (an sRGB photo as the HR-MSI): the ensemble is fused through the fitted camera and its
+    expected |error| is the run's error map; it still ranks the true error well."""
+    from napari_inf3.fusion_types import RealPair
+
+    from .conftest import photo_camera, photo_pair
+
+    gt, _, _ = crop
+    lr, photo, _ = photo_pair(gt, photo_camera())
+    run = ni.fusion_run(["ensemble"], RealPair(lr, photo, camera="estimate"), device="cpu")
+    exp = run.expected_error["ensemble"]
+    assert exp.shape == gt.shape[1:] and run.gt is None and "ensemble" in run.pair_scores
+    assert spearman(exp, error_map(run.fused["ensemble"], gt)) > 0.5
