@@ -59,6 +59,8 @@ class FusionRun:
     expected_error: dict[str, np.ndarray] = field(default_factory=dict)
     #: what each entry of ``fused`` was asked for as (a pretrained name or path), so a run fuses a model once
     specs: dict[str, str] = field(default_factory=dict)
+    #: with a GT: each result's error and SAM maps, kept from the scoring (:meth:`error_maps`, :meth:`sam_maps`)
+    _maps: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict, repr=False)
 
     def weight_maps(self) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
         """``({name: (H, W) weight entropy, nats}, {name: (H, W) winning neighbour 0–3})``; one scale, 0 … ln 4."""
@@ -107,21 +109,28 @@ class FusionRun:
 
     def error_maps(self) -> tuple[dict[str, np.ndarray], float]:
         """``({name: (H, W) mean |GT − fused|}, shared upper limit)``; needs the GT."""
-        from .metrics import error_map
         from .render import shared_error_limit
 
         self._need_gt("error maps")
-        maps = {n: error_map(c, self.gt) for n, c in self.fused.items()}
+        maps = {n: self._error_and_sam(n)[0] for n in self.fused}
         return maps, shared_error_limit(list(maps.values()))
 
     def sam_maps(self) -> tuple[dict[str, np.ndarray], float]:
         """``({name: (H, W) spectral angle in degrees}, shared upper limit)``; needs the GT."""
-        from .metrics import sam_map
         from .render import shared_error_limit
 
         self._need_gt("SAM maps")
-        maps = {n: sam_map(c, self.gt).astype(np.float32) for n, c in self.fused.items()}
+        maps = {n: self._error_and_sam(n)[1] for n in self.fused}
         return maps, shared_error_limit(list(maps.values()))
+
+    def _error_and_sam(self, name: str) -> tuple[np.ndarray, np.ndarray]:
+        """``name``'s error and SAM maps, from the scoring when it ran (else computed and kept)."""
+        if name not in self._maps:
+            from .metrics import error_map, sam_map
+
+            cube = self.fused[name]
+            self._maps[name] = (error_map(cube, self.gt), sam_map(cube, self.gt).astype(np.float32))
+        return self._maps[name]
 
     def _need_gt(self, what: str) -> None:
         if self.gt is None:
@@ -296,10 +305,20 @@ def _fuse_ensemble(run: FusionRun, name: str, ens, *, device, clip: bool, camera
 
 def _score(run: FusionRun) -> None:
     """Scores against the GT (simulated) or on the pair itself and the quality gate's findings (real pair)."""
-    from .metrics import evaluate
+    from .metrics import GroundTruth
 
     if run.gt is not None:
-        run.scores = {n: evaluate(c, run.gt, run.scale) for n, c in run.fused.items()}
+        import os
+        from concurrent.futures import ThreadPoolExecutor
+
+        truth = GroundTruth(run.gt, run.scale)
+        names = list(run.fused)
+        # the first result fills the GT's own sums; the rest in threads (numpy and scipy.ndimage release the GIL)
+        results = [truth.evaluate_with_maps(run.fused[names[0]])]
+        with ThreadPoolExecutor(max(1, min(len(names) - 1, os.cpu_count() or 1))) as pool:
+            results += list(pool.map(lambda n: truth.evaluate_with_maps(run.fused[n]), names[1:]))
+        for n, (scores, err, sam) in zip(names, results, strict=True):
+            run.scores[n], run._maps[n] = scores, (err, sam)
     elif run.camera is not None:
         from .camera import pair_report
 

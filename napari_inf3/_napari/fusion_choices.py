@@ -83,9 +83,9 @@ class FusionJob:
     source_layer: str = ""
 
     def steps(self, n_models: int) -> int:
-        """The generator's yields for a run: one per model, bicubic and scoring, and one before a real pair's
-        alignment / response fit (napari's activity progress bar counts them)."""
-        return n_models + 2 + int(isinstance(self.pair, RealPair) and self.pair.estimates)
+        """The worker's yields for a run: one per model, bicubic and scoring, one before a real pair's
+        alignment / response fit, and one for the pictures (napari's activity progress bar counts them)."""
+        return n_models + 3 + int(isinstance(self.pair, RealPair) and self.pair.estimates)
 
 
 def done_text(run) -> tuple[str, str, list[str]]:

@@ -171,23 +171,26 @@ class FusionWidget(QWidget):
         from ..pipeline import iter_fusion_run
 
         try:
-            todo = self.job()
-            self.composite_options()
+            todo, pictures = self.job(), self.composite_options()
         except (ValueError, CubeError) as exc:
             show_error(str(exc))
             return None
         models = self.selected_models()
         self.remembered.save()
+        steps = todo.steps(len(models))
 
-        # napari's activity progress bar counts the generator's yields; errors go to our errored
-        # handler (a notification), not to a traceback dialog
-        @thread_worker(ignore_errors=True, progress={"total": todo.steps(len(models)), "desc": "napari-inf3 fusion"})
+        # napari's activity bar counts the yields; errors go to _on_error (a notification, not a traceback).
+        # The layers' data (composites, maps) is made in the worker: the GUI thread only adds the layers
+        @thread_worker(ignore_errors=True, progress={"total": steps, "desc": "napari-inf3 fusion"})
         def work():
-            return (yield from iter_fusion_run(models, todo.pair, device=todo.device, weights=todo.weights))
+            run = yield from iter_fusion_run(models, todo.pair, device=todo.device, weights=todo.weights)
+            yield (steps, steps, "making the composites and maps")
+            run_id = next_run_id()
+            return run, run_id, run_layer_data(run, run_id, todo.source_layer, pictures)
 
         self.worker = work()
         self.worker.yielded.connect(self._on_progress)
-        self.worker.returned.connect(lambda run: self._on_done(run, todo.source_layer))
+        self.worker.returned.connect(self._on_done)
         self.worker.errored.connect(self._on_error)
         self.worker.finished.connect(self._on_finished)
         self.run_btn.setEnabled(False)
@@ -221,14 +224,16 @@ class FusionWidget(QWidget):
             self.progress.setValue(0)
         self.worker = None
 
-    def _on_done(self, run, source: str) -> None:
+    def _on_done(self, result) -> None:
         from napari.utils.notifications import show_error, show_warning
 
+        run, run_id, layer_data = result
         try:
-            self.add_run_layers(run, source)
+            add_layer_data(self.viewer, layer_data)
         except (ValueError, IndexError) as exc:
             show_error(f"could not show the fusion: {exc}")
             return
+        self.show_run(run, run_id)
         self.fill_table(run)
         text, details, notes = done_text(run)
         self.status.setText(text)
@@ -242,8 +247,8 @@ class FusionWidget(QWidget):
         return self.fit_panel.save(path)
 
     def add_run_layers(self, run, source: str) -> str:
-        """Add the layers of ``run`` (:func:`.layers.run_layer_data`) and make it the run *Compare schemes*
-        lays out; ``source`` is the layer it was made from. Returns the run id."""
+        """Add ``run``'s layers (:func:`.layers.run_layer_data`; ``source``: the layer it was made from) and
+        make it the run *Compare schemes* lays out; returns the run id."""
         run_id = next_run_id()
         add_layer_data(self.viewer, run_layer_data(run, run_id, source, self.composite_options()))
         self.show_run(run, run_id)
@@ -282,7 +287,6 @@ class FusionWidget(QWidget):
         QTimer.singleShot(0, viewer.reset_view)
         QTimer.singleShot(100, viewer.reset_view)
 
-    # ---- metrics table (:class:`.metrics_table.MetricsTable`) -----------------------------
     def fill_table(self, run) -> None:
         self.table.fill(run)
 

@@ -25,7 +25,9 @@ def _ssim_ref(x, y):
 def test_ssim_against_reference(rng):
     gt = rng.random((3, 24, 30))
     pred = np.clip(gt + 0.05 * rng.standard_normal(gt.shape), 0, 1)
-    assert ssim(pred, gt) == pytest.approx(_ssim_ref(pred, gt), abs=1e-10)
+    # the window statistics are filtered in float32 (half the time): within 1e-7 of float64 even on this
+    # uniform-noise cube, whose variances are far larger than a fused cube's; tables print 4 decimals
+    assert ssim(pred, gt) == pytest.approx(_ssim_ref(pred, gt), abs=1e-7)
 
 
 def test_ssim_identical_is_one(rng):
