@@ -138,8 +138,8 @@ def _filter_valid(x: np.ndarray, g: np.ndarray) -> np.ndarray:
 
 
 class _SsimWindow:
-    """SSIM's window statistics: a band chunk's local means and variance (float32 filtering: the index
-    differs from float64 filtering by < 1e-9 on CAVE cubes, and takes half the time)."""
+    """SSIM's window statistics: a band chunk's local means and variance, and the index from them, in float32
+    (the mean over pixels in float64): within 1e-7 of float64 throughout, in well under half the time."""
 
     def __init__(self, win: int = 11, sigma: float = 1.5):
         self.w = _gauss_1d(win, sigma)
@@ -153,11 +153,10 @@ class _SsimWindow:
         """Per-band mean SSIM ``(b,)`` of float32 chunks ``p``, ``g`` given the GT's ``(mean, variance)``."""
         mu_p, s_pp = self.mean_var(p)
         mu_g, s_gg = gt_stats
-        s_pg = (_filter_valid(p * g, self.w) - mu_p * mu_g).astype(np.float64)
-        mp, mg = mu_p.astype(np.float64), mu_g.astype(np.float64)
-        num = (2 * mp * mg + c1) * (2 * s_pg + c2)
-        den = (mp**2 + mg**2 + c1) * (s_pp.astype(np.float64) + s_gg.astype(np.float64) + c2)
-        return (num / den).mean(axis=(1, 2))
+        s_pg = _filter_valid(p * g, self.w) - mu_p * mu_g
+        num = (2 * mu_p * mu_g + c1) * (2 * s_pg + c2)
+        den = (mu_p * mu_p + mu_g * mu_g + c1) * (s_pp + s_gg + c2)
+        return (num / den).mean(axis=(1, 2), dtype=np.float64)
 
 
 def ssim(pred, gt, data_range: float = 1.0, win: int = 11, sigma: float = 1.5, k1=0.01, k2=0.03) -> float:
@@ -218,10 +217,13 @@ class GroundTruth:
         """``{'psnr': dB, 'sam': degrees, 'ergas': -, 'ssim': -}`` of ``pred`` against this GT."""
         return self.evaluate_with_maps(pred)[0]
 
-    def evaluate_with_maps(self, pred) -> tuple[dict[str, float], np.ndarray, np.ndarray]:
-        """``(scores, error map (H, W), SAM map (H, W) in degrees)``, both maps float32."""
+    def evaluate_with_maps(self, pred, *, ssim: bool = True) -> tuple[dict[str, float], np.ndarray, np.ndarray]:
+        """``(scores, error map (H, W), SAM map (H, W) in degrees)``, both maps float32. ``ssim=False`` leaves
+        SSIM out of the scores (it takes most of the time: :meth:`ssim` adds it later)."""
         sums = self._sums(pred)
         sam_deg = sums.sam_map()
         scores = {"psnr": float(sums.psnr_per_band().mean()), "sam": float(sam_deg.mean()),
-                  "ergas": sums.ergas(self.scale), "ssim": self.ssim(pred)}
+                  "ergas": sums.ergas(self.scale)}
+        if ssim:
+            scores["ssim"] = self.ssim(pred)
         return scores, sums.abs_mean.astype(np.float32), sam_deg.astype(np.float32)

@@ -61,6 +61,7 @@ class FusionRun:
     specs: dict[str, str] = field(default_factory=dict)
     #: with a GT: each result's error and SAM maps, kept from the scoring (:meth:`error_maps`, :meth:`sam_maps`)
     _maps: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict, repr=False)
+    _truth: Any = field(default=None, repr=False)
 
     def weight_maps(self) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
         """``({name: (H, W) weight entropy, nats}, {name: (H, W) winning neighbour 0–3})``; one scale, 0 … ln 4."""
@@ -170,6 +171,7 @@ def iter_fusion_run(
     device=None,
     clip: bool = True,
     weights: bool = False,
+    ssim: bool = True,
 ) -> Generator[Progress, None, FusionRun]:
     """Fuse ``pair`` with bicubic and every model; yields ``(done, total, message)``, returns the :class:`FusionRun`.
 
@@ -178,7 +180,8 @@ def iter_fusion_run(
     response estimated, loaded or given; scored on the pair itself in ``run.pair_scores`` and checked in
     ``run.findings``). ``models``: display name → INFN, checkpoint path or pretrained name (``'projection'``:
     the SRF projection of bicubic), or a list of those (:func:`named_models` names them). ``clip``: results
-    clipped at 0; ``weights``: keep each network's neighbour weights in ``run.weights`` (not the projection's).
+    clipped at 0; ``weights``: keep each network's neighbour weights in ``run.weights`` (not the projection's);
+    ``ssim=False``: scores without SSIM, which takes most of the scoring time (:func:`score_ssim` adds it).
     """
     import time
 
@@ -204,7 +207,7 @@ def iter_fusion_run(
         _fuse_one(run, name, spec, device=device, clip=clip, weights=weights,
                   camera=isinstance(pair, RealPair) and pair.camera is not None)
     yield (total, total, "scoring")
-    _score(run)
+    _score(run, ssim=ssim)
     return run
 
 
@@ -303,26 +306,51 @@ def _fuse_ensemble(run: FusionRun, name: str, ens, *, device, clip: bool, camera
     run.params[name] = ens.num_parameters()
 
 
-def _score(run: FusionRun) -> None:
-    """Scores against the GT (simulated) or on the pair itself and the quality gate's findings (real pair)."""
-    from .metrics import GroundTruth
-
+def _score(run: FusionRun, ssim: bool = True) -> None:
+    """Scores against the GT (simulated; with the error and SAM maps, SSIM left for :func:`score_ssim` unless
+    ``ssim``) or on the pair itself and the quality gate's findings (real pair)."""
     if run.gt is not None:
-        import os
-        from concurrent.futures import ThreadPoolExecutor
-
-        truth = GroundTruth(run.gt, run.scale)
+        truth = _truth(run)
         names = list(run.fused)
-        # the first result fills the GT's own sums; the rest in threads (numpy and scipy.ndimage release the GIL)
-        results = [truth.evaluate_with_maps(run.fused[names[0]])]
-        with ThreadPoolExecutor(max(1, min(len(names) - 1, os.cpu_count() or 1))) as pool:
-            results += list(pool.map(lambda n: truth.evaluate_with_maps(run.fused[n]), names[1:]))
+        results = _in_threads(lambda n: truth.evaluate_with_maps(run.fused[n], ssim=ssim), names)
         for n, (scores, err, sam) in zip(names, results, strict=True):
             run.scores[n], run._maps[n] = scores, (err, sam)
     elif run.camera is not None:
         from .camera import pair_report
 
         run.pair_scores, run.findings = pair_report(run.lr_hsi, run.hr_msi, run.camera, run.fused)  # bicubic first
+
+
+def score_ssim(run: FusionRun) -> None:
+    """Add SSIM to every score of a run fused with ``ssim=False`` (the Fusion dock shows the layers first)."""
+    if run.gt is None:
+        return
+    truth = _truth(run)
+    names = [n for n in run.fused if "ssim" not in run.scores.get(n, {})]
+    for n, value in zip(names, _in_threads(lambda n: truth.ssim(run.fused[n]), names), strict=True):
+        run.scores[n]["ssim"] = value
+
+
+def _truth(run: FusionRun):
+    """The run's :class:`~napari_inf3.metrics.GroundTruth` (its GT-only sums kept for the run's later scores)."""
+    from .metrics import GroundTruth
+
+    if getattr(run, "_truth", None) is None:
+        run._truth = GroundTruth(run.gt, run.scale)
+    return run._truth
+
+
+def _in_threads(fn, names: list[str]) -> list:
+    """``[fn(n) for n in names]``: the first alone (it fills the GT's own sums), the rest in threads
+    (numpy and scipy.ndimage release the GIL)."""
+    import os
+    from concurrent.futures import ThreadPoolExecutor
+
+    if not names:
+        return []
+    first = [fn(names[0])]
+    with ThreadPoolExecutor(max(1, min(len(names) - 1, os.cpu_count() or 1))) as pool:
+        return first + list(pool.map(fn, names[1:]))
 
 
 def _real_pair_camera(run: FusionRun, camera, align: bool):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -83,9 +84,39 @@ class FusionJob:
     source_layer: str = ""
 
     def steps(self, n_models: int) -> int:
-        """The worker's yields for a run: one per model, bicubic and scoring, one before a real pair's
-        alignment / response fit, and one for the pictures (napari's activity progress bar counts them)."""
-        return n_models + 3 + int(isinstance(self.pair, RealPair) and self.pair.estimates)
+        """The worker's yields for a run (:func:`run_job`): one per model, bicubic and scoring, one before a
+        real pair's alignment / response fit, the pictures, the layers and SSIM (napari's activity bar counts
+        them)."""
+        return n_models + 5 + int(isinstance(self.pair, RealPair) and self.pair.estimates)
+
+
+@dataclass(frozen=True)
+class LayersReady:
+    """Yielded by :func:`run_job` once a run's layers can be shown (SSIM still to come): the run, its id and
+    its layers' data (:func:`.layers.run_layer_data`)."""
+
+    run: Any
+    run_id: str
+    layer_data: list
+
+
+def run_job(job: FusionJob, models: dict, pictures: dict):
+    """The Fusion dock's worker (Qt-free): the fusion run without SSIM, the layers' data (composites, maps),
+    :class:`LayersReady` for the GUI thread to add them, then SSIM for the table; yields ``(done, total,
+    message)`` between, returns the run. Layers appear after the models and the cheap scores, not after SSIM
+    (3/4 of the scoring time)."""
+    from ..pipeline import iter_fusion_run, score_ssim
+    from .layers import next_run_id, run_layer_data
+
+    steps = job.steps(len(models))
+    run = yield from iter_fusion_run(models, job.pair, device=job.device, weights=job.weights, ssim=False)
+    yield (steps - 3, steps, "making the composites and maps")
+    run_id = next_run_id()
+    yield LayersReady(run, run_id, run_layer_data(run, run_id, job.source_layer, pictures))
+    if run.gt is not None:
+        yield (steps - 1, steps, "computing SSIM")
+        score_ssim(run)
+    return run
 
 
 def done_text(run) -> tuple[str, str, list[str]]:

@@ -22,10 +22,12 @@ from .fusion_choices import (
     SIMULATE,
     TIPS,
     FusionJob,
+    LayersReady,
     composite_options,
     done_text,
     msi_array,
     pair_response_kwargs,
+    run_job,
 )
 from .layers import add_layer_data, connect_band_label, next_run_id, run_layer_data
 from .metrics_table import MetricsTable
@@ -40,6 +42,7 @@ class FusionWidget(QWidget):
         super().__init__()
         self.viewer = napari_viewer
         self.worker = None
+        self.shown: str | None = None  # the run id whose layers the last run added
         self.last_run = None
         self.last_run_id: str | None = None
         self.comparing = False
@@ -115,7 +118,7 @@ class FusionWidget(QWidget):
 
         self.table = MetricsTable()
         lay.addWidget(self.table)
-        lay.addLayout(button_row(("Copy table", self.copy_table), ("Export CSV…", lambda: self.export_csv()))[0])
+        lay.addLayout(button_row(("Copy table", self.table.copy), ("Export CSV…", lambda: self.export_csv()))[0])
         lay.addStretch(1)
         self._mode_changed()
 
@@ -168,8 +171,6 @@ class FusionWidget(QWidget):
         from napari.qt.threading import thread_worker
         from napari.utils.notifications import show_error
 
-        from ..pipeline import iter_fusion_run
-
         try:
             todo, pictures = self.job(), self.composite_options()
         except (ValueError, CubeError) as exc:
@@ -177,18 +178,14 @@ class FusionWidget(QWidget):
             return None
         models = self.selected_models()
         self.remembered.save()
-        steps = todo.steps(len(models))
 
         # napari's activity bar counts the yields; errors go to _on_error (a notification, not a traceback).
-        # The layers' data (composites, maps) is made in the worker: the GUI thread only adds the layers
-        @thread_worker(ignore_errors=True, progress={"total": steps, "desc": "napari-inf3 fusion"})
+        # The layers' data is made in the worker (run_job): the GUI thread only adds the layers
+        @thread_worker(ignore_errors=True, progress={"total": todo.steps(len(models)), "desc": "napari-inf3 fusion"})
         def work():
-            run = yield from iter_fusion_run(models, todo.pair, device=todo.device, weights=todo.weights)
-            yield (steps, steps, "making the composites and maps")
-            run_id = next_run_id()
-            return run, run_id, run_layer_data(run, run_id, todo.source_layer, pictures)
+            return (yield from run_job(todo, models, pictures))
 
-        self.worker = work()
+        self.worker, self.shown = work(), None
         self.worker.yielded.connect(self._on_progress)
         self.worker.returned.connect(self._on_done)
         self.worker.errored.connect(self._on_error)
@@ -205,6 +202,9 @@ class FusionWidget(QWidget):
             self.status.setText("cancelling after the current step…")
 
     def _on_progress(self, step) -> None:
+        if isinstance(step, LayersReady):
+            self._show(step)
+            return
         done, total, msg = step
         self.progress.setMaximum(total)
         self.progress.setValue(done)
@@ -220,20 +220,26 @@ class FusionWidget(QWidget):
         self.run_btn.setEnabled(True)
         self.cancel_btn.setEnabled(False)
         if self.worker is not None and self.worker.abort_requested:
-            self.status.setText("cancelled; no layers were added")
+            self.status.setText("cancelled; no layers were added" if self.shown is None else "cancelled before SSIM")
             self.progress.setValue(0)
         self.worker = None
 
-    def _on_done(self, result) -> None:
-        from napari.utils.notifications import show_error, show_warning
-
-        run, run_id, layer_data = result
+    def _show(self, ready: LayersReady) -> None:
+        from napari.utils.notifications import show_error
         try:
-            add_layer_data(self.viewer, layer_data)
+            add_layer_data(self.viewer, ready.layer_data)
         except (ValueError, IndexError) as exc:
             show_error(f"could not show the fusion: {exc}")
             return
-        self.show_run(run, run_id)
+        self.shown = ready.run_id
+        self.show_run(ready.run, ready.run_id)
+        self.fill_table(ready.run)
+
+    def _on_done(self, run) -> None:
+        from napari.utils.notifications import show_warning
+
+        if self.shown is None:
+            return
         self.fill_table(run)
         text, details, notes = done_text(run)
         self.status.setText(text)
@@ -289,12 +295,6 @@ class FusionWidget(QWidget):
 
     def fill_table(self, run) -> None:
         self.table.fill(run)
-
-    def table_text(self, sep: str = "\t") -> str:
-        return self.table.text(sep)
-
-    def copy_table(self) -> None:
-        self.table.copy()
 
     def export_csv(self, path: str | None = None) -> str | None:
         return self.table.export_csv(path)

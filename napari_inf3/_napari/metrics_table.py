@@ -34,8 +34,9 @@ class MetricsTable(QTableWidget):
             r = self.rowCount()
             self.insertRow(r)
             self.setItem(r, 0, QTableWidgetItem(name))
-            for c, k in enumerate(METRICS, start=1):
-                self.setItem(r, c, QTableWidgetItem(f"{s[k]:.4f}" if k == "ssim" else f"{s[k]:.3f}"))
+            for c, k in enumerate(METRICS, start=1):  # SSIM comes a moment after the layers ("…" until then)
+                text = "…" if k not in s else f"{s[k]:.4f}" if k == "ssim" else f"{s[k]:.3f}"
+                self.setItem(r, c, QTableWidgetItem(text))
         self.resizeColumnsToContents()
 
     def text(self, sep: str = "\t") -> str:

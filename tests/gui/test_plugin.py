@@ -152,7 +152,7 @@ def test_fusion_run_adds_layers_and_table(make_napari_viewer, qtbot, scheme_chec
     lims = {tuple(viewer.layers[f"|error| {m} [{fusion.last_run_id}]"].contrast_limits)
             for m in ("area", "net", "cosine")}
     assert len(lims) == 1  # one shared colour scale
-    text = fusion.table_text()
+    text = fusion.table.text()
     assert text.splitlines()[0].startswith("method\tPSNR")
     assert fusion.export_csv(str(tmp_path / "m.csv")) and (tmp_path / "m.csv").read_text().count("\n") == 5
     fusion.compare()
@@ -423,3 +423,66 @@ def test_manifest_validates_with_imports():
     npe2 = shutil.which("npe2") or str(Path(sys.executable).parent / "npe2")
     proc = subprocess.run([npe2, "validate", "napari-inf3", "--imports"], capture_output=True, text=True)
     assert proc.returncode == 0 and "valid" in proc.stdout, proc.stdout + proc.stderr
+
+
+def test_layers_come_before_ssim_and_nothing_is_scored_twice(make_napari_viewer, qtbot, scheme_checkpoints,
+                                                             monkeypatch):
+    """The Fusion dock adds a run's layers once the models and the cheap scores are done (the table shows
+    '…' for SSIM then), and fills SSIM in after; each index and map is computed once per result."""
+    from napari_inf3 import metrics
+
+    calls = {"sums": 0, "ssim": 0}
+    sums, ssim = metrics.GroundTruth._sums, metrics.GroundTruth.ssim
+
+    def counted_sums(self, pred):
+        calls["sums"] += 1
+        return sums(self, pred)
+
+    def counted_ssim(self, pred, **kw):
+        calls["ssim"] += 1
+        return ssim(self, pred, **kw)
+
+    monkeypatch.setattr(metrics.GroundTruth, "_sums", counted_sums)
+    monkeypatch.setattr(metrics.GroundTruth, "ssim", counted_ssim)
+    viewer = make_napari_viewer()
+    fusion = _dock(viewer, "Fusion")
+    seen = {}
+    show = fusion._show
+
+    def spy(ready):
+        show(ready)
+        seen["table"] = fusion.table.text()
+        seen["layers"] = len(viewer.layers)
+
+    monkeypatch.setattr(fusion, "_show", spy)
+    fusion = _fuse(viewer, qtbot, scheme_checkpoints)
+    assert seen["layers"] == len(viewer.layers)  # every layer was in when the table was first filled
+    final = fusion.table.text().splitlines()[1].split("\t")
+    assert final[-1] != "…" and 0 < float(final[-1]) <= 1
+    assert calls == {"sums": 4, "ssim": 4}  # bicubic + 3 networks, once each: the maps came from the same sums
+
+
+def test_the_worker_yields_the_layers_before_ssim(scheme_checkpoints):
+    """Qt-free: run_job yields LayersReady while the scores still lack SSIM, then computes it."""
+    import numpy as np
+
+    from napari_inf3._napari.fusion_choices import FusionJob, LayersReady, run_job
+    from napari_inf3.fusion_types import SimulatedPair
+    from napari_inf3.sample import load_sample
+
+    job = FusionJob(SimulatedPair(np.asarray(load_sample().data[:, :64, :64]), scale=4), device="cpu",
+                    source_layer="GT")
+    gen = run_job(job, {"area": str(scheme_checkpoints["area"])}, {})
+    steps = []
+    while True:
+        try:
+            step = next(gen)
+        except StopIteration as stop:
+            run = stop.value
+            break
+        if isinstance(step, LayersReady):
+            assert all("ssim" not in s and "psnr" in s for s in step.run.scores.values())
+            assert any(kw["name"].startswith("|error| area") for _, kw, _ in step.layer_data)
+        steps.append(step)
+    assert all("ssim" in s for s in run.scores.values())
+    assert len(steps) == job.steps(1)  # napari's activity bar is told the right total
