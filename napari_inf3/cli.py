@@ -376,6 +376,10 @@ def cmd_demo(args) -> int:
     from .demo import run_demo
 
     headless = args.headless or not os.environ.get("DISPLAY") and sys.platform.startswith("linux")
+    if not headless:  # napari on PyQt6 even where PyQt5 is installed too (before anything imports Qt)
+        from .qt_default import prefer_default_binding
+
+        prefer_default_binding()
     out = Path(args.out) if args.out else _free_folder(Path("inf3-demo"))
     return run_demo(headless=headless, out_dir=out, overwrite=args.overwrite, device=args.device, scene=args.scene,
                     offset=args.offset)

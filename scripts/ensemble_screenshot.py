@@ -22,6 +22,9 @@ from PIL import Image
 
 
 def main() -> None:
+    from napari_inf3.qt_default import prefer_default_binding
+
+    prefer_default_binding()  # PyQt6, the default install's, also where PyQt5 is installed beside it
     import napari
     from qtpy.QtWidgets import QApplication
 

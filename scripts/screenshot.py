@@ -86,6 +86,9 @@ def train_briefly(viewer, training, out_dir: Path) -> None:
 
 
 def main() -> None:
+    from napari_inf3.qt_default import prefer_default_binding
+
+    prefer_default_binding()  # PyQt6, the default install's, also where PyQt5 is installed beside it
     import napari
 
     from napari_inf3._napari.demo_viewer import build_demo_viewer

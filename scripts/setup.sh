@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Set up everything napari-inf3 needs on a fresh Debian/Ubuntu machine, idempotently:
 #   - the system libraries Qt and napari need, and Xvfb for headless GUI tests (apt, as root or via sudo)
-#   - a virtual environment in ./.venv with torch (CPU build pinned, see TORCH_SPEC) and napari-inf3[all,dev]
+#   - a virtual environment in ./.venv with torch (CPU build pinned, see TORCH_SPEC) and napari-inf3[all,dev]:
+#     `all` is the default install, napari on PyQt6; `dev` adds the test tools and PyQt5, which the tests'
+#     second run uses (tests/test_qt_bindings.py)
 # Override the torch requirement with TORCH_SPEC, e.g. TORCH_SPEC="torch" for your platform's default build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -36,3 +38,6 @@ TORCH_SPEC=${TORCH_SPEC:-torch==2.13.0}
 .venv/bin/python -m pip install -q "$TORCH_SPEC"
 .venv/bin/python -m pip install -q -e ".[all,dev]"
 echo "setup: done ($(.venv/bin/python -c 'import torch, napari; print("torch", torch.__version__, "napari", napari.__version__)'))"
+# qtpy, and so napari, takes PyQt5 first where both are installed: the napari-inf3 command and the tests ask for
+# PyQt6 themselves, a plain `napari` started from this .venv does with QT_API=pyqt6
+echo "setup: Qt binding PyQt6 (with PyQt5 installed too, start a plain \`napari\` here with QT_API=pyqt6)"

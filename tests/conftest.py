@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
 import pytest
+
+from napari_inf3.qt_default import prefer_default_binding
+
+# The main run's Qt binding, fixed before any plugin or test imports Qt: PyQt6, the default install's, also where
+# the dev extra has installed PyQt5 beside it (tests/test_qt_bindings.py reruns tests/gui under the other one).
+# qtpy (napari's shim) follows QT_API; pytest-qt follows PYTEST_QT_API, else guesses on its own.
+_QT_API = prefer_default_binding()
+if _QT_API in ("pyqt5", "pyqt6", "pyside6"):
+    os.environ.setdefault("PYTEST_QT_API", _QT_API)
 
 ROOT = Path(__file__).resolve().parents[1]
 CAVE = ROOT.parent / "shared" / "data" / "cave"

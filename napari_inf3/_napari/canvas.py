@@ -54,6 +54,13 @@ class ThemedCanvas(QWidget):
                 for txt in legend.get_texts():
                     txt.set_color(c["text"])
 
+    def blank(self) -> None:
+        """Fill the picture on screen with the figure's face colour alone (the figure itself is unchanged): a plot
+        drawn ahead of need stays out of sight until something is blitted onto it."""
+        renderer = self.canvas.get_renderer()
+        renderer.clear()
+        self.figure.patch.draw(renderer)
+
     def draw(self) -> None:
         self.style()
         self.canvas.draw_idle()

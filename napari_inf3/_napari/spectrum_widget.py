@@ -6,14 +6,17 @@ from __future__ import annotations
 
 import os
 import time
+from dataclasses import dataclass
 
 import numpy as np
+from qtpy.QtCore import QTimer
 from qtpy.QtWidgets import (
     QCheckBox,
     QComboBox,
     QFormLayout,
     QHBoxLayout,
     QLabel,
+    QSizePolicy,
     QSpinBox,
     QVBoxLayout,
     QWidget,
@@ -31,6 +34,7 @@ from .ensemble_view import (
     top_pixels,
 )
 from .layers import inf3_metadata, inf3_tag, is_cube_layer, layer_wavelengths
+from .spectrum_layout import legend_below
 
 ROLE_ORDER = {"gt": 0, "cube": 1, "bicubic": 2, "fused": 3}
 #: What the ◀ / ▶ buttons step through: ranking → (▶'s text, the buttons' tooltip).
@@ -42,6 +46,29 @@ RANKINGS = {
                          "step through the pixels of highest expected |error| of the newest run's ensemble "
                          "(its 'expected |error|' map; the selected ensemble's if one is selected), 8 px apart"),
 }
+#: After layers come or go (a fusion run adds dozens), the plot is prebuilt this long after the last change.
+PREBUILD_DELAY_MS = 300
+#: The layer of the clicked pixel's four LR neighbours (its weights' sources), made by the first prebuild.
+MARKS = "LR neighbours"
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """What one redraw shows: the curves and their reference, the zoom bands, the current band, the title, the
+    neighbour weights and ensemble spreads; ``layout`` is what the cached axes must match to be reused; ``low``
+    and ``peak`` the values the y range must hold."""
+
+    wl: np.ndarray | None
+    curves: dict[str, np.ndarray]
+    ref: str | None
+    zoom_bands: tuple[int, int] | None
+    band: int | None
+    title: str
+    weights: dict[str, np.ndarray]
+    spreads: dict[str, SpreadBand]
+    layout: tuple
+    low: float
+    peak: float
 
 
 def curve_label(layer) -> str:
@@ -71,6 +98,9 @@ class SpectrumWidget(QWidget):
         lay = QVBoxLayout(self)
         # fixed margins: a layout engine costs ~100 ms a click
         self.canvas = ThemedCanvas(self.viewer, self, layout=None)
+        # the plot takes the dock's spare height (napari pads a dock without an expanding widget at the bottom):
+        # the legend under the axes costs the curves some
+        self.canvas.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Expanding)
         lay.addWidget(self.canvas)
         form = QFormLayout()
         self.box = QSpinBox()
@@ -113,19 +143,32 @@ class SpectrumWidget(QWidget):
         lay.addWidget(self.info)
         self._layout, self._animated, self._background, self._ylim, self._bars = None, [], None, None, []
         self._legend_texts: list = []
+        self._legend_entries: tuple[list, list] = ([], [])  # the legend's (handles, labels) of the plot built
         self._band_polys: dict = {}  # ensemble curve label -> its spread band (and in the zoom window)
         self._zoom_polys: dict = {}
+        self._preview = False  # built by prebuild(), nothing clicked: kept off the screen
         self.canvas.canvas.mpl_connect("draw_event", self._on_canvas_draw)
-        self.canvas.canvas.mpl_connect("resize_event", self._unfreeze_legend)
+        self.canvas.canvas.mpl_connect("resize_event", self._on_resize)
         self._print_figure = self.canvas.canvas.print_figure
         self.canvas.canvas.print_figure = self._print_everything  # the toolbar's Save: curves included
         self.viewer.mouse_drag_callbacks.append(self._on_mouse)
         self.viewer.dims.events.current_step.connect(lambda e: self.redraw() if self.pins else None)
         for w in (self.box, self.zoom_lo, self.zoom_hi):
-            w.valueChanged.connect(lambda _=None: self.redraw() if self.pins else None)
-        self.zoom.toggled.connect(lambda _=None: self.redraw() if self.pins else None)
+            w.valueChanged.connect(lambda _=None: self.redraw() if self.pins else self._schedule_prebuild())
+        self.zoom.toggled.connect(lambda _=None: self.redraw() if self.pins else self._schedule_prebuild())
+        self._prebuild_timer = QTimer(self)
+        self._prebuild_timer.setSingleShot(True)
+        self._prebuild_timer.setInterval(PREBUILD_DELAY_MS)
+        self._prebuild_timer.timeout.connect(self.prebuild)
+        for emitter in (self.viewer.layers.events.inserted, self.viewer.layers.events.removed,
+                        self.viewer.layers.selection.events.active):
+            emitter.connect(self._schedule_prebuild)
+        # the plot for the cubes already open, now; the markers' layer just after the dock is up
+        self.prebuild(marks=False)
+        self._schedule_prebuild()
 
     def closeEvent(self, event):
+        self._prebuild_timer.stop()
         if self._on_mouse in self.viewer.mouse_drag_callbacks:
             self.viewer.mouse_drag_callbacks.remove(self._on_mouse)
         super().closeEvent(event)
@@ -212,36 +255,59 @@ class SpectrumWidget(QWidget):
                 out[curve_label(layer)] = np.asarray(w[:, row, col], np.float64)
         return out
 
-    def mark_neighbours(self) -> None:
-        """Mark the clicked pixel's four LR neighbours (LR pixel centres, in HR coordinates) on the image."""
+    def _neighbour_world(self) -> tuple[np.ndarray, float] | None:
+        """The single pinned pixel's four LR neighbours (LR pixel centres) in world coordinates, and the LR
+        scale, when a cube on the reference's grid kept its neighbour weights; else None."""
         from ..compare import neighbour_positions
 
         ref = self.reference_layer()
         layer = next((lyr for lyr in self.viewer.layers if lyr.metadata.get("neighbour_weights") is not None
                       and tuple(lyr.data.shape[-2:]) == tuple(ref.data.shape[-2:])), None) if ref else None
-        name = "LR neighbours"
         if layer is None or len(self.pins) != 1:
-            if name in self.viewer.layers:
-                self.viewer.layers[name].data = np.empty((0, 2))
-            return
+            return None
         row, col = self.pins[0]
         pos = neighbour_positions(row, col, layer.metadata["scale"], layer.metadata["lr_shape"])
         world = np.array([ref.data_to_world((0, y, x))[-2:] if ref.ndim == 3 else ref.data_to_world((y, x))
                           for y, x in pos])
-        if name in self.viewer.layers:
-            marks = self.viewer.layers[name]
-            if marks.data.shape != world.shape:
-                marks.data = world  # the setter re-derives every point property: ≈ 20 ms
-            elif not np.allclose(marks.data, world):
-                marks.data[:] = world  # four points stay four: moved in place and redrawn, ≈ 5 ms
-                marks.refresh()
-        else:
-            from ..render import NEIGHBOUR_COLORS
+        return world, float(layer.metadata["scale"])
 
-            self.viewer.add_points(world, name=name, size=max(2.0, layer.metadata["scale"] * 0.6), symbol="x",
-                                   face_color=[np.asarray(c) / 255 for c in NEIGHBOUR_COLORS], border_width=0,
-                                   metadata=inf3_metadata("neighbours"))
-            self.viewer.layers.selection.active = ref  # keep clicks on the cube
+    def mark_neighbours(self) -> None:
+        """Mark the clicked pixel's four LR neighbours (LR pixel centres, in HR coordinates) on the image; hidden,
+        not removed (the four keep their colours), without a single pinned pixel or without weights."""
+        found = self._neighbour_world()
+        marks = next((lyr for lyr in self.viewer.layers if lyr.name == MARKS), None)
+        if found is None:
+            if marks is not None and marks.shown.any():
+                marks.shown = False
+            return
+        world, scale = found
+        if marks is None:  # a new layer costs ≈ 0.5 s with a run's layers open: prebuild() makes it beforehand
+            self._add_marks(world, scale, shown=True)
+            return
+        if marks.data.shape != world.shape:
+            marks.data = world  # the setter re-derives every point property: ≈ 20 ms
+        elif not np.allclose(marks.data, world):
+            marks.data[:] = world  # four points stay four: moved in place and redrawn, ≈ 5 ms
+            marks.refresh()
+        if not marks.shown.all():
+            marks.shown = True
+
+    def _add_marks(self, world: np.ndarray, scale: float, shown: bool):
+        """The LR-neighbour markers' points layer (one colour per neighbour), the active layer kept."""
+        from ..render import NEIGHBOUR_COLORS
+
+        active = self.viewer.layers.selection.active
+        marks = self.viewer.add_points(world, name=MARKS, size=max(2.0, scale * 0.6), symbol="x",
+                                       face_color=[np.asarray(c) / 255 for c in NEIGHBOUR_COLORS], border_width=0,
+                                       shown=np.full(len(world), shown), metadata=inf3_metadata("neighbours"))
+        self.viewer.layers.selection.active = active or self.reference_layer()  # keep clicks on the cube
+        return marks
+
+    def _ensure_marks(self) -> None:
+        """Make the markers' layer, hidden, for the (prebuilt) pinned pixel, if weights are open and it is not."""
+        found = self._neighbour_world()
+        if found is not None and MARKS not in self.viewer.layers:
+            self._add_marks(*found, shown=False)
 
     def _ranking_changed(self, _=None) -> None:
         nxt, tip = RANKINGS[self.rank.currentText()]
@@ -342,107 +408,195 @@ class SpectrumWidget(QWidget):
     def redraw(self) -> None:
         """Plot the spectra at the pinned pixels.
 
-        A click that keeps the same set of curves is drawn by blitting: the axes, ticks and
-        labels are a cached background (the y range is fixed from the cubes' values), and only
-        the curves, the legend (its spectral angles), the band marker and the zoom window are
-        redrawn (see bench/spectrum_click.py). Anything else rebuilds the figure.
+        A click that keeps the same set of curves is drawn by blitting: the axes, ticks, labels and the
+        legend's keys are a cached background (the y range is fixed from the cubes' values), and only the
+        curves, the legend's SAM labels, the band marker and the zoom window are redrawn (see
+        bench/spectrum_click.py). Anything else rebuilds the figure; :meth:`prebuild` does that before the
+        first click, so the first click blits too.
         """
-        from ..plots import plot_spectra, spectral_angle_deg
-
         t = time.perf_counter()
-        wl, curves, reference = self.collect()
-        self.curves = curves
-        fig = self.canvas.figure
-        if not curves:
-            fig.clear()
-            self._layout, self._animated, self._legend_texts = None, [], []
-            self._band_polys, self._zoom_polys = {}, {}
-            self.canvas.draw()
+        plan = self._plan()
+        self.curves = plan.curves if plan is not None else {}
+        if plan is None:
+            self._reset_figure()
             return
+        self._preview = False
+        if self._reusable(plan):
+            self._blit(plan)
+        else:
+            self._build(plan)
+        self.mark_neighbours()
+        self.last_draw_ms = (time.perf_counter() - t) * 1000
+        where = ", ".join(f"(row {r}, col {c})" for r, c in self.pins)
+        self.info.setText(f"{len(plan.curves)} curve(s) at {where}; drawn in {self.last_draw_ms:.0f} ms")
+
+    def _plan(self) -> _Plan | None:
+        """What :meth:`redraw` draws for the pinned pixels (None: no curve)."""
+        wl, curves, reference = self.collect()
+        if not curves:
+            return None
         n = len(next(iter(curves.values())))
         zoom = self.zoom.isChecked() and 1 <= self.zoom_lo.value() < self.zoom_hi.value() <= n
         zoom_bands = (self.zoom_lo.value(), self.zoom_hi.value()) if zoom else None
-        zoom_part = slice(zoom_bands[0] - 1, zoom_bands[1]) if zoom_bands else slice(None)
         ndim = self.viewer.dims.ndim
         band = int(self.viewer.dims.current_step[max(ndim - 3, 0)]) if ndim >= 3 else None
-        where = ", ".join(f"(row {r}, col {c})" for r, c in self.pins)
         box = f", {self.box.value()}×{self.box.value()} mean" if self.box.value() > 1 else ""
-        title = f"spectrum at {where}{box}"
+        # short, over the narrow main axes: several pins are told apart in the legend (``@(row,col)``)
+        where = f"row {self.pins[0][0]}, col {self.pins[0][1]}" if len(self.pins) == 1 else f"{len(self.pins)} pixels"
         ref = reference if len(self.pins) == 1 else None
-        weights = self.click_weights()
-        spreads = self.ensemble_spreads()
+        weights, spreads = self.click_weights(), self.ensemble_spreads()
         layout = (tuple(curves), zoom_bands, ref, None if wl is None else tuple(wl), tuple(weights), tuple(spreads))
         peak = max(float(np.max(c)) for c in [*curves.values(), *(b.high for b in spreads.values())])
         low = min(float(np.min(c)) for c in [*curves.values(), *(b.low for b in spreads.values())])
-        fits = getattr(self, "_ylim", None) is not None and self._ylim[0] <= low and peak <= self._ylim[1]
-        if fits and layout == getattr(self, "_layout", None) and getattr(self, "_background", None) is not None:
-            ax = fig.axes[0]
-            lines = ax.get_lines()
-            texts = ax.get_legend().get_texts() if ax.get_legend() else []
-            zlines = fig.axes[1].get_lines() if zoom else []
-            for i, (label, y) in enumerate(curves.items()):
-                lines[i].set_ydata(y)
-                if zoom:
-                    zlines[i].set_ydata(np.asarray(y)[zoom_bands[0] - 1 : zoom_bands[1]])
-                if ref is not None and label != ref and i < len(texts):
-                    texts[i].set_text(f"{label} (SAM {spectral_angle_deg(np.asarray(y), curves[ref]):.2f}°)")
-            if band is not None and len(lines) > len(curves):
-                x = lines[0].get_xdata()
-                lines[len(curves)].set_xdata([x[band], x[band]])
-            ax.title.set_text(title)
-            move_spread_bands(self._band_polys, spreads, lines[0].get_xdata())  # same ensembles: the layout matched
-            if zoom:
-                move_spread_bands(self._zoom_polys, spreads, zlines[0].get_xdata(), zoom_part)
-                fig.axes[1].relim()
-                fig.axes[1].autoscale_view()
-            for bars, wts in zip(self._bars, weights.values(), strict=True):  # same schemes: the layout matched
-                for patch, v in zip(bars, wts, strict=True):
-                    patch.set_height(v)
-            canvas = self.canvas.canvas
-            canvas.restore_region(self._background)
-            self._draw_animated()
-            canvas.blit(fig.bbox)
-        else:
-            fig.clear()
-            ratios = [3] + ([1] if zoom else []) + ([1] if weights else [])
-            axes = list(np.atleast_1d(fig.subplots(1, len(ratios), width_ratios=ratios)))
-            ax = axes[0]
-            zax = axes[1] if zoom else None
-            wax = axes[-1] if weights else None
-            fig.subplots_adjust(left=0.13, right=0.97, bottom=0.21, top=0.9, wspace=0.3)
-            plot_spectra(ax, wl, curves, title=title, reference=ref, current_band=band, zoom_ax=zax,
-                         zoom_bands=zoom_bands)
-            self._bars = self._weight_bars(wax, weights) if wax is not None else []
-            self._band_polys = draw_spread_bands(ax, spreads)  # before the legend below, which lists them
-            self._zoom_polys = draw_spread_bands(zax, spreads, zoom_part, legend=False) if zax is not None else {}
-            gt_color = self.canvas.colors()["text"]  # black GT would vanish on napari's dark theme
-            for a in fig.axes:
-                for line in a.get_lines():
-                    if str(line.get_label()).startswith("GT"):
-                        line.set_color(gt_color)
-            for a in fig.axes[:1]:
-                if a.get_legend() is not None:
-                    a.legend(fontsize=8, loc="best")
-            self._ylim = self._value_range(low, peak)
-            ax.set_ylim(*self._ylim)
-            self._animated = [*self._band_polys.values(), *ax.get_lines(), ax.title]  # the bands under the curves
-            # the legend's frame and keys stay in the cached background; only its labels (their SAM values)
-            # are drawn per click: a whole legend is re-laid out on every draw (≈ 40 ms a click here)
-            self._legend_texts = [t for t in (ax.get_legend().get_texts() if ax.get_legend() else [])
-                                  if "(SAM " in t.get_text()]  # GT's label never changes: background
-            for text in self._legend_texts:
-                text.set_visible(False)  # drawn only by _draw_animated, never into the background
-            if zax is not None:
-                self._animated.append(zax)
-            self._animated += [patch for bars in self._bars for patch in bars]
-            for artist in self._animated:
-                artist.set_animated(True)
-            self._layout = layout
-            self.canvas.style()
-            self.canvas.canvas.draw()  # the draw_event handler caches the background and draws the curves
-        self.mark_neighbours()
-        self.last_draw_ms = (time.perf_counter() - t) * 1000
-        self.info.setText(f"{len(curves)} curve(s) at {where}; drawn in {self.last_draw_ms:.0f} ms")
+        return _Plan(wl, curves, ref, zoom_bands, band, where + box, weights, spreads, layout, low, peak)
+
+    def _reusable(self, plan: _Plan) -> bool:
+        """Whether ``plan`` can be blitted onto the cached background: same curves, axes and legend, values in range."""
+        return (self._ylim is not None and self._ylim[0] <= plan.low and plan.peak <= self._ylim[1]
+                and plan.layout == self._layout and self._background is not None)
+
+    def _blit(self, plan: _Plan) -> None:
+        """Move the curves, labels, bands and bars of the cached plot to ``plan`` and blit them."""
+        from ..plots import spectral_angle_deg
+
+        fig = self.canvas.figure
+        ax = fig.axes[0]
+        curves, ref, zoom_bands = plan.curves, plan.ref, plan.zoom_bands
+        lines = ax.get_lines()
+        texts = ax.get_legend().get_texts() if ax.get_legend() else []
+        zlines = fig.axes[1].get_lines() if zoom_bands else []
+        for i, (label, y) in enumerate(curves.items()):
+            lines[i].set_ydata(y)
+            if zoom_bands:
+                zlines[i].set_ydata(np.asarray(y)[zoom_bands[0] - 1 : zoom_bands[1]])
+            if ref is not None and label != ref and i < len(texts):
+                texts[i].set_text(f"{label} (SAM {spectral_angle_deg(np.asarray(y), curves[ref]):.2f}°)")
+        if plan.band is not None and len(lines) > len(curves):
+            x = lines[0].get_xdata()
+            lines[len(curves)].set_xdata([x[plan.band], x[plan.band]])
+        ax.title.set_text(plan.title)
+        move_spread_bands(self._band_polys, plan.spreads, lines[0].get_xdata())  # same ensembles: the layout matched
+        if zoom_bands:
+            move_spread_bands(self._zoom_polys, plan.spreads, zlines[0].get_xdata(), slice(zoom_bands[0] - 1,
+                                                                                         zoom_bands[1]))
+            fig.axes[1].relim()
+            fig.axes[1].autoscale_view()
+        for bars, wts in zip(self._bars, plan.weights.values(), strict=True):  # same schemes: the layout matched
+            for patch, v in zip(bars, wts, strict=True):
+                patch.set_height(v)
+        canvas = self.canvas.canvas
+        canvas.restore_region(self._background)
+        self._draw_animated()
+        # painted with the event loop's next paint, not at once (matplotlib's blit() repaints synchronously): the
+        # window is composed once for the plot and the moved neighbour markers, and a click never waits for a
+        # repaint of napari's canvas that happened to be pending
+        canvas.update()
+
+    def _build(self, plan: _Plan) -> None:
+        """A new figure for ``plan``: axes, curves, bands, bars, the legend under the axes; drawn in full (the
+        draw_event handler caches the background and draws the per-click artists)."""
+        from ..plots import plot_spectra
+
+        fig = self.canvas.figure
+        fig.clear()
+        zoom_bands = plan.zoom_bands
+        zoom_part = slice(zoom_bands[0] - 1, zoom_bands[1]) if zoom_bands else slice(None)
+        ratios = [3] + ([1] if zoom_bands else []) + ([1] if plan.weights else [])
+        axes = list(np.atleast_1d(fig.subplots(1, len(ratios), width_ratios=ratios)))
+        ax = axes[0]
+        zax = axes[1] if zoom_bands else None
+        wax = axes[-1] if plan.weights else None
+        plot_spectra(ax, plan.wl, plan.curves, title=plan.title, reference=plan.ref, current_band=plan.band,
+                     zoom_ax=zax, zoom_bands=zoom_bands)
+        self._bars = self._weight_bars(wax, plan.weights) if wax is not None else []
+        self._band_polys = draw_spread_bands(ax, plan.spreads)  # before the legend below, which lists them
+        self._zoom_polys = draw_spread_bands(zax, plan.spreads, zoom_part, legend=False) if zax is not None else {}
+        gt_color = self.canvas.colors()["text"]  # black GT would vanish on napari's dark theme
+        for a in fig.axes:
+            for line in a.get_lines():
+                if str(line.get_label()).startswith("GT"):
+                    line.set_color(gt_color)
+        self._legend_entries = ax.get_legend_handles_labels()
+        self._place_legend()
+        self._ylim = self._value_range(plan.low, plan.peak)
+        ax.set_ylim(*self._ylim)
+        self._animated = [*self._band_polys.values(), *ax.get_lines(), ax.title]  # the bands under the curves
+        if zax is not None:
+            self._animated.append(zax)
+        self._animated += [patch for bars in self._bars for patch in bars]
+        for artist in self._animated:
+            artist.set_animated(True)
+        self._layout = plan.layout
+        self.canvas.style()
+        self.canvas.canvas.draw()  # the draw_event handler caches the background and draws the curves
+
+    def _place_legend(self) -> None:
+        """(Re)make the legend under the axes for the figure's current size (:func:`.spectrum_layout.legend_below`).
+        Its keys and fixed labels go into the cached background; the labels with a SAM are drawn per click
+        only: a whole legend is laid out again on every draw (≈ 40 ms a click)."""
+        fig = self.canvas.figure
+        if not fig.axes or not self._legend_entries[0]:
+            self._legend_texts = []
+            return
+        legend = legend_below(fig, fig.axes[0], *self._legend_entries, self.canvas.canvas.get_renderer())
+        self._legend_texts = [t for t in legend.get_texts() if "(SAM " in t.get_text()]  # GT's never changes
+        for text in self._legend_texts:
+            text.set_visible(False)  # drawn only by _draw_animated, never into the background
+
+    def _on_resize(self, event=None) -> None:
+        """A new size: the legend's columns and the margins again (keeping the labels of the last click); the
+        full draw that follows caches the new background."""
+        if not self._animated or not self.canvas.figure.axes:
+            return
+        legend = self.canvas.figure.axes[0].get_legend()
+        if legend is not None:
+            handles = self._legend_entries[0]
+            self._legend_entries = (handles, [t.get_text() for t in legend.get_texts()])
+        self._place_legend()
+        self.canvas.style()
+
+    def prebuild(self, marks: bool = True) -> bool:
+        """Build the plot the first click will show before it comes: figure, axes, legend and fonts, the cached
+        background and the LR-neighbour markers' layer, for a pixel at the centre of the reference cube, kept off
+        the screen (:meth:`.ThemedCanvas.blank`) until a click blits its own curves onto it. Runs when the dock
+        opens and, with nothing clicked, shortly after layers come and go (:meth:`_schedule_prebuild`).
+        ``marks=False`` leaves the markers' layer for later (a new layer is the slow part: ≈ 0.5 s with a run's
+        layers open). Returns whether it built a plot (not when one is already built for the open cubes)."""
+        if self.pins:
+            return False
+        ref = self.reference_layer()
+        if ref is None:
+            if self._layout is not None:
+                self._reset_figure()
+            return False
+        h, w = ref.data.shape[-2:]
+        self.pins = [(h // 2, w // 2)]
+        try:
+            plan = self._plan()
+            built = plan is not None and not (plan.layout == self._layout and self._background is not None)
+            if built:
+                self._preview = True
+                self._build(plan)
+            if marks:
+                self._ensure_marks()
+        finally:
+            self.pins, self.curves = [], {}
+        return built
+
+    def _schedule_prebuild(self, event=None) -> None:
+        """Prebuild once layers stop changing (a fusion run adds dozens), if nothing is clicked."""
+        try:
+            if not self.pins:
+                self._prebuild_timer.start()
+        except RuntimeError:  # the dock is gone (its Qt object deleted); the viewer's events outlive it
+            pass
+
+    def _reset_figure(self) -> None:
+        """An empty figure, nothing cached."""
+        self._layout, self._animated, self._background, self._legend_texts = None, [], None, []
+        self._band_polys, self._zoom_polys, self._bars, self._preview = {}, {}, [], False
+        self.canvas.figure.clear()
+        self.canvas.draw()
 
     def ensemble_spreads(self) -> dict[str, SpreadBand]:
         """``{curve label: members' spread}`` at the single pinned pixel, for each ensemble whose members are
@@ -471,7 +625,7 @@ class SpectrumWidget(QWidget):
         for k, (label, wts) in enumerate(weights.items()):
             x = np.arange(4) - 0.4 + width * (k + 0.5)
             bars.append(ax.bar(x, wts, width=width, color=method_color(label.split(" [")[0], k), label=label))
-        ax.set_xticks(range(4), NEIGHBOURS, fontsize=7)
+        ax.set_xticks(range(4), NEIGHBOURS, fontsize=7, rotation=90)  # side by side they run together in a narrow dock
         ax.set_ylim(0, 1)
         ax.set_title("weights", fontsize=9)
         ax.tick_params(labelsize=7)
@@ -495,35 +649,15 @@ class SpectrumWidget(QWidget):
         return (lo - margin if lo < 0 else 0.0), hi + margin
 
     def _on_canvas_draw(self, event) -> None:
-        """After any full draw (first plot, resize, theme): cache the background, then draw the curves."""
+        """After any full draw (a new plot, resize, theme): cache the background, then draw the per-click artists;
+        a prebuilt plot (:meth:`prebuild`) is then wiped off the screen until the first click blits its own."""
         if not getattr(self, "_animated", None):
             self._background = None
             return
         self._background = self.canvas.canvas.copy_from_bbox(self.canvas.figure.bbox)
-        self._freeze_legend()
-        self._draw_animated()
-
-    def _legend(self):
-        """The spectrum axes' legend, or None."""
-        axes = self.canvas.figure.axes
-        return axes[0].get_legend() if axes else None
-
-    def _freeze_legend(self) -> None:
-        """Pin the legend where loc="best" put it on this full draw: "best" tries every position
-        against every curve point on each draw (≈ 12 ms a click); the blitted clicks until the next
-        rebuild or resize keep this place (the legend's lower-left corner, in axes coordinates)."""
-        leg = self._legend()
-        if leg is None:
-            return
-        box = leg.get_window_extent(self.canvas.canvas.get_renderer())
-        x0, y0 = self.canvas.figure.axes[0].transAxes.inverted().transform((box.x0, box.y0))
-        leg.set_loc((float(x0), float(y0)))
-
-    def _unfreeze_legend(self, event=None) -> None:
-        """A resize changes what "best" is: the full draw that follows places the legend afresh."""
-        leg = self._legend()
-        if leg is not None:
-            leg.set_loc("best")
+        self._draw_animated()  # also when prebuilt: the first click finds every font and tick ready
+        if self._preview:
+            self.canvas.blank()
 
     def _draw_animated(self) -> None:
         fig = self.canvas.figure
@@ -536,12 +670,16 @@ class SpectrumWidget(QWidget):
 
     def _print_everything(self, *args, **kwargs):
         """The canvas's ``print_figure`` (toolbar Save, ``savefig``) with the per-click artists drawn too:
-        matplotlib leaves animated artists out of a full draw. The screen is redrawn afterwards, since the
-        print's draw event would have cached a background from the wrong renderer."""
+        matplotlib leaves animated artists out of a full draw; a prebuilt plot nothing has clicked yet saves as
+        the blank it shows. The screen is redrawn afterwards, since the print's draw event would have cached a
+        background from the wrong renderer."""
+        hidden = list(self.canvas.figure.axes) if self._preview else []
         for artist in self._animated:
             artist.set_animated(False)
         for text in self._legend_texts:
             text.set_visible(True)
+        for ax in hidden:
+            ax.set_visible(False)
         try:
             if args and isinstance(args[0], (str, os.PathLike)):
                 return self._print_to_file(*args, **kwargs)
@@ -551,6 +689,8 @@ class SpectrumWidget(QWidget):
                 artist.set_animated(True)
             for text in self._legend_texts:
                 text.set_visible(False)
+            for ax in hidden:
+                ax.set_visible(True)
             self.canvas.canvas.draw()
 
     def _print_to_file(self, filename, *args, **kwargs):
@@ -563,13 +703,11 @@ class SpectrumWidget(QWidget):
             return self._print_figure(str(tmp), *args, format=fmt, **kwargs)
 
     def clear(self) -> None:
-        self._layout, self._animated, self._background, self._legend_texts = None, [], None, []
-        self._band_polys, self._zoom_polys = {}, {}
         self.pins = []
         self.curves = {}
-        self.canvas.figure.clear()
-        self.canvas.draw()
+        self._reset_figure()
         self.info.setText("click a pixel in the image")
+        self._schedule_prebuild()  # the next first click is as quick as the first
 
     def export_csv(self, path: str | None = None) -> str | None:
         from ..spectra import spectra_csv
