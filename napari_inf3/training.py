@@ -254,6 +254,36 @@ class _Run:
     resumes) the model and optimiser; :meth:`events` runs it: :meth:`epoch` yields the step events of one
     epoch; :meth:`end_epoch` validates and writes the checkpoint; :meth:`close` leaves the process group."""
 
+    # Every attribute a run has, in one place; __init__'s steps set them (torch objects typed Any: torch is
+    # imported when a run starts, not with this module).
+    # _load_data: the scenes, their bands and responses, the patch grid and the step counts
+    names: list[str]
+    val: list[np.ndarray]
+    val_names: list[str]
+    bands: int
+    camera: Any  # a CameraFit, or None
+    srf_matrix: np.ndarray  # (s, S): the response the model's projection uses
+    msi_srf: np.ndarray  # (s, S): the response the training HR-MSIs are made with (the camera's, when given)
+    grid: Any
+    per_epoch: int
+    steps_per_epoch: int
+    local_batch: int
+    total_steps: int
+    # _build_model: the network (and what it is wrapped in), where it starts, what it remembers
+    model: Any
+    net: Any  # model, or the camera-transfer / DDP / compiled wrapper the steps run through
+    offset: int
+    start_epoch: int
+    step: int
+    history: list[dict]
+    ckpt: dict[str, Any] | None
+    init_meta: dict[str, Any] | None
+    elapsed0: float
+    # _build_sampler, _build_optimiser, epoch
+    sampler: Any
+    opt: Any
+    losses: list[float]
+
     def __init__(self, scenes: Sequence, val_scenes: Sequence, cfg: TrainConfig):
         import torch
 
