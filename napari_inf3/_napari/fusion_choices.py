@@ -3,7 +3,8 @@ HR-MSI response, an HR-MSI layer as an array, and the status line after a run.""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -93,11 +94,13 @@ class FusionJob:
 @dataclass(frozen=True)
 class LayersReady:
     """Yielded by :func:`run_job` once a run's layers can be shown (SSIM still to come): the run, its id and
-    its layers' data (:func:`.layers.run_layer_data`)."""
+    its layers' data (:func:`.layers.run_layer_data`). The GUI thread sets ``shown`` once it has added them:
+    SSIM waits for it, so it does not take the CPU from the layers being added."""
 
     run: Any
     run_id: str
     layer_data: list
+    shown: threading.Event = field(default_factory=threading.Event)
 
 
 def run_job(job: FusionJob, models: dict, pictures: dict):
@@ -112,7 +115,9 @@ def run_job(job: FusionJob, models: dict, pictures: dict):
     run = yield from iter_fusion_run(models, job.pair, device=job.device, weights=job.weights, ssim=False)
     yield (steps - 3, steps, "making the composites and maps")
     run_id = next_run_id()
-    yield LayersReady(run, run_id, run_layer_data(run, run_id, job.source_layer, pictures))
+    ready = LayersReady(run, run_id, run_layer_data(run, run_id, job.source_layer, pictures))
+    yield ready
+    ready.shown.wait(timeout=60)  # the layers first (a GUI that never answers does not hold SSIM back for long)
     if run.gt is not None:
         yield (steps - 1, steps, "computing SSIM")
         score_ssim(run)

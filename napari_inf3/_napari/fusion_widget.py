@@ -229,9 +229,9 @@ class FusionWidget(QWidget):
         try:
             add_layer_data(self.viewer, ready.layer_data)
         except (ValueError, IndexError) as exc:
-            show_error(f"could not show the fusion: {exc}")
-            return
-        self.shown = ready.run_id
+            return show_error(f"could not show the fusion: {exc}")
+        finally:
+            ready.shown.set()  # the worker's SSIM may start
         self.show_run(ready.run, ready.run_id)
         self.fill_table(ready.run)
 
@@ -263,7 +263,7 @@ class FusionWidget(QWidget):
     def show_run(self, run, run_id: str) -> None:
         """Make ``run``, whose layers (tagged ``run_id``) are in the viewer, the last run: *Compare schemes*
         lays it out. The demo viewer adds a run's layers itself and calls this."""
-        self.last_run, self.last_run_id = run, run_id
+        self.last_run, self.last_run_id, self.shown = run, run_id, run_id
         self.comparing = False
         self.fit_view()  # the new layers may not be where the view was (a real pair's LR layer is small)
         self.compare_btn.setText("Compare schemes")

@@ -483,6 +483,7 @@ def test_the_worker_yields_the_layers_before_ssim(scheme_checkpoints):
         if isinstance(step, LayersReady):
             assert all("ssim" not in s and "psnr" in s for s in step.run.scores.values())
             assert any(kw["name"].startswith("|error| area") for _, kw, _ in step.layer_data)
+            step.shown.set()  # what the dock does once it has added them
         steps.append(step)
     assert all("ssim" in s for s in run.scores.values())
     assert len(steps) == job.steps(1)  # napari's activity bar is told the right total
