@@ -16,7 +16,7 @@ import numpy as np
 import torch
 
 from .cube import CubeError
-from .uncertainty import ErrorCalibration, error_cues, spread
+from .uncertainty import ErrorCalibration, cues_from, mean_and_spread
 
 __all__ = ["Ensemble", "combine", "ENSEMBLE"]
 
@@ -64,28 +64,26 @@ class Ensemble(torch.nn.Module):
         raise TypeError("an Ensemble is fused through napari_inf3.fuse (each member, then averaged)")
 
 
-def combine(members: Mapping[str, np.ndarray], projection: np.ndarray, msi: np.ndarray,
-            calibration: ErrorCalibration | None, *, uncertainty: bool,
+def combine(members: Mapping[str, np.ndarray], calibration: ErrorCalibration | None = None, *,
+            uncertainty: bool = False, projection: np.ndarray | None = None, msi: np.ndarray | None = None,
             out: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     """``(mean cube (S, H, W), spread (H, W), expected |error| (H, W) or None)`` from the members' cubes.
 
-    ``projection``: the SRF projection of bicubic ``(S, H, W)`` and ``msi`` the linear HR-MSI ``(s, H, W)``
-    (cues of the calibration); ``uncertainty``: map the cues through ``calibration`` (an error without one);
-    ``out``: an ``(S, H, W)`` array to hold the mean.
+    ``uncertainty``: map the cues through ``calibration`` (an error without one); it needs ``projection``, the
+    SRF projection of bicubic ``(S, H, W)``, and ``msi``, the linear HR-MSI ``(s, H, W)``. ``out``: an
+    ``(S, H, W)`` array to hold the mean.
     """
-    cubes = list(members.values())
-    mean = np.stack([np.asarray(c, np.float32) for c in cubes]).mean(axis=0, dtype=np.float32)
+    mean, spread = mean_and_spread(members.values())
     if out is not None:
         if tuple(out.shape) != mean.shape:
             raise CubeError(f"the output array is {tuple(out.shape)}, the fusion is {mean.shape}")
         out[:] = mean
         mean = out
-    expected = None
-    if uncertainty:
-        if calibration is None:
-            raise CubeError("this ensemble has no error calibration, so it cannot give an expected-|error| map; "
-                            "use pretrained('ensemble'), which ships one")
-        cues = error_cues(cubes, projection, msi)
-        expected = calibration.predict(cues)
-        return mean, cues["spread"], expected
-    return mean, spread(cubes), expected
+    if not uncertainty:
+        return mean, spread, None
+    if calibration is None:
+        raise CubeError("this ensemble has no error calibration, so it cannot give an expected-|error| map; "
+                        "use pretrained('ensemble'), which ships one")
+    if projection is None or msi is None:
+        raise ValueError("an expected-|error| map needs the pair's SRF projection and linear HR-MSI (its cues)")
+    return mean, spread, calibration.predict(cues_from(mean, spread, projection, msi))

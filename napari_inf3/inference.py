@@ -304,7 +304,7 @@ def _fuse_single(model, lr_hsi, hr_msi, run: _Tiling, *, srf, camera,
                  **options) -> tuple[np.ndarray, np.ndarray | None]:
     """One network, through the camera (``camera``), another response (``srf``) or as trained."""
     if camera is not None:
-        return _fuse_with_camera(model, lr_hsi, hr_msi, camera, run, **options)
+        return _fuse_with_camera(model, _camera_pair(lr_hsi, hr_msi, camera), camera, run, **options)
     return _fuse_model(with_srf(model, srf) if srf is not None else model, lr_hsi, hr_msi, run, **options)
 
 
@@ -314,15 +314,22 @@ def _fuse_ensemble(ens, lr_hsi, hr_msi, run: _Tiling, *, srf, camera, out, clip:
     progress counts all members' tiles together. The FusionResult's fields."""
     from .ensemble import combine
 
+    # a photograph is linearised, aligned and upsampled once for all members (and its fit judged once)
+    photo = _camera_pair(lr_hsi, hr_msi, camera) if camera is not None else None
     members = {}
     n = len(ens.members)
     for i, (name, member) in enumerate(ens.members.items()):
         progress = run.progress
         step = None if progress is None else (lambda d, t, i=i, p=progress: p(i * t + d, n * t))
-        members[name], _ = _fuse_single(member, lr_hsi, hr_msi, replace(run, progress=step), srf=srf,
-                                        camera=camera, clip=clip)
-    projection, msi = pair_projection(lr_hsi, hr_msi, srf=srf, camera=camera, model=ens.first)
-    cube, spread, expected = combine(members, projection, msi, ens.calibration, uncertainty=uncertainty, out=out)
+        member_run = replace(run, progress=step)
+        members[name], _ = (_fuse_with_camera(member, photo, camera, member_run, clip=clip) if photo is not None
+                            else _fuse_model(with_srf(member, srf) if srf is not None else member, lr_hsi, hr_msi,
+                                             member_run, clip=clip))
+    cues: dict = {}
+    if uncertainty:  # what the calibration reads besides the members: the pair's projection and linear HR-MSI
+        cues["projection"], cues["msi"] = (_photo_projection(photo, camera) if photo is not None
+                                           else pair_projection(lr_hsi, hr_msi, srf=srf, model=ens.first))
+    cube, spread, expected = combine(members, ens.calibration, uncertainty=uncertainty, out=out, **cues)
     return {"cube": cube, "spread": spread, "expected_error": expected, "members": members}
 
 
@@ -333,16 +340,21 @@ def pair_projection(lr_hsi, hr_msi, *, srf=None, camera=None, model=None) -> tup
     from .camera.fusion import model_response, project
     from .simulation import load_srf
 
-    lr = np.asarray(_as_array(lr_hsi, "LR-HSI")[0], np.float32)
     if camera is not None:
-        msi, _ = camera.prepare(hr_msi)
-        p = camera.srf
-    else:
-        msi = np.asarray(_as_array(hr_msi, "HR-MSI")[0], np.float32)
-        own = model_response(model) if model is not None else None
-        p = load_srf(srf, bands=lr.shape[0]) if srf is not None else (
-            own if own is not None else load_srf("nikon_d700", bands=lr.shape[0]))
+        return _photo_projection(_camera_pair(lr_hsi, hr_msi, camera, warn=False), camera)
+    lr = np.asarray(_as_array(lr_hsi, "LR-HSI")[0], np.float32)
+    msi = np.asarray(_as_array(hr_msi, "HR-MSI")[0], np.float32)
+    own = model_response(model) if model is not None else None
+    p = load_srf(srf, bands=lr.shape[0]) if srf is not None else (
+        own if own is not None else load_srf("nikon_d700", bands=lr.shape[0]))
     return np.maximum(project(bicubic(lr, msi.shape[1:]), p, msi), 0.0), msi
+
+
+def _photo_projection(photo: _Photo, camera) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`pair_projection` of a photograph already read through its camera."""
+    from .camera.fusion import project
+
+    return np.maximum(project(photo.x_up, camera.srf, photo.lin), 0.0), photo.lin
 
 
 def _check_tile(tile) -> None:
@@ -367,7 +379,8 @@ def _reissue(caught) -> list[str]:
 
 
 def model_name(spec, model) -> str:
-    """What a result says fused it: the pretrained name or path it was given as, else the model's ``source``."""
+    """What a result (and a run's entry, :func:`~napari_inf3.pipeline.named_models`) says fused it: the pretrained
+    name it was given as, a checkpoint file's stem, else the model's ``source`` or its type."""
     if isinstance(spec, Path) or (isinstance(spec, str) and spec.endswith(".pt")):
         return Path(spec).stem
     if isinstance(spec, str):
@@ -463,29 +476,46 @@ def _fuse_box(model, lr_in, msi_in, norm, box, halo: int, r: float, out, weights
     out[dest] = (part.clamp_min_(0) if clip else part).cpu().numpy()
 
 
-def _fuse_with_camera(model, lr_hsi, hr_msi, camera, run: _Tiling, *, out=None, weights_out=None,
+@dataclass(frozen=True)
+class _Photo:
+    """A photograph as the HR-MSI, read once: the LR-HSI ``lr`` (S, h, w), the linearised, aligned HR-MSI
+    ``lin`` (s, H, W), its ``saturated`` pixels and the bicubic upsampling ``x_up`` (S, H, W)."""
+
+    lr: np.ndarray
+    lin: np.ndarray
+    saturated: np.ndarray
+    x_up: np.ndarray
+
+
+def _camera_pair(lr_hsi, hr_msi, camera, *, warn: bool = True) -> _Photo:
+    """``hr_msi`` (the photograph's stored values) through ``camera``; a poor fit warns here (``warn``), once."""
+    from .camera import CameraFit
+    from .camera.gate import warn_if_poor
+
+    if not isinstance(camera, CameraFit):
+        raise CubeError(f"camera= takes a CameraFit (estimate_camera or CameraFit.load), got {type(camera).__name__}")
+    if warn:
+        warn_if_poor(camera, stacklevel=4)
+    lin, saturated = camera.prepare(hr_msi)
+    lr = np.asarray(_as_array(lr_hsi, "LR-HSI")[0], np.float32)
+    return _Photo(lr, lin, saturated, bicubic(lr, lin.shape[1:]))
+
+
+def _fuse_with_camera(model, photo: _Photo, camera, run: _Tiling, *, out=None, weights_out=None,
                       weights: bool = False, clip: bool = True) -> tuple[np.ndarray, np.ndarray | None]:
-    """``fuse(model, lr_hsi, hr_msi, camera=camera)``; ``hr_msi`` holds the photograph's stored values.
+    """``fuse(model, lr_hsi, hr_msi, camera=camera)`` on the pair :func:`_camera_pair` read.
 
     A network trained with this camera's response takes the linearised HR-MSI directly; any other is
     shown the HR-MSI it knows and its output projected onto the photograph (camera transfer,
     :mod:`napari_inf3.camera.fusion`). Then saturated pixels fall back to what the other channels measured.
     """
-    from .camera import CameraFit
     from .camera.fusion import learned_camera, project, transfer_input
-    from .camera.gate import warn_if_poor
     from .camera.model import fall_back_saturated
 
-    if not isinstance(camera, CameraFit):
-        raise CubeError(f"camera= takes a CameraFit (estimate_camera or CameraFit.load), got {type(camera).__name__}")
     if model.msi_bands != camera.srf.shape[0] or model.bands != camera.srf.shape[1]:
         raise CubeError(f"the camera is {camera.srf.shape[0]} × {camera.srf.shape[1]} (channels × bands); the model "
                         f"takes {model.msi_bands} channels and {model.bands} bands")
-    warn_if_poor(camera, stacklevel=4)
-    lin, saturated = camera.prepare(hr_msi)
-    lr, _ = _as_array(lr_hsi, "LR-HSI")
-    lr = np.asarray(lr, np.float32)
-    x_up = bicubic(lr, lin.shape[1:])
+    lr, lin, x_up = photo.lr, photo.lin, photo.x_up
     options = {"weights_out": weights_out, "weights": weights, "clip": False}
     if learned_camera(model, camera):
         fused, wts = _fuse_model(with_srf(model, camera.srf), lr, lin, run, out=out, **options)
@@ -493,7 +523,7 @@ def _fuse_with_camera(model, lr_hsi, hr_msi, camera, run: _Tiling, *, out=None, 
         raw, wts = _fuse_model(model, lr, transfer_input(model, camera, x_up, lin), run, **options)
         fused = _target(out, raw.shape, "output")
         fused[:] = project(raw, camera.srf, lin)
-    fall_back_saturated(fused, x_up, lin, camera.srf, saturated, clip=False)
+    fall_back_saturated(fused, x_up, lin, camera.srf, photo.saturated, clip=False)
     if clip:
         np.maximum(fused, 0.0, out=fused)
     return fused, wts

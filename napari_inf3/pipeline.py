@@ -126,11 +126,9 @@ class FusionRun:
 
     def _error_and_sam(self, name: str) -> tuple[np.ndarray, np.ndarray]:
         """``name``'s error and SAM maps, from the scoring when it ran (else computed and kept)."""
-        if name not in self._maps:
-            from .metrics import error_map, sam_map
-
-            cube = self.fused[name]
-            self._maps[name] = (error_map(cube, self.gt), sam_map(cube, self.gt).astype(np.float32))
+        if name not in self._maps:  # one pass of the scoring's sums gives both
+            _, err, sam = _truth(self).evaluate_with_maps(self.fused[name], ssim=False)
+            self._maps[name] = (err, sam)
         return self._maps[name]
 
     def _need_gt(self, what: str) -> None:
@@ -149,15 +147,12 @@ def named_models(models) -> dict[str, Any]:
         return dict(models)
     if isinstance(models, (str, Path)) or not isinstance(models, Iterable):
         models = [models]
+    from .inference import model_name
+
     out: dict[str, Any] = {}
     for spec in models:
-        if isinstance(spec, Path) or (isinstance(spec, str) and Path(spec).suffix == ".pt"):
-            name = Path(spec).stem
-        elif isinstance(spec, str):
-            name = spec
-        else:
-            name = str(getattr(spec, "source", None) or type(spec).__name__)
-        base, k = name, 2
+        name = base = model_name(spec, spec)
+        k = 2
         while name in out:  # two models of one name: keep both
             name, k = f"{base} ({k})", k + 1
         out[name] = spec
@@ -294,10 +289,12 @@ def _fuse_ensemble(run: FusionRun, name: str, ens, *, device, clip: bool, camera
             seconds += run.seconds[key]
         keys.append(key)
     t = time.perf_counter()
-    projection, msi = pair_projection(run.lr_hsi, run.hr_msi, srf=None if camera else run.srf,
-                                      camera=run.camera if camera else None, model=ens.first)
-    cube, spread, expected = combine({k: run.fused[k] for k in keys}, projection, msi, ens.calibration,
-                                     uncertainty=ens.calibration is not None)
+    cues: dict = {}
+    if ens.calibration is not None:  # what the calibration reads besides the members
+        cues["projection"], cues["msi"] = pair_projection(run.lr_hsi, run.hr_msi, srf=None if camera else run.srf,
+                                                          camera=run.camera if camera else None, model=ens.first)
+    cube, spread, expected = combine({k: run.fused[k] for k in keys}, ens.calibration,
+                                     uncertainty=ens.calibration is not None, **cues)
     run.fused[name], run.members[name], run.spread[name] = cube, keys, spread
     if expected is not None:
         run.expected_error[name] = expected

@@ -20,7 +20,7 @@ No torch, no Qt.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -28,17 +28,19 @@ import numpy as np
 
 from .cube import CubeError
 
-__all__ = ["CUES", "ErrorCalibration", "error_cues", "fit_calibration", "spread", "spearman", "FORMAT"]
+__all__ = ["CUES", "ErrorCalibration", "error_cues", "cues_from", "fit_calibration", "mean_and_spread", "spearman",
+           "FORMAT"]
 
 #: The cues :func:`error_cues` computes, in the order of :attr:`ErrorCalibration.coef` (after the intercept).
 CUES = ("spread", "departure", "brightness", "texture")
 FORMAT = "napari-inf3 error calibration v1"
 
 
-def spread(members: Sequence[np.ndarray]) -> np.ndarray:
-    """``(H, W)``: std over the members' ``(S, H, W)`` cubes, mean over bands."""
+def mean_and_spread(members: Iterable[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """``(mean (S, H, W), spread (H, W))`` of the members' ``(S, H, W)`` cubes, both float32, from one stack:
+    the ensemble's cube, and the std over members, mean over bands."""
     stack = np.stack([np.asarray(m, np.float32) for m in members])
-    return stack.std(axis=0).mean(axis=0).astype(np.float32)
+    return stack.mean(axis=0, dtype=np.float32), stack.std(axis=0).mean(axis=0).astype(np.float32)
 
 
 def error_cues(members: Sequence[np.ndarray], projection: np.ndarray, msi: np.ndarray) -> dict[str, np.ndarray]:
@@ -47,10 +49,15 @@ def error_cues(members: Sequence[np.ndarray], projection: np.ndarray, msi: np.nd
     ``members``: the members' fused ``(S, H, W)`` cubes; ``projection``: the SRF projection of bicubic
     ``(S, H, W)`` (what the members refine); ``msi``: the linear HR-MSI ``(s, H, W)``.
     """
-    mean = np.mean([np.asarray(m, np.float32) for m in members], axis=0)
+    return cues_from(*mean_and_spread(members), projection, msi)
+
+
+def cues_from(mean: np.ndarray, spread: np.ndarray, projection: np.ndarray, msi: np.ndarray) -> dict[str, np.ndarray]:
+    """:func:`error_cues` from the ensemble's ``mean`` cube and ``spread`` map already at hand
+    (:func:`mean_and_spread`)."""
     gy, gx = np.gradient(np.asarray(msi, np.float32).mean(axis=0))
     return {
-        "spread": spread(members),
+        "spread": spread,
         "departure": np.abs(mean - projection).mean(axis=0).astype(np.float32),
         "brightness": mean.mean(axis=0).astype(np.float32),
         "texture": np.hypot(gy, gx).astype(np.float32),

@@ -113,7 +113,7 @@ def test_combine_and_cues_shapes():
     msi = rng.random((3, 8, 9)).astype(np.float32)
     cues = error_cues(list(members.values()), proj, msi)
     assert set(cues) == set(CUES) and all(c.shape == (8, 9) for c in cues.values())
-    mean, spread, exp = combine(members, proj, msi, None, uncertainty=False)
+    mean, spread, exp = combine(members, None, uncertainty=False)
     np.testing.assert_allclose(spread, np.stack(list(members.values())).std(0).mean(0), rtol=1e-5)
     assert exp is None and mean.shape == (5, 8, 9)
 
@@ -168,3 +168,19 @@ def test_a_photo_pair_gets_an_expected_error_map_through_its_camera(crop):
     exp = run.expected_error["ensemble"]
     assert exp.shape == gt.shape[1:] and run.gt is None and "ensemble" in run.pair_scores
     assert spearman(exp, error_map(run.fused["ensemble"], gt)) > 0.5
+
+
+def test_a_poor_camera_fit_is_said_once_for_the_ensemble(crop):
+    """The photograph is read through its camera once for all three members, so a poor fit is one note."""
+    import warnings
+
+    from napari_inf3.camera import CameraFit
+    from napari_inf3.simulation import load_srf
+
+    _, lr, msi = crop
+    fit = CameraFit.linear(load_srf("nikon_d700"), scale=4, sigma=0.5, residual=np.array([0.3, 0.3, 0.3]))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = ni.fuse("ensemble", lr, msi, "cpu", camera=fit, uncertainty=True)
+    assert len(res.notes) == 1 and res.notes[0].startswith("the camera fit is poor")
+    assert res.expected_error is not None and res.expected_error.shape == msi.shape[1:]
