@@ -136,7 +136,9 @@ def bytes_per_hr_pixel(config: dict) -> int:
     the tile is S_pa, X^U, E, the decoder's hidden map and the output.
     """
     nf, c, s = config["n_feats"], config["out_dim"], config["bands"]
-    return 4 * (nf + 3 * s + 2 * c)
+    # Table 5's upsampler variants hold the upsampled F¹ (2·nf) and the MLP's input ([F¹↑, S_pa], 3·nf) whole
+    extra = 5 * nf if config.get("upsampler", "inf3") != "inf3" else 0
+    return 4 * (nf + 3 * s + 2 * c + extra)
 
 
 def _free_bytes(device) -> int:
@@ -284,6 +286,9 @@ def fuse(model_or_checkpoint, lr_hsi, hr_msi, device=None, *, tile: int | str = 
             fields = _fuse_ensemble(model, lr_hsi, hr_msi, run, srf=srf, camera=camera, out=out, clip=clip,
                                     uncertainty=uncertainty)
         else:
+            if weights and not getattr(model, "has_weights", True):
+                raise ValueError(f"{model_name(model_or_checkpoint, model)} ({model.variant()}) has no neighbour "
+                                 "weights: only INF³ weighs four neighbours")
             fields = _fuse_network(model, lr_hsi, hr_msi, run, srf=srf, camera=camera, out=out,
                                    weights_out=weights_out, weights=weights, clip=clip, uncertainty=uncertainty)
     notes = tuple(_reissue(caught))

@@ -251,7 +251,8 @@ def _fuse_one(run: FusionRun, name: str, spec, *, device, clip: bool, weights: b
     if isinstance(model, Ensemble):
         _fuse_ensemble(run, name, model, device=device, clip=clip, camera=camera)
         return
-    keep = weights and not is_projection(model)  # its decoder is zero: weights unused
+    # the projection's decoder is zero (weights unused); Table 5's upsampler variants have none
+    keep = weights and not is_projection(model) and getattr(model, "has_weights", True)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # kept in the result's notes, said in the run's
         # a fitted or loaded camera: its curve, gain, black level and shift apply; else the response in use

@@ -93,15 +93,25 @@ class INF3(nn.Module):
     hidden : MLP hidden widths (the paper preset: 4 × 256).
     out_dim : C, channels of the fused feature map E.
     weighting : ``'area'``, ``'net'``, ``'cosine'`` or ``'cosine_norm'``.
+    hr_injection : feed ``S_pa(C_q)`` to the MLP (eq. 13; the paper's Table 2 "HR" column).
+    lr_injection : put ``S_pa^D(C_i)`` into ``F¹`` (eq. 11; Table 2's "LR"). Without it ``F¹ = S_pe(C_i)``,
+        also for the cosine weights.
+    rel_coord : feed ``δc = (C_q − C_i)·(h, w)`` to the MLP (eq. 14; Table 3).
+
+    The three switches are the paper's ablations; each one off removes its columns from the MLP's
+    first layer (``D2``, ``D2`` and 2 inputs), nothing else.
     """
 
-    def __init__(self, d1: int, d2: int, hidden: list[int], out_dim: int, weighting: str = "cosine"):
+    def __init__(self, d1: int, d2: int, hidden: list[int], out_dim: int, weighting: str = "cosine", *,
+                 hr_injection: bool = True, lr_injection: bool = True, rel_coord: bool = True):
         super().__init__()
         if weighting not in EXTRA_CHANNELS:
             raise ValueError(f"unknown weighting {weighting!r}; choose from {sorted(EXTRA_CHANNELS)}")
         self.weighting = weighting
         self.out_dim = out_dim
-        self.in_dim = d1 + 2 * d2 + 2
+        self.hr_injection, self.lr_injection, self.rel_coord = bool(hr_injection), bool(lr_injection), bool(rel_coord)
+        self.d12 = d1 + (d2 if lr_injection else 0)  # F¹'s channels
+        self.in_dim = self.d12 + (d2 if hr_injection else 0) + (2 if rel_coord else 0)
         self.mlp = MLP(self.in_dim, list(hidden), out_dim + EXTRA_CHANNELS[weighting])
 
     def forward(
@@ -118,7 +128,7 @@ class INF3(nn.Module):
         n, _, h, w = s_pe.shape
         H, W = s_pa.shape[-2:]
         dev = s_pe.device
-        f1_lr = torch.cat([s_pe, s_pa_d], dim=1)  # (N, D1+D2, h, w)  eq. 11 on the LR grid
+        f1_lr = torch.cat([s_pe, s_pa_d], dim=1) if self.lr_injection else s_pe  # (N, D1[+D2], h, w)  eq. 11
         rows = {s: axis_neighbours(h, H, s, dev) for s in (-1, 0, 1)}
         cols = {s: axis_neighbours(w, W, s, dev) for s in (-1, 0, 1)}
         if not straightforward and not torch.is_grad_enabled():
@@ -133,7 +143,9 @@ class INF3(nn.Module):
                 [ry.rel[:, None].expand(H, W), rx.rel[None, :].expand(H, W)]
             ).to(s_pa.dtype)[None]  # (1, 2, H, W)
             f1 = gather(f1_lr, ry.index, rx.index)  # (N, D1+D2, H, W)
-            f3 = torch.cat([f1, s_pa, rel.expand(n, -1, -1, -1)], dim=1)  # eq. 13-14
+            parts = [f1] + ([s_pa] if self.hr_injection else [])
+            parts += [rel.expand(n, -1, -1, -1)] if self.rel_coord else []
+            f3 = torch.cat(parts, dim=1)  # eq. 13-14
             out = self.mlp(f3.permute(0, 2, 3, 1))  # (N, H, W, C[+1])  eq. 15
             if self.weighting == "net":
                 logits.append(out[..., -1])
@@ -177,15 +189,18 @@ class INF3(nn.Module):
         hid = first.out_features
         c = self.out_dim
         a_lr = torch.einsum("nchw,oc->nhwo", f1_lr, w_a)  # (N, h, w, hidden), once per LR pixel
-        b_hr = torch.einsum("nchw,oc->nhwo", s_pa, w_b) + first.bias  # (N, H, W, hidden), once per HR pixel
-        dt = b_hr.dtype
+        # (N, H, W, hidden), once per HR pixel (just the bias, broadcast, without the HR injection)
+        b_hr = first.bias if w_b is None else torch.einsum("nchw,oc->nhwo", s_pa, w_b) + first.bias
+        dt = a_lr.dtype
         outs, rels = [], []
         for dy, dx in SHIFTS:
             ry, rx = rows[dy], cols[dx]
-            cy = ry.rel.to(dt)[:, None] * w_c[:, 0].to(dt)  # (H, hidden)
-            cx = rx.rel.to(dt)[:, None] * w_c[:, 1].to(dt)  # (W, hidden)
-            coord = cy[:, None] + cx[None]  # (H, W, hidden), no batch axis: broadcast once below
-            z = a_lr.index_select(1, ry.index).index_select(2, rx.index) + (b_hr + coord)
+            shared = b_hr
+            if w_c is not None:
+                cy = ry.rel.to(dt)[:, None] * w_c[:, 0].to(dt)  # (H, hidden)
+                cx = rx.rel.to(dt)[:, None] * w_c[:, 1].to(dt)  # (W, hidden)
+                shared = b_hr + (cy[:, None] + cx[None])  # (H, W, hidden) coordinate term, broadcast over N
+            z = a_lr.index_select(1, ry.index).index_select(2, rx.index) + shared
             x = z.relu_().view(-1, hid)  # in place on z itself, then the view
             for lin in middle:
                 x = torch.addmm(lin.bias, x, lin.weight.t()).relu_()
@@ -241,8 +256,10 @@ class INF3(nn.Module):
         a_lr = torch.einsum("nchw,oc->nhwo", f1_lr, w_a).contiguous()  # (N, h, w, hidden), once per LR pixel
         # coordinate term, separable: (C_q − C_i)·(h, w) = (rel_y, rel_x) → W_c rel = rel_y w_y + rel_x w_x
         dt = s_pa.dtype
-        cy = {s: ry.rel.to(dt)[:, None] * w_c[:, 0] for s, ry in rows.items()}  # (H, hidden)
-        cx = {s: rx.rel.to(dt)[:, None] * w_c[:, 1] for s, rx in cols.items()}  # (W, hidden)
+        cy = cx = None
+        if w_c is not None:
+            cy = {s: ry.rel.to(dt)[:, None] * w_c[:, 0] for s, ry in rows.items()}  # (H, hidden)
+            cx = {s: rx.rel.to(dt)[:, None] * w_c[:, 1] for s, rx in cols.items()}  # (W, hidden)
         lr_logits = None
         if self.weighting in ("cosine", "cosine_norm"):
             # every logit pairs LR pixels at most one apart: form the nine maps once on the LR grid
@@ -278,10 +295,13 @@ class INF3(nn.Module):
     def _split_first_layer(self, d12: int, d2: int):
         """``((first, middle, last), (W_a, W_b, W_c))``: the MLP's linear layers, and its first layer's
         weight split by input, ``W·[F¹; S_pa; rel] = W_a F¹ + W_b S_pa + W_c rel`` (eq. 13–15): ``W_a``
-        ``(hidden, D1+D2)``, ``W_b`` ``(hidden, D2)``, ``W_c`` ``(hidden, 2)``; ``d12`` = D1+D2, ``d2`` = D2."""
+        ``(hidden, D1+D2)``, ``W_b`` ``(hidden, D2)``, ``W_c`` ``(hidden, 2)``; ``d12`` = F¹'s channels, ``d2`` = D2.
+        ``W_b`` is ``None`` without the HR injection, ``W_c`` without the relative coordinate."""
         linears = [m for m in self.mlp.layers if isinstance(m, nn.Linear)]
         first = linears[0]
-        w_a, w_b, w_c = first.weight[:, :d12], first.weight[:, d12 : d12 + d2], first.weight[:, -2:]
+        w_a = first.weight[:, :d12]
+        w_b = first.weight[:, d12 : d12 + d2] if self.hr_injection else None
+        w_c = first.weight[:, -2:] if self.rel_coord else None
         return (first, linears[1:-1], linears[-1]), (w_a, w_b, w_c)
 
     def _chunk_weights(self, x, last, lr_logits, rows, cols, y0: int, y1: int, dt: torch.dtype) -> torch.Tensor:
@@ -315,12 +335,16 @@ def _chunk_first_layer(a_lr, s_pa, bias, w_b, cy, cx, rows, cols, y0: int, y1: i
     coordinate term's row ``(H, hidden)`` and column ``(W, hidden)`` parts.
     """
     d2, hr_rows, W = s_pa.shape
-    hid = w_b.shape[0]
-    spa = s_pa.permute(1, 2, 0).reshape(hr_rows * W, d2)
-    zb = torch.addmm(bias, spa, w_b.t()).view(hr_rows, W, hid)  # W_b S_pa(C_q) + bias, shared
+    hid = a_lr.shape[-1]
+    if w_b is None:  # no HR injection: the bias alone is shared
+        zb = bias.expand(hr_rows, W, hid)
+    else:
+        spa = s_pa.permute(1, 2, 0).reshape(hr_rows * W, d2)
+        zb = torch.addmm(bias, spa, w_b.t()).view(hr_rows, W, hid)  # W_b S_pa(C_q) + bias, shared
     z = s_pa.new_empty(4, hr_rows, W, hid)
     for k, (dy, dx) in enumerate(SHIFTS):
         ri, ci = rows[dy].index[y0:y1], cols[dx].index
         torch.add(a_lr.index_select(0, ri).index_select(1, ci), zb, out=z[k])
-        z[k].add_(cy[dy][y0:y1, None]).add_(cx[dx][None])
+        if cy is not None:  # without the relative coordinate there is no coordinate term
+            z[k].add_(cy[dy][y0:y1, None]).add_(cx[dx][None])
     return z

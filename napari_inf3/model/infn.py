@@ -25,6 +25,7 @@ from torch import nn
 
 from .encoders import Trunk, conv3x3, trunk_radius
 from .fusion import INF3
+from .upsamplers import UPSAMPLERS, FeatureUpsampler
 from .weighting import WEIGHTINGS
 
 #: What happens to X̃ = Decoder(E) + X^U (eq. 6): ``none``, the paper's; ``srf``, X̃ is projected
@@ -53,6 +54,15 @@ class INFN(nn.Module):
         (reflectance and radiance, dark and bright patches alike); ``'none'`` feeds the raw
         values as the paper does. Fusion is linear in brightness, so this changes no formula
         of the paper; it trained ≈ 1 dB faster per 100 CPU steps here (docs/METHOD.md).
+    hr_injection, lr_injection, rel_coord : the paper's ablations (Tables 2 and 3), all on by default:
+        ``S_pa(C_q)`` in the MLP's input (eq. 13), ``S_pa^D(C_i)`` in ``F¹`` (eq. 11), the relative
+        coordinate ``δc`` (eq. 14). See :class:`~.fusion.INF3`.
+    upsampler : ``'inf3'`` (the paper's implicit function) or Table 5's alternatives ``'bilinear'``,
+        ``'bicubic'``, ``'pixelshuffle'``: the LR feature map upsampled that way, then the same MLP
+        (:class:`~.upsamplers.FeatureUpsampler`; no weighting, no δc, no neighbour weights).
+    upsampler_scale : the fixed integer ratio of ``'pixelshuffle'`` (the others serve any ratio).
+
+    All of these are saved in :attr:`config`, so a checkpoint rebuilds the same variant.
 
     ``forward(lr_hsi (N, S, h, w), hr_msi (N, s, H, W)) -> (N, S, H, W)``.
     """
@@ -73,6 +83,12 @@ class INFN(nn.Module):
         normalize: str = "mean",
         consistency: str = "none",
         srf=None,
+        *,
+        hr_injection: bool = True,
+        lr_injection: bool = True,
+        rel_coord: bool = True,
+        upsampler: str = "inf3",
+        upsampler_scale: int = 4,
         **overrides: Any,
     ):
         super().__init__()
@@ -87,9 +103,15 @@ class INFN(nn.Module):
             raise ValueError(f"unknown normalize {normalize!r}; choose 'mean' or 'none'")
         if consistency not in CONSISTENCY:
             raise ValueError(f"unknown consistency {consistency!r}; choose from {CONSISTENCY}")
+        if upsampler not in UPSAMPLERS:
+            raise ValueError(f"unknown upsampler {upsampler!r}; choose from {list(UPSAMPLERS)}")
+        if upsampler != "inf3" and not rel_coord:
+            raise ValueError(f"rel_coord=False is an INF³ ablation; upsampler={upsampler!r} has no relative coordinate")
         arch = {**PRESETS[preset], **overrides}
-        self.config = {"bands": bands, "msi_bands": msi_bands, "weighting": weighting, "preset": preset,
-                       "normalize": normalize, "consistency": consistency, **arch}
+        ablation: dict[str, Any] = {"hr_injection": bool(hr_injection), "lr_injection": bool(lr_injection),
+                    "rel_coord": bool(rel_coord), "upsampler": upsampler, "upsampler_scale": int(upsampler_scale)}
+        self.config: dict[str, Any] = {"bands": bands, "msi_bands": msi_bands, "weighting": weighting, "preset": preset,
+                       "normalize": normalize, "consistency": consistency, **arch, **ablation}
         if consistency == "srf":
             # P (msi_bands × bands), kept with the weights so a checkpoint rebuilds the same projection
             p = torch.zeros(msi_bands, bands) if srf is None else torch.as_tensor(srf, dtype=torch.float32)
@@ -104,7 +126,14 @@ class INFN(nn.Module):
         c = arch["out_dim"]
         self.spectral = Trunk(bands, nf, nb)  # F_φ
         self.spatial = Trunk(bands + msi_bands, nf, nb)  # F_ψ
-        self.inf3 = INF3(nf, nf, arch["mlp_hidden"], c, weighting)
+        # the fusion stage (eq. 5): INF³, or for Table 5's ablation a fixed feature upsampler + the same MLP
+        self.inf3: INF3 | FeatureUpsampler
+        if upsampler == "inf3":
+            self.inf3 = INF3(nf, nf, arch["mlp_hidden"], c, weighting, hr_injection=hr_injection,
+                             lr_injection=lr_injection, rel_coord=rel_coord)
+        else:
+            self.inf3 = FeatureUpsampler(nf, nf, arch["mlp_hidden"], c, upsampler, scale=upsampler_scale,
+                                         hr_injection=hr_injection, lr_injection=lr_injection)
         self.decoder = nn.Sequential(conv3x3(c, c), nn.ReLU(inplace=True), conv3x3(c, bands))
         # Start as the skip: the last conv begins at zero, so the untrained output is X^U (or, with
         # consistency='srf', its projection X^U + P⁺(Y − P X^U)) and training learns the residual.
@@ -124,6 +153,16 @@ class INFN(nn.Module):
     @property
     def weighting(self) -> str:
         return self.config["weighting"]
+
+    @property
+    def has_weights(self) -> bool:
+        """Whether the network has neighbour weights to show (INF³ does; Table 5's upsamplers do not)."""
+        return self.config.get("upsampler", "inf3") == "inf3"
+
+    def variant(self) -> str:
+        """The ablation in words: ``'full'`` for the paper's network, else what is off or replaced
+        (``'no HR injection'``, ``'bicubic upsampler'``, ...)."""
+        return describe_variant(self.config)
 
     def set_srf(self, p) -> None:
         """Use the ``(msi_bands, bands)`` response ``p`` in the SRF projection (in place; P⁺ follows)."""
@@ -156,10 +195,11 @@ class INFN(nn.Module):
         """LR pixels of context a tile needs on each side so tiled = untiled output."""
         return max(self.spectral_halo(scale), self.spatial_halo(scale))
 
-    @staticmethod
-    def fusion_halo(scale: int) -> int:
-        """LR pixels around a box that INF³ + decoder need (neighbours ±1 LR, decoder ±2 HR px)."""
-        return 1 + math.ceil(2 / scale)
+    def fusion_halo(self, scale: int) -> int:
+        """LR pixels around a box that INF³ + decoder need (neighbours ±1 LR, decoder ±2 HR px);
+        Table 5's bicubic upsampler reaches ±2 LR pixels."""
+        reach = 2 if self.config.get("upsampler") == "bicubic" else 1
+        return reach + math.ceil(2 / scale)
 
     def forward_box(self, lr_hsi: torch.Tensor, hr_msi: torch.Tensor, norm: torch.Tensor,
                     box: tuple[int, int, int, int], return_weights: bool = False):
@@ -301,6 +341,23 @@ def _refresh_pinv(module: INFN, incompatible_keys) -> None:
     """After ``load_state_dict``: P⁺ from the loaded P."""
     with torch.no_grad():
         module.srf_pinv.copy_(_pinv(module.srf))
+
+
+#: INFN's ablation switches and their defaults (the paper's full network)
+ABLATION_DEFAULTS: dict[str, Any] = {"hr_injection": True, "lr_injection": True, "rel_coord": True,
+                                     "upsampler": "inf3"}
+
+
+def describe_variant(config: dict[str, Any]) -> str:
+    """``'full'``, or the ablations a model ``config`` has, in words, joined by ``', '``."""
+    words = []
+    if config.get("upsampler", "inf3") != "inf3":
+        words.append(f"{config['upsampler']} upsampler")
+    for key, text in (("hr_injection", "no HR injection"), ("lr_injection", "no LR injection"),
+                      ("rel_coord", "no relative coordinate")):
+        if not config.get(key, True):
+            words.append(text)
+    return ", ".join(words) or "full"
 
 
 def build_model(config: dict[str, Any]) -> INFN:
