@@ -22,6 +22,7 @@ examples:
   napari-inf3 fuse --lr-hsi lr.npz --hr-msi msi.tif --model my.pt --out fused.hdr
   napari-inf3 train cave/ --exclude superballs_ms --val cave/superballs_ms --out my.pt
   torchrun --nproc_per_node=2 -m napari_inf3 train cave/ --out my.pt   DDP: 2 processes, one global batch
+  napari-inf3 grid cave/ --out runs/g --variants full no_hr --test-also superballs_ms --jobs 2   ablations
 
 Cubes: CAVE PNG folders, ENVI .hdr, MATLAB .mat (v5 and v7.3), .npy/.npz, .tif/.tiff.
 Models: 'area', 'net', 'cosine' (the shipped lite checkpoints), 'paper:area' etc. (the shipped paper-preset
@@ -411,6 +412,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_fuse_args(sub)
     _add_train_args(sub)
     _add_demo_args(sub)
+    from .cli_grid import add_grid_args
+
+    add_grid_args(sub)
     return ap
 
 
@@ -558,6 +562,7 @@ def main(argv: list[str] | None = None) -> int:
 
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)  # the command's words (grid --jobs repeats them)
     if not getattr(args, "func", None):
         parser.print_help()
         return 0

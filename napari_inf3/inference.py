@@ -286,9 +286,6 @@ def fuse(model_or_checkpoint, lr_hsi, hr_msi, device=None, *, tile: int | str = 
             fields = _fuse_ensemble(model, lr_hsi, hr_msi, run, srf=srf, camera=camera, out=out, clip=clip,
                                     uncertainty=uncertainty)
         else:
-            if weights and not getattr(model, "has_weights", True):
-                raise ValueError(f"{model_name(model_or_checkpoint, model)} ({model.variant()}) has no neighbour "
-                                 "weights: only INF³ weighs four neighbours")
             fields = _fuse_network(model, lr_hsi, hr_msi, run, srf=srf, camera=camera, out=out,
                                    weights_out=weights_out, weights=weights, clip=clip, uncertainty=uncertainty)
     notes = tuple(_reissue(caught))
@@ -301,6 +298,9 @@ def _fuse_network(model, lr_hsi, hr_msi, run: _Tiling, *, uncertainty: bool, **o
     if uncertainty:
         raise ValueError("an expected-|error| map comes from an ensemble's disagreement: fuse with "
                          "'ensemble' or 'paper:ensemble' (uncertainty=True)")
+    if options.get("weights") and not getattr(model, "has_weights", True):
+        raise ValueError(f"this network ({model.variant()}) has no neighbour weights: only INF³ weighs four "
+                         "neighbours")
     cube, wts = _fuse_single(model, lr_hsi, hr_msi, run, **options)
     return {"cube": cube, "weights": wts}
 

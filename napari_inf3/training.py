@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -146,7 +146,7 @@ def train(
     *,
     val_scenes: Sequence = (),
     **options: Any,
-) -> Iterator[TrainEvent]:
+) -> Generator[TrainEvent, None, None]:
     """Train an INFN; yields :class:`TrainEvent` s. See the module docstring for the data.
 
     Parameters

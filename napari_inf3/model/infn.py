@@ -92,21 +92,7 @@ class INFN(nn.Module):
         **overrides: Any,
     ):
         super().__init__()
-        if preset not in PRESETS:
-            raise ValueError(f"unknown preset {preset!r}; choose from {sorted(PRESETS)}")
-        if weighting not in WEIGHTINGS:
-            raise ValueError(f"unknown weighting {weighting!r}; choose from {list(WEIGHTINGS)}")
-        unknown = set(overrides) - set(PRESETS[preset])
-        if unknown:
-            raise ValueError(f"unknown INFN option(s) {sorted(unknown)}")
-        if normalize not in ("mean", "none"):
-            raise ValueError(f"unknown normalize {normalize!r}; choose 'mean' or 'none'")
-        if consistency not in CONSISTENCY:
-            raise ValueError(f"unknown consistency {consistency!r}; choose from {CONSISTENCY}")
-        if upsampler not in UPSAMPLERS:
-            raise ValueError(f"unknown upsampler {upsampler!r}; choose from {list(UPSAMPLERS)}")
-        if upsampler != "inf3" and not rel_coord:
-            raise ValueError(f"rel_coord=False is an INF³ ablation; upsampler={upsampler!r} has no relative coordinate")
+        _check_options(weighting, preset, normalize, consistency, upsampler, rel_coord, overrides)
         arch = {**PRESETS[preset], **overrides}
         ablation: dict[str, Any] = {"hr_injection": bool(hr_injection), "lr_injection": bool(lr_injection),
                     "rel_coord": bool(rel_coord), "upsampler": upsampler, "upsampler_scale": int(upsampler_scale)}
@@ -327,6 +313,26 @@ class INFN(nn.Module):
             e, weights = e
         out = self._output(e, x_up, y, norm)
         return (out, weights) if return_weights else out
+
+
+def _check_options(weighting: str, preset: str, normalize: str, consistency: str, upsampler: str,
+                   rel_coord: bool, overrides: dict[str, Any]) -> None:
+    """:class:`INFN`'s options, each checked against what it may be; a ValueError names the first bad one."""
+    if preset not in PRESETS:
+        raise ValueError(f"unknown preset {preset!r}; choose from {sorted(PRESETS)}")
+    if weighting not in WEIGHTINGS:
+        raise ValueError(f"unknown weighting {weighting!r}; choose from {list(WEIGHTINGS)}")
+    unknown = set(overrides) - set(PRESETS[preset])
+    if unknown:
+        raise ValueError(f"unknown INFN option(s) {sorted(unknown)}")
+    if normalize not in ("mean", "none"):
+        raise ValueError(f"unknown normalize {normalize!r}; choose 'mean' or 'none'")
+    if consistency not in CONSISTENCY:
+        raise ValueError(f"unknown consistency {consistency!r}; choose from {CONSISTENCY}")
+    if upsampler not in UPSAMPLERS:
+        raise ValueError(f"unknown upsampler {upsampler!r}; choose from {list(UPSAMPLERS)}")
+    if upsampler != "inf3" and not rel_coord:
+        raise ValueError(f"rel_coord=False is an INF³ ablation; upsampler={upsampler!r} has no relative coordinate")
 
 
 def _pinv(p: torch.Tensor) -> torch.Tensor:
