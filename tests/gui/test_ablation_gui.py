@@ -15,6 +15,9 @@ def _training_dock(viewer):
 
 
 def test_switches_become_model_options_of_a_new_network(make_napari_viewer, tmp_path):
+    from napari_inf3._napari.ablation_form import UPSAMPLER_CHOICES
+    from napari_inf3.model.upsamplers import UPSAMPLERS
+
     train = _training_dock(make_napari_viewer())
     abl = train.ablations
     train.out.value = str(tmp_path / "a.pt")
@@ -24,6 +27,7 @@ def test_switches_become_model_options_of_a_new_network(make_napari_viewer, tmp_
     abl.toggle.click()
     assert abl.expanded and abl.hr_injection.native.isVisibleTo(train)
     assert [w.value for w in abl.fields] == [True, True, True, "inf3"]
+    assert tuple(v for _, v in UPSAMPLER_CHOICES) == UPSAMPLERS  # spelled out in the dock: it must follow the model
 
     abl.hr_injection.value = False
     abl.rel_coord.value = False
