@@ -337,14 +337,20 @@ def cmd_train(args) -> int:
     overlap = {p.resolve() for p in scenes} & {p.resolve() for p in val}
     if overlap:
         raise CubeError(f"validation scenes are also training scenes: {sorted(str(p) for p in overlap)}")
+    model_options = _model_options(args)
     if main_rank:
         procs = env_world_size()
         what = f"from {args.init}" if args.init else f"{args.weighting}/{args.preset}"
+        if model_options:
+            from .model.infn import describe_variant
+
+            what += f" ({describe_variant(model_options)})"
         print(f"training {what} on {len(scenes)} scene(s), validating on {len(val)}"
               + (f", {procs} processes (global batch {args.batch_size})" if procs > 1 else ""))
     bar = None
     config = TrainConfig(
-        weighting=args.weighting, preset=args.preset, consistency=args.consistency, scale=args.scale,
+        weighting=args.weighting, preset=args.preset, model_options=model_options, consistency=args.consistency,
+        scale=args.scale,
         offset=args.offset, patch=args.patch, batch_size=args.batch_size, lr=args.lr, schedule=args.schedule,
         precision=args.precision, compile=args.compile, srf=args.srf, camera=args.camera, epochs=args.epochs,
         patches_per_epoch=args.patches_per_epoch, seed=args.seed, device=args.device, out=out,
@@ -371,6 +377,43 @@ def cmd_train(args) -> int:
     if main_rank:
         print(f"checkpoint: {out}")
     return 0
+
+
+#: ``--upsampler`` choices: INFN's ``upsampler`` values (model.upsamplers.UPSAMPLERS), spelled out here so
+#: the parser is built without importing torch
+UPSAMPLERS = ("inf3", "bilinear", "bicubic", "pixelshuffle")
+
+
+def _model_options(args) -> dict[str, Any] | None:
+    """``TrainConfig.model_options`` from the ablation switches: None when none is given (the full network),
+    else only what differs from it. A CubeError when they cannot apply: with --init / --resume (the model
+    keeps its own architecture) or --no-rel-coord with another upsampler than INF³'s."""
+    from .cube import CubeError
+
+    opts: dict[str, Any] = {name: False for name, off in (("hr_injection", args.no_hr_injection),
+                                                            ("lr_injection", args.no_lr_injection),
+                                                            ("rel_coord", args.no_rel_coord)) if off}
+    if args.upsampler != "inf3":
+        opts["upsampler"] = args.upsampler
+        if args.upsampler == "pixelshuffle":
+            opts["upsampler_scale"] = args.scale
+    if not opts:
+        return None
+    given = ", ".join(_ablation_flags(opts))
+    if args.init or args.resume:
+        raise CubeError(f"{given}: --{'init' if args.init else 'resume'} keeps its model's own architecture; "
+                        "the ablation switches make a new network (leave them out, or leave out "
+                        f"--{'init' if args.init else 'resume'})")
+    if "rel_coord" in opts and "upsampler" in opts:
+        raise CubeError(f"--no-rel-coord is an ablation of INF³'s implicit function; the {args.upsampler} "
+                        "upsampler has no relative coordinate to leave out (drop one of the two)")
+    return opts
+
+
+def _ablation_flags(opts: dict[str, Any]) -> list[str]:
+    """The command-line switches that ask for ``opts`` (for messages)."""
+    flags = [f"--no-{name.replace('_', '-')}" for name in ("hr_injection", "lr_injection", "rel_coord") if name in opts]
+    return flags + ([f"--upsampler {opts['upsampler']}"] if "upsampler" in opts else [])
 
 
 def cmd_demo(args) -> int:
@@ -536,8 +579,26 @@ def _add_train_args(sub) -> None:
     p.add_argument("--compile", action="store_true",
                    help="torch.compile the training step: ~1 min to compile, then ~10 %% faster paper-preset steps "
                         "on a CPU (lite: no gain)")
+    _add_ablation_args(p)
     _add_common_args(p)
     p.set_defaults(func=cmd_train)
+
+
+def _add_ablation_args(p: argparse.ArgumentParser) -> None:
+    """``train``'s advanced options: INFN's ablation switches, for a new network (:func:`_model_options`)."""
+    g = p.add_argument_group("ablations (the paper's Tables 2, 3, 5)",
+                             "train a variant of the network, e.g. to repeat the paper's ablations; a new network "
+                             "only: --init and --resume keep their model's architecture")
+    g.add_argument("--no-hr-injection", action="store_true",
+                   help="leave the HR-domain injection S_pa(C_q) out of the MLP's input (eq. 13; Table 2)")
+    g.add_argument("--no-lr-injection", action="store_true",
+                   help="leave the LR-domain injection S_pa^D(C_i) out of the features F¹ (eq. 11; Table 2)")
+    g.add_argument("--no-rel-coord", action="store_true",
+                   help="leave the relative coordinate δc out of the MLP's input (eq. 14; Table 3); "
+                   "INF³'s upsampler only")
+    g.add_argument("--upsampler", default="inf3", choices=UPSAMPLERS,
+                   help="inf3 (the paper's implicit function, default) or Table 5's alternatives: the LR feature "
+                   "map upsampled bilinearly, bicubically or by a pixel shuffle (whose fixed ratio is --scale)")
 
 
 def _add_demo_args(sub) -> None:

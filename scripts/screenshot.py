@@ -2,13 +2,14 @@
 ``--dock`` one dock's picture for its section of docs/DOCKS.md.
 
     NAPARI_INF3_CONFIG_DIR=$(mktemp -d) xvfb-run -a .venv/bin/python scripts/screenshot.py [out.png]
-        [--dock fusion|spectrum|training] [--overwrite]
+        [--dock fusion|spectrum|training] [--ablations] [--overwrite]
 
 Without ``--dock``: the whole demo window (``docs/screenshot.png``). With ``--dock NAME``: the same window
 with only that dock open on the right and the layer list and controls closed (``docs/dock_NAME.png``). For
 ``training`` the dock first fine-tunes the shipped lite *cosine* model for six short epochs on the left part
 of the sample, validated on the right part, so its loss curve and validation PSNR are real (about a minute on
-two CPU cores). The PNG is saved with a 256-colour palette (the window is flat UI colours and colour-mapped
+two CPU cores); ``--ablations`` unfolds its *advanced: ablations* section (greyed: a fine-tune keeps its
+model's architecture). The PNG is saved with a 256-colour palette (the window is flat UI colours and colour-mapped
 images): a third of the bytes.
 
 ``NAPARI_INF3_CONFIG_DIR`` pointing at an empty folder makes the docks show their defaults, not the choices
@@ -102,7 +103,9 @@ def main() -> None:
         del argv[i : i + 2]
         if dock not in DOCKS:
             sys.exit(f"--dock takes one of {', '.join(DOCKS)}")
-    args = [a for a in argv if a != "--overwrite"]
+    args = [a for a in argv if a not in ("--overwrite", "--ablations")]
+    if "--ablations" in argv and dock != "training":
+        sys.exit("--ablations unfolds a section of the Training dock: give --dock training too")
     default = DOCS / ("screenshot.png" if dock is None else f"dock_{dock}.png")
     out = Path(args[0]) if args else default
     if out.exists() and "--overwrite" not in sys.argv:
@@ -126,6 +129,7 @@ def main() -> None:
                 left.hide()
             if dock == "training":
                 train_briefly(viewer, training, tmp)
+                training.ablations.set_expanded("--ablations" in argv)
             if dock == "fusion":  # what the canvas shows: the run made the weight maps and differences
                 fusion.weight_maps.value = True
             settle()

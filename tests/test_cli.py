@@ -89,6 +89,49 @@ def test_train_command_short_run(tmp_path, capsys):
     assert main(["train", str(src), "--out", str(out), "--epochs", "1"]) == 2  # exists, no --overwrite
 
 
+def test_train_command_trains_an_ablation_variant(tmp_path, capsys):
+    """issue 26: --no-hr-injection trains the variant; the checkpoint's model and its training config say so."""
+    from napari_inf3 import Cube, write_cube
+    from napari_inf3.checkpoint import read_checkpoint
+
+    face = read_cube(cave_scene("face_ms")).data[:, 200:264, 200:264]
+    src = write_cube(Cube(face), tmp_path / "face.npz")
+    out = tmp_path / "v.pt"
+    rc = main(["train", str(src), "--out", str(out), "--epochs", "1", "--patches-per-epoch", "4", "--batch-size", "2",
+               "--patch", "32", "--device", "cpu", "--no-hr-injection"])
+    assert rc == 0
+    assert "training cosine/lite (no HR injection) on 1 scene(s)" in capsys.readouterr().out
+    ck = read_checkpoint(out)
+    assert ck["config"]["hr_injection"] is False and ck["config"]["lr_injection"] is True
+    assert ck["meta"]["train_config"]["model_options"] == {"hr_injection": False}
+
+
+def test_train_ablation_options_and_their_errors(tmp_path, capsys):
+    """The switches become model_options only when something differs from the full network; with --init or
+    --resume, or --no-rel-coord with another upsampler, a one-line error before any training."""
+    from napari_inf3.cli import UPSAMPLERS, _model_options, build_parser
+    from napari_inf3.model.upsamplers import UPSAMPLERS as MODEL_UPSAMPLERS
+
+    assert UPSAMPLERS == MODEL_UPSAMPLERS
+
+    def options(*extra):
+        return _model_options(build_parser().parse_args(["train", "s/", "--out", "o.pt", *extra]))
+
+    assert options() is None and options("--upsampler", "inf3") is None
+    assert options("--no-lr-injection", "--no-rel-coord") == {"lr_injection": False, "rel_coord": False}
+    assert options("--upsampler", "pixelshuffle", "--scale", "8") == {"upsampler": "pixelshuffle",
+                                                                       "upsampler_scale": 8}
+    assert options("--upsampler", "bicubic") == {"upsampler": "bicubic"}
+    scene = str(cave_scene("face_ms"))
+    for extra, words in ((["--init", "cosine", "--no-hr-injection"], "--init keeps its model's own architecture"),
+                         (["--resume", str(tmp_path / "r.pt"), "--upsampler", "bilinear"], "--resume keeps"),
+                         (["--no-rel-coord", "--upsampler", "bilinear"], "bilinear upsampler has no relative")):
+        assert main(["train", scene, "--out", str(tmp_path / "e.pt"), "--device", "cpu", *extra]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("napari-inf3: error:") and words in err and "Traceback" not in err, err
+    assert not (tmp_path / "e.pt").exists()
+
+
 def test_demo_headless_writes_pictures_and_table(tmp_path, monkeypatch, capsys):
     """The README's main job without a display: files written, a second run goes to a new folder."""
     from napari_inf3.shipped import available

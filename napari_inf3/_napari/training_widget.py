@@ -11,6 +11,7 @@ from qtpy.QtWidgets import QFileDialog, QLabel, QListWidget, QProgressBar, QVBox
 
 from ..plots import smoothed
 from ._common import button_row, checkable_item, confirm_overwrite, device_choices, is_gt_candidate
+from .ablation_form import AblationSection
 from .canvas import ThemedCanvas
 from .forms import RememberedForm, layer_picker, offset_choices, offset_value
 
@@ -107,6 +108,8 @@ class TrainingWidget(QWidget):
         self.out = FileEdit(name="out", label="checkpoint", mode="w", filter="*.pt", value=str(Path.home() / "infn.pt"))
         self.resume = LineEdit(name="resume", label="resume from", value="",
                                tooltip="(optional) a checkpoint to continue from")
+        self.resume.changed.connect(self._ablations_apply)
+        self.ablations = AblationSection()  # a new network's ablation switches, collapsed
         self.form = Container(widgets=[self.val_combo, self.scale, self.offset, self.init, self.init_file,
                                        self.init_info, self.srf, self.srf_file, self.weighting, self.preset,
                                        self.consistency, self.epochs, self.per_epoch, self.batch, self.lr,
@@ -114,10 +117,13 @@ class TrainingWidget(QWidget):
         self.remembered = RememberedForm("training", [self.val_combo, self.scale, self.offset, self.init,
                                                       self.srf, self.srf_file, self.weighting, self.preset,
                                                       self.consistency, self.epochs, self.per_epoch, self.batch,
-                                                      self.lr, self.device, self.out])
+                                                      self.lr, self.device, self.out, *self.ablations.fields])
         self.remembered.restore()
         self._init_changed()
+        if self.ablations.options(self.scale.value):  # a remembered variant is in view, not folded away
+            self.ablations.set_expanded(True)
         lay.addWidget(self.form.native)
+        lay.addWidget(self.ablations.widget)
 
         row, (self.start_btn, self.pause_btn, self.stop_btn) = button_row(
             ("Start", lambda: self.start()), ("Pause", self.toggle_pause), ("Stop", self.stop))
@@ -140,9 +146,11 @@ class TrainingWidget(QWidget):
         self.destroyed.connect(lambda *_: stop_flag.update(requested=True))
 
     def _init_changed(self, *_) -> None:
-        """A fine-tuned model keeps its own weighting, preset and consistency: their pickers give way
-        to a line saying what the model is; the file pickers show when their choice needs them."""
+        """A fine-tuned model keeps its own weighting, preset, consistency and architecture: their pickers
+        give way to a line saying what the model is, the ablation switches are disabled (also for a resumed
+        run); the file pickers show when their choice needs them."""
         fresh = self.init.value == NEW
+        self._ablations_apply()
         self.init_file.visible = self.init.value == FILE
         self.srf_file.visible = self.srf.value in (FILE, CAMERA)
         for w in (self.weighting, self.preset, self.consistency):
@@ -150,6 +158,10 @@ class TrainingWidget(QWidget):
         self.init_info.visible = not fresh
         if not fresh:
             self.init_info.value = self._describe_init()
+
+    def _ablations_apply(self, *_) -> None:
+        """The ablation switches make a new network: off when starting from a model or resuming a run."""
+        self.ablations.set_applies(self.init.value == NEW and not self.resume.value.strip())
 
     def _describe_init(self) -> str:
         """"cosine weighting, paper preset, SRF projection" for the chosen starting weights, read from
@@ -166,8 +178,12 @@ class TrainingWidget(QWidget):
             cfg = read_checkpoint(path)["config"]
         except (ValueError, CheckpointError, FileNotFoundError) as exc:
             return str(exc)
+        from ..model.infn import describe_variant
+
         proj = "SRF projection" if cfg.get("consistency") == "srf" else "no SRF projection"
-        return f"{cfg.get('weighting')} weighting, {cfg.get('preset')} preset, {proj} (kept)"
+        variant = describe_variant(cfg)
+        return (f"{cfg.get('weighting')} weighting, {cfg.get('preset')} preset, {proj}"
+                + ("" if variant == "full" else f", {variant}") + " (kept)")
 
     def init_source(self) -> str | None:
         """What ``train(init=)`` gets: None, a shipped name (``'paper:cosine'``) or a checkpoint path."""
@@ -237,12 +253,30 @@ class TrainingWidget(QWidget):
         return out
 
     # ---- run ---------------------------------------------------------------------------------
+    def train_config(self):
+        """The :class:`~napari_inf3.train_config.TrainConfig` the form gives (the data aside); a ValueError
+        says what is missing or contradictory. ``overwrite`` is on: :meth:`start` asks first."""
+        from ..train_config import TrainConfig
+
+        init, srf, camera = self.init_source(), self.srf_source(), self.camera_source()
+        resume = self.resume.value.strip() or None
+        if resume is not None and init is not None:
+            raise ValueError("either resume a checkpoint or start from trained weights, not both")
+        return TrainConfig(
+            weighting=self.weighting.value, preset=self.preset.value,
+            model_options=self.ablations.model_options(self.scale.value),
+            consistency=self.consistency.value, scale=self.scale.value, offset=offset_value(self.offset.value),
+            batch_size=self.batch.value, lr=self.lr.value, epochs=self.epochs.value,
+            patches_per_epoch=self.per_epoch.value or None, device=self.device.value,
+            out=Path(self.out.value).expanduser(), resume=resume, init=init, srf=srf, camera=camera,
+            val_crop=256, overwrite=True,
+        )
+
     def start(self, confirm: bool = True):
         from napari.qt.threading import thread_worker
         from napari.utils.notifications import show_error
 
         from ..cube import Cube, CubeError
-        from ..train_config import TrainConfig
         from ..training import train
 
         try:
@@ -257,27 +291,13 @@ class TrainingWidget(QWidget):
                                  "would measure the training scene; choose another layer to validate on")
                 val_layer = None
             val = [] if val_layer is None else [Cube(np.asarray(val_layer.data, np.float32), None, val_layer.name)]
-            init = self.init_source()
-            srf = self.srf_source()
-            camera = self.camera_source()
+            config = self.train_config()
         except (ValueError, CubeError) as exc:
             show_error(str(exc))
             return None
-        out = Path(self.out.value).expanduser()
-        resume = self.resume.value.strip() or None
-        if resume is not None and init is not None:
-            show_error("either resume a checkpoint or start from trained weights, not both")
+        out = Path(config.out)
+        if out.exists() and config.resume is None and confirm and not confirm_overwrite(self, out):
             return None
-        if out.exists() and resume is None and confirm and not confirm_overwrite(self, out):
-            return None
-        config = TrainConfig(
-            weighting=self.weighting.value, preset=self.preset.value,
-            consistency=self.consistency.value, scale=self.scale.value, offset=offset_value(self.offset.value),
-            batch_size=self.batch.value, lr=self.lr.value, epochs=self.epochs.value,
-            patches_per_epoch=self.per_epoch.value or None, device=self.device.value, out=out, resume=resume,
-            init=init, srf=srf, camera=camera,
-            val_crop=256, overwrite=True,  # the user confirmed above
-        )
 
         self.remembered.save()
         self._stop["requested"] = False
