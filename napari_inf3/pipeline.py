@@ -52,6 +52,8 @@ class FusionRun:
     findings: list[Any] = field(default_factory=list)
     #: the file the scene was read from, when the run knows it (demo.compute sets it; its tables name the scene)
     source: str | None = None
+    #: a real pair whose HR-MSI is a camera's stored values (fused through ``camera``, :func:`fuse_into`)
+    camera_pair: bool = False
     #: per ensemble (:mod:`napari_inf3.ensemble`): its members' names in ``fused``, their disagreement
     #: ``(H, W)`` (std over members, mean over bands) and the expected mean |error| over bands ``(H, W)``
     members: dict[str, list[str]] = field(default_factory=dict)
@@ -99,14 +101,16 @@ class FusionRun:
         return self.gt if self.gt is not None else self.fused["bicubic"]
 
     def composites(self, bands: Sequence[int] | None = None, wavelengths_nm: Sequence[float] | None = None,
-                   srf=None) -> dict[str, np.ndarray]:
-        """``{name: (H, W, 3)}`` for GT (if any) and every fused cube, one shared contrast."""
+                   srf=None, *, names: Sequence[str] | None = None) -> dict[str, np.ndarray]:
+        """``{name: (H, W, 3)}`` for GT (if any) and every fused cube (or those in ``names``: the Fusion dock
+        shows each as its model finishes), one shared contrast (from the reference, GT or bicubic)."""
         from .render import composite, composite_limits
 
         opts: dict[str, Any] = {"wavelengths_nm": wavelengths_nm, "cube_wavelengths": self.wavelengths, "srf": srf}
         limits = composite_limits(self.reference, bands, **opts)
         cubes = ({"GT": self.gt} if self.gt is not None else {}) | self.fused
-        return {name: composite(c, bands, limits=limits, **opts) for name, c in cubes.items()}
+        return {name: composite(c, bands, limits=limits, **opts) for name, c in cubes.items()
+                if names is None or name in names}
 
     def error_maps(self) -> tuple[dict[str, np.ndarray], float]:
         """``({name: (H, W) mean |GT − fused|}, shared upper limit)``; needs the GT."""
@@ -167,6 +171,7 @@ def iter_fusion_run(
     clip: bool = True,
     weights: bool = False,
     ssim: bool = True,
+    scores: bool = True,
 ) -> Generator[Progress, None, FusionRun]:
     """Fuse ``pair`` with bicubic and every model; yields ``(done, total, message)``, returns the :class:`FusionRun`.
 
@@ -176,14 +181,30 @@ def iter_fusion_run(
     ``run.findings``). ``models``: display name → INFN, checkpoint path or pretrained name (``'projection'``:
     the SRF projection of bicubic), or a list of those (:func:`named_models` names them). ``clip``: results
     clipped at 0; ``weights``: keep each network's neighbour weights in ``run.weights`` (not the projection's);
-    ``ssim=False``: scores without SSIM, which takes most of the scoring time (:func:`score_ssim` adds it).
+    ``ssim=False``: scores without SSIM, which takes most of the scoring time (:func:`score_ssim` adds it);
+    ``scores=False``: no scores, maps or (real pair) findings yet: :func:`score_run` makes them (the Fusion dock
+    shows the composites first).
     """
+    models = named_models(models)
+    total = len(models) + 2
+    run = yield from start_run(pair, total=total)
+    for k, (name, spec) in enumerate(models.items(), start=2):
+        yield (k, total, f"fusing with {name}")
+        fuse_into(run, name, spec, device=device, clip=clip, weights=weights)
+    if scores:
+        yield (total, total, "scoring")
+        score_run(run, ssim=ssim)
+    return run
+
+
+def start_run(pair: PairInput, *, total: int) -> Generator[Progress, None, FusionRun]:
+    """A run's inputs (simulated from a :class:`SimulatedPair`'s GT, or a :class:`RealPair` read, its camera or
+    response estimated) and bicubic, its first result; yields ``(done, total, message)`` before the slow steps.
+    :func:`iter_fusion_run` goes on with :func:`fuse_into` for each model and :func:`score_run`."""
     import time
 
     from .inference import bicubic
 
-    models = named_models(models)
-    total = len(models) + 2
     if isinstance(pair, SimulatedPair):
         run = _simulated_run(pair)
     elif isinstance(pair, RealPair):
@@ -191,18 +212,13 @@ def iter_fusion_run(
         if pair.estimates:  # seconds of work before the first fusion: say so (a worker can be cancelled here)
             yield (0, total, _estimate_message(pair))
         _read_real_pair(run, pair)
+        run.camera_pair = pair.camera is not None
     else:
         raise CubeError(f"a fusion run takes a SimulatedPair or a RealPair, got {type(pair).__name__}")
     yield (1, total, "bicubic")
     t = time.perf_counter()
     run.fused["bicubic"] = bicubic(run.lr_hsi, run.hr_msi.shape[1:])
     run.seconds["bicubic"] = time.perf_counter() - t
-    for k, (name, spec) in enumerate(models.items(), start=2):
-        yield (k, total, f"fusing with {name}")
-        _fuse_one(run, name, spec, device=device, clip=clip, weights=weights,
-                  camera=isinstance(pair, RealPair) and pair.camera is not None)
-    yield (total, total, "scoring")
-    _score(run, ssim=ssim)
     return run
 
 
@@ -235,8 +251,9 @@ def _read_real_pair(run: FusionRun, pair: RealPair) -> None:
     run.camera = _linear_camera(run)
 
 
-def _fuse_one(run: FusionRun, name: str, spec, *, device, clip: bool, weights: bool, camera: bool) -> None:
-    """Fuse the run's pair with one model into ``run.fused[name]`` (and its weights, time, device, size, notes)."""
+def fuse_into(run: FusionRun, name: str, spec, *, device, clip: bool = True, weights: bool = False) -> None:
+    """Fuse the run's pair with one model (display ``name``, ``spec`` as :func:`iter_fusion_run` takes it)
+    into ``run.fused[name]`` (and its weights, time, device, size, notes); an ensemble adds its members."""
     import warnings
 
     from .camera.gate import poor_fit_message
@@ -249,7 +266,7 @@ def _fuse_one(run: FusionRun, name: str, spec, *, device, clip: bool, weights: b
     check_pair(run.lr_hsi, run.hr_msi, model)
     run.specs[name] = str(spec) if isinstance(spec, (str, Path)) else name
     if isinstance(model, Ensemble):
-        _fuse_ensemble(run, name, model, device=device, clip=clip, camera=camera)
+        _fuse_ensemble(run, name, model, device=device, clip=clip)
         return
     # the projection's decoder is zero (weights unused); Table 5's upsampler variants have none
     keep = weights and not is_projection(model) and getattr(model, "has_weights", True)
@@ -257,9 +274,9 @@ def _fuse_one(run: FusionRun, name: str, spec, *, device, clip: bool, weights: b
         warnings.simplefilter("ignore", UserWarning)  # kept in the result's notes, said in the run's
         # a fitted or loaded camera: its curve, gain, black level and shift apply; else the response in use
         res = fuse(model, run.lr_hsi, run.hr_msi, clip=clip, weights=keep,
-                   **({"camera": run.camera} if camera else {"srf": run.srf}))
+                   **({"camera": run.camera} if run.camera_pair else {"srf": run.srf}))
     # a poor camera fit is reported once, as the gate's findings (run.findings), not per model
-    poor_fit = poor_fit_message(run.camera) if camera else None
+    poor_fit = poor_fit_message(run.camera) if run.camera_pair else None
     run.notes += [f"{name}: {n}" for n in res.notes if n != poor_fit]
     run.fused[name] = res.cube
     if keep and res.weights is not None:
@@ -270,7 +287,7 @@ def _fuse_one(run: FusionRun, name: str, spec, *, device, clip: bool, weights: b
         run.params[name] = model.num_parameters()
 
 
-def _fuse_ensemble(run: FusionRun, name: str, ens, *, device, clip: bool, camera: bool) -> None:
+def _fuse_ensemble(run: FusionRun, name: str, ens, *, device, clip: bool) -> None:
     """An ensemble in a run: each member fused once (reused when the run has it, else added under its name),
     then averaged with its disagreement and expected |error| (:func:`napari_inf3.ensemble.combine`)."""
     import time
@@ -285,12 +302,13 @@ def _fuse_ensemble(run: FusionRun, name: str, ens, *, device, clip: bool, camera
         key = next((k for k, v in run.specs.items() if v == spec), None)
         if key is None:  # not in the run yet: add it under its spec, unless another model has that name
             key = spec if spec not in run.fused else f"{name}·{member_name}"
-            _fuse_one(run, key, member, device=device, clip=clip, weights=False, camera=camera)
+            fuse_into(run, key, member, device=device, clip=clip)
             run.specs[key] = spec
             seconds += run.seconds[key]
         keys.append(key)
     t = time.perf_counter()
     cues: dict = {}
+    camera = run.camera_pair
     if ens.calibration is not None:  # what the calibration reads besides the members
         cues["projection"], cues["msi"] = pair_projection(run.lr_hsi, run.hr_msi, srf=None if camera else run.srf,
                                                           camera=run.camera if camera else None, model=ens.first)
@@ -304,7 +322,7 @@ def _fuse_ensemble(run: FusionRun, name: str, ens, *, device, clip: bool, camera
     run.params[name] = ens.num_parameters()
 
 
-def _score(run: FusionRun, ssim: bool = True) -> None:
+def score_run(run: FusionRun, *, ssim: bool = True) -> None:
     """Scores against the GT (simulated; with the error and SAM maps, SSIM left for :func:`score_ssim` unless
     ``ssim``) or on the pair itself and the quality gate's findings (real pair)."""
     if run.gt is not None:

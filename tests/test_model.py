@@ -177,21 +177,25 @@ def test_split_first_layer_gradients_match():
     torch.testing.assert_close(g[0], g[1], atol=1e-6, rtol=1e-4)
 
 
-@pytest.mark.parametrize("weighting", ["area", "net"])
-def test_straightforward_flop_count_matches_torch_counter(weighting):
-    """bench/fuse.py's analytic FLOPs = what torch counts for the formulas as written (convs + matmuls)."""
+@pytest.mark.parametrize("weighting,options", [("area", {}), ("net", {}),
+                                               ("area", {"hr_injection": False, "rel_coord": False}),
+                                               ("net", {"lr_injection": False}),
+                                               ("area", {"upsampler": "pixelshuffle"})])
+def test_straightforward_flop_count_matches_torch_counter(weighting, options):
+    """bench/fuse.py's analytic FLOPs = what torch counts for the formulas as written (convs + matmuls),
+    also for the ablation variants (tests/test_ablation_switches.py)."""
     from torch.utils.flop_counter import FlopCounterMode
 
     from napari_inf3.model.flops import straightforward_flops
 
-    m = INFN(weighting=weighting, preset="lite").eval()
+    m = INFN(weighting=weighting, preset="lite", **options).eval()
     x, y = torch.rand(1, 31, 8, 8), torch.rand(1, 3, 32, 32)
     with torch.no_grad():
         _, s_pe, s_pa_d, s_pa = m.encode(x, y)
         with FlopCounterMode(display=False) as counter:
             m.spectral(x)
             m.spatial(torch.rand(1, 34, 32, 32))
-            e = m.inf3(s_pe, s_pa_d, s_pa, straightforward=True)
+            e = m.inf3(s_pe, s_pa_d, s_pa, **({"straightforward": True} if m.has_weights else {}))
             m.decoder(e)
     counted = counter.get_total_flops() / (32 * 32)
     assert straightforward_flops(m.config, 4)["total"] == pytest.approx(counted, rel=0.01)

@@ -85,10 +85,10 @@ class FusionJob:
     source_layer: str = ""
 
     def steps(self, n_models: int) -> int:
-        """The worker's yields for a run (:func:`run_job`): one per model, bicubic and scoring, one before a
-        real pair's alignment / response fit, the pictures, the layers and SSIM (napari's activity bar counts
-        them)."""
-        return n_models + 5 + int(isinstance(self.pair, RealPair) and self.pair.estimates)
+        """The worker's yields for a run (:func:`run_job`), which napari's activity bar counts: bicubic and
+        its composite, two per model (its start, its composite), one before a real pair's alignment / response
+        fit, the scoring, the layers and SSIM."""
+        return 2 * n_models + 5 + int(isinstance(self.pair, RealPair) and self.pair.estimates)
 
 
 @dataclass(frozen=True)
@@ -100,28 +100,51 @@ class LayersReady:
     run: Any
     run_id: str
     layer_data: list
+    final: bool = True  # False: the first few layers (the composites), before the scores; the rest follows
     shown: threading.Event = field(default_factory=threading.Event)
 
 
 def run_job(job: FusionJob, models: dict, pictures: dict):
-    """The Fusion dock's worker (Qt-free): the fusion run without SSIM, the layers' data (composites, maps),
-    :class:`LayersReady` for the GUI thread to add them, then SSIM for the table; yields ``(done, total,
-    message)`` between, returns the run. Layers appear after the models and the cheap scores, not after SSIM
-    (3/4 of the scoring time)."""
-    from ..pipeline import iter_fusion_run, score_ssim
+    """The Fusion dock's worker (Qt-free), in the order a user looks: each result's composite as soon as it
+    is fused (GT and bicubic first), as :class:`LayersReady` s with ``final=False`` for the GUI thread to show
+    while the next model runs; then the scores, error and SAM maps; every layer's data as the final
+    :class:`LayersReady`; then SSIM for the table. Yields ``(done, total, message)`` between, returns the run.
+    No score is computed twice."""
+    from ..pipeline import fuse_into, score_run, score_ssim, start_run
     from .layers import next_run_id, run_layer_data
 
     steps = job.steps(len(models))
-    run = yield from iter_fusion_run(models, job.pair, device=job.device, weights=job.weights, ssim=False)
-    yield (steps - 3, steps, "making the composites and maps")
+    run = yield from start_run(job.pair, total=steps)
     run_id = next_run_id()
-    ready = LayersReady(run, run_id, run_layer_data(run, run_id, job.source_layer, pictures))
+    composites: dict = {}
+    yield _new_composites(run, run_id, pictures, composites)
+    last = None
+    for k, (name, spec) in enumerate(models.items(), start=2):
+        yield (k, steps, f"fusing with {name}")
+        fuse_into(run, name, spec, device=job.device, weights=job.weights)
+        last = _new_composites(run, run_id, pictures, composites)
+        yield last
+    if last is not None:  # the scores' threads wait until the last picture is up, so they do not slow it down
+        last.shown.wait(timeout=10)
+    yield (steps - 3, steps, "scoring, error and SAM maps")
+    score_run(run, ssim=False)
+    ready = LayersReady(run, run_id, run_layer_data(run, run_id, job.source_layer, pictures, composites=composites))
     yield ready
     ready.shown.wait(timeout=60)  # the layers first (a GUI that never answers does not hold SSIM back for long)
     if run.gt is not None:
         yield (steps - 1, steps, "computing SSIM")
         score_ssim(run)
     return run
+
+
+def _new_composites(run, run_id: str, pictures: dict, made: dict) -> LayersReady:
+    """The composites of the results not composited yet (added to ``made``), the shown ones as layers."""
+    from .layers import composite_layer_data
+
+    new = run.composites(**pictures, names=[n for n in ["GT", *run.fused] if n not in made])
+    made.update(new)
+    return LayersReady(run, run_id, [item for item in composite_layer_data(run_id, new) if item[1]["visible"]],
+                       final=False)
 
 
 def done_text(run) -> tuple[str, str, list[str]]:

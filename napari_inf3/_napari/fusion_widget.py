@@ -33,6 +33,7 @@ from .layers import add_layer_data, connect_band_label, next_run_id, run_layer_d
 from .metrics_table import MetricsTable
 from .model_list import ModelList
 from .real_pair import FitPanel
+from .staged_layers import StagedLayers, add_quietly
 
 
 class FusionWidget(QWidget):
@@ -43,6 +44,8 @@ class FusionWidget(QWidget):
         self.viewer = napari_viewer
         self.worker = None
         self.shown: str | None = None  # the run id whose layers the last run added
+        self.staged: StagedLayers | None = None  # the last run's layers, being added
+        self._first: dict = {}  # the last run's layers added before its scores (the composites), by name
         self.last_run = None
         self.last_run_id: str | None = None
         self.comparing = False
@@ -215,23 +218,49 @@ class FusionWidget(QWidget):
 
         show_error(f"fusion failed: {exc}")
         self.status.setText(f"failed: {exc}")
+        self._discard_partial()
 
     def _on_finished(self) -> None:
         self.run_btn.setEnabled(True)
         self.cancel_btn.setEnabled(False)
         if self.worker is not None and self.worker.abort_requested:
+            self._discard_partial()
             self.status.setText("cancelled; no layers were added" if self.shown is None else "cancelled before SSIM")
             self.progress.setValue(0)
         self.worker = None
 
+    def _discard_partial(self) -> None:
+        """A run that failed or was cancelled before its last layers: take its early composites away again."""
+        if self.shown is None or (self.staged is not None and self.staged.run_id == self.shown):
+            return
+        for layer in self._first.values():
+            if layer in self.viewer.layers:
+                self.viewer.layers.remove(layer)
+        self._first, self.shown = {}, None
+
     def _show(self, ready: LayersReady) -> None:
+        """The composites first (before the scores), then the visible rest and the hidden layers a few per
+        event-loop turn (staged_layers.py); the worker's SSIM waits until every layer is in."""
         from napari.utils.notifications import show_error
+
+        def complete(layers: list) -> None:
+            ready.shown.set()
+            self._layers_complete(layers)
+
         try:
-            add_layer_data(self.viewer, ready.layer_data)
+            if not ready.final:  # a result's composite, while the next model runs
+                if self.shown != ready.run_id:
+                    self._first = {}
+                self._first.update({lyr.name: lyr for lyr in add_quietly(self.viewer, ready.layer_data)})
+                self.shown = ready.run_id
+                ready.shown.set()
+                return
+            self.staged = StagedLayers(self.viewer, ready.layer_data, complete, added=self._first,
+                                       run_id=ready.run_id)
+            self.staged.start()
         except (ValueError, IndexError) as exc:
+            ready.shown.set()
             return show_error(f"could not show the fusion: {exc}")
-        finally:
-            ready.shown.set()  # the worker's SSIM may start
         self.show_run(ready.run, ready.run_id)
         self.fill_table(ready.run)
 
@@ -240,6 +269,8 @@ class FusionWidget(QWidget):
 
         if self.shown is None:
             return
+        if self.staged is not None:
+            self.staged.finish()  # a finished run has all its layers in
         self.fill_table(run)
         text, details, notes = done_text(run)
         self.status.setText(text)
@@ -259,6 +290,9 @@ class FusionWidget(QWidget):
         add_layer_data(self.viewer, run_layer_data(run, run_id, source, self.composite_options()))
         self.show_run(run, run_id)
         return run_id
+
+    def _layers_complete(self, layers: list) -> None:
+        """Every layer of the last run is in (the benchmark times this)."""
 
     def show_run(self, run, run_id: str) -> None:
         """Make ``run``, whose layers (tagged ``run_id``) are in the viewer, the last run: *Compare schemes*

@@ -91,13 +91,15 @@ def gt_layer_data(run, name: str) -> LayerData:
     return (run.gt, {**kw, "contrast_limits": (0.0, float(run.gt.max()) or 1.0), "visible": False}, "image")
 
 
-def run_layer_data(run, run_id: str, source: str, composite_options: dict | None = None) -> list[LayerData]:
+def run_layer_data(run, run_id: str, source: str, composite_options: dict | None = None, *,
+                   composites: dict | None = None) -> list[LayerData]:
     """Every layer a fusion run adds, in the order they are added: the LR-HSI, the fused cubes (with the
     neighbour weights the Spectrum inspector reads), the composites (``composite_options`` as
     :meth:`~napari_inf3.pipeline.FusionRun.composites` takes them; only those without GT are shown),
     the error and SAM maps (with a GT), the camera fit's residual map (a real pair with a camera), and
     with neighbour weights the weight-entropy / winning-neighbour maps per network and the pairwise
-    scheme SAM and |a − b| maps. ``source`` is the layer the run was made from; names end ``[run_id]``."""
+    scheme SAM and |a − b| maps. ``source`` is the layer the run was made from; names end ``[run_id]``.
+    ``composites``: the run's composites made already (:meth:`~napari_inf3.pipeline.FusionRun.composites`)."""
     wl, tag = run.wavelengths, f"[{run_id}]"
     # each LR pixel over the HR pixel it was taken from (the block's centre for a real pair)
     o = (run.scale - 1) / 2 if run.offset is None else run.offset
@@ -115,8 +117,8 @@ def run_layer_data(run, run_id: str, source: str, composite_options: dict | None
         kw = cube_layer_kwargs(f"{name} {tag}", wl, "bicubic" if name == "bicubic" else "fused", name, run_id,
                                extra=extra)
         out.append((cube, {"contrast_limits": limits, "visible": False, **kw}, "image"))
-    for name, rgb in run.composites(**(composite_options or {})).items():
-        out.append(_map(rgb, f"composite {name} {tag}", "composite", name, run_id, rgb=True, visible=name != "GT"))
+    out += composite_layer_data(run_id, run.composites(**(composite_options or {})) if composites is None
+                                else composites)
     if run.gt is not None:
         errs, emax = run.error_maps()
         sams, smax = run.sam_maps()
@@ -134,6 +136,12 @@ def run_layer_data(run, run_id: str, source: str, composite_options: dict | None
     if run.weights:
         out += weight_layer_data(run, run_id)
     return out
+
+
+def composite_layer_data(run_id: str, composites: dict) -> list[LayerData]:
+    """A run's composites ``{name: (H, W, 3)}`` as layers: every one but the GT's shown."""
+    return [_map(rgb, f"composite {name} [{run_id}]", "composite", name, run_id, rgb=True, visible=name != "GT")
+            for name, rgb in composites.items()]
 
 
 def _map(data, name: str, role: str, method: str | None, run_id: str, visible: bool = False, **kw) -> LayerData:

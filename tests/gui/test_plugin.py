@@ -216,6 +216,39 @@ def test_fusion_cancel_adds_nothing(make_napari_viewer, qtbot, scheme_checkpoint
     assert "cancelled" in fusion.status.text()
 
 
+def test_fusion_cancel_after_the_first_composites_takes_them_away(make_napari_viewer, qtbot, scheme_checkpoints,
+                                                                   monkeypatch):
+    """Composites are shown as each model finishes; a run cancelled before its last layers leaves none behind."""
+    import threading
+
+    import napari_inf3.pipeline as pipeline
+
+    gate = threading.Event()
+    fuse_into = pipeline.fuse_into
+
+    def slow_second(run, name, spec, **kw):  # the second model waits until the test has cancelled
+        if name == "net":
+            gate.wait(timeout=30)
+        fuse_into(run, name, spec, **kw)
+
+    monkeypatch.setattr(pipeline, "fuse_into", slow_second)
+    viewer = make_napari_viewer()
+    viewer.open_sample(PLUGIN, "superballs_crop")
+    fusion = _dock(viewer, "Fusion")
+    _uncheck_all_but(fusion, set())
+    for name, path in scheme_checkpoints.items():
+        fusion.add_checkpoint(str(path), name)
+    n = len(viewer.layers)
+    fusion.run()
+    qtbot.waitUntil(lambda: any(lyr.name.startswith("composite area") for lyr in viewer.layers), timeout=60_000)
+    assert any(lyr.name.startswith("composite bicubic") for lyr in viewer.layers)  # bicubic's came first
+    fusion.cancel()
+    gate.set()
+    qtbot.waitUntil(lambda: fusion.worker is None and fusion.run_btn.isEnabled(), timeout=60_000)
+    assert len(viewer.layers) == n
+    assert fusion.status.text() == "cancelled; no layers were added"
+
+
 def test_click_plots_gt_bicubic_and_three_schemes(make_napari_viewer, qtbot, scheme_checkpoints, tmp_path):
     viewer = make_napari_viewer()
     spectrum = _dock(viewer, "Spectrum inspector")
@@ -452,18 +485,24 @@ def test_layers_come_before_ssim_and_nothing_is_scored_twice(make_napari_viewer,
     def spy(ready):
         show(ready)
         seen["table"] = fusion.table.text()
-        seen["layers"] = len(viewer.layers)
+        seen["layers"] = [lyr.name for lyr in viewer.layers]
+        seen["visible"] = [kw["name"] for _, kw, _ in ready.layer_data if kw.get("visible", True)]
+        seen["order"] = [kw["name"] for _, kw, _ in ready.layer_data]
 
     monkeypatch.setattr(fusion, "_show", spy)
     fusion = _fuse(viewer, qtbot, scheme_checkpoints)
-    assert seen["layers"] == len(viewer.layers)  # every layer was in when the table was first filled
+    # the composites were in when the table was first filled, the hidden rest followed (staged_layers.py) ...
+    assert len(seen["visible"]) == 4 and set(seen["visible"]) <= set(seen["layers"])
+    # ... and when the run is done every layer is in, in the order one pass would have left them
+    assert [lyr.name for lyr in viewer.layers][-len(seen["order"]):] == seen["order"]
     final = fusion.table.text().splitlines()[1].split("\t")
     assert final[-1] != "…" and 0 < float(final[-1]) <= 1
     assert calls == {"sums": 4, "ssim": 4}  # bicubic + 3 networks, once each: the maps came from the same sums
 
 
 def test_the_worker_yields_the_layers_before_ssim(scheme_checkpoints):
-    """Qt-free: run_job yields LayersReady while the scores still lack SSIM, then computes it."""
+    """Qt-free: run_job yields each result's composite as soon as it is fused (bicubic before the model runs,
+    no scores yet), then every layer while the scores still lack SSIM, then computes it."""
     import numpy as np
 
     from napari_inf3._napari.fusion_choices import FusionJob, LayersReady, run_job
@@ -473,17 +512,22 @@ def test_the_worker_yields_the_layers_before_ssim(scheme_checkpoints):
     job = FusionJob(SimulatedPair(np.asarray(load_sample().data[:, :64, :64]), scale=4), device="cpu",
                     source_layer="GT")
     gen = run_job(job, {"area": str(scheme_checkpoints["area"])}, {})
-    steps = []
+    steps, early = [], []
     while True:
         try:
             step = next(gen)
         except StopIteration as stop:
             run = stop.value
             break
-        if isinstance(step, LayersReady):
+        if isinstance(step, LayersReady) and not step.final:
+            assert not step.run.scores
+            early.append([kw["name"] for _, kw, _ in step.layer_data])
+        elif isinstance(step, LayersReady):
             assert all("ssim" not in s and "psnr" in s for s in step.run.scores.values())
             assert any(kw["name"].startswith("|error| area") for _, kw, _ in step.layer_data)
             step.shown.set()  # what the dock does once it has added them
         steps.append(step)
     assert all("ssim" in s for s in run.scores.values())
     assert len(steps) == job.steps(1)  # napari's activity bar is told the right total
+    assert max(s[0] for s in steps if isinstance(s, tuple)) == job.steps(1) - 1
+    assert [[n.split(" [")[0] for n in names] for names in early] == [["composite bicubic"], ["composite area"]]
