@@ -34,8 +34,8 @@ CLAIMS: list[tuple[tuple[str, str], tuple[str, str], float, str]] = [
     (("full", "cosine"), ("no_rel", "cosine"), 52.36 - 52.22, "Table 3: relative coordinate"),
     (("full", "cosine"), ("full", "area"), 54.813 - 54.741, "Table 4 (balloons): cosine vs area"),
     (("full", "cosine"), ("full", "net"), 54.813 - 54.392, "Table 4 (balloons): cosine vs net"),
-    (("full", "cosine"), ("bilinear", NO_SCHEME), 52.36 - 51.93, "Table 5: INF³ vs bilinear"),
-    (("full", "cosine"), ("pixelshuffle", NO_SCHEME), 52.36 - 52.15, "Table 5: INF³ vs pixel shuffle"),
+    (("full", "cosine"), ("up_bilinear", NO_SCHEME), 52.36 - 51.93, "Table 5: INF³ vs bilinear"),
+    (("full", "cosine"), ("up_pixelshuffle", NO_SCHEME), 52.36 - 52.15, "Table 5: INF³ vs pixel shuffle"),
 ]
 
 

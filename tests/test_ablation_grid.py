@@ -141,3 +141,14 @@ def test_cli_grid_shares_cells_between_jobs_and_reports(scenes, tmp_path, capsys
     assert main(["grid", "--list-variants"]) == 0
     assert "| up_pixelshuffle | upsampler='pixelshuffle' | 827,359 | 5,154,207 (5.154 M) | 5 (7.722 M) |" in (
         capsys.readouterr().out)
+
+
+def test_every_claim_names_a_variant_and_scheme_the_grid_makes():
+    from napari_inf3.ablation_grid import NO_SCHEME, SCHEMES, VARIANTS
+    from napari_inf3.ablation_report import CLAIMS
+
+    for a, b, _, what in CLAIMS:
+        for variant, scheme in (a, b):
+            assert variant in VARIANTS, what
+            upsampler = "upsampler" in VARIANTS[variant]
+            assert scheme == NO_SCHEME if upsampler else scheme in SCHEMES, what
