@@ -32,7 +32,8 @@ from typing import Any
 
 from .cube import CubeError
 
-__all__ = ["VARIANTS", "GridRecipe", "GridCell", "GridPlan", "plan_grid", "run_grid", "variant_parameters"]
+__all__ = ["VARIANTS", "GridRecipe", "GridCell", "GridPlan", "plan_grid", "run_grid", "load_cells", "fill_baselines",
+           "variant_parameters"]
 
 #: Variant names → INFN keywords (:class:`~napari_inf3.model.INFN`); the paper's table and row each tests.
 VARIANTS: dict[str, dict[str, Any]] = {
@@ -295,16 +296,13 @@ def _score_cell(plan: GridPlan, cell: GridCell, tests: dict[str, tuple], device:
     from .checkpoint import load_checkpoint
     from .inference import fuse
     from .io.atomic import atomic_write_text
-    from .metrics import evaluate
 
     model, ckpt = load_checkpoint(plan.cell_dir(cell) / "model.pt", device=device)
     _, held = plan.fold_split(cell.fold)
     scores: dict[str, dict[str, float]] = {}
     for path in [*held, *plan.extra_tests]:
-        gt, lr, msi = _test_pair(plan, path, tests)
-        fused = fuse(model, lr, msi, device).cube
-        scores[scene_name(path)] = {k: float(v) for k, v in evaluate(fused, gt, scale=plan.recipe.scale).items()
-                             if k in ("psnr", "sam", "ergas")}
+        truth, lr, msi = _test_pair(plan, path, tests)
+        scores[scene_name(path)] = _indices(truth, fuse(model, lr, msi, device).cube)
     meta = ckpt.get("meta") or {}
     last = (meta.get("history") or [{}])[-1]  # the last epoch: its step and wall seconds (of the last call)
     rec = {"cell": cell.name, **dataclasses.asdict(cell), "held_out": [scene_name(p) for p in held],
@@ -317,41 +315,82 @@ def _score_cell(plan: GridPlan, cell: GridCell, tests: dict[str, tuple], device:
 
 
 def _test_pair(plan: GridPlan, path: Path, cache: dict[str, tuple]) -> tuple:
-    """``(gt, lr_hsi, hr_msi)`` of a test scene under the paper's protocol (×r, offset r // 2, Nikon D700)."""
-    if scene_name(path) not in cache:
+    """``(truth, lr_hsi, hr_msi)`` of a test scene under the paper's protocol (×r, offset r // 2, Nikon D700);
+    ``truth`` a :class:`~napari_inf3.metrics.GroundTruth`, so the GT's own sums are made once per process."""
+    name = scene_name(path)
+    if name not in cache:
         from .io import read_cube
+        from .metrics import GroundTruth
         from .simulation import simulate
 
         gt = read_cube(path).data
         lr, msi = simulate(gt, plan.recipe.scale)
-        cache[scene_name(path)] = (gt, lr, msi)
-    return cache[scene_name(path)]
+        cache[name] = (GroundTruth(gt, plan.recipe.scale), lr, msi)
+    return cache[name]
+
+
+def _indices(truth, cube) -> dict[str, float]:
+    """PSNR (dB), SAM (degrees) and ERGAS of ``cube`` against ``truth``; no SSIM (the tables do not use it, and it
+    takes most of the scoring time)."""
+    return truth.evaluate_with_maps(cube, ssim=False)[0]
 
 
 def _write_baselines(plan: GridPlan, tests: dict[str, tuple]) -> None:
     """Bicubic and the SRF projection of bicubic for the test scenes met so far (``baselines.json``)."""
     import numpy as np
-    import torch
 
     from .inference import fuse, projection_model
     from .io.atomic import atomic_write_text
-    from .metrics import evaluate
+    from .upsampling import bicubic
 
     path = plan.out / "baselines.json"
     have = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
     new = False
-    for name, (gt, lr, msi) in tests.items():
+    for name, (truth, lr, msi) in tests.items():
         if name in have:
             continue
-        up = torch.nn.functional.interpolate(torch.from_numpy(lr)[None], size=gt.shape[-2:], mode="bicubic",
-                                             align_corners=False)[0].numpy()
-        proj = fuse(projection_model(), lr, msi, "cpu").cube
-        have[name] = {m: {k: float(v) for k, v in evaluate(x, gt, scale=plan.recipe.scale).items()
-                          if k in ("psnr", "sam", "ergas")} for m, x in (("bicubic", np.clip(up, 0, None)),
-                                                                      ("projection", proj))}
+        up = np.clip(bicubic(lr, truth.gt.shape[1:]), 0, None)
+        have[name] = {"bicubic": _indices(truth, up),
+                      "projection": _indices(truth, fuse(projection_model(), lr, msi, "cpu").cube)}
         new = True
     if new:
         atomic_write_text(path, json.dumps(have, indent=1))
+
+
+def load_cells(out: str | Path) -> list[dict[str, Any]]:
+    """Every scored cell's record in the grid folder ``out`` (``cells/*/scores.json``), sorted by name, its
+    ``'cell'`` a :class:`GridCell`."""
+    recs = []
+    for p in sorted(Path(out).glob("cells/*/scores.json")):
+        rec = json.loads(p.read_text(encoding="utf-8"))
+        rec["cell"] = GridCell.parse(rec["cell"])
+        recs.append(rec)
+    return recs
+
+
+def fill_baselines(out: str | Path) -> None:
+    """Add to ``out/baselines.json`` the test scenes scored by a cell but missing there (parallel parts each
+    write the scenes they met; the last writer may have left out another's). Needs the scenes where
+    ``grid.json`` says they are; without them the tables go without the baselines' rows."""
+    from .io import scene_paths
+
+    out = Path(out)
+    meta_path = out / "grid.json"
+    if not meta_path.exists():
+        raise CubeError("holds no grid (no grid.json)", out)
+    meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    path = out / "baselines.json"
+    have = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    names = {s for r in load_cells(out) for s in r["scores"]} - set(have)
+    data = Path(meta.get("data") or "")
+    if not names or not data.is_dir():
+        return
+    plan = GridPlan(out, (), (), GridRecipe.from_dict(meta["recipe"]), ())
+    tests: dict[str, tuple] = {}
+    for scene in scene_paths([data]):
+        if scene_name(scene) in names:
+            _test_pair(plan, scene, tests)
+    _write_baselines(plan, tests)
 
 
 def variant_parameters(preset: str, scale: int = 4) -> dict[str, int]:

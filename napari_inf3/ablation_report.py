@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from .ablation_grid import NO_SCHEME, PAPER, VARIANTS, GridCell
+from .ablation_grid import NO_SCHEME, PAPER, VARIANTS, load_cells
 
 __all__ = ["load_cells", "summarize", "paired_differences", "seeds_needed", "report_markdown", "write_report"]
 
@@ -37,16 +37,6 @@ CLAIMS: list[tuple[tuple[str, str], tuple[str, str], float, str]] = [
     (("full", "cosine"), ("up_bilinear", NO_SCHEME), 52.36 - 51.93, "Table 5: INF³ vs bilinear"),
     (("full", "cosine"), ("up_pixelshuffle", NO_SCHEME), 52.36 - 52.15, "Table 5: INF³ vs pixel shuffle"),
 ]
-
-
-def load_cells(out: str | Path) -> list[dict[str, Any]]:
-    """Every scored cell's record (``cells/*/scores.json``), sorted by name."""
-    recs = []
-    for p in sorted(Path(out).glob("cells/*/scores.json")):
-        rec = json.loads(p.read_text(encoding="utf-8"))
-        rec["cell"] = GridCell.parse(rec["cell"])
-        recs.append(rec)
-    return recs
 
 
 def _by_seed(recs: list[dict], folds: set[int]) -> dict[tuple[str, str], dict[int, dict[str, float]]]:

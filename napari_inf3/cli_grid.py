@@ -63,7 +63,7 @@ def add_grid_args(sub) -> None:
 
 
 def cmd_grid(args) -> int:
-    from .ablation_grid import GridRecipe, plan_grid, run_grid
+    from .ablation_grid import GridRecipe, fill_baselines, plan_grid, run_grid
     from .ablation_report import write_report
 
     if args.list_variants:
@@ -72,7 +72,7 @@ def cmd_grid(args) -> int:
     if not args.out:
         raise CubeError("--out is required: the grid folder")
     if args.report:
-        _ensure_baselines(Path(args.out))
+        fill_baselines(args.out)
         print(write_report(args.out).read_text(encoding="utf-8"))
         return 0
     if not args.data:
@@ -84,7 +84,7 @@ def cmd_grid(args) -> int:
     plan = plan_grid(args.data, args.out, recipe, variants=args.variants, schemes=args.schemes, seeds=args.seeds,
                      run_folds=args.run_folds)
     if args.jobs > 1:
-        return _spawn(args.jobs, args.argv)
+        return _spawn(args.jobs, args.argv, plan.out)
     part = _part(args.part)
     print(f"grid {plan.out}: {len(plan.cells)} cell(s), this process {part[0]}/{part[1]}", flush=True)
     for ev in run_grid(plan, part=part, max_minutes=args.max_minutes, threads=args.threads, device=args.device):
@@ -113,9 +113,9 @@ def _part(text: str) -> tuple[int, int]:
     return i, n
 
 
-def _spawn(jobs: int, argv: list[str]) -> int:
+def _spawn(jobs: int, argv: list[str], out: Path) -> int:
     """Run this command (``argv``: its words after ``napari-inf3``) as ``jobs`` processes (``--part i/jobs
-    --threads 1 --jobs 1``, the last of a repeated option wins); wait for all."""
+    --threads 1 --jobs 1``, the last of a repeated option wins); wait for all, then report on the grid ``out``."""
     procs = []
     env = dict(os.environ, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
     for i in range(jobs):
@@ -123,42 +123,12 @@ def _spawn(jobs: int, argv: list[str]) -> int:
         procs.append(subprocess.Popen(cmd, env=env))
     codes = [p.wait() for p in procs]
     if all(c == 0 for c in codes):
+        from .ablation_grid import fill_baselines
         from .ablation_report import write_report
 
-        out = argv[argv.index("--out") + 1] if "--out" in argv else None
-        if out:
-            _ensure_baselines(Path(out))
-            print(f"report: {write_report(out)}")
+        fill_baselines(out)
+        print(f"report: {write_report(out)}")
     return max(codes)
-
-
-def _ensure_baselines(out: Path) -> None:
-    """Fill ``baselines.json`` for test scenes the parallel parts may have left out of it."""
-    import json
-
-    from .ablation_grid import GridRecipe, _test_pair, _write_baselines, scene_name
-    from .ablation_report import load_cells
-    from .io import scene_paths
-
-    meta_path = out / "grid.json"
-    if not meta_path.exists():
-        raise CubeError("holds no grid (no grid.json)", out)
-    meta = json.loads(meta_path.read_text(encoding="utf-8"))
-    have = json.loads((out / "baselines.json").read_text(encoding="utf-8")) if (out / "baselines.json").exists() else {}
-    names = {s for r in load_cells(out) for s in r["scores"]} - set(have)
-    if not names:
-        return
-    data = Path(meta.get("data") or "")
-    if not data.is_dir():  # the scenes are elsewhere now: the tables go without the baselines' rows
-        return
-    from .ablation_grid import GridPlan
-
-    plan = GridPlan(out, (), (), GridRecipe.from_dict(meta["recipe"]), ())
-    tests: dict[str, tuple] = {}
-    for path in scene_paths([data]):
-        if scene_name(path) in names:
-            _test_pair(plan, path, tests)
-    _write_baselines(plan, tests)
 
 
 def variants_table() -> str:
