@@ -101,16 +101,26 @@ class FusionRun:
         return self.gt if self.gt is not None else self.fused["bicubic"]
 
     def composites(self, bands: Sequence[int] | None = None, wavelengths_nm: Sequence[float] | None = None,
-                   srf=None, *, names: Sequence[str] | None = None) -> dict[str, np.ndarray]:
+                   srf=None, *, names: Sequence[str] | None = None, limits=None) -> dict[str, np.ndarray]:
         """``{name: (H, W, 3)}`` for GT (if any) and every fused cube (or those in ``names``: the Fusion dock
-        shows each as its model finishes), one shared contrast (from the reference, GT or bicubic)."""
-        from .render import composite, composite_limits
+        shows each as its model finishes), one shared contrast: ``limits`` as :meth:`composite_limits` gives
+        them for the same options (made here when not given)."""
+        from .render import composite
 
         opts: dict[str, Any] = {"wavelengths_nm": wavelengths_nm, "cube_wavelengths": self.wavelengths, "srf": srf}
-        limits = composite_limits(self.reference, bands, **opts)
+        if limits is None:
+            limits = self.composite_limits(bands, wavelengths_nm, srf)
         cubes = ({"GT": self.gt} if self.gt is not None else {}) | self.fused
         return {name: composite(c, bands, limits=limits, **opts) for name, c in cubes.items()
                 if names is None or name in names}
+
+    def composite_limits(self, bands: Sequence[int] | None = None, wavelengths_nm: Sequence[float] | None = None,
+                         srf=None):
+        """The composites' shared stretch (from the reference: GT, else bicubic), for :meth:`composites`."""
+        from .render import composite_limits
+
+        return composite_limits(self.reference, bands, wavelengths_nm=wavelengths_nm,
+                                cube_wavelengths=self.wavelengths, srf=srf)
 
     def error_maps(self) -> tuple[dict[str, np.ndarray], float]:
         """``({name: (H, W) mean |GT − fused|}, shared upper limit)``; needs the GT."""

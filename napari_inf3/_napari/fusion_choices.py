@@ -117,12 +117,13 @@ def run_job(job: FusionJob, models: dict, pictures: dict):
     run = yield from start_run(job.pair, total=steps)
     run_id = next_run_id()
     composites: dict = {}
-    yield _new_composites(run, run_id, pictures, composites)
+    limits = run.composite_limits(**pictures)  # one stretch for all of them, made once
+    yield _new_composites(run, run_id, pictures, limits, composites)
     last = None
     for k, (name, spec) in enumerate(models.items(), start=2):
         yield (k, steps, f"fusing with {name}")
         fuse_into(run, name, spec, device=job.device, weights=job.weights)
-        last = _new_composites(run, run_id, pictures, composites)
+        last = _new_composites(run, run_id, pictures, limits, composites)
         yield last
     if last is not None:  # the scores' threads wait until the last picture is up, so they do not slow it down
         last.shown.wait(timeout=10)
@@ -137,11 +138,12 @@ def run_job(job: FusionJob, models: dict, pictures: dict):
     return run
 
 
-def _new_composites(run, run_id: str, pictures: dict, made: dict) -> LayersReady:
-    """The composites of the results not composited yet (added to ``made``), the shown ones as layers."""
+def _new_composites(run, run_id: str, pictures: dict, limits, made: dict) -> LayersReady:
+    """The composites (stretched by ``limits``) of the results not composited yet (added to ``made``), the shown
+    ones as layers."""
     from .layers import composite_layer_data
 
-    new = run.composites(**pictures, names=[n for n in ["GT", *run.fused] if n not in made])
+    new = run.composites(**pictures, names=[n for n in ["GT", *run.fused] if n not in made], limits=limits)
     made.update(new)
     return LayersReady(run, run_id, [item for item in composite_layer_data(run_id, new) if item[1]["visible"]],
                        final=False)

@@ -349,11 +349,6 @@ def _refresh_pinv(module: INFN, incompatible_keys) -> None:
         module.srf_pinv.copy_(_pinv(module.srf))
 
 
-#: INFN's ablation switches and their defaults (the paper's full network)
-ABLATION_DEFAULTS: dict[str, Any] = {"hr_injection": True, "lr_injection": True, "rel_coord": True,
-                                     "upsampler": "inf3"}
-
-
 def describe_variant(config: dict[str, Any]) -> str:
     """``'full'``, or the ablations a model ``config`` has, in words, joined by ``', '``."""
     words = []
