@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .variants import UPSAMPLERS  # --upsampler's choices: torch-free, so the parser is built without torch
+
 EPILOG = """\
 examples:
   napari-inf3 demo                               napari with a sample scene fused (or --headless)
@@ -342,7 +344,7 @@ def cmd_train(args) -> int:
         procs = env_world_size()
         what = f"from {args.init}" if args.init else f"{args.weighting}/{args.preset}"
         if model_options:
-            from .model.infn import describe_variant
+            from .variants import describe_variant
 
             what += f" ({describe_variant(model_options)})"
         print(f"training {what} on {len(scenes)} scene(s), validating on {len(val)}"
@@ -379,24 +381,15 @@ def cmd_train(args) -> int:
     return 0
 
 
-#: ``--upsampler`` choices: INFN's ``upsampler`` values (model.upsamplers.UPSAMPLERS), spelled out here so
-#: the parser is built without importing torch
-UPSAMPLERS = ("inf3", "bilinear", "bicubic", "pixelshuffle")
-
-
 def _model_options(args) -> dict[str, Any] | None:
     """``TrainConfig.model_options`` from the ablation switches: None when none is given (the full network),
     else only what differs from it. A CubeError when they cannot apply: with --init / --resume (the model
     keeps its own architecture) or --no-rel-coord with another upsampler than INF³'s."""
     from .cube import CubeError
+    from .variants import ablation_options
 
-    opts: dict[str, Any] = {name: False for name, off in (("hr_injection", args.no_hr_injection),
-                                                            ("lr_injection", args.no_lr_injection),
-                                                            ("rel_coord", args.no_rel_coord)) if off}
-    if args.upsampler != "inf3":
-        opts["upsampler"] = args.upsampler
-        if args.upsampler == "pixelshuffle":
-            opts["upsampler_scale"] = args.scale
+    opts = ablation_options(hr_injection=not args.no_hr_injection, lr_injection=not args.no_lr_injection,
+                            rel_coord=not args.no_rel_coord, upsampler=args.upsampler, scale=args.scale)
     if not opts:
         return None
     given = ", ".join(_ablation_flags(opts))

@@ -14,8 +14,7 @@ from magicgui.widgets import CheckBox, ComboBox, Container
 from qtpy.QtCore import Qt
 from qtpy.QtWidgets import QToolButton, QVBoxLayout, QWidget
 
-#: upsampler entries, ``(label, INFN's upsampler value)``; the values are model.upsamplers.UPSAMPLERS,
-#: spelled out so the dock is built without importing torch
+#: upsampler entries, ``(label, INFN's upsampler value)``, in the order of napari_inf3.variants.UPSAMPLERS
 UPSAMPLER_CHOICES = [("INF³ implicit function", "inf3"), ("bilinear", "bilinear"), ("bicubic", "bicubic"),
                      ("pixel shuffle", "pixelshuffle")]
 TITLE = "advanced: ablations"
@@ -98,27 +97,17 @@ class AblationSection:
     def options(self, scale: int) -> dict[str, Any]:
         """The switches as INFN keywords that differ from the full network (``{}`` for it);
         ``scale`` is pixel shuffle's fixed ratio."""
-        opts: dict[str, Any] = {name: False for name, w in (("hr_injection", self.hr_injection),
-                                                            ("lr_injection", self.lr_injection),
-                                                            ("rel_coord", self.rel_coord)) if not w.value}
-        if self.upsampler.value != "inf3":
-            opts["upsampler"] = self.upsampler.value
-            if self.upsampler.value == "pixelshuffle":
-                opts["upsampler_scale"] = int(scale)
-        return opts
+        from ..variants import ablation_options
+
+        return ablation_options(hr_injection=self.hr_injection.value, lr_injection=self.lr_injection.value,
+                                rel_coord=self.rel_coord.value, upsampler=self.upsampler.value, scale=scale)
 
     def model_options(self, scale: int) -> dict[str, Any] | None:
         """``TrainConfig.model_options``: ``None`` for the full network or when the switches do not apply."""
         return (self.options(scale) or None) if self._applies else None
 
     def variant(self) -> str:
-        """``'full'`` or the chosen ablations in words (the model's own wording; torch is imported only
-        for a variant, so the dock opens without it)."""
-        opts = self.options(4)
-        if not opts:
-            return "full"
-        try:
-            from ..model.infn import describe_variant
-        except Exception:  # noqa: BLE001 - torch missing or broken: the dock says so elsewhere
-            return ", ".join(f"{k}={v}" for k, v in opts.items())
-        return describe_variant(opts)
+        """``'full'`` or the chosen ablations in words (the model's own wording, :mod:`napari_inf3.variants`)."""
+        from ..variants import describe_variant
+
+        return describe_variant(self.options(4))

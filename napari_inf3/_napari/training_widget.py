@@ -178,7 +178,7 @@ class TrainingWidget(QWidget):
             cfg = read_checkpoint(path)["config"]
         except (ValueError, CheckpointError, FileNotFoundError) as exc:
             return str(exc)
-        from ..model.infn import describe_variant
+        from ..variants import describe_variant
 
         proj = "SRF projection" if cfg.get("consistency") == "srf" else "no SRF projection"
         variant = describe_variant(cfg)

@@ -23,9 +23,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..variants import UPSAMPLERS, describe_variant
 from .encoders import Trunk, conv3x3, trunk_radius
 from .fusion import INF3
-from .upsamplers import UPSAMPLERS, FeatureUpsampler
+from .upsamplers import FeatureUpsampler
 from .weighting import WEIGHTINGS
 
 #: What happens to X̃ = Decoder(E) + X^U (eq. 6): ``none``, the paper's; ``srf``, X̃ is projected
@@ -347,18 +348,6 @@ def _refresh_pinv(module: INFN, incompatible_keys) -> None:
     """After ``load_state_dict``: P⁺ from the loaded P."""
     with torch.no_grad():
         module.srf_pinv.copy_(_pinv(module.srf))
-
-
-def describe_variant(config: dict[str, Any]) -> str:
-    """``'full'``, or the ablations a model ``config`` has, in words, joined by ``', '``."""
-    words = []
-    if config.get("upsampler", "inf3") != "inf3":
-        words.append(f"{config['upsampler']} upsampler")
-    for key, text in (("hr_injection", "no HR injection"), ("lr_injection", "no LR injection"),
-                      ("rel_coord", "no relative coordinate")):
-        if not config.get(key, True):
-            words.append(text)
-    return ", ".join(words) or "full"
 
 
 def build_model(config: dict[str, Any]) -> INFN:

@@ -20,11 +20,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..variants import UPSAMPLERS  # ``upsampler`` values of :class:`~.infn.INFN` (re-exported here)
 from .encoders import conv3x3
 from .fusion import MLP
-
-#: ``upsampler`` values of :class:`~.infn.INFN`: the paper's INF³ and Table 5's three alternatives.
-UPSAMPLERS = ("inf3", "bilinear", "bicubic", "pixelshuffle")
 
 
 class FeatureUpsampler(nn.Module):
