@@ -227,3 +227,81 @@ def pick_3d_variable(arrays: dict[str, np.ndarray], path, variable: str | None, 
         stacklevel=3,
     )
     return chosen
+
+
+#: Names of a wavelength vector stored beside a cube (.mat, .npz), compared case-insensitively.
+WAVELENGTH_NAMES = ("wavelengths", "wavelength", "wavelength_nm", "wavelengths_nm", "wl", "wave", "lambda", "bands")
+#: Names of the image size stored beside a ``(bands, pixels)`` matrix (unmixing datasets: ``nRow``, ``nCol``).
+ROW_NAMES, COL_NAMES = ("nrow", "nrows", "n_row", "n_rows"), ("ncol", "ncols", "n_col", "n_cols")
+
+
+def _named(arrays: dict[str, np.ndarray], names) -> tuple[str, np.ndarray] | None:
+    """The first array whose name (case-insensitively) is one of ``names``."""
+    lower = {k.lower(): k for k in arrays}
+    for n in names:
+        if n in lower:
+            return lower[n], arrays[lower[n]]
+    return None
+
+
+def wavelength_vector(arrays: dict[str, np.ndarray], bands: int) -> tuple[np.ndarray, str] | tuple[None, None]:
+    """``(wavelengths in nm (bands,), variable name)`` from a vector stored beside the cube, or ``(None, None)``.
+
+    Looked for under :data:`WAVELENGTH_NAMES`; it must hold one finite number per band. Values up to 30 are
+    read as µm (AVIRIS-style files store 0.4 … 2.5), larger ones as nm; a vector that is only the band
+    numbers (1 … B or 0 … B − 1, as a ``bands`` variable often is) is not a wavelength vector.
+    """
+    lower = {k.lower(): k for k in arrays}
+    for n in WAVELENGTH_NAMES:
+        if n not in lower:
+            continue
+        v = np.asarray(arrays[lower[n]])
+        if v.dtype.kind not in "uif" or v.size != bands or bands < 2:
+            continue
+        wl = v.reshape(-1).astype(np.float64)
+        if not np.all(np.isfinite(wl)):
+            continue
+        if np.array_equal(wl, np.arange(1, bands + 1)) or np.array_equal(wl, np.arange(bands)):
+            continue  # band numbers, not wavelengths
+        top = float(np.max(wl))
+        nm = wl * 1000.0 if top <= 30 else wl
+        if not (float(np.min(nm)) >= 100.0 and float(np.max(nm)) <= 20000.0):
+            continue
+        return nm, lower[n]
+    return None, None
+
+
+def unflatten_pixels(arrays: dict[str, np.ndarray], path, pixel_order: str = "F") -> tuple[np.ndarray, str] | None:
+    """A cube ``(B, nRow, nCol)`` from a ``(bands, pixels)`` (or ``(pixels, bands)``) matrix stored with the
+    image size as scalars ``nRow`` / ``nCol`` (the layout of the hyperspectral unmixing datasets), and the
+    matrix's name; ``None`` when the file is not laid out so.
+
+    ``pixel_order``: how the pixels were flattened. ``'F'`` (default): MATLAB's column-major order, pixel
+    ``k`` at row ``k mod nRow``, column ``k div nRow`` (``reshape(Y', nRow, nCol, nBand)`` in MATLAB);
+    ``'C'``: row-major (numpy's ``reshape``).
+    """
+    rows, cols = _named(arrays, ROW_NAMES), _named(arrays, COL_NAMES)
+    if rows is None or cols is None:
+        return None
+    try:
+        n_row, n_col = int(np.asarray(rows[1]).reshape(-1)[0]), int(np.asarray(cols[1]).reshape(-1)[0])
+    except (ValueError, IndexError, TypeError):
+        raise CubeError(f"its image size {rows[0]!r} / {cols[0]!r} is not a pair of whole numbers", path) from None
+    if n_row < 1 or n_col < 1:
+        raise CubeError(f"its image size {rows[0]} = {n_row}, {cols[0]} = {n_col} is not positive", path)
+    n = n_row * n_col
+    mats = {k: v for k, v in arrays.items()
+            if getattr(v, "ndim", 0) == 2 and v.dtype.kind in "uif" and n in v.shape and min(v.shape) > 1}
+    if not mats:
+        shapes = {k: tuple(np.shape(v)) for k, v in arrays.items()}
+        raise CubeError(f"says the image is {rows[0]} = {n_row} × {cols[0]} = {n_col} pixels, but holds no "
+                        f"(bands, {n}) matrix (variables and shapes: {shapes})", path)
+    name = max(mats, key=lambda k: mats[k].size)
+    m = mats[name]
+    bp = m if m.shape[1] == n else m.T  # (bands, pixels)
+    if pixel_order not in ("F", "C"):
+        raise CubeError(f"pixel_order must be 'F' (MATLAB, column-major) or 'C' (row-major), got {pixel_order!r}",
+                        path)
+    if pixel_order == "F":
+        return bp.reshape(bp.shape[0], n_col, n_row).transpose(0, 2, 1), name
+    return bp.reshape(bp.shape[0], n_row, n_col), name

@@ -5,6 +5,13 @@ MATLAB stores arrays column-major, so ``h5py`` sees a MATLAB ``(H, W, B)`` array
 axis is detected (see :func:`napari_inf3.io._common.detect_band_axis`). When a file holds
 several 3-D arrays the reader takes ``variable=``, else a common name (``gt``, ``hsi``,
 ``data``, ...), else the largest, and warns which one it chose.
+
+Two more layouts public hyperspectral files use:
+
+- a ``(bands, pixels)`` matrix with the image size as scalars ``nRow`` / ``nCol`` (the unmixing datasets,
+  flattened in MATLAB's column-major order; ``pixel_order='C'`` reads a row-major one);
+- a wavelength vector beside the cube (``wavelength``, ``wavelengths``, ``bands``, ...; in nm or µm):
+  it becomes the cube's wavelengths (:func:`napari_inf3.io._common.wavelength_vector`).
 """
 
 from __future__ import annotations
@@ -16,7 +23,16 @@ from pathlib import Path
 import numpy as np
 
 from ..cube import Cube, CubeError
-from ._common import DEFLATE_MAX_RATIO, check_declared_size, finalize, pick_3d_variable, raised_in, to_bhw
+from ._common import (
+    DEFLATE_MAX_RATIO,
+    check_declared_size,
+    finalize,
+    pick_3d_variable,
+    raised_in,
+    to_bhw,
+    unflatten_pixels,
+    wavelength_vector,
+)
 
 NAME = "matlab"
 EXTENSIONS = (".mat",)
@@ -58,7 +74,10 @@ def _load_v73(path: Path) -> dict[str, np.ndarray]:
     return out
 
 
-def read(path: str | Path, *, variable: str | None = None, band_axis: int | None = None) -> Cube:
+def read(path: str | Path, *, variable: str | None = None, band_axis: int | None = None,
+         pixel_order: str = "F") -> Cube:
+    """The cube in a ``.mat`` file (see the module docstring for the layouts); ``variable`` names the array,
+    ``band_axis`` its band axis, ``pixel_order`` how a ``(bands, pixels)`` matrix was flattened."""
     path = Path(path)
     if not path.is_file():
         raise CubeError("file not found", path)
@@ -71,7 +90,9 @@ def read(path: str | Path, *, variable: str | None = None, band_axis: int | None
 
         check_v5_structure(path)  # scipy's compiled reader crashes on some impossible tags
         try:
-            arrays = {k: v for k, v in scipy.io.loadmat(str(path)).items() if not k.startswith("__")}
+            # mat_dtype: the MATLAB class (a double MATLAB stored as uint16 because its values are whole stays a
+            # double, not an integer image to scale by 65535)
+            arrays = {k: v for k, v in scipy.io.loadmat(str(path), mat_dtype=True).items() if not k.startswith("__")}
         except (ValueError, OSError, TypeError, NotImplementedError, MatReadError, IndexError, KeyError,
                 EOFError, struct.error, zlib.error, OverflowError) as exc:
             # scipy's parser on a damaged file: a header followed by junk gives IndexError, a short
@@ -83,11 +104,26 @@ def read(path: str | Path, *, variable: str | None = None, band_axis: int | None
             # scipy's v5 reader on some damaged element headers (seen by napari_inf3.testing.fuzz)
             raise CubeError(f"is not a readable MATLAB file (scipy: {type(exc).__name__}: {exc})", path) from None
     arrays = {k: np.asarray(v) for k, v in arrays.items() if isinstance(v, np.ndarray)}
-    name = pick_3d_variable(arrays, path, variable, PREFERRED)
-    data, axis = to_bhw(arrays[name], band_axis, path)
-    return finalize(
-        data, path, NAME, meta={"variable": name, "mat_version": version, "band_axis_in_file": axis}
-    )
+    meta: dict = {"mat_version": version}
+    flat = unflatten_pixels(arrays, path, pixel_order) if variable is None and not _has_cube(arrays) else None
+    if flat is not None:
+        data, name = flat
+        meta |= {"variable": name, "layout": f"(bands, pixels) with nRow/nCol, order {pixel_order}"}
+    else:
+        name = pick_3d_variable(arrays, path, variable, PREFERRED)
+        if band_axis is None:  # a wavelength vector says which axis holds the bands, when one axis fits it
+            fits = [a for a, n in enumerate(arrays[name].shape) if wavelength_vector(arrays, n)[1] is not None]
+            band_axis = fits[0] if len(fits) == 1 else None
+        data, meta["band_axis_in_file"] = to_bhw(arrays[name], band_axis, path)
+        meta["variable"] = name
+    wl, wl_name = wavelength_vector(arrays, data.shape[0])
+    if wl_name is not None:
+        meta["wavelength_variable"] = wl_name
+    return finalize(data, path, NAME, wavelengths=wl, meta=meta)
+
+
+def _has_cube(arrays: dict[str, np.ndarray]) -> bool:
+    return any(v.ndim == 3 and v.dtype.kind in "uifb" for v in arrays.values())
 
 
 # ---- MAT v5 structure check (before scipy) ---------------------------------------------------
@@ -132,7 +168,8 @@ def _tag(path, raw, pos, stop, end) -> tuple[int, int, int]:
 
 
 def _next(pos: int, start: int, nbytes: int) -> int:
-    """Where the element after the one tagged at ``pos`` (data from ``start``) begins: 8-byte aligned."""
+    """Where the sub-element after the one tagged at ``pos`` (data from ``start``) begins, inside a variable:
+    8-byte aligned."""
     return pos + 8 if start == pos + 4 else start + ((nbytes + 7) // 8) * 8
 
 
@@ -152,7 +189,9 @@ def _check_elements(path, raw, pos, stop, end) -> None:
             _check_matrix(path, raw, start, start + nbytes, end, pos)
         elif typ not in _MI_SIZES:
             raise CubeError(f"MAT v5 element at byte {pos} has unknown data type {typ}", path)
-        pos = _next(pos, start, nbytes)
+        # a variable follows the one before it directly: MATLAB does not pad a compressed variable (its
+        # deflate stream has any length) to 8 bytes, and scipy reads the next one at start + nbytes too
+        pos = start + nbytes
 
 
 def _check_matrix(path, raw, pos, stop, end, at) -> None:

@@ -78,10 +78,28 @@ def seed_envi(d: Path, rng) -> Path:
 
 
 def seed_mat5(d: Path, rng) -> Path:
+    """scipy's layout, or MATLAB's own (:mod:`napari_inf3.testing.matlab_v5`: compressed variables one right
+    after the other, unpadded): a cube beside a wavelength vector, or an unmixing dataset's ``(bands, pixels)``
+    matrix with ``nRow`` / ``nCol``."""
     import scipy.io
 
+    from .matlab_v5 import write_matlab
+
     p = d / "cube.mat"
-    scipy.io.savemat(p, {"cube": _cube(rng).transpose(1, 2, 0), "note": "fuzz"})
+    cube = _cube(rng)
+    kind = int(rng.integers(3))
+    if kind == 0:
+        scipy.io.savemat(p, {"cube": cube.transpose(1, 2, 0), "note": "fuzz"})
+    elif kind == 1:
+        wl = np.linspace(0.4, 0.7, cube.shape[0])[:, None]
+        write_matlab(p, {"wavelength": wl, "cube": cube.transpose(1, 2, 0).astype(np.float64)},
+                     compress=bool(rng.random() < 0.8))
+    else:
+        b, h, w = cube.shape
+        flat = cube.transpose(0, 2, 1).reshape(b, h * w).astype(np.float64)  # MATLAB's column-major pixels
+        write_matlab(p, {"SlectBands": np.arange(1.0, b + 1)[:, None], "nRow": float(h), "nCol": float(w),
+                         "nBand": float(b), "Y": np.round(flat * 4000), "maxValue": 4000.0},
+                     compress=bool(rng.random() < 0.8))
     return p
 
 
