@@ -7,25 +7,25 @@
   used before 2026-11-26, shifts every LR sample by 1.5 HR pixels at r = 4 and costs bicubic
   3.3 dB on the paper's test scenes; docs/METHOD.md.)
 * HR-MSI ``Y``: ``Y = P · Z`` per pixel, ``P`` the ``(s, B)`` spectral response function
-  (SRF), by default the Nikon D700's (rows R, G, B, each summing to 1).
+  (SRF), by default the Nikon D700's (rows R, G, B, each summing to 1). The packaged responses
+  (satellites too) and their resampling to a cube's wavelengths are in :mod:`napari_inf3.responses`,
+  re-exported here (``load_srf``, ``resample_srf``, ``srf_channels``, ``srf_wavelengths``, ``SRF_NAMES``).
 
 Pure numpy, no torch: the training loop, the CLI and the GUI all call :func:`simulate`.
 """
 
 from __future__ import annotations
 
-from functools import cache
-from importlib import resources
 from pathlib import Path
 
 import numpy as np
 
 from .cube import Cube, CubeError
+from .responses import SRF_NAMES, load_srf, parse_srf_csv, resample_srf, srf_channels, srf_wavelengths
 
 __all__ = ["gaussian_kernel", "blur", "blur_decimate", "decimate", "default_offset", "load_srf", "simulate",
-           "SRF_NAMES"]
-
-SRF_NAMES = ("nikon_d700",)
+           "SRF_NAMES", "apply_srf", "parse_srf_csv", "resample_srf", "srf_channels", "srf_wavelengths",
+           "write_srf_csv"]
 
 
 def gaussian_kernel(size: int = 3, sigma: float = 0.5) -> np.ndarray:
@@ -93,32 +93,6 @@ def blur_decimate(x: np.ndarray, kernel: np.ndarray, scale: int, offset: int | N
     return out
 
 
-@cache
-def _packaged_srf(name: str) -> tuple[np.ndarray, np.ndarray]:
-    text = resources.files("napari_inf3").joinpath(f"srf/{name}.csv").read_text()
-    return parse_srf_csv(text, f"the packaged {name}.csv")
-
-
-def parse_srf_csv(text: str, source="the SRF file") -> tuple[np.ndarray, np.ndarray]:
-    """``(matrix (s, B) float32, wavelengths (B,) nm)`` from the CSV layout of ``srf/nikon_d700.csv``:
-    a header ``channel,<nm>,<nm>,...`` and one row per MSI band ``<name>,<response>,...``."""
-    lines = [ln.split(",") for ln in text.strip().splitlines() if ln.strip()]
-    try:
-        if len(lines) < 2:
-            raise ValueError("it needs a header of wavelengths and at least one band row")
-        wavelengths = np.array([float(v) for v in lines[0][1:]])
-        rows = [[float(v) for v in ln[1:]] for ln in lines[1:]]
-        if any(len(r) != wavelengths.size for r in rows):
-            raise ValueError(f"every row needs {wavelengths.size} values, one per wavelength of the header")
-    except ValueError as exc:
-        raise CubeError(f"not a spectral response CSV (header 'channel,<nm>,...', rows '<band>,<values>'): {exc}",
-                        source) from None
-    matrix = np.asarray(rows, dtype=np.float32)
-    if not np.all(np.isfinite(matrix)):
-        raise CubeError("the spectral response holds NaN or infinite values", source)
-    return matrix, wavelengths
-
-
 def write_srf_csv(matrix: np.ndarray, path, wavelengths, channels=None) -> Path:
     """Write an ``(s, B)`` response in :func:`parse_srf_csv`'s layout (e.g. one :func:`estimate_srf` found).
     The response comes first, as the data does in every write function (``write_cube(cube, path)``).
@@ -136,40 +110,6 @@ def write_srf_csv(matrix: np.ndarray, path, wavelengths, channels=None) -> Path:
     rows = [f"{c}," + ",".join(repr(float(v)) for v in row)
             for c, row in zip(channels, np.asarray(matrix), strict=False)]
     return atomic_write_text(path, "\n".join([head, *rows]) + "\n")
-
-
-def load_srf(srf: str | Path | np.ndarray = "nikon_d700", bands: int | None = None) -> np.ndarray:
-    """The ``(s, B)`` spectral response matrix ``P`` as float32.
-
-    ``srf`` is a packaged name (``'nikon_d700'``: 3 × 31, 400–700 nm at 10 nm), a path to a CSV in the
-    packaged layout (:func:`parse_srf_csv`), or an array.
-    ``bands`` checks that ``P`` has one column per band of the cube it will be applied to.
-    """
-    if isinstance(srf, (str, Path)) and (str(srf).lower().endswith(".csv") or Path(srf).is_file()):
-        path = Path(srf)
-        try:
-            text = path.read_text()
-        except (OSError, UnicodeDecodeError) as exc:
-            raise CubeError(f"cannot read the spectral response: {exc}", path) from None
-        matrix = parse_srf_csv(text, path)[0]
-    elif isinstance(srf, str):
-        if srf not in SRF_NAMES:
-            raise CubeError(f"unknown spectral response {srf!r}; packaged: {', '.join(SRF_NAMES)}")
-        matrix = _packaged_srf(srf)[0].copy()
-    else:
-        matrix = np.asarray(srf, dtype=np.float32)
-        if matrix.ndim != 2:
-            raise CubeError(f"a spectral response must be a 2-D (s, B) array, got shape {matrix.shape}")
-    if bands is not None and matrix.shape[1] != bands:
-        raise CubeError(
-            f"the spectral response has {matrix.shape[1]} columns (bands) but the cube has {bands} bands"
-        )
-    return matrix
-
-
-def srf_wavelengths(name: str = "nikon_d700") -> np.ndarray:
-    """Band centres (nm) of a packaged SRF's columns."""
-    return _packaged_srf(name)[1].copy()
 
 
 def apply_srf(z: np.ndarray, srf_matrix: np.ndarray) -> np.ndarray:
@@ -196,7 +136,9 @@ def simulate(
     scale : int
         Decimation factor r (4 in the paper). ``H`` and ``W`` must be multiples of it.
     srf : str or np.ndarray
-        Packaged SRF name or an ``(s, B)`` matrix.
+        Packaged SRF name or an ``(s, B)`` matrix. A response tabulated on other wavelengths than the
+        cube's (a satellite's, the Nikon's for a 224-band cube) is passed resampled:
+        ``srf=load_srf("sentinel2a_10m", wavelengths=cube.wavelengths)``.
     crop : bool
         Crop ``H`` and ``W`` down to multiples of ``scale`` instead of refusing.
     offset : int or None
