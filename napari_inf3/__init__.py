@@ -8,6 +8,7 @@ Everything public is imported lazily, so ``import napari_inf3`` loads neither to
     fused = ni.fuse("cosine", lr, msi).cube            # (31, 512, 512); the result also has weights, seconds, notes
     ni.metrics.evaluate(fused, gt, scale=4)          # {'psnr': ..., 'sam': ..., ...}
     run = ni.fusion_run(["area", "cosine"], ni.SimulatedPair(gt, scale=4))  # bicubic + models, scored
+    model = ni.fit_pair(lr, msi)                   # any sensor: a fusion fitted to the pair itself
 """
 
 from __future__ import annotations
@@ -43,12 +44,15 @@ _LAZY = {
     "SimulatedPair": ("fusion_types", "SimulatedPair"),
     "RealPair": ("fusion_types", "RealPair"),
     "fusion_run": ("pipeline", "fusion_run"),
+    "fit_pair": ("pair", "fit_pair"),
+    "pair_report": ("pair", "pair_report"),
+    "PairModel": ("pair", "PairModel"),
 }
 # No submodule shares a name with a function above: importing napari_inf3.X sets the package
 # attribute X to the module, which would shadow a function of the same name.
 _SUBMODULES = {"metrics", "io", "model", "simulation", "checkpoint", "training", "inference", "device", "shipped",
                "cube", "report", "render", "pipeline", "spectra", "sample", "compare", "srf_fit",
-               "figures", "notebook", "progress", "camera", "train_config", "fusion_types"}
+               "figures", "notebook", "progress", "camera", "train_config", "fusion_types", "pair"}
 
 __all__ = sorted(_LAZY) + sorted(_SUBMODULES - set(_LAZY)) + ["__version__"]
 

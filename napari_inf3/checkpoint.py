@@ -135,14 +135,25 @@ def read_checkpoint(path: str | Path) -> dict[str, Any]:
     return ckpt
 
 
+def build_any(config: dict[str, Any]):
+    """The model a checkpoint's ``config`` describes: an INFN, or (``kind='pair'``) a
+    :class:`~napari_inf3.pair.PairModel` fitted to one pair."""
+    if config.get("kind") == "pair":
+        from .pair.model import PairModel
+
+        return PairModel.from_config(config)
+    from .model import build_model
+
+    return build_model(config)
+
+
 def load_checkpoint(path: str | Path, device=None):
     """Rebuild the model stored in ``path``: returns ``(model, checkpoint_dict)``, model in eval mode."""
     from .device import select_device
-    from .model import build_model
 
     ckpt = read_checkpoint(path)
     try:
-        model = build_model(ckpt["config"])
+        model = build_any(ckpt["config"])
         state = {k: v.float() if v.is_floating_point() else v for k, v in ckpt["state_dict"].items()}
         model.load_state_dict(state)
     except (RuntimeError, KeyError, TypeError, ValueError) as exc:

@@ -22,13 +22,16 @@ examples:
   napari-inf3 evaluate cave/ --out-dir results   every scene folder inside cave/
   napari-inf3 fuse --gt scene/ --model cosine --out fused.npz
   napari-inf3 fuse --lr-hsi lr.npz --hr-msi msi.tif --model my.pt --out fused.hdr
+  napari-inf3 fuse --lr-hsi aviris.mat --hr-msi s2.tif --model pair --out fused.hdr   any sensor: fit to the pair
+  napari-inf3 evaluate scene.mat --models pair projection --srf sentinel2a_10m        other sensors, simulated
   napari-inf3 train cave/ --exclude superballs_ms --val cave/superballs_ms --out my.pt
   torchrun --nproc_per_node=2 -m napari_inf3 train cave/ --out my.pt   DDP: 2 processes, one global batch
   napari-inf3 grid cave/ --out runs/g --variants full no_hr --test-also superballs_ms --jobs 2   ablations
 
 Cubes: CAVE PNG folders, ENVI .hdr, MATLAB .mat (v5 and v7.3), .npy/.npz, .tif/.tiff.
 Models: 'area', 'net', 'cosine' (the shipped lite checkpoints), 'paper:area' etc. (the shipped paper-preset
-ones), 'projection' (SRF projection of bicubic, the no-learning baseline) or a checkpoint file.
+ones), 'projection' (SRF projection of bicubic, the no-learning baseline), 'pair' (a fusion fitted to the
+pair itself: any band count and camera, no ground truth needed) or a checkpoint file.
 The simulation keeps pixel r // 2 of each r x r block (the paper's protocol; --offset changes it).
 """
 
@@ -60,8 +63,8 @@ def cmd_evaluate(args) -> int:
             r, c = args.plot_pixel
             kept[method] = fused[:, r, c].copy()
 
-    report = evaluate_scenes(scenes, models, scale=args.scale, device=args.device, crop=args.crop, on_scene=tick,
-                             keep=keep, offset=args.offset, clip=not args.no_clip)
+    report = evaluate_scenes(scenes, models, scale=args.scale, srf=args.srf, device=args.device, crop=args.crop,
+                             on_scene=tick, keep=keep, offset=args.offset, clip=not args.no_clip)
     bar.close()
     print(report.markdown(per_scene=not args.summary_only))
     if args.out_dir:
@@ -117,7 +120,13 @@ def cmd_fuse(args) -> int:
     for dest in (out, args.weights_out, args.srf_out, args.expected_error_out):
         if dest and Path(dest).exists() and not args.overwrite:
             raise CubeError("already exists; pass --overwrite to replace it", dest)
+    if args.save_model and Path(args.save_model).exists() and not args.overwrite:
+        raise CubeError("already exists; pass --overwrite to replace it", args.save_model)
     job = _fuse_inputs(args)
+    if str(args.model) == "pair":
+        job = _fit_pair_job(args, job)
+    elif args.save_model:
+        raise CubeError("--save-model saves the model fitted to the pair: it goes with --model pair")
     result = _fuse_to_file(args, job, out)
     if args.weights_out:
         from .compare import NEIGHBOURS
@@ -156,6 +165,8 @@ class _FuseJob:
     gt: Any = None
     srf: Any = None
     camera: Any = None
+    #: ``--model pair``: the model fitted to this pair (it carries the camera / response it was fitted with)
+    model: Any = None
 
 
 def _fuse_inputs(args) -> _FuseJob:
@@ -168,8 +179,13 @@ def _fuse_inputs(args) -> _FuseJob:
     gt = None
     srf = None if args.srf in (None, "estimate") else args.srf
     if args.gt:
+        from .simulation import load_srf
+
         gt = read_cube(args.gt)
-        lr, msi = simulate(gt, args.scale, srf or "nikon_d700", crop=args.crop, offset=args.offset)
+        # the simulation's response: a name or CSV on the cube's band centres when it has them
+        made_with = load_srf(srf or "nikon_d700", bands=gt.bands, wavelengths=gt.wavelengths)
+        lr, msi = simulate(gt, args.scale, made_with, crop=args.crop, offset=args.offset)
+        srf = made_with if srf is not None else None  # what the fusion is told: only a response the user named
         wl = gt.wavelengths
     elif args.lr_hsi and args.hr_msi:
         lr_c, msi_c = read_cube(args.lr_hsi), read_cube(args.hr_msi)
@@ -221,13 +237,17 @@ def _fuse_to_file(args, job: _FuseJob, out: Path):
         bar.n = done
         bar.refresh()
 
+    # a model fitted to the pair carries its camera and response; any other model is told them here
+    read_with = {} if job.model is not None else {"srf": job.srf, "camera": job.camera}
+
     def run_fusion(target=None):
         with warnings.catch_warnings():
             # the camera's fit was printed in words above: fuse()'s CameraFitWarning would repeat it on stderr
             warnings.simplefilter("ignore", CameraFitWarning)
-            return fuse(args.model, job.lr, job.msi, args.device, tile=_tile_option(args.tile), progress=tick,
-                        precision=args.precision, clip=not args.no_clip, srf=job.srf, camera=job.camera,
-                        weights=bool(args.weights_out), out=target, uncertainty=_has_calibration(args.model))
+            return fuse(job.model if job.model is not None else args.model, job.lr, job.msi, args.device,
+                        tile=_tile_option(args.tile), progress=tick, precision=args.precision,
+                        clip=not args.no_clip, weights=bool(args.weights_out), out=target,
+                        uncertainty=_has_calibration(args.model), **read_with)
 
     if out.suffix.lower() == ".hdr":
         # ENVI: written tile by tile into a memory-mapped file, so the result need not fit in RAM;
@@ -256,6 +276,35 @@ def _fuse_to_file(args, job: _FuseJob, out: Path):
     bar.close()
     print(f"wrote {path} {tuple(result.cube.shape)}")
     return result
+
+
+def _fit_pair_job(args, job: _FuseJob) -> _FuseJob:
+    """``--model pair``: fit a model to the pair (its camera or response when the command has one, else fitted),
+    say how it was fitted and what its self-check found, save it (``--save-model``); the job with the model."""
+    import dataclasses
+
+    from .checkpoint import save_checkpoint
+    from .pair.report import describe_fit, shipped_advice
+
+    bar = _progress(100, "fit to the pair", "%")
+
+    def tick(done, total):
+        bar.n = done
+        bar.refresh()
+
+    from .pair import fit_pair
+
+    model = fit_pair(job.lr, job.msi, srf=None if job.camera is not None else job.srf, camera=job.camera,
+                     wavelengths=job.wavelengths, device=args.device, progress=tick)
+    bar.close()
+    for line in describe_fit(model):
+        print(line)
+    advice = shipped_advice(model.bands, model.msi_bands)
+    if advice:
+        print(advice)
+    if args.save_model:
+        print(f"wrote {save_checkpoint(model, args.save_model, meta=model.meta)} (the fitted model)")
+    return dataclasses.replace(job, model=model)
 
 
 def _camera_for_pair(args, lr, msi, simulated: bool):
@@ -475,6 +524,9 @@ def _add_evaluate_args(sub) -> None:
                    "'ensemble' / 'paper:ensemble': the three averaged, each fused once), 'projection' (the SRF "
                    "projection of bicubic: what the networks add to), or checkpoint files")
     p.add_argument("--no-clip", action="store_true", help="score the raw network output (default: clipped at 0)")
+    p.add_argument("--srf", default="nikon_d700",
+                   help="the simulated HR-MSI's response: a packaged name (nikon_d700, sentinel2a_10m, worldview2, "
+                        "landsat8_oli, ...; resampled to each scene's wavelengths) or a CSV")
     p.add_argument("--exclude", nargs="*", default=[], help="scene names to skip")
     p.add_argument("--out-dir", help="also write metrics.md and metrics.csv here")
     p.add_argument("--crop", action="store_true", help="crop sizes not divisible by the scale")
@@ -499,7 +551,8 @@ def _add_fuse_args(sub) -> None:
     p.add_argument("--hr-msi", help="high-resolution multispectral image (bands, rows, cols)")
     p.add_argument("--model", default="cosine",
                    help="pretrained name ('area', 'net', 'cosine', 'ensemble'; 'paper:…' for the paper preset), "
-                   "'projection', or a checkpoint file (default cosine)")
+                   "'projection', 'pair' (fitted to this pair: any band count and camera), or a checkpoint file "
+                   "(default cosine)")
     p.add_argument("--out", required=True, help="output cube: .npz, .hdr (ENVI) or .tif")
     p.add_argument("--tile", type=int, default=None, help="LR tile side (default: from free memory; 0 = untiled)")
     p.add_argument("--precision", default="fp32", choices=["fp32", "bf16", "fp16"],
@@ -526,6 +579,9 @@ def _add_fuse_args(sub) -> None:
                    help="keep the network's raw output (default: clipped at 0, reflectance is not negative)")
     p.add_argument("--weights-out", help="also write INF3's neighbour weights (4, rows, cols: NW, NE, SW, SE; "
                    "each pixel's sum to 1) to this .npz / .hdr / .tif")
+    p.add_argument("--save-model", metavar="FILE",
+                   help="with --model pair: save the model fitted to the pair as a checkpoint (fuses again with "
+                        "--model FILE, also other crops or tiles of the same scene)")
     p.add_argument("--expected-error-out",
                    help="with --model ensemble / paper:ensemble: also write the expected mean |error| over bands "
                    "(1, rows, cols; the cube's units), predicted from the schemes' disagreement, to this file")

@@ -19,8 +19,11 @@ from pathlib import Path
 
 import numpy as np
 
-from .cube import Cube, CubeError
+from .cube import CubeError
 from .fusion_types import FusionResult
+from .tiling import as_array as _as_array
+from .tiling import read_crop as _read_crop
+from .tiling import tile_edges
 from .upsampling import bicubic
 
 __all__ = ["fuse", "bicubic", "resolve_model", "auto_tile", "bytes_per_hr_pixel", "projection_model",
@@ -47,6 +50,9 @@ def resolve_model(model_or_checkpoint, device=None):
         spec = model_or_checkpoint
         if spec == "projection":
             return projection_model().to(dev).eval()
+        if spec == PAIR:
+            raise CubeError("'pair' is a model fitted to the pair being fused: fuse('pair', lr_hsi, hr_msi) fits it "
+                            "there, or fit_pair(lr_hsi, hr_msi) returns it")
         shipped = parse_spec(spec)
         if shipped is not None:
             return pretrained(shipped[0], device=dev, preset=shipped[1])
@@ -118,6 +124,11 @@ def with_srf(model, srf):
     return m
 
 
+def is_pair_model(model) -> bool:
+    """Whether ``model`` is a :class:`~napari_inf3.pair.PairModel` (fitted to one pair by ``fit_pair``)."""
+    return getattr(model, "config", {}).get("kind") == PAIR
+
+
 def is_projection(model) -> bool:
     """Whether ``model`` is :func:`projection_model`'s stand-in (a fixed linear step: no weights, no size)."""
     return getattr(model, "source", None) == "projection"
@@ -173,43 +184,6 @@ def auto_tile(model, scale: int, device, budget_bytes: int | None = None) -> int
     return max(8, int(min(enc_side, fus_side)))
 
 
-def tile_edges(n: int, tile: int) -> list[int]:
-    """Cut ``n`` pixels into ``⌈n / tile⌉`` near-equal runs; returns the edges ``[0, ..., n]``."""
-    k = max(1, math.ceil(n / max(1, tile)))
-    return [round(i * n / k) for i in range(k + 1)]
-
-
-def _as_array(x, name: str):
-    """``(array, source)``: in-memory data as checked float32; lazy data (:mod:`.io.lazy`) as is.
-
-    Lazy cubes are not read here: each tile is checked for NaN / Inf as :func:`fuse` reads it.
-    """
-    from .io.lazy import is_lazy
-
-    source = x.source if isinstance(x, Cube) else getattr(x, "source", None)
-    data = x.data if isinstance(x, Cube) else x
-    if is_lazy(data):
-        if len(data.shape) != 3:
-            raise CubeError(f"{name} must be (bands, rows, cols), got shape {tuple(data.shape)}", source)
-        return data, source
-    arr = np.asarray(data, dtype=np.float32)
-    if arr.ndim != 3:
-        raise CubeError(f"{name} must be (bands, rows, cols), got shape {arr.shape}", source)
-    if not np.all(np.isfinite(arr)):
-        raise CubeError(f"{name} contains NaN or infinite values", source)
-    return arr, source
-
-
-def _read_crop(arr, name: str, source, sl: tuple) -> np.ndarray:
-    """``arr[sl]`` as contiguous float32, refused if it holds NaN / Inf (lazy data is checked here)."""
-    from .io.lazy import is_lazy
-
-    crop = np.ascontiguousarray(arr[sl], dtype=np.float32)
-    if is_lazy(arr) and not np.all(np.isfinite(crop)):  # in-memory data was checked whole by _as_array
-        raise CubeError(f"{name} contains NaN or infinite values (rows {sl[1].start}–{sl[1].stop})", source)
-    return crop
-
-
 def check_pair(lr: np.ndarray, msi: np.ndarray, model) -> float:
     """Validate an LR-HSI ``(S, h, w)`` / HR-MSI ``(s, H, W)`` pair for ``model``; returns r."""
     if lr.shape[0] != model.bands:
@@ -230,6 +204,8 @@ def check_pair(lr: np.ndarray, msi: np.ndarray, model) -> float:
 
 
 TILE_AUTO, TILE_OFF = "auto", "off"
+#: The model name that fits a fusion to the pair being fused (:func:`napari_inf3.fit_pair`).
+PAIR = "pair"
 
 
 def fuse(model_or_checkpoint, lr_hsi, hr_msi, device=None, *, tile: int | str = TILE_AUTO,
@@ -268,8 +244,6 @@ def fuse(model_or_checkpoint, lr_hsi, hr_msi, device=None, *, tile: int | str = 
     import time
     import warnings
 
-    from .ensemble import Ensemble  # torch: imported with the model anyway
-
     _check_tile(tile)
     if weights_out is not None and not weights:
         raise ValueError("weights_out= is where the neighbour weights go: pass weights=True with it")
@@ -278,19 +252,70 @@ def fuse(model_or_checkpoint, lr_hsi, hr_msi, device=None, *, tile: int | str = 
     start = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", UserWarning)  # each fusion keeps its notes, however often they repeat
+        if isinstance(model_or_checkpoint, str) and model_or_checkpoint == PAIR:
+            model_or_checkpoint, srf, camera = _fit_here(lr_hsi, hr_msi, srf, camera, device, should_stop)
         model = resolve_model(model_or_checkpoint, device)
         run = _Tiling(tile=tile, progress=progress, should_stop=should_stop, precision=precision)
-        if isinstance(model, Ensemble):
-            if weights:
-                raise ValueError("an ensemble has no one set of neighbour weights: fuse with its members for those")
-            fields = _fuse_ensemble(model, lr_hsi, hr_msi, run, srf=srf, camera=camera, out=out, clip=clip,
-                                    uncertainty=uncertainty)
-        else:
-            fields = _fuse_network(model, lr_hsi, hr_msi, run, srf=srf, camera=camera, out=out,
-                                   weights_out=weights_out, weights=weights, clip=clip, uncertainty=uncertainty)
+        fields = _dispatch(model, lr_hsi, hr_msi, run, srf=srf, camera=camera, out=out, clip=clip, weights=weights,
+                           weights_out=weights_out, uncertainty=uncertainty)
     notes = tuple(_reissue(caught))
     return FusionResult(**fields, seconds=time.perf_counter() - start, device=str(next(model.parameters()).device),
                         notes=notes, model=model_name(model_or_checkpoint, model))
+
+
+def _dispatch(model, lr_hsi, hr_msi, run: _Tiling, *, weights: bool, weights_out, **options) -> dict:
+    """The FusionResult's fields from the path ``model`` takes: a pair fit, an ensemble or one network."""
+    from .ensemble import Ensemble  # torch: imported with the model anyway
+
+    if is_pair_model(model):
+        return _fuse_pair_model(model, lr_hsi, hr_msi, run, weights=weights, **options)
+    if isinstance(model, Ensemble):
+        if weights:
+            raise ValueError("an ensemble has no one set of neighbour weights: fuse with its members for those")
+        return _fuse_ensemble(model, lr_hsi, hr_msi, run, **options)
+    return _fuse_network(model, lr_hsi, hr_msi, run, weights_out=weights_out, weights=weights, **options)
+
+
+def _fit_here(lr_hsi, hr_msi, srf, camera, device, should_stop):
+    """``fuse('pair', ...)``: the model fitted to this pair (:func:`napari_inf3.fit_pair`) with the response or camera
+    given; returns ``(model, None, None)``: the model carries them."""
+    from .pair import fit_pair
+
+    return fit_pair(lr_hsi, hr_msi, srf=srf, camera=camera, device=device, should_stop=should_stop), None, None
+
+
+def _fuse_pair_model(model, lr_hsi, hr_msi, run: _Tiling, *, srf, camera, out, clip: bool, weights: bool,
+                     uncertainty: bool) -> dict:
+    """A :class:`~napari_inf3.pair.PairModel`: its own tiling (:meth:`~napari_inf3.pair.PairModel.fuse_array`);
+    an HR-MSI that was a photo when the model was fitted goes through the same camera first."""
+    import copy
+
+    if weights or uncertainty:
+        raise ValueError("a model fitted to the pair has no neighbour weights to return nor an expected-|error| map "
+                         "(that is an ensemble's): fuse it without weights= / uncertainty=")
+    if camera is not None:
+        raise CubeError("camera= is fitted into a pair model: give it to fit_pair (or fuse('pair', ..., camera=))")
+    lr, lr_src = _as_array(lr_hsi, "LR-HSI")
+    msi, _ = _as_array(hr_msi, "HR-MSI")
+    if lr.shape[0] != model.bands or msi.shape[0] != model.msi_bands:
+        raise CubeError(f"this pair model was fitted to a {model.bands}-band LR-HSI and a {model.msi_bands}-channel "
+                        f"HR-MSI; got {lr.shape[0]} bands and {msi.shape[0]} channels", lr_src)
+    if model.meta.get("camera"):
+        from .camera import CameraFit
+
+        msi = CameraFit.from_dict(model.meta["camera"]).prepare(msi)[0]
+    if srf is not None:
+        import torch
+
+        from .simulation import load_srf
+
+        model = copy.deepcopy(model)
+        model.srf.copy_(torch.as_tensor(load_srf(srf, bands=model.bands)))
+        model.config["projection"] = True
+    tile = run.tile if run.tile != TILE_OFF else "off"
+    cube = model.fuse_array(lr, msi, out=out, tile=tile, progress=run.progress, should_stop=run.should_stop,
+                            clip=clip)
+    return {"cube": cube, "weights": None}
 
 
 def _fuse_network(model, lr_hsi, hr_msi, run: _Tiling, *, uncertainty: bool, **options) -> dict:

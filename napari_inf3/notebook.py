@@ -89,18 +89,22 @@ def fuse_sample(models: Mapping[str, Any] | Sequence | None = None, *, scale: in
 def fuse_pair(lr_hsi, hr_msi, models: Mapping[str, Any] | Sequence | None = None, *, camera="estimate",
               pair_srf=None, align: bool = False, wavelengths=None, device=None, progress=True):
     """A real pair fused by bicubic and ``models`` (default the SRF projection and the shipped ensemble, whose
-    expected |error| map, ``run.expected_error``, is the error map a real pair can have),
+    expected |error| map, ``run.expected_error``, is the error map a real pair can have; for a pair of any other
+    sensor than the shipped networks' 31 bands and RGB, the projection and ``'pair'``, a fit to the pair itself),
     the HR-MSI's camera estimated from the pair (``camera='estimate'``; or a
     :class:`~napari_inf3.camera.CameraFit` or a saved one's path; ``None`` with ``pair_srf=`` for the linear
     path); a :class:`~napari_inf3.pipeline.FusionRun` whose ``pair_scores`` and ``findings`` say, without
     ground truth, how far to trust it (:func:`metrics` shows them)."""
+    import numpy as np
+
     from .fusion_types import RealPair
     from .pipeline import fusion_run, named_models
 
-    models = named_models(models or ("projection", "ensemble"))
+    lr = getattr(lr_hsi, "data", lr_hsi)
+    shipped_sensor = np.shape(lr)[0] == 31 and np.shape(getattr(hr_msi, "data", hr_msi))[0] == 3
+    models = named_models(models or ("projection", "ensemble" if shipped_sensor else "pair"))
     bar = progress_bar(len(models) + 3, "fusion") if progress else None
     tick = _ticker(bar)
-    lr = getattr(lr_hsi, "data", lr_hsi)
     wl = wavelengths if wavelengths is not None else getattr(lr_hsi, "wavelengths", None)
     try:
         run = fusion_run(models, RealPair(lr, getattr(hr_msi, "data", hr_msi), wavelengths=wl, camera=camera,

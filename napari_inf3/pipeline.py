@@ -61,6 +61,10 @@ class FusionRun:
     expected_error: dict[str, np.ndarray] = field(default_factory=dict)
     #: what each entry of ``fused`` was asked for as (a pretrained name or path), so a run fuses a model once
     specs: dict[str, str] = field(default_factory=dict)
+    #: models fitted to this run's pair (``'pair'``, :func:`napari_inf3.fit_pair`), by name: to save or inspect
+    fitted: dict[str, Any] = field(default_factory=dict)
+    #: the response a simulated pair's HR-MSI was made with (a fit to the pair may use it, as a user would)
+    sim_srf: Any = None
     #: with a GT: each result's error and SAM maps, kept from the scoring (:meth:`error_maps`, :meth:`sam_maps`)
     _maps: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict, repr=False)
     _truth: Any = field(default=None, repr=False)
@@ -234,12 +238,17 @@ def start_run(pair: PairInput, *, total: int) -> Generator[Progress, None, Fusio
 
 def _simulated_run(pair: SimulatedPair) -> FusionRun:
     """The run's inputs simulated from ``pair.gt`` as the paper does (GT cropped to the HR-MSI)."""
-    from .simulation import check_offset, simulate
+    from .simulation import check_offset, load_srf, simulate
 
-    lr, msi = simulate(pair.gt, pair.scale, pair.srf, crop=pair.crop, offset=pair.offset)
+    bands = np.shape(getattr(pair.gt, "data", pair.gt))[-3]
+    srf = pair.srf
+    if isinstance(srf, (str, Path)):  # a packaged name or CSV: on the scene's band centres when they are known
+        srf = load_srf(srf, bands=bands, wavelengths=pair.wavelengths)
+    lr, msi = simulate(pair.gt, pair.scale, srf, crop=pair.crop, offset=pair.offset)
     g = np.asarray(getattr(pair.gt, "data", pair.gt), np.float32)[:, : msi.shape[1], : msi.shape[2]]
     run = FusionRun(lr, msi, pair.scale, g, pair.wavelengths, offset=check_offset(pair.offset, pair.scale))
     run.source = pair.source
+    run.sim_srf = srf
     return run
 
 
@@ -268,11 +277,13 @@ def fuse_into(run: FusionRun, name: str, spec, *, device, clip: bool = True, wei
 
     from .camera.gate import poor_fit_message
     from .ensemble import Ensemble
-    from .inference import check_pair, fuse, is_projection, resolve_model
+    from .inference import PAIR, check_pair, fuse, is_pair_model, is_projection, resolve_model
 
     if isinstance(spec, (str, Path)) and str(spec) in run.specs.values():
         return  # fused already (as an ensemble's member)
-    model = resolve_model(spec, device)
+    model = (fit_to_run(run, name, device) if isinstance(spec, str) and spec == PAIR
+             else _projection(run, device) if isinstance(spec, str) and spec == "projection"
+             else resolve_model(spec, device))
     check_pair(run.lr_hsi, run.hr_msi, model)
     run.specs[name] = str(spec) if isinstance(spec, (str, Path)) else name
     if isinstance(model, Ensemble):
@@ -284,7 +295,7 @@ def fuse_into(run: FusionRun, name: str, spec, *, device, clip: bool = True, wei
         warnings.simplefilter("ignore", UserWarning)  # kept in the result's notes, said in the run's
         # a fitted or loaded camera: its curve, gain, black level and shift apply; else the response in use
         res = fuse(model, run.lr_hsi, run.hr_msi, clip=clip, weights=keep,
-                   **({"camera": run.camera} if run.camera_pair else {"srf": run.srf}))
+                   **({} if is_pair_model(model) else {"camera": run.camera} if run.camera_pair else {"srf": run.srf}))
     # a poor camera fit is reported once, as the gate's findings (run.findings), not per model
     poor_fit = poor_fit_message(run.camera) if run.camera_pair else None
     run.notes += [f"{name}: {n}" for n in res.notes if n != poor_fit]
@@ -295,6 +306,38 @@ def fuse_into(run: FusionRun, name: str, spec, *, device, clip: bool = True, wei
     run.devices[name] = res.device
     if not is_projection(model):
         run.params[name] = model.num_parameters()
+
+
+def _projection(run: FusionRun, device):
+    """The SRF projection of bicubic with the run's response (the simulation's, a given or fitted one; the Nikon
+    D700 when it has none), for any band count."""
+    from .device import select_device
+    from .inference import projection_model
+
+    srf = run.srf if run.srf is not None else run.sim_srf
+    return projection_model("nikon_d700" if srf is None else srf, bands=run.lr_hsi.shape[0]).to(
+        select_device(device)).eval()
+
+
+def fit_to_run(run: FusionRun, name: str, device, *, progress=None, should_stop=None):
+    """A :func:`napari_inf3.fit_pair` model for the run's pair, kept in ``run.fitted[name]``: through the run's
+    camera when its HR-MSI is a photo, with its response when it has one (a simulated pair's, a given or fitted
+    one), else fitted from the pair."""
+    import warnings
+
+    from .pair import fit_pair
+
+    if name in run.fitted:  # fitted already (the Fusion dock fits in its own thread, with progress)
+        return run.fitted[name]
+    srf = run.srf if run.srf is not None else run.sim_srf
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", UserWarning)
+        model = fit_pair(run.lr_hsi, run.hr_msi, camera=run.camera if run.camera_pair else None,
+                         srf=None if run.camera_pair else srf, wavelengths=run.wavelengths, device=device,
+                         progress=progress, should_stop=should_stop)
+    run.notes += [f"{name}: {w.message}" for w in caught if issubclass(w.category, UserWarning)]
+    run.fitted[name] = model
+    return model
 
 
 def _fuse_ensemble(run: FusionRun, name: str, ens, *, device, clip: bool) -> None:

@@ -92,18 +92,21 @@ def evaluate_scenes(
     """Simulate each scene, fuse it with bicubic and every model, score everything.
 
     ``scenes``: paths or :class:`~napari_inf3.cube.Cube` s (ground truth). ``models``: display
-    name → INFN / checkpoint path / pretrained name. ``keep(scene, method, fused)`` sees
-    every fused cube (to save pictures) before it is dropped.
+    name → INFN / checkpoint path / pretrained name / ``'pair'`` (fitted to each scene's simulated pair, with
+    the simulation's response). ``srf``: the HR-MSI's response, a packaged name resampled to each scene's
+    wavelengths. ``keep(scene, method, fused)`` sees every fused cube (to save pictures) before it is dropped.
     """
     from .cube import Cube
     from .fusion_types import SimulatedPair
-    from .inference import is_projection, resolve_model
+    from .inference import PAIR, is_projection, resolve_model
     from .io import read_cube
     from .pipeline import fusion_run
 
-    loaded = {name: resolve_model(m, device) for name, m in models.items()}
+    # 'pair' is fitted to each scene's pair by the run (napari_inf3.fit_pair): nothing to load first
+    loaded = {name: m if m == PAIR else resolve_model(m, device) for name, m in models.items()}
     # the projection baseline is a fixed linear step: its stand-in network's parameters are not a model size
-    report = Report(params={n: m.num_parameters() for n, m in loaded.items() if not is_projection(m)})
+    report = Report(params={n: m.num_parameters() for n, m in loaded.items()
+                            if not isinstance(m, str) and not is_projection(m)})
     for s in scenes:
         cube = s if isinstance(s, Cube) else read_cube(s)
         name = Path(cube.source).name if cube.source else "scene"
