@@ -37,8 +37,8 @@ def button_row(*buttons: tuple[str, object]) -> tuple[QHBoxLayout, list[QPushBut
     return row, made
 
 
-def checkable_item(text: str, kind: str, value: str, checked: bool = True) -> QListWidgetItem:
-    """A list item with a check box; ``kind`` and ``value`` are kept in its user roles."""
+def checkable_item(text: str, kind, value: str, checked: bool = True) -> QListWidgetItem:
+    """A list item with a check box; ``kind`` (a string, or a model) and ``value`` are kept in its user roles."""
     item = QListWidgetItem(text)
     item.setData(Qt.UserRole, kind)
     item.setData(Qt.UserRole + 1, value)

@@ -83,12 +83,15 @@ class FusionJob:
     device: str | None = None
     weights: bool = False
     source_layer: str = ""
+    #: set by the dock's Cancel: a fit to the pair running in its own thread stops at its next check (the worker
+    #: itself stops at its next yield, without closing this generator)
+    cancel: threading.Event = field(default_factory=threading.Event, compare=False)
 
-    def steps(self, n_models: int) -> int:
+    def steps(self, n_models: int, n_fits: int = 0) -> int:
         """The worker's yields for a run (:func:`run_job`), which napari's activity bar counts: bicubic and
-        its composite, two per model (its start, its composite), one before a real pair's alignment / response
-        fit, the scoring, the layers and SSIM."""
-        return 2 * n_models + 5 + int(isinstance(self.pair, RealPair) and self.pair.estimates)
+        its composite, two per model (its start, its composite), :data:`FIT_YIELDS` more per model fitted to the
+        pair (its progress), one before a real pair's alignment / response fit, the scoring, the layers and SSIM."""
+        return 2 * n_models + FIT_YIELDS * n_fits + 5 + int(isinstance(self.pair, RealPair) and self.pair.estimates)
 
 
 @dataclass(frozen=True)
@@ -104,6 +107,48 @@ class LayersReady:
     shown: threading.Event = field(default_factory=threading.Event)
 
 
+#: Progress reports while a model is fitted to the pair (one per 5 %): a fit takes seconds to minutes.
+FIT_YIELDS = 20
+
+
+def fits(models: dict) -> int:
+    """How many of ``models`` (display name → spec) are fitted to the pair (``'pair'``)."""
+    return sum(isinstance(spec, str) and spec == "pair" for spec in models.values())
+
+
+def fit_progress(run, name: str, device, done: int, steps: int, cancel: threading.Event | None = None):
+    """Fit ``'pair'`` to the run's pair (:func:`napari_inf3.pipeline.fit_to_run`) in a thread, yielding
+    ``(done, steps, message)`` once per 5 % of the fit (:data:`FIT_YIELDS` yields, whatever its length); closing
+    the generator, or setting ``cancel`` (the dock's Cancel), stops the fit at its next check."""
+    from ..pipeline import fit_to_run
+
+    state: dict[str, Any] = {"percent": 0, "error": None}
+    stop = threading.Event()
+
+    def work() -> None:
+        try:
+            fit_to_run(run, name, device, progress=lambda d, t: state.update(percent=d),
+                       should_stop=lambda: stop.is_set() or (cancel is not None and cancel.is_set()))
+        except BaseException as exc:  # noqa: BLE001 - raised again in the worker, below
+            state["error"] = exc
+
+    thread = threading.Thread(target=work, name="napari-inf3 fit_pair", daemon=True)
+    thread.start()
+    sent = 0
+    try:
+        while sent < FIT_YIELDS:
+            thread.join(0.2)
+            due = FIT_YIELDS if not thread.is_alive() else min(FIT_YIELDS - 1, state["percent"] * FIT_YIELDS // 100)
+            while sent < due:
+                sent += 1
+                yield (done + sent, steps, f"fitting {name} to the pair: {state['percent']} %")
+    finally:
+        stop.set()
+        thread.join()
+    if state["error"] is not None:
+        raise state["error"]
+
+
 def run_job(job: FusionJob, models: dict, pictures: dict):
     """The Fusion dock's worker (Qt-free), in the order a user looks: each result's composite as soon as it
     is fused (GT and bicubic first), as :class:`LayersReady` s with ``final=False`` for the GUI thread to show
@@ -113,15 +158,20 @@ def run_job(job: FusionJob, models: dict, pictures: dict):
     from ..pipeline import fuse_into, score_run, score_ssim, start_run
     from .layers import next_run_id, run_layer_data
 
-    steps = job.steps(len(models))
+    steps = job.steps(len(models), fits(models))
     run = yield from start_run(job.pair, total=steps)
     run_id = next_run_id()
     composites: dict = {}
     limits = run.composite_limits(**pictures)  # one stretch for all of them, made once
     yield _new_composites(run, run_id, pictures, limits, composites)
     last = None
-    for k, (name, spec) in enumerate(models.items(), start=2):
+    k = 2
+    for name, spec in models.items():
+        if isinstance(spec, str) and spec == "pair":
+            yield from fit_progress(run, name, job.device, k, steps, job.cancel)
+            k += FIT_YIELDS
         yield (k, steps, f"fusing with {name}")
+        k += 1
         fuse_into(run, name, spec, device=job.device, weights=job.weights)
         last = _new_composites(run, run_id, pictures, limits, composites)
         yield last
@@ -161,4 +211,15 @@ def done_text(run) -> tuple[str, str, list[str]]:
         text += f"; HR-MSI moved back by (dy, dx) = ({run.shift[0]:+.2f}, {run.shift[1]:+.2f}) HR px"
     gate, details = findings_text(run)
     notes = list(run.notes) + [f"{f.level}: {f.message}" for f in run.findings if f.level != "ok"]
+    if run.fitted:  # how each fit to the pair went, and what its self-check says
+        from ..pair import describe_fit, pair_report
+
+        for name, model in run.fitted.items():
+            details += ("\n" if details else "") + f"{name}: " + "\n".join(describe_fit(model))
+            found = pair_report(model)[1]
+            notes += [f"{name}: {f.level}: {f.message}" for f in found if f.level != "ok"]
+            check = model.meta.get("self_check") or {}
+            if check.get("pixels"):
+                text += (f"\n{name}: held-out LR pixels reconstructed at {check['held_out_db']:.1f} dB "
+                         f"(interpolating them: {check['interpolation_db']:.1f} dB)")
     return text + (f"\n{gate}" if gate else ""), details, list(dict.fromkeys(notes))

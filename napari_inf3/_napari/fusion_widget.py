@@ -25,6 +25,7 @@ from .fusion_choices import (
     LayersReady,
     composite_options,
     done_text,
+    fits,
     msi_array,
     pair_response_kwargs,
     run_job,
@@ -48,6 +49,9 @@ class FusionWidget(QWidget):
         self._first: dict = {}  # the last run's layers added before its scores (the composites), by name
         self.last_run = None
         self.last_run_id: str | None = None
+        self.last_source: str | None = None  # the layer the last run's pair came from
+        self.fitted: tuple[str, object] | None = None  # (name in the list, model) last fitted to a pair
+        self.running_job = None  # the running job (its cancel event)
         self.comparing = False
         connect_band_label(self.viewer)
         lay = QVBoxLayout(self)
@@ -85,7 +89,11 @@ class FusionWidget(QWidget):
         v = QVBoxLayout(box)
         self.models = ModelList()
         v.addWidget(self.models)
-        row, _ = button_row(("Add checkpoint…", self.models.browse))
+        row, (_, self.save_model_btn) = button_row(("Add checkpoint…", self.models.browse),
+                                                   ("Save model…", lambda: self.save_model()))
+        self.save_model_btn.setEnabled(False)
+        self.save_model_btn.setToolTip("save the model the last run fitted to its pair (a checkpoint: napari-inf3 "
+                                       "fuse --model FILE, or add it back here with Add checkpoint…)")
         self.device = QComboBox()
         row.addWidget(QLabel("device"))
         row.addWidget(self.device)
@@ -181,10 +189,13 @@ class FusionWidget(QWidget):
             return None
         models = self.selected_models()
         self.remembered.save()
+        self.last_source, self.running_job = todo.source_layer, todo
 
         # napari's activity bar counts the yields; errors go to _on_error (a notification, not a traceback).
         # The layers' data is made in the worker (run_job): the GUI thread only adds the layers
-        @thread_worker(ignore_errors=True, progress={"total": todo.steps(len(models)), "desc": "napari-inf3 fusion"})
+        total = todo.steps(len(models), fits(models))
+
+        @thread_worker(ignore_errors=True, progress={"total": total, "desc": "napari-inf3 fusion"})
         def work():
             return (yield from run_job(todo, models, pictures))
 
@@ -202,6 +213,8 @@ class FusionWidget(QWidget):
     def cancel(self) -> None:
         if self.worker is not None:
             self.worker.quit()
+            if self.running_job is not None:
+                self.running_job.cancel.set()  # a fit to the pair stops too, not only the worker's loop
             self.status.setText("cancelling after the current step…")
 
     def _on_progress(self, step) -> None:
@@ -276,8 +289,35 @@ class FusionWidget(QWidget):
         self.status.setText(text)
         self.status.setToolTip(details)
         self.fit_panel.show_fit(run)
+        for model in run.fitted.values():  # fitted this run: in the list for the session, and savable
+            self.fitted = (self.models.add_fitted(model, self.last_source or "the pair"), model)
+        self.save_model_btn.setEnabled(self.fitted is not None)
         for note in notes:
             show_warning(note)
+
+    def save_model(self, path=None):
+        """Write the model last fitted to a pair as a checkpoint (asks where, and before replacing a file);
+        returns the path, or None."""
+        from napari.utils.notifications import show_error, show_info
+
+        from ..checkpoint import save_checkpoint
+        from ..io.atomic import WriteError
+        from ._common import output_path
+
+        if self.fitted is None:
+            return None
+        name, model = self.fitted
+        path = output_path(self, path, "Save the fitted model", f"{name.replace(' ', '_')}.pt",
+                           "Checkpoints (*.pt)")
+        if path is None:
+            return None
+        try:
+            saved = save_checkpoint(model, path, meta=model.meta)
+        except (WriteError, OSError) as exc:
+            show_error(f"could not save the model: {exc}")
+            return None
+        show_info(f"saved {name} to {saved}")
+        return saved
 
     def save_srf(self, path=None):
         """Write the camera (JSON) or response (CSV) fitted from the last real pair; returns the path, or None."""

@@ -1,6 +1,6 @@
 """The Fusion dock's model list: the shipped checkpoints, their ensemble (:mod:`napari_inf3.ensemble`), the
-SRF-projection baseline and any checkpoint added, each with a check box; :meth:`ModelList.selected` is what
-the fusion runs."""
+SRF-projection baseline, a fit to the pair (:func:`napari_inf3.fit_pair`), the models fitted this session and any
+checkpoint added, each with a check box; :meth:`ModelList.selected` is what the fusion runs."""
 
 from __future__ import annotations
 
@@ -34,11 +34,22 @@ class ModelList(QListWidget):
                                         checked=False))
         self.addItem(checkable_item("SRF projection of bicubic (baseline, no learning)", "projection", "projection",
                                     checked=False))
+        # any sensor: a fusion fitted to the pair being fused (napari_inf3.fit_pair; seconds to minutes on a CPU)
+        self.addItem(checkable_item("fit to this pair (any sensor, no training data; 10–90 s)", "pair", "pair",
+                                    checked=False))
+        self._fitted = 0
 
     def add_checkpoint(self, path: str, name: str | None = None) -> None:
         """A checkpoint file, ticked, shown as ``name`` (its file's stem by default)."""
         name = name or Path(path).stem
         self.addItem(checkable_item(f"{name} ({Path(path).name})", str(path), name))
+
+    def add_fitted(self, model, source: str) -> str:
+        """A model fitted to a pair this session (fuses other pairs of the same sensors), ticked; its name."""
+        self._fitted += 1
+        name = f"pair {self._fitted}"
+        self.addItem(checkable_item(f"{name} (fitted to {source} this session)", model, name))
+        return name
 
     def browse(self) -> None:
         """Ask for a checkpoint file and add it."""
@@ -46,8 +57,9 @@ class ModelList(QListWidget):
         if path:
             self.add_checkpoint(path)
 
-    def selected(self) -> dict[str, str]:
-        """The ticked models: display name → spec (a pretrained name, ``'paper:<name>'``, a path ...)."""
+    def selected(self) -> dict:
+        """The ticked models: display name → spec (a pretrained name, ``'paper:<name>'``, ``'pair'``, a path, or a
+        model fitted this session)."""
         out = {}
         for i in range(self.count()):
             item = self.item(i)

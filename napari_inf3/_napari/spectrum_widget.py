@@ -216,8 +216,12 @@ class SpectrumWidget(QWidget):
         return row, col
 
     def cube_layers(self, shape) -> list:
+        """The cubes plotted for a click on a grid of ``shape`` ``(rows, cols)``: those with the most bands on it (an
+        HR-MSI on the fusions' grid, 3–16 channels against their 30–300 bands, is not drawn as a spectrum)."""
         layers = [lyr for lyr in self.viewer.layers if is_cube_layer(lyr) and tuple(lyr.data.shape[-2:]) == tuple(shape)
                   and inf3_tag(lyr).get("role") != "lr"]
+        bands = max((lyr.data.shape[0] for lyr in layers), default=0)
+        layers = [lyr for lyr in layers if lyr.data.shape[0] == bands]
         return sorted(layers, key=lambda lyr: ROLE_ORDER.get(inf3_tag(lyr).get("role", "cube"), 1))
 
     def collect(self) -> tuple[np.ndarray | None, dict[str, np.ndarray], str | None]:
