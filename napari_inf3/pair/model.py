@@ -168,11 +168,10 @@ class PairModel(nn.Module):
         return z.astype(np.float32)
 
     def project(self, z: np.ndarray, msi: np.ndarray) -> np.ndarray:
-        """``z + P⁺(Y − P z)`` per pixel."""
-        p = self.srf.cpu().numpy().astype(np.float64)
-        pinv = np.linalg.pinv(p).astype(np.float32)
-        resid = msi - np.einsum("sb,bhw->shw", p.astype(np.float32), z, optimize=True)
-        return z + np.einsum("bs,shw->bhw", pinv, resid, optimize=True)
+        """``z + P⁺(Y − P z)`` per pixel: :func:`napari_inf3.camera.fusion.project`, the camera path's."""
+        from ..camera.fusion import project
+
+        return project(z, self.srf.cpu().numpy(), msi)
 
     def fuse_array(self, lr, msi, *, out: np.ndarray | None = None, tile: int | str = "auto",
                    progress: Callable[[int, int], None] | None = None,
