@@ -45,10 +45,15 @@ class ModelList(QListWidget):
         self.addItem(checkable_item(f"{name} ({Path(path).name})", str(path), name))
 
     def add_fitted(self, model, source: str) -> str:
-        """A model fitted to a pair this session (fuses other pairs of the same sensors), ticked; its name."""
+        """A model fitted to a pair this session (fuses other pairs of the same sensors), ticked in place of
+        *fit to this pair* (fitting the same pair again would make the same model); its name."""
         self._fitted += 1
         name = f"pair {self._fitted}"
         self.addItem(checkable_item(f"{name} (fitted to {source} this session)", model, name))
+        for i in range(self.count()):
+            item = self.item(i)
+            if isinstance(item.data(Qt.UserRole), str) and item.data(Qt.UserRole) == "pair":
+                item.setCheckState(Qt.Unchecked)
         return name
 
     def browse(self) -> None:

@@ -231,10 +231,12 @@ class SpectrumWidget(QWidget):
         ref = self.reference_layer()
         if ref is None or not self.pins:
             return None, {}, None
-        layers = self.cube_layers(ref.data.shape[-2:])
+        h, w = ref.data.shape[-2:]
+        layers = self.cube_layers((h, w))
         sources = {inf3_tag(lyr).get("run") and lyr.metadata.get("source_layer") for lyr in layers}
         curves, reference = {}, None
-        for row, col in self.pins:
+        # pins clicked on another grid (the selection moved to a smaller cube) are not on this one: left out
+        for row, col in [(r, c) for r, c in self.pins if 0 <= r < h and 0 <= c < w]:
             suffix = f" @({row},{col})" if len(self.pins) > 1 else ""
             for layer in layers:
                 label = curve_label(layer)

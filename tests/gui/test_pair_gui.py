@@ -42,10 +42,12 @@ def test_fit_to_the_pair_in_the_dock(make_napari_viewer, qtbot, tmp_path):
     assert "pair" in run.fused and isinstance(run.fitted["pair"], ni.pair.PairModel)
     assert any(m.startswith("fitting pair to the pair") for m in messages)
     assert "held-out LR pixels reconstructed" in fusion.status.text()
+    assert fusion.progress.value() == fusion.progress.maximum()  # a finished run shows 100 %, not 89 %
     assert any(layer.name.startswith("pair") for layer in viewer.layers)
     # in the list for the session, ticked, and savable
     names = [fusion.models.item(i).data(Qt.UserRole + 1) for i in range(fusion.models.count())]
     assert "pair 1" in names and fusion.save_model_btn.isEnabled()
+    assert set(fusion.models.selected()) == {"pair 1"}  # ticked in place of fitting the same pair again
     saved = fusion.save_model(tmp_path / "fitted.pt")
     model, ckpt = ni.load_checkpoint(saved)
     assert ckpt["config"]["kind"] == "pair" and model.bands == 60
@@ -64,7 +66,9 @@ def test_the_spectrum_inspector_plots_the_fit(make_napari_viewer, qtbot):
 
     viewer, fusion, gt = _pair_dock(make_napari_viewer, size=48)
     assert fusion.run() is not None
-    qtbot.waitUntil(lambda: fusion.worker is None, timeout=180_000)
+    # every layer in (the hidden ones come a few per event-loop turn, and keep the run's active layer active)
+    qtbot.waitUntil(lambda: fusion.worker is None and (fusion.staged is None or fusion.staged.complete),
+                    timeout=180_000)
     spectrum = SpectrumWidget(viewer)
     viewer.window.add_dock_widget(spectrum, name="Spectrum inspector")
     layer = next(lyr for lyr in viewer.layers if lyr.name.startswith("pair"))
@@ -73,6 +77,14 @@ def test_the_spectrum_inspector_plots_the_fit(make_napari_viewer, qtbot):
     assert any(label.startswith("pair") for label in spectrum.curves)
     np.testing.assert_allclose(spectrum.curves[next(k for k in spectrum.curves if k.startswith("pair"))],
                                fusion.last_run.fused["pair"][:, 20, 20], rtol=1e-5)
+    # Compare schemes lays the fit out beside bicubic, like any other method
+    run_id = fusion.last_run_id
+    composite = viewer.layers[f"composite pair [{run_id}]"]
+    bicubic = viewer.layers[f"composite bicubic [{run_id}]"]
+    fusion.compare()
+    assert composite.visible and bicubic.visible and composite.translate[1] != bicubic.translate[1]
+    fusion.compare()
+    assert composite.translate[1] == bicubic.translate[1]
 
 
 def test_cancel_while_fitting_adds_nothing(make_napari_viewer, qtbot):
