@@ -27,12 +27,24 @@ DATA = ROOT.parent / "shared" / "data"
 HELD_OUT = "superballs"
 
 
-def pair(sc: str):
+def pair(sc: str, jpeg_quality: int | None = None):
+    """``(gt, lr, photo)``: the photo as stored (a Cube: a JPEG's storage is in its meta), saved first as JPEG
+    at ``jpeg_quality`` (Pillow's defaults, 4:2:0) when given."""
+    import tempfile
+
+    from PIL import Image
+
     import napari_inf3 as ni
 
     gt = ni.read_cube(DATA / "cave" / f"{sc}_ms").data
     lr, _ = ni.simulate(gt, 4)
-    return gt, lr, ni.read_cube(DATA / "cave_rgb" / f"{sc}_RGB.png").data
+    png = DATA / "cave_rgb" / f"{sc}_RGB.png"
+    if jpeg_quality is None:
+        return gt, lr, ni.read_cube(png)
+    with tempfile.TemporaryDirectory() as d:
+        path = Path(d) / f"{sc}.jpg"
+        Image.open(png).convert("RGB").save(path, quality=jpeg_quality)
+        return gt, lr, ni.read_cube(path)
 
 
 def main(argv=None) -> None:
@@ -42,6 +54,8 @@ def main(argv=None) -> None:
     ap.add_argument("--batch-size", type=int, default=16)
     ap.add_argument("--lr", type=float, default=2e-4)
     ap.add_argument("--folds", type=int, nargs="*", default=[0, 1])
+    ap.add_argument("--jpeg-quality", type=int, default=None,
+                    help="the photographs saved as JPEG at this quality first (the camera then carries the JPEG)")
     ap.add_argument("--out", type=Path, default=ROOT / "runs" / "finetune_camera")
     args = ap.parse_args(argv)
 
@@ -57,7 +71,7 @@ def main(argv=None) -> None:
         train_sc, test_sc = halves[k], halves[1 - k] + [HELD_OUT]
         fits = {}
         for sc in train_sc:
-            _, lr, msi = pair(sc)
+            _, lr, msi = pair(sc, args.jpeg_quality)
             fits[sc] = ni.estimate_camera(lr, msi, 4)
         cam_scene = min(fits, key=lambda s: fits[s].mean_residual)
         camera = fits[cam_scene]
@@ -76,7 +90,7 @@ def main(argv=None) -> None:
         minutes = (time.perf_counter() - t0) / 60
         rows = []
         for sc in test_sc:
-            gt, lr, msi = pair(sc)
+            gt, lr, msi = pair(sc, args.jpeg_quality)
             fit = ni.estimate_camera(lr, msi, 4)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")

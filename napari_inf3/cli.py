@@ -177,6 +177,7 @@ def _fuse_inputs(args) -> _FuseJob:
     from .simulation import simulate
 
     gt = None
+    storage = None
     srf = None if args.srf in (None, "estimate") else args.srf
     if args.gt:
         from .simulation import load_srf
@@ -190,13 +191,14 @@ def _fuse_inputs(args) -> _FuseJob:
     elif args.lr_hsi and args.hr_msi:
         lr_c, msi_c = read_cube(args.lr_hsi), read_cube(args.hr_msi)
         lr, msi, wl = lr_c.data, msi_c.data, lr_c.wavelengths
+        storage = msi_c.meta.get("jpeg")  # a JPEG photo: its tables and chroma subsampling go into its camera
     else:
         raise CubeError("give either --gt (simulate the pair) or both --lr-hsi and --hr-msi")
     camera = None
     if args.camera:
         if args.srf is not None:
             raise CubeError("--camera carries its own response: leave out --srf")
-        camera, lr, msi = _camera_for_pair(args, lr, msi, gt is not None)
+        camera, lr, msi = _camera_for_pair(args, lr, msi, gt is not None, storage)
     elif args.srf == "estimate" or args.align:
         srf, msi = _estimate_pair(args, lr, msi, wl, srf)
     return _FuseJob(lr, msi, wl, gt, srf, camera)
@@ -307,11 +309,13 @@ def _fit_pair_job(args, job: _FuseJob) -> _FuseJob:
     return dataclasses.replace(job, model=model)
 
 
-def _camera_for_pair(args, lr, msi, simulated: bool):
+def _camera_for_pair(args, lr, msi, simulated: bool, storage: dict | None = None):
     """``--camera estimate|FILE``: the HR-MSI's camera fitted from the pair (``--curve``, ``--align``,
-    ``--estimate-blur``; saved with ``--camera-out``) or loaded. With ``--gt`` a loaded camera also
-    *makes* the HR-MSI: the simulated linear one stored as that camera would. Returns ``(camera, lr, msi)``."""
+    ``--estimate-blur``; saved with ``--camera-out``; a JPEG photo's ``storage`` kept in it) or loaded. With
+    ``--gt`` a loaded camera also *makes* the HR-MSI: the simulated linear one stored as that camera would
+    (a JPEG camera: compressed with its tables). Returns ``(camera, lr, msi)``."""
     from .camera import CameraFit, check_fit, estimate_camera
+    from .camera.jpeg import JpegStorage
     from .cube import CubeError
 
     if args.camera_out and Path(args.camera_out).exists() and not args.overwrite:
@@ -321,7 +325,8 @@ def _camera_for_pair(args, lr, msi, simulated: bool):
             raise CubeError("--camera estimate fits a real pair's camera; with --gt give a camera file to simulate "
                             "the HR-MSI through")
         camera = estimate_camera(lr, msi, msi.shape[1] // lr.shape[1], offset=args.offset, curve=args.curve,
-                                 shift=args.align, estimate_blur=args.estimate_blur)
+                                 shift=args.align, estimate_blur=args.estimate_blur,
+                                 jpeg=None if storage is None else JpegStorage.from_dict(storage))
         print(f"estimated camera: {camera.describe()}")
         if args.camera_out:
             print(f"wrote {camera.save(args.camera_out, overwrite=args.overwrite)}")
@@ -329,7 +334,7 @@ def _camera_for_pair(args, lr, msi, simulated: bool):
         camera = CameraFit.load(args.camera)
         print(f"camera {args.camera}: {camera.describe()}")
         if simulated:
-            msi = camera.encode(msi)
+            msi = camera.store(msi)
     for finding in check_fit(camera):
         print(f"camera fit {finding}" if finding.level == "ok" else f"{finding.level.upper()}: {finding.message}")
     return camera, lr, msi

@@ -62,8 +62,13 @@ class RealPair:
       (:func:`napari_inf3.estimate_camera`; with ``align`` its shift too), or give a
       :class:`~napari_inf3.camera.CameraFit` or the path of a saved one.
     - ``pair_srf``: the HR-MSI is linear; its response for the projection: ``'estimate'`` (fitted from the
-      pair), a packaged name, a CSV path or an ``(s, S)`` array. ``None`` with no camera: each model's own.
+      pair), a packaged name (resampled to ``wavelengths``), a CSV path or an ``(s, S)`` array. ``None``
+      with no camera: each model's own for a 31-band, 3-channel pair (the Nikon D700's), else estimated
+      from the pair (the run's notes say so).
     - ``align``: estimate the HR-MSI's shift against the LR-HSI and move it back.
+    - ``msi_storage``: how a photo HR-MSI was stored, when it was a JPEG
+      (:class:`~napari_inf3.camera.jpeg.JpegStorage`; by default what the photo reader put in the HR-MSI
+      Cube's ``meta['jpeg']``): an estimated camera carries it, and fusion knows it.
     """
 
     lr_hsi: np.ndarray
@@ -72,6 +77,7 @@ class RealPair:
     camera: Any = None
     pair_srf: Any = None
     align: bool = False
+    msi_storage: Any = None
 
     def __post_init__(self) -> None:
         lr = np.asarray(getattr(self.lr_hsi, "data", self.lr_hsi), np.float32)
@@ -84,6 +90,11 @@ class RealPair:
             raise CubeError("camera must be 'estimate', a CameraFit or a saved camera's JSON file; no such file",
                             self.camera)
         wl = self.wavelengths if self.wavelengths is not None else getattr(self.lr_hsi, "wavelengths", None)
+        meta = getattr(self.hr_msi, "meta", None)
+        if self.msi_storage is None and isinstance(meta, dict) and meta.get("jpeg"):
+            from .camera.jpeg import JpegStorage
+
+            object.__setattr__(self, "msi_storage", JpegStorage.from_dict(meta["jpeg"]))
         object.__setattr__(self, "lr_hsi", lr)
         object.__setattr__(self, "hr_msi", msi)
         object.__setattr__(self, "wavelengths", _wavelengths(wl))

@@ -537,9 +537,10 @@ def _fuse_with_camera(model, photo: _Photo, camera, run: _Tiling, *, out=None, w
 
     A network trained with this camera's response takes the linearised HR-MSI directly; any other is
     shown the HR-MSI it knows and its output projected onto the photograph (camera transfer,
-    :mod:`napari_inf3.camera.fusion`). Then saturated pixels fall back to what the other channels measured.
+    :mod:`napari_inf3.camera.fusion`). Then half a back-projection onto the LR-HSI, and saturated pixels fall
+    back to what the other channels measured.
     """
-    from .camera.fusion import learned_camera, project, transfer_input
+    from .camera.fusion import back_project, learned_camera, project, transfer_input
     from .camera.model import fall_back_saturated
 
     if model.msi_bands != camera.srf.shape[0] or model.bands != camera.srf.shape[1]:
@@ -553,6 +554,8 @@ def _fuse_with_camera(model, photo: _Photo, camera, run: _Tiling, *, out=None, w
         raw, wts = _fuse_model(model, lr, transfer_input(model, camera, x_up, lin), run, **options)
         fused = _target(out, raw.shape, "output")
         fused[:] = project(raw, camera.srf, lin)
+    if fused.shape[1] == lr.shape[1] * camera.scale and fused.shape[2] == lr.shape[2] * camera.scale:
+        back_project(fused, lr, camera)  # the measured LR-HSI pulls back what the photo's errors moved
     fall_back_saturated(fused, x_up, lin, camera.srf, photo.saturated, clip=False)
     if clip:
         np.maximum(fused, 0.0, out=fused)

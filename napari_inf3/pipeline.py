@@ -262,11 +262,18 @@ def _estimate_message(pair: RealPair) -> str:
 def _read_real_pair(run: FusionRun, pair: RealPair) -> None:
     """Set the run's camera (fitted, loaded, or the linear one of the response in use) and response."""
     if pair.camera is not None:
-        run.camera = _real_pair_camera(run, pair.camera, pair.align)
+        run.camera = _real_pair_camera(run, pair.camera, pair.align, pair.msi_storage)
         run.srf = run.camera.srf
         return
-    if pair.align or pair.pair_srf is not None:
-        _real_pair_response(run, pair.pair_srf, pair.align)
+    pair_srf = pair.pair_srf
+    if pair_srf is None and (run.lr_hsi.shape[0], run.hr_msi.shape[0]) != (31, 3):
+        # the default (the Nikon D700 the shipped networks know) cannot describe another sensor's HR-MSI
+        pair_srf = "estimate"
+        run.notes.append(f"no HR-MSI response was given for a {run.lr_hsi.shape[0]}-band LR-HSI with a "
+                         f"{run.hr_msi.shape[0]}-channel HR-MSI (the Nikon D700 default is 31 bands × 3 channels): "
+                         "it was estimated from the pair; give the sensor's (a packaged name or a CSV) if you know it")
+    if pair.align or pair_srf is not None:
+        _real_pair_response(run, pair_srf, pair.align)
     run.camera = _linear_camera(run)
 
 
@@ -422,15 +429,16 @@ def _in_threads(fn, names: list[str]) -> list:
         return first + list(pool.map(fn, names[1:]))
 
 
-def _real_pair_camera(run: FusionRun, camera, align: bool):
-    """The :class:`~napari_inf3.camera.CameraFit` for ``camera`` (``'estimate'``, a fit, or a saved file)."""
+def _real_pair_camera(run: FusionRun, camera, align: bool, storage=None):
+    """The :class:`~napari_inf3.camera.CameraFit` for ``camera`` (``'estimate'``, a fit, or a saved file);
+    an estimated one carries the photo's JPEG ``storage`` when it has one."""
     from .camera import CameraFit, estimate_camera
 
     if isinstance(camera, CameraFit):
         return camera
     if isinstance(camera, str) and camera == "estimate":
         fit = estimate_camera(run.lr_hsi, run.hr_msi, int(round(run.scale)), shift=align,
-                              wavelengths=run.wavelengths)
+                              wavelengths=run.wavelengths, jpeg=storage)
         run.shift = fit.shift
         return fit
     return CameraFit.load(camera)
@@ -467,7 +475,7 @@ def _real_pair_response(run: FusionRun, pair_srf, align: bool) -> None:
     if estimate:
         run.srf = run.srf_fit.srf
     elif pair_srf is not None:
-        run.srf = load_srf(pair_srf, bands=run.lr_hsi.shape[0])
+        run.srf = load_srf(pair_srf, bands=run.lr_hsi.shape[0], wavelengths=run.wavelengths)
 
 
 def fusion_run(models: Mapping[str, Any] | Iterable, pair: PairInput, *,

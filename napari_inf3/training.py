@@ -131,7 +131,7 @@ def _validate(model, val, scale, srf, device, crop, offset=None, camera=None) ->
         g = gt[:, y0 : y0 + ch, x0 : x0 + cw]
         if camera is not None:  # the photo as the camera stores it, fused as a user's would be
             lr, msi = simulate(g, scale, camera.srf, offset=offset)
-            scores.append(psnr(fuse(model, lr, camera.encode(msi), device, camera=camera).cube, g))
+            scores.append(psnr(fuse(model, lr, camera.store(msi), device, camera=camera).cube, g))
             continue
         lr, msi = simulate(g, scale, srf, offset=offset)
         scores.append(psnr(fuse(model, lr, msi, device).cube, g))

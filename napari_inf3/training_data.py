@@ -23,17 +23,23 @@ __all__ = ["PatchSampler", "simulate_torch", "CameraStaircase"]
 class CameraStaircase:
     """A camera's storage on the training device: a linear HR-MSI ``P X`` ``(N, s, H, W)`` encoded by its
     tone curve, clipped to [0, 1], quantised to its bits and linearised again, as
-    :meth:`napari_inf3.camera.CameraFit.degrade` does in numpy (one ``bucketize`` per channel)."""
+    :meth:`napari_inf3.camera.CameraFit.degrade` does in numpy (one ``bucketize`` per channel); a JPEG
+    camera's patches go through :meth:`~napari_inf3.camera.CameraFit.degrade` itself (libjpeg, on the host)."""
 
     def __init__(self, camera, device):
         import torch
 
         self.steps = [(torch.as_tensor(t, dtype=torch.float32, device=device),
                        torch.as_tensor(v, dtype=torch.float32, device=device)) for t, v in camera.staircase()]
+        self.jpeg_camera = camera if camera.jpeg is not None else None
 
     def __call__(self, msi):
         import torch
 
+        if self.jpeg_camera is not None:  # a JPEG camera: each patch through libjpeg on the host (≈ 1 ms / patch)
+            host = msi.detach().float().cpu().numpy()
+            back = np.stack([self.jpeg_camera.degrade(patch) for patch in host])
+            return torch.as_tensor(back, dtype=msi.dtype, device=msi.device)
         out = torch.empty_like(msi)
         for c, (thr, vals) in enumerate(self.steps):
             out[:, c] = vals[torch.bucketize(msi[:, c].contiguous(), thr, right=True)]

@@ -53,7 +53,8 @@ def test_float_linear_pair_is_a_linear_camera(gt):
     for k in range(3):
         assert np.corrcoef(fit.srf[k], nikon[k])[0, 1] >= 0.99
     plain = psnr(ni.fuse("cosine", lr, msi).cube, gt)
-    assert psnr(ni.fuse("cosine", lr, msi, camera=fit).cube, gt) == pytest.approx(plain, abs=0.2)
+    # the camera path adds half a back-projection onto the LR-HSI: here +0.65 dB over the plain fusion
+    assert plain - 0.2 <= psnr(ni.fuse("cosine", lr, msi, camera=fit).cube, gt) <= plain + 1.0
 
 
 def test_photo_fuses_above_bicubic_and_the_linear_fit_is_flagged(gt):
@@ -76,7 +77,7 @@ def test_photo_fuses_above_bicubic_and_the_linear_fit_is_flagged(gt):
     scores, findings = pair_report(lr, photo, linear, {"projection": fused_linear})
     assert list(scores)[0] == "bicubic"
     worse = psnr(fused_linear, gt) < bic
-    assert worse == any("worse than bicubic" in f.message for f in findings)
+    assert worse == any(f.kind == "worse" for f in findings)  # (the misfit findings say "can be worse" too)
     # the good fit's result reproduces the LR-HSI better than bicubic: no such finding
     scores, findings = pair_report(lr, photo, fit, {"cosine": ni.fuse("cosine", lr, photo, camera=fit)})
     assert scores["cosine"]["lr_psnr"] > scores["bicubic"]["lr_psnr"]

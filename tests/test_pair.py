@@ -197,3 +197,29 @@ def test_same_call_same_model():
     a = ni.fuse(fit_pair(lr, msi, srf=p, seconds=1, seed=3), lr, msi).cube
     b = ni.fuse(fit_pair(lr, msi, srf=p, seconds=1, seed=3), lr, msi).cube
     np.testing.assert_array_equal(a, b)
+
+
+def test_the_dock_says_which_to_prefer_only_for_the_shipped_sensor():
+    """A 31-band pair with a 3-channel HR-MSI is one the shipped networks take too: the Fusion dock's status says
+    which to prefer, from the superballs measurement; for any other pair it says nothing of the kind."""
+    from napari_inf3._napari.fusion_choices import done_text
+
+    texts = {}
+    for bands, channels in [(31, 3), (25, 4)]:
+        gt, _, _, p, wl = pair_of(bands, channels, size=48)
+        run = ni.fusion_run(["pair"], ni.SimulatedPair(ni.Cube(gt, wl), scale=4, srf=p))
+        texts[bands] = done_text(run)
+    text, details, _ = texts[31]
+    assert "prefer 'pair' for quality" in text and "52.11 dB" in details
+    assert "prefer" not in texts[25][0] + texts[25][1]
+
+
+def test_another_sensor_without_a_response_gets_one_estimated_for_the_projection():
+    """A real pair of another sensor with the default response (the Nikon D700, 31 bands × 3 channels) fuses with
+    a response estimated from the pair, and says so; a packaged sensor's name is resampled to the wavelengths."""
+    gt, lr, msi, p, wl = pair_of(40, 4, size=48)
+    run = ni.fusion_run(["projection"], ni.RealPair(lr, msi, wavelengths=wl))
+    assert "projection" in run.fused and any("estimated from the pair" in n for n in run.notes)
+    wl_vnir = np.linspace(450, 900, 40)
+    run = ni.fusion_run(["projection"], ni.RealPair(lr, msi, wavelengths=wl_vnir, pair_srf="ikonos"))
+    np.testing.assert_allclose(run.srf, ni.load_srf("ikonos", wavelengths=wl_vnir))

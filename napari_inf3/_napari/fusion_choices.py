@@ -17,7 +17,12 @@ PAPER_BANDS, TRUE_COLOUR, THREE_WAVELENGTHS = COMPOSITES = (
     "bands 31-20-10 (paper)", "true colour (SRF)", "three wavelengths (nm)")
 #: The HR-MSI response choices of a real pair: label → what the pipeline's ``pair_srf`` gets.
 PAIR_SRF = {"Nikon D700 (as trained)": None, "from file…": "file", "estimate from the pair": "estimate",
-            "estimate the camera (a photo)": "camera", "camera from file…": "camera_file"}
+            "estimate the camera (a photo)": "camera", "camera from file…": "camera_file",
+            # packaged sensors (napari_inf3/srf/PROVENANCE.md), resampled to the LR-HSI's wavelengths
+            "IKONOS (4 bands)": "ikonos", "QuickBird (4 bands)": "quickbird", "WorldView-2 (8 bands)": "worldview2",
+            "Sentinel-2A 10 m (4 bands)": "sentinel2a_10m", "Sentinel-2A 20 m (6 bands)": "sentinel2a_20m",
+            "Sentinel-2A (13 bands)": "sentinel2a_msi", "Sentinel-2B 10 m (4 bands)": "sentinel2b_10m",
+            "Landsat 8 OLI (7 bands)": "landsat8_oli", "Landsat 9 OLI-2 (7 bands)": "landsat9_oli2"}
 #: The response choices read from a file (the dock shows its file picker for these).
 FROM_FILE = ("file", "camera_file")
 #: The dock's tooltips, by control.
@@ -25,8 +30,10 @@ TIPS = {
     "offset": "decimation offset: the LR-HSI keeps pixel (offset, offset) of each r×r block; the paper's protocol "
               "keeps r // 2",
     "pair_srf": "the response the SRF projection uses for a real pair: the Nikon D700 the checkpoints were trained "
-                "with, a CSV (header channel,<nm>,...; a row per band), one fitted from the pair itself, or, for a "
-                "photograph (PNG / JPEG, gamma-encoded), its whole camera: tone curve, gain, response (saved as JSON)",
+                "with (another sensor's pair without a response given: estimated), a CSV (header channel,<nm>,...; "
+                "a row per band), one fitted from the pair itself, a packaged satellite sensor's (resampled to the "
+                "LR-HSI's wavelengths), or, for a photograph (PNG / JPEG / HEIC / RAW), its whole camera: tone "
+                "curve, gain, response (saved as JSON)",
     "wavelengths": "R, G, B wavelengths in nm for the 'three wavelengths' composite",
     "weight_maps": "per network: the entropy of its four neighbour weights (0 = one neighbour takes all, ln 4 = all "
                    "equal) and the winning neighbour; per pair of networks: SAM and mean |a − b| between their cubes",
@@ -72,6 +79,30 @@ def msi_array(layer) -> np.ndarray:
         if data.dtype == np.uint8:
             return data.astype(np.float32) / 255.0
     return data.astype(np.float32)
+
+
+def msi_storage(layer):
+    """How an HR-MSI layer's photo was stored when it was opened from a JPEG file (napari keeps the file's path
+    in ``layer.source.path``; a layer made by napari-inf3 may carry it in ``metadata['jpeg']``):
+    a :class:`~napari_inf3.camera.jpeg.JpegStorage`, else ``None`` (never raises)."""
+    from ..camera.jpeg import JpegStorage, read_storage
+
+    meta = getattr(layer, "metadata", None) or {}
+    if isinstance(meta.get("jpeg"), dict):
+        try:
+            return JpegStorage.from_dict(meta["jpeg"])
+        except (KeyError, TypeError, ValueError):
+            return None
+    path = getattr(getattr(layer, "source", None), "path", None)
+    if not path or Path(str(path)).suffix.lower() not in (".jpg", ".jpeg"):
+        return None
+    try:
+        from PIL import Image
+
+        with Image.open(str(path)) as im:
+            return read_storage(im)
+    except (OSError, ValueError, SyntaxError):
+        return None
 
 
 @dataclass(frozen=True)
@@ -212,10 +243,14 @@ def done_text(run) -> tuple[str, str, list[str]]:
     gate, details = findings_text(run)
     notes = list(run.notes) + [f"{f.level}: {f.message}" for f in run.findings if f.level != "ok"]
     if run.fitted:  # how each fit to the pair went, and what its self-check says
-        from ..pair import describe_fit, pair_report
+        from ..pair import describe_fit, pair_report, shipped_advice
 
         for name, model in run.fitted.items():
             details += ("\n" if details else "") + f"{name}: " + "\n".join(describe_fit(model))
+            advice = shipped_advice(model.bands, model.msi_bands)
+            if advice:  # the shipped networks' sensor: which to prefer, from a measurement (all of it in the tooltip)
+                details += f"\n{name}: {advice}"
+                text += f"\n{name}: " + advice.split(": ", 1)[1].split(" (docs")[0]
             found = pair_report(model)[1]
             notes += [f"{name}: {f.level}: {f.message}" for f in found if f.level != "ok"]
             check = model.meta.get("self_check") or {}

@@ -27,6 +27,7 @@ from .fusion_choices import (
     done_text,
     fits,
     msi_array,
+    msi_storage,
     pair_response_kwargs,
     run_job,
 )
@@ -44,6 +45,7 @@ class FusionWidget(QWidget):
         super().__init__()
         self.viewer = napari_viewer
         self.worker = None
+        self.failed = False  # the last run ended in an error
         self.shown: str | None = None  # the run id whose layers the last run added
         self.staged: StagedLayers | None = None  # the last run's layers, being added
         self._first: dict = {}  # the last run's layers added before its scores (the composites), by name
@@ -173,6 +175,7 @@ class FusionWidget(QWidget):
                 raise ValueError("choose an LR-HSI layer and an HR-MSI layer")
             pair = RealPair(np.asarray(layer.data, np.float32), msi_array(msi),
                             wavelengths=layer.metadata.get("wavelengths"), align=bool(self.align.value),
+                            msi_storage=msi_storage(msi),
                             **pair_response_kwargs(self.pair_srf.value, self.srf_file.value))
         return FusionJob(pair, device=self.device.currentData(), weights=bool(self.weight_maps.value),
                          source_layer=layer.name)
@@ -199,7 +202,7 @@ class FusionWidget(QWidget):
         def work():
             return (yield from run_job(todo, models, pictures))
 
-        self.worker, self.shown = work(), None
+        self.worker, self.shown, self.failed = work(), None, False
         self.worker.yielded.connect(self._on_progress)
         self.worker.returned.connect(self._on_done)
         self.worker.errored.connect(self._on_error)
@@ -231,6 +234,7 @@ class FusionWidget(QWidget):
 
         show_error(f"fusion failed: {exc}")
         self.status.setText(f"failed: {exc}")
+        self.failed = True
         self._discard_partial()
 
     def _on_finished(self) -> None:
@@ -240,6 +244,8 @@ class FusionWidget(QWidget):
             self._discard_partial()
             self.status.setText("cancelled; no layers were added" if self.shown is None else "cancelled before SSIM")
             self.progress.setValue(0)
+        elif not self.failed:  # the step count is an estimate (a fit reports as it goes): a finished run is 100 %
+            self.progress.setValue(self.progress.maximum())
         self.worker = None
 
     def _discard_partial(self) -> None:

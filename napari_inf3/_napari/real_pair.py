@@ -116,6 +116,12 @@ def findings_text(run) -> tuple[str, str]:
                     key=lambda n: names.index(n) if n in names else len(names))  # channel order, not worst first
     worse = [f.subject for f in bad if f.kind == "worse"]
     short = []
+    storage = getattr(getattr(run, "camera", None), "jpeg", None)
+    if any(f.kind == "storage" for f in bad) and storage is not None:  # what the JPEG costs, in one line
+        from ..camera.jpeg import estimated_loss
+
+        short.append(f"stored as {storage.describe()}: expect ≈ {estimated_loss(storage)[0]:.1f} dB below a "
+                     "lossless photo")
     if misfit:
         short.append(f"POOR camera fit (channel {', '.join(misfit)} misfit): try 'estimate the camera (a photo)'")
     if worse:

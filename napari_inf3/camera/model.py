@@ -17,6 +17,7 @@ import numpy as np
 
 from ..cube import CubeError
 from .curves import ToneCurve
+from .jpeg import JpegStorage
 
 __all__ = ["CameraFit", "CLIP_EPS", "FORMAT", "fall_back_saturated"]
 
@@ -43,6 +44,9 @@ class CameraFit:
     candidates : each model tried (``'srgb signed'``, …) and its mean held-out residual.
     sigma_scan : ``(σ, mean residual)`` of the blur search, if one ran.
     wavelengths : ``(S,)`` nm of the response's columns, or ``None``; channels : channel names.
+    jpeg : how the photo was stored when it was a JPEG file (tables, chroma subsampling; read from the
+        file by the photo reader), else ``None``. Fusion then projects onto what the file allows
+        (:mod:`napari_inf3.camera.jpeg`) rather than onto the decoded image.
     """
 
     curve: ToneCurve
@@ -61,6 +65,7 @@ class CameraFit:
     sigma_scan: list[tuple[float, float]] = field(default_factory=list)
     wavelengths: np.ndarray | None = None
     channels: tuple[str, ...] | None = None
+    jpeg: JpegStorage | None = None
 
     @classmethod
     def linear(cls, srf, *, scale: int = 4, offset: int | None = None, sigma: float = 0.5,
@@ -104,6 +109,8 @@ class CameraFit:
         """One line: curve, response kind, blur, shift, residual."""
         shift = "" if self.shift is None else f", shift ({self.shift[0]:.2f}, {self.shift[1]:.2f}) HR px"
         bits = f", {self.bits}-bit" if self.bits else ""
+        if self.jpeg is not None:
+            bits += f" ({self.jpeg.describe()})"
         return (f"{self.curve.describe()} tone curve{bits}, {'signed' if self.signed else 'non-negative'} "
                 f"{self.srf.shape[0]} × {self.srf.shape[1]} response, blur σ {self.sigma:.2f} HR px{shift}; "
                 f"held-out residual "
@@ -135,10 +142,18 @@ class CameraFit:
 
     def prepare(self, hr_msi) -> tuple[np.ndarray, np.ndarray]:
         """What fusion needs of a stored HR-MSI: ``(linear (s, H, W) float32, saturated (s, H, W) bool)``,
-        both moved back by :attr:`shift` when one was estimated."""
+        both moved back by :attr:`shift` when one was estimated; a JPEG's chroma restored first
+        (:func:`~napari_inf3.camera.jpeg.restore_chroma`)."""
         from ..srf_fit import align_msi
 
         y = self._stored(hr_msi)
+        if self.jpeg is not None:  # a JPEG: the chroma detail its subsampling lost, from the luminance
+            from .jpeg import restore_chroma
+
+            # saturation read after it too: the decoded file's 255s are mostly ringing next to bright edges, not
+            # light the sensor could not hold (superballs q85: 42.22 dB reading them from the decoded file, 42.99
+            # dB this way, with the chroma upsampling tried first)
+            y = restore_chroma(y, self.jpeg)
         sat = self.saturated(y)
         lin = self.linearize(y)
         if self.shift is not None and max(abs(self.shift[0]), abs(self.shift[1])) > 1e-6:
@@ -168,7 +183,12 @@ class CameraFit:
 
     def degrade(self, msi_linear: np.ndarray) -> np.ndarray:
         """Linear ``P X`` ``(s, H, W)`` as this camera would store and :meth:`linearize` read it back:
-        clipped, quantised (numpy; :class:`napari_inf3.training_data.CameraStaircase` is the training twin)."""
+        clipped, quantised (numpy; :class:`napari_inf3.training_data.CameraStaircase` is the training twin);
+        for a JPEG camera also compressed with the file's tables and read as :meth:`prepare` reads a photo."""
+        if self.jpeg is not None:
+            from .jpeg import restore_chroma
+
+            return self.linearize(restore_chroma(self.store(msi_linear), self.jpeg))
         v = np.asarray(msi_linear, np.float64)
         out = np.empty(v.shape, np.float32)
         for c, (thr, vals) in enumerate(self.staircase()):
@@ -184,6 +204,12 @@ class CameraFit:
             y = np.round(y * n) / n
         return y.astype(np.float32)
 
+    def store(self, msi_linear: np.ndarray) -> np.ndarray:
+        """Linear ``P X`` ``(s, H, W)`` → what this camera's file holds, decoded: :meth:`encode`, and for a JPEG
+        camera saved with the file's own tables and chroma subsampling and decoded again. float32 in [0, 1]."""
+        y = self.encode(msi_linear)
+        return y if self.jpeg is None else self.jpeg.roundtrip(y)
+
     # -- files -----------------------------------------------------------------------------------------------
     def to_dict(self) -> dict:
         return {
@@ -198,6 +224,7 @@ class CameraFit:
             "sigma_scan": [list(t) for t in self.sigma_scan],
             "wavelengths": None if self.wavelengths is None else np.asarray(self.wavelengths).tolist(),
             "channels": None if self.channels is None else list(self.channels),
+            "jpeg": None if self.jpeg is None else self.jpeg.to_dict(),
         }
 
     @classmethod
@@ -219,6 +246,7 @@ class CameraFit:
                 sigma_scan=[(float(a), float(b)) for a, b in d.get("sigma_scan") or []],
                 wavelengths=None if d.get("wavelengths") is None else np.asarray(d["wavelengths"], np.float64),
                 channels=None if d.get("channels") is None else tuple(str(c) for c in d["channels"]),
+                jpeg=None if d.get("jpeg") is None else JpegStorage.from_dict(d["jpeg"]),
             )
         except (KeyError, TypeError, ValueError, IndexError) as exc:
             raise CubeError(f"damaged camera file: {type(exc).__name__}: {exc}", source) from None

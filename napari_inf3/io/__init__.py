@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..cube import Cube, CubeError
-from . import arrays, cave, envi, matlab, photo
+from . import arrays, cave, envi, matlab, photo, raw
 from .atomic import WriteError
 
 __all__ = ["FORMATS", "Format", "find_format", "read_cube", "write_cube", "check_writable", "WriteError",
@@ -44,6 +44,7 @@ FORMATS: tuple[Format, ...] = (
     Format("npz", (".npz",), arrays.read_npz, arrays.write_npz),
     Format("tiff", (".tif", ".tiff"), arrays.read_tiff, arrays.write_tiff),
     Format("photo", photo.EXTENSIONS, photo.read),  # an HR-MSI photograph (estimate_camera linearises it)
+    Format("raw", raw.EXTENSIONS, raw.read),  # a camera RAW file, read linearly (rawpy: the extra 'raw')
 )
 
 #: Glob patterns for napari's manifest and file dialogs.

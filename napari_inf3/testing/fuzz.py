@@ -37,7 +37,7 @@ import numpy as np
 
 # the folder this napari_inf3 was imported from: the worker processes import the same copy
 PACKAGE_PARENT = Path(__file__).resolve().parents[2]
-FORMATS = ("cave", "envi", "mat5", "mat73", "npy", "npz", "tif", "pt")
+FORMATS = ("cave", "envi", "mat5", "mat73", "npy", "npz", "tif", "jpeg", "heic", "dng", "pt")
 DEADLINE_S = 5.0
 MEMORY_LIMIT = 6 * 2**30  # bytes of address space for a worker: a memory bomb fails instead of swapping
 ABSURD = ["-1", "0", "1000000000000", "1e308", "nan", "abc", "", "{", "3.5", "-0"]
@@ -196,8 +196,36 @@ def seed_pt(d: Path, rng) -> Path:
     return p
 
 
+def _photo(rng, h=16, w=24) -> np.ndarray:
+    return (rng.random((h, w, 3)) * 255).astype(np.uint8)
+
+
+def seed_jpeg(d: Path, rng) -> Path:
+    from PIL import Image
+
+    p = d / "photo.jpg"
+    Image.fromarray(_photo(rng)).save(p, quality=int(rng.integers(30, 100)), subsampling=int(rng.integers(3)))
+    return p
+
+
+def seed_heic(d: Path, rng) -> Path:
+    import pillow_heif
+    from PIL import Image
+
+    pillow_heif.register_heif_opener()
+    p = d / "photo.heic"
+    Image.fromarray(_photo(rng)).save(p, quality=int(rng.integers(30, 100)))
+    return p
+
+
+def seed_dng(d: Path, rng) -> Path:
+    from napari_inf3.testing.dng import PATTERNS, write_dng
+
+    return write_dng(d / "photo.dng", rng.random((3, 24, 32)), pattern=list(PATTERNS)[int(rng.integers(4))])
+
+
 SEEDS = {"cave": seed_cave, "envi": seed_envi, "mat5": seed_mat5, "mat73": seed_mat73, "npy": seed_npy,
-         "npz": seed_npz, "tif": seed_tif, "pt": seed_pt}
+         "npz": seed_npz, "tif": seed_tif, "jpeg": seed_jpeg, "heic": seed_heic, "dng": seed_dng, "pt": seed_pt}
 
 
 # ---- mutations ------------------------------------------------------------------------------

@@ -75,3 +75,23 @@ def test_a_photo_taken_as_linear_is_flagged(make_napari_viewer, qtbot):
     worse = [name for name, cells in rows.items() if cells[3] == "worse than bicubic?"]
     base = run.pair_scores["bicubic"]["lr_psnr"]
     assert set(worse) == {n for n in ("projection", "cosine") if run.pair_scores[n]["lr_psnr"] < base}
+
+
+def test_a_jpeg_opened_in_napari_is_fused_knowing_its_storage(make_napari_viewer, qtbot, tmp_path):
+    """A photo saved as JPEG and opened with napari's own reader (File ▸ Open): the dock reads the file's tables
+    from the layer's source, the estimated camera carries them, and the status says what the storage costs."""
+    from PIL import Image
+
+    lr, photo, _ = photo_pair(np.asarray(load_sample().data, np.float32), photo_camera())
+    path = tmp_path / "photo.jpg"
+    Image.fromarray(np.round(np.moveaxis(photo, 0, -1) * 255).astype(np.uint8)).save(path, quality=80)
+    viewer, fusion = real_pair_dock(make_napari_viewer, lr, np.zeros((8, 8, 3), np.uint8))
+    viewer.layers.remove("photo")
+    layer = viewer.open(str(path), plugin="napari")[0]
+    assert layer.rgb and str(layer.source.path) == str(path)
+    fusion.msi_combo.value = layer
+    fusion.pair_srf.value = "estimate the camera (a photo)"
+    run = _fuse(fusion, qtbot)
+    assert run.camera.jpeg is not None and run.camera.jpeg.quality == 80 and run.camera.jpeg.subsampling == "4:2:0"
+    said = fusion.status.text() + fusion.status.toolTip()
+    assert "stored as JPEG quality ≈ 80" in said, said
