@@ -167,6 +167,8 @@ class _FuseJob:
     camera: Any = None
     #: ``--model pair``: the model fitted to this pair (it carries the camera / response it was fitted with)
     model: Any = None
+    #: two georeferenced inputs: the :class:`~napari_inf3.geo.AlignedPair` (the output's grid and nodata)
+    aligned: Any = None
 
 
 def _fuse_inputs(args) -> _FuseJob:
@@ -178,6 +180,7 @@ def _fuse_inputs(args) -> _FuseJob:
 
     gt = None
     storage = None
+    aligned = None
     srf = None if args.srf in (None, "estimate") else args.srf
     if args.gt:
         from .simulation import load_srf
@@ -191,6 +194,18 @@ def _fuse_inputs(args) -> _FuseJob:
     elif args.lr_hsi and args.hr_msi:
         lr_c, msi_c = read_cube(args.lr_hsi), read_cube(args.hr_msi)
         lr, msi, wl = lr_c.data, msi_c.data, lr_c.wavelengths
+        if lr_c.geo is not None and msi_c.geo is not None:  # two positions on Earth: their common footprint
+            from .geo import align_pair
+
+            aligned = align_pair(lr_c, msi_c, reproject=args.reproject)
+            lr, msi = aligned.lr_hsi, aligned.hr_msi
+            for note in aligned.notes:
+                print(f"georeferenced pair: {note}")
+            print(f"georeferenced pair: ×{aligned.scale}, fused on the HR-MSI's grid over the common footprint "
+                  f"({msi.shape[1]} × {msi.shape[2]} HR pixels)")
+        elif (lr_c.geo is None) != (msi_c.geo is None):
+            print(f"note: only the {'LR-HSI' if msi_c.geo is None else 'HR-MSI'} is georeferenced: the two images "
+                  "are taken to cover the same footprint, and the result is written without a position")
         storage = msi_c.meta.get("jpeg")  # a JPEG photo: its tables and chroma subsampling go into its camera
     else:
         raise CubeError("give either --gt (simulate the pair) or both --lr-hsi and --hr-msi")
@@ -201,7 +216,7 @@ def _fuse_inputs(args) -> _FuseJob:
         camera, lr, msi = _camera_for_pair(args, lr, msi, gt is not None, storage)
     elif args.srf == "estimate" or args.align:
         srf, msi = _estimate_pair(args, lr, msi, wl, srf)
-    return _FuseJob(lr, msi, wl, gt, srf, camera)
+    return _FuseJob(lr, msi, wl, gt, srf, camera, aligned=aligned)
 
 
 def _has_calibration(model: str) -> bool:
@@ -252,31 +267,43 @@ def _fuse_to_file(args, job: _FuseJob, out: Path):
                         uncertainty=_has_calibration(args.model), **read_with)
 
     if out.suffix.lower() == ".hdr":
-        # ENVI: written tile by tile into a memory-mapped file, so the result need not fit in RAM;
-        # under a temporary name until complete, so a failed run leaves no half-written cube
-        from .io.envi import create
-
-        tmp = out.with_name(f".{out.stem}.partial.hdr")
-        shape = (job.lr.shape[0], job.msi.shape[1], job.msi.shape[2])
-        try:
-            target = create(tmp, shape, job.wavelengths, description=f"napari-inf3 fusion with {args.model}")
-            result = run_fusion(target)
-            target.flush()
-            del target
-            tmp.with_suffix(".img").replace(out.with_suffix(".img"))
-            tmp.replace(out)
-        finally:
-            for leftover in (tmp, tmp.with_suffix(".img")):
-                leftover.unlink(missing_ok=True)
+        result = _fuse_to_envi(args, job, out, run_fusion)
         path = out
     else:
         result = run_fusion()
         meta = {"model": str(args.model)} | ({"offset": args.offset if args.offset is not None else args.scale // 2}
                                             if args.gt else {})
-        path = write_cube(Cube(result.cube, job.wavelengths, None, meta), out, overwrite=args.overwrite,
-                          allow_negative=args.no_clip)
+        cube = Cube(result.cube, job.wavelengths, None, meta)
+        if job.aligned is not None:  # on the HR-MSI's grid over the footprint, nodata where an input had none
+            cube = job.aligned.finish(result.cube)
+            cube.meta.update(meta)
+        path = write_cube(cube, out, overwrite=args.overwrite, allow_negative=args.no_clip)
     bar.close()
     print(f"wrote {path} {tuple(result.cube.shape)}")
+    return result
+
+
+def _fuse_to_envi(args, job: _FuseJob, out: Path, run_fusion):
+    """ENVI output: written tile by tile into a memory-mapped file, so the result need not fit in RAM; under a
+    temporary name until complete, so a failed run leaves no half-written cube; on the HR-MSI's map grid (and
+    nodata) for a georeferenced pair. The FusionResult."""
+    from .io.envi import create
+
+    tmp = out.with_name(f".{out.stem}.partial.hdr")
+    shape = (job.lr.shape[0], job.msi.shape[1], job.msi.shape[2])
+    geo = None if job.aligned is None else job.aligned.finish_geo()
+    try:
+        target = create(tmp, shape, job.wavelengths, description=f"napari-inf3 fusion with {args.model}", geo=geo)
+        result = run_fusion(target)
+        if geo is not None and not job.aligned.valid.all():
+            target[:, ~job.aligned.valid] = geo.nodata
+        target.flush()
+        del target
+        tmp.with_suffix(".img").replace(out.with_suffix(".img"))
+        tmp.replace(out)
+    finally:
+        for leftover in (tmp, tmp.with_suffix(".img")):
+            leftover.unlink(missing_ok=True)
     return result
 
 
@@ -558,7 +585,9 @@ def _add_fuse_args(sub) -> None:
                    help="pretrained name ('area', 'net', 'cosine', 'ensemble'; 'paper:…' for the paper preset), "
                    "'projection', 'pair' (fitted to this pair: any band count and camera), or a checkpoint file "
                    "(default cosine)")
-    p.add_argument("--out", required=True, help="output cube: .npz, .hdr (ENVI) or .tif")
+    p.add_argument("--out", required=True, help="output cube: .npz, .hdr (ENVI) or .tif; two georeferenced inputs "
+                   "(GeoTIFF, ENVI map info): fused over their common footprint on the HR-MSI's grid, written "
+                   "with its CRS, transform and nodata (.tif: GeoTIFF, .hdr: map info)")
     p.add_argument("--tile", type=int, default=None, help="LR tile side (default: from free memory; 0 = untiled)")
     p.add_argument("--precision", default="fp32", choices=["fp32", "bf16", "fp16"],
                    help="network arithmetic: bf16/fp16 autocast (fp16: CUDA only); output stays float32")
@@ -572,6 +601,9 @@ def _add_fuse_args(sub) -> None:
                    help="with --srf estimate or --camera estimate: also search the blur σ relating the two grids")
     p.add_argument("--align", action="store_true",
                    help="estimate the HR-MSI's shift against the LR-HSI and move it back before fusing")
+    p.add_argument("--reproject", action="store_true",
+                   help="two georeferenced files in different coordinate systems: warp the LR-HSI onto the "
+                   "HR-MSI's (rasterio, bilinear) instead of refusing")
     p.add_argument("--camera", metavar="estimate|FILE",
                    help="the HR-MSI is a photograph: 'estimate' fits its camera from the pair (tone curve, gain and "
                    "black level, response, with --align its shift, with --estimate-blur the blur), or a camera "

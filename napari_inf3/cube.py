@@ -42,13 +42,17 @@ class Cube:
     source : str or None
         Path the cube was read from.
     meta : dict
-        Free-form facts about the origin (format, scaling, variable name, ...).
+        Free-form facts about the origin (format, scaling, variable name, ...); ``meta['nodata_mask']``, when
+        set, is an ``(H, W)`` bool array of pixels without data (their values are 0).
+    geo : napari_inf3.geo.GeoRef or None
+        Where the cube is on Earth (CRS, affine transform, nodata), when its file says.
     """
 
     data: np.ndarray
     wavelengths: np.ndarray | None = None
     source: str | None = None
     meta: dict[str, Any] = field(default_factory=dict)
+    geo: Any = None
 
     def __post_init__(self) -> None:
         if self.data.ndim != 3:

@@ -117,6 +117,9 @@ class FusionJob:
     #: set by the dock's Cancel: a fit to the pair running in its own thread stops at its next check (the worker
     #: itself stops at its next yield, without closing this generator)
     cancel: threading.Event = field(default_factory=threading.Event, compare=False)
+    #: two georeferenced layers: their grids over the common footprint (HR-MSI's, LR-HSI's), so the run's
+    #: layers land where the inputs are (:func:`.layers.place_on_map`)
+    grids: tuple = ()
 
     def steps(self, n_models: int, n_fits: int = 0) -> int:
         """The worker's yields for a run (:func:`run_job`), which napari's activity bar counts: bicubic and
@@ -194,7 +197,7 @@ def run_job(job: FusionJob, models: dict, pictures: dict):
     run_id = next_run_id()
     composites: dict = {}
     limits = run.composite_limits(**pictures)  # one stretch for all of them, made once
-    yield _new_composites(run, run_id, pictures, limits, composites)
+    yield _place(job, _new_composites(run, run_id, pictures, limits, composites))
     last = None
     k = 2
     for name, spec in models.items():
@@ -204,19 +207,47 @@ def run_job(job: FusionJob, models: dict, pictures: dict):
         yield (k, steps, f"fusing with {name}")
         k += 1
         fuse_into(run, name, spec, device=job.device, weights=job.weights)
-        last = _new_composites(run, run_id, pictures, limits, composites)
+        last = _place(job, _new_composites(run, run_id, pictures, limits, composites))
         yield last
     if last is not None:  # the scores' threads wait until the last picture is up, so they do not slow it down
         last.shown.wait(timeout=10)
     yield (steps - 3, steps, "scoring, error and SAM maps")
     score_run(run, ssim=False)
     ready = LayersReady(run, run_id, run_layer_data(run, run_id, job.source_layer, pictures, composites=composites))
+    _place(job, ready)
     yield ready
     ready.shown.wait(timeout=60)  # the layers first (a GUI that never answers does not hold SSIM back for long)
     if run.gt is not None:
         yield (steps - 1, steps, "computing SSIM")
         score_ssim(run)
     return run
+
+
+def _place(job: FusionJob, ready: LayersReady) -> LayersReady:
+    """``ready``'s layers put on the map grids of a georeferenced pair (nothing for any other)."""
+    if job.grids:
+        from .layers import place_on_map
+
+        hr_geo, hr_shape, lr_geo, lr_shape = job.grids
+        place_on_map(ready.layer_data, {tuple(hr_shape): hr_geo, tuple(lr_shape): lr_geo})
+    return ready
+
+
+def georeferenced_pair(lr_layer, msi_layer, lr_data: np.ndarray, msi_data: np.ndarray):
+    """Two layers that came from georeferenced files (``metadata['geo']``, set by the reader): their
+    :class:`~napari_inf3.geo.AlignedPair` (the common footprint); ``None`` when either has no position."""
+    from ..cube import Cube
+    from ..geo import GeoRef, align_pair
+
+    geos = [getattr(layer, "metadata", {}).get("geo") for layer in (lr_layer, msi_layer)]
+    if not all(isinstance(g, dict) for g in geos):
+        return None
+    cubes = []
+    for layer, data, g in zip((lr_layer, msi_layer), (lr_data, msi_data), geos, strict=True):
+        mask = layer.metadata.get("nodata_mask")
+        cubes.append(Cube(data, None, layer.name, {} if mask is None else {"nodata_mask": mask},
+                          geo=GeoRef.from_dict(g)))
+    return align_pair(*cubes)
 
 
 def _new_composites(run, run_id: str, pictures: dict, limits, made: dict) -> LayersReady:

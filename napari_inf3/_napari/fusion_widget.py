@@ -26,6 +26,7 @@ from .fusion_choices import (
     composite_options,
     done_text,
     fits,
+    georeferenced_pair,
     msi_array,
     msi_storage,
     pair_response_kwargs,
@@ -173,10 +174,17 @@ class FusionWidget(QWidget):
             layer, msi = self.lr_combo.value, self.msi_combo.value
             if layer is None or msi is None:
                 raise ValueError("choose an LR-HSI layer and an HR-MSI layer")
-            pair = RealPair(np.asarray(layer.data, np.float32), msi_array(msi),
-                            wavelengths=layer.metadata.get("wavelengths"), align=bool(self.align.value),
-                            msi_storage=msi_storage(msi),
+            lr_data, msi_data = np.asarray(layer.data, np.float32), msi_array(msi)
+            aligned = georeferenced_pair(layer, msi, lr_data, msi_data)  # two files' common footprint
+            grids: tuple = ()
+            if aligned is not None:
+                lr_data, msi_data = aligned.lr_hsi, aligned.hr_msi
+                grids = (aligned.geo, msi_data.shape[1:], aligned.lr_geo, lr_data.shape[1:])
+            pair = RealPair(lr_data, msi_data, wavelengths=layer.metadata.get("wavelengths"),
+                            align=bool(self.align.value), msi_storage=msi_storage(msi),
                             **pair_response_kwargs(self.pair_srf.value, self.srf_file.value))
+            return FusionJob(pair, device=self.device.currentData(), weights=bool(self.weight_maps.value),
+                             source_layer=layer.name, grids=grids)
         return FusionJob(pair, device=self.device.currentData(), weights=bool(self.weight_maps.value),
                          source_layer=layer.name)
 

@@ -64,6 +64,11 @@ def cube_layer_data(cube, name: str | None = None, role: str = "cube") -> tuple:
     label = name or (Path(cube.source).name if cube.source else "cube")
     kw = cube_layer_kwargs(label, cube.wavelengths, role, source=cube.source,
                            extra={"format": cube.meta.get("format")})
+    if getattr(cube, "geo", None) is not None:  # on its map grid, and the grid kept for the Fusion dock
+        kw.update(geo_placement(cube.geo))
+        kw["metadata"]["geo"] = cube.geo.to_dict()
+        if cube.meta.get("nodata_mask") is not None:
+            kw["metadata"]["nodata_mask"] = cube.meta["nodata_mask"]
     from ..io.lazy import is_lazy
 
     if is_lazy(cube.data):
@@ -82,6 +87,27 @@ def cube_layer_data(cube, name: str | None = None, role: str = "cube") -> tuple:
 
 
 LayerData = tuple  # napari's LayerDataTuple: (data, kwargs, layer_type)
+
+
+def geo_placement(geo, leading: int = 1) -> dict[str, tuple]:
+    """napari ``scale`` / ``translate`` putting a layer on its map grid (a :class:`~napari_inf3.geo.GeoRef`):
+    world ``x`` is the easting, world ``y`` minus the northing (napari's y axis points down), in map units, of
+    pixel centres, so layers from different files overlay; ``leading`` axes (the band axis) keep scale 1."""
+    a, _, c, _, e, f = geo.transform
+    # napari puts a pixel's centre at its integer data coordinate: the translate is the first pixel's centre
+    return {"scale": (1.0,) * leading + (abs(e), a), "translate": (0.0,) * leading + (-(f + e / 2), c + a / 2)}
+
+
+def place_on_map(layer_data: list[LayerData], grids: dict[tuple[int, int], Any]) -> None:
+    """Give each layer whose spatial shape ``(rows, cols)`` is a key of ``grids`` that grid's placement
+    (:func:`geo_placement`), in place: a run's HR layers on the HR-MSI's grid, its LR layers on the LR-HSI's."""
+    for data, kw, _ in layer_data:
+        rgb = bool(kw.get("rgb"))
+        shape = tuple(data.shape[:2]) if rgb else tuple(data.shape[-2:])
+        geo = grids.get(shape)
+        if geo is not None:
+            kw.update(geo_placement(geo, 0 if rgb else data.ndim - 2))
+            kw.setdefault("metadata", {})["geo"] = geo.to_dict()  # the napari writer writes it back
 
 
 def gt_layer_data(run, name: str) -> LayerData:

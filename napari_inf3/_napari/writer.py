@@ -1,5 +1,6 @@
 """npe2 writer: *File ▸ Save Selected Layers* saves a cube layer as ENVI ``.hdr``, ``.tif`` or ``.npz``
-with its wavelengths (nm) and plain metadata, readable again by this plugin's reader.
+with its wavelengths (nm) and plain metadata, readable again by this plugin's reader; a layer read from, or
+fused from, georeferenced files keeps its CRS and transform (GeoTIFF, ENVI ``map info``).
 
 The writer just writes: an existing file is replaced. Confirming a replacement is the caller's job:
 napari's save dialog asks before it calls the writer; a save from code,
@@ -52,8 +53,13 @@ def write_cube_layer(path: str, data: Any, meta: dict) -> list[str]:
         raise CubeWriteError(f"napari-inf3 saves hyperspectral cubes (bands, y, x); layer {meta.get('name')!r} "
                              f"has shape {arr.shape}{' (RGB)' if meta.get('rgb') else ''}")
     wl = (meta.get("metadata") or {}).get("wavelengths")
+    geo = (meta.get("metadata") or {}).get("geo")
     try:  # write_cube checks the data first, and writes atomically: a failure leaves the old file as it was
         cube = Cube(arr, None if wl is None else np.asarray(wl, np.float64), meta=_facts(meta))
+        if isinstance(geo, dict):  # a layer from (or fused from) georeferenced files: written with its grid
+            from ..geo import GeoRef
+
+            cube.geo = GeoRef.from_dict(geo)
         return [str(write_cube(cube, p, overwrite=True, allow_negative=True))]
     except (CubeError, ValueError, TypeError) as exc:
         raise CubeWriteError(f"{p}: {exc}" if str(p) not in str(exc) else str(exc)) from None

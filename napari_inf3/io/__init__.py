@@ -128,7 +128,8 @@ def check_writable(cube: Cube, path: str | Path | None = None, *, allow_negative
     """Refuse, before anything is written, a cube whose file would be wrong: not a :class:`Cube`, data
     that is not 3-D ``(B, H, W)``, empty, not numeric, NaN or infinite values, negative values (unless
     ``allow_negative``: e.g. fused output with ``clip=False``), wavelengths that are not one finite
-    number per band. Non-contiguous arrays are fine. Reads the data one band at a time."""
+    number per band. Non-contiguous arrays are fine. Reads the data one band at a time. A georeferenced
+    cube's nodata pixels (``meta['nodata_mask']``) hold its nodata value and are not checked."""
     import numpy as np
 
     if not isinstance(cube, Cube):
@@ -158,8 +159,11 @@ def check_writable(cube: Cube, path: str | Path | None = None, *, allow_negative
         if not np.all(np.isfinite(wl)):
             raise CubeError("the wavelengths hold NaN or infinite values", path)
     bad, lowest = 0, 0.0
+    # pixels a georeferenced cube marks as nodata hold its nodata value (any number, NaN too): not checked
+    mask = cube.meta.get("nodata_mask") if getattr(cube, "geo", None) is not None else None
+    keep = None if mask is None or np.shape(mask) != shape[1:] else ~np.asarray(mask, bool)
     for b in range(shape[0]):
-        band = np.asarray(data[b])
+        band = np.asarray(data[b]) if keep is None else np.asarray(data[b])[keep]
         if kind == "f":
             finite = np.isfinite(band)
             if not finite.all():

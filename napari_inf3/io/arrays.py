@@ -21,6 +21,7 @@ import numpy as np
 from ..cube import Cube, CubeError
 from ._common import DEFLATE_MAX_RATIO, check_declared_size, finalize, pick_3d_variable, raised_within, to_bhw
 from .atomic import atomic_path
+from .georef import band_wavelengths, nodata_mask, read_tiff_georef, tiff_is_georeferenced
 
 NPY, NPZ, TIFF = "npy", "npz", "tiff"
 PREFERRED = ("data", "cube", "gt", "hsi", "arr_0")
@@ -213,9 +214,30 @@ def read_tiff(path: str | Path, *, band_axis: int | None = None) -> Cube:
         elif len(axes) == 3 and axes[:2] == "YX" and axes[2] in "CS":
             band_axis = 2  # bands as samples of each pixel
     data, axis = to_bhw(arr, band_axis, path)
+    data, wl, geo, mask = _geotiff(path, data, wl)
     if wl is not None and wl.size != data.shape[0]:
         raise CubeError(f"its description lists {wl.size} wavelengths for {data.shape[0]} bands", path)
-    return finalize(data, path, TIFF, wavelengths=wl, meta={"band_axis_in_file": axis, "tiff_axes": axes})
+    cube = finalize(data, path, TIFF, wavelengths=wl, meta={"band_axis_in_file": axis, "tiff_axes": axes})
+    if mask is not None:
+        cube.meta["nodata_mask"] = mask
+    cube.geo = geo
+    return cube
+
+
+def _geotiff(path: Path, data: np.ndarray, wl):
+    """``(data, wavelengths, GeoRef or None, nodata mask or None)``: a GeoTIFF's position (rasterio), its band
+    descriptions' wavelengths when the description had none, and its nodata pixels set to 0."""
+    if not tiff_is_georeferenced(path):
+        return data, wl, None, None
+    geo, descriptions = read_tiff_georef(path)
+    if geo is None:
+        return data, wl, None, None
+    wl = wl if wl is not None else band_wavelengths(descriptions)
+    mask = nodata_mask(data, geo.nodata)
+    if mask is not None:
+        data = np.array(data, copy=True)
+        data[:, mask] = 0
+    return data, wl, geo, mask
 
 
 def _tiff_wavelengths(raw, path) -> np.ndarray | None:
@@ -232,14 +254,26 @@ def _tiff_wavelengths(raw, path) -> np.ndarray | None:
 
 
 def write_tiff(cube: Cube, path: str | Path) -> Path:
-    """Write float32 ``(B, H, W)`` pages with the layout and wavelengths in the description."""
+    """Write one float32 image of ``B`` bands, band-sequential (planar configuration *separate*, as rasterio
+    writes it), so GDAL, rasterio and QGIS open it with all its bands; the layout and wavelengths go in the
+    description. A cube with ``geo`` becomes a GeoTIFF (CRS, transform, nodata, band descriptions in nm;
+    rasterio, the ``geo`` extra)."""
     import tifffile
 
     path = Path(path)
+    if getattr(cube, "geo", None) is not None:
+        from .georef import write_geotiff
+
+        with atomic_path(path) as tmp:
+            write_geotiff(cube, tmp)
+        return path
     meta: dict[str, Any] = {"layout": "BHW"}
     if cube.wavelengths is not None:
         meta["wavelengths"] = [float(w) for w in cube.wavelengths]
     data = np.asarray(cube.data, np.float32)
     with atomic_path(path) as tmp:
-        tifffile.imwrite(tmp, data, photometric="minisblack", metadata=meta)
+        if data.shape[0] == 1:
+            tifffile.imwrite(tmp, data, photometric="minisblack", metadata=meta)
+        else:
+            tifffile.imwrite(tmp, data, photometric="minisblack", planarconfig="separate", metadata=meta)
     return path

@@ -86,6 +86,9 @@ def read(path: str | Path, *, lazy: bool | None = None) -> Cube:
         "data_file": getattr(img, "filename", None),
     }
     scale = _reflectance_scale(meta, path)
+    from .georef import envi_georef
+
+    geo = envi_georef(meta, path)
     if lazy is None:
         lazy = mm.size * itemsize > LAZY_BYTES
     if lazy:
@@ -94,8 +97,21 @@ def read(path: str | Path, *, lazy: bool | None = None) -> Cube:
         # a lazy array standing in for the ndarray: shape, ndim, dtype, slicing and np.asarray, as Cube says
         data = cast(np.ndarray, ScaledArray(mm, scale, str(path)))
         return Cube(data, wl, str(path), {"format": NAME, **info, "lazy": True, "file_dtype": str(mm.dtype),
-                                          "scale_divisor": scale})
-    return finalize(np.asarray(mm), path, NAME, wavelengths=wl, scale=scale, meta=info)
+                                          "scale_divisor": scale}, geo=geo)
+    raw = np.asarray(mm)
+    mask = None
+    if geo is not None:
+        from .georef import nodata_mask
+
+        mask = nodata_mask(raw, geo.nodata)
+        if mask is not None:
+            raw = np.array(raw, copy=True)
+            raw[:, mask] = 0
+    cube = finalize(raw, path, NAME, wavelengths=wl, scale=scale, meta=info)
+    if mask is not None:
+        cube.meta["nodata_mask"] = mask
+    cube.geo = geo
+    return cube
 
 
 def _open_header(path: Path):
@@ -157,8 +173,9 @@ def _reflectance_scale(meta: dict, path: Path) -> float | None:
         raise CubeError(f"header field 'reflectance scale factor' is not a number: {rsf!r}", path) from None
 
 
-def _header(shape: tuple[int, int, int], wavelengths, description: str) -> dict:
-    """The header of a float32 little-endian band-sequential cube ``(B, H, W)``."""
+def _header(shape: tuple[int, int, int], wavelengths, description: str, geo=None) -> dict:
+    """The header of a float32 little-endian band-sequential cube ``(B, H, W)`` (with ``map info`` and the
+    CRS's WKT for a :class:`~napari_inf3.geo.GeoRef` ``geo``)."""
     b, h, w = (int(x) for x in shape)
     text = " ".join(str(description).replace("{", "(").replace("}", ")").split())  # one line, no braces
     meta = {"description": text, "samples": w, "lines": h, "bands": b, "header offset": 0,
@@ -166,6 +183,10 @@ def _header(shape: tuple[int, int, int], wavelengths, description: str) -> dict:
     if wavelengths is not None:
         meta["wavelength"] = [f"{float(x):g}" for x in wavelengths]
         meta["wavelength units"] = "Nanometers"
+    if geo is not None:
+        from .georef import envi_fields
+
+        meta.update(envi_fields(geo))
     return meta
 
 
@@ -185,7 +206,8 @@ def write(cube: Cube, path: str | Path) -> Path:
 
     path, data_path = _paths(path)
     data = cube.data
-    meta = _header(data.shape, cube.wavelengths, f"written by napari-inf3 from {cube.source or 'memory'}")
+    meta = _header(data.shape, cube.wavelengths, f"written by napari-inf3 from {cube.source or 'memory'}",
+                   getattr(cube, "geo", None))
     with atomic_group([data_path, path]) as (tmp_data, tmp_hdr):
         with open(tmp_data, "wb") as fh:
             for b in range(data.shape[0]):  # one band at a time: a lazy cube is never loaded whole
@@ -220,7 +242,8 @@ def _preallocate(path: Path, nbytes: int) -> None:
         fh.truncate(nbytes)
 
 
-def create(path: str | Path, shape: tuple[int, int, int], wavelengths=None, description: str = "") -> OutputMap:
+def create(path: str | Path, shape: tuple[int, int, int], wavelengths=None, description: str = "",
+           geo=None) -> OutputMap:
     """A new float32 band-sequential ENVI cube ``(B, H, W)`` on disk, as a writable memory map.
 
     For output written tile by tile (``napari_inf3.fuse(..., out=...)``); nothing is held in RAM.
@@ -240,7 +263,7 @@ def create(path: str | Path, shape: tuple[int, int, int], wavelengths=None, desc
         raise CubeError(f"an ENVI cube needs a shape of positive sizes, got {(b, h, w)}", path)
     if wavelengths is not None and len(wavelengths) != b:
         raise CubeError(f"{len(wavelengths)} wavelengths given for {b} bands", path)
-    meta = _header((b, h, w), wavelengths, description or "written by napari-inf3")
+    meta = _header((b, h, w), wavelengths, description or "written by napari-inf3", geo)
     with atomic_group([data_path, path]) as (tmp_data, tmp_hdr):
         _preallocate(tmp_data, b * h * w * 4)
         envi.write_envi_header(str(tmp_hdr), meta)
