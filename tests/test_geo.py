@@ -60,6 +60,7 @@ def test_geotiff_reads_into_cube_geo_and_writes_back(tmp_path, scene):
         out = ni.write_cube(cube, tmp_path / name)
         back = ni.read_cube(out)
         assert back.geo.same_crs(cube.geo) and np.allclose(back.geo.transform, cube.geo.transform)
+        assert back.geo.nodata == -1.0
         np.testing.assert_allclose(back.wavelengths, cube.wavelengths)
         np.testing.assert_allclose(back.data, cube.data, atol=1e-6)
     with rasterio.open(tmp_path / "b.tif") as ds:  # a GIS sees every band and where they are
@@ -107,6 +108,11 @@ def test_cli_writes_the_fusion_on_the_hr_grid(tmp_path, scene, capsys):
     back = ni.read_cube(tmp_path / "fused.hdr")
     assert rc == 0 and back.geo.same_crs(ni.read_cube(hrf).geo)
     assert back.geo.transform == pytest.approx(ni.read_cube(tmp_path / "fused.tif").geo.transform)
+    # a shipped network too: the same as fusing the hand-cropped pair
+    rc = main(["fuse", "--lr-hsi", str(lrf), "--hr-msi", str(hrf), "--model", "cosine", "--out",
+               str(tmp_path / "cosine.tif")])
+    with rasterio.open(tmp_path / "cosine.tif") as ds:
+        np.testing.assert_allclose(ds.read(), ni.fuse("cosine", lr[:, :, :46], msi[:, :, :184]).cube, atol=1e-5)
 
 
 @pytest.mark.parametrize("crs,pixel", [("EPSG:32633", 10.0), ("EPSG:4326", 1e-4)])

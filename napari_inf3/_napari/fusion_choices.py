@@ -23,6 +23,8 @@ PAIR_SRF = {"Nikon D700 (as trained)": None, "from file…": "file", "estimate f
             "Sentinel-2A 10 m (4 bands)": "sentinel2a_10m", "Sentinel-2A 20 m (6 bands)": "sentinel2a_20m",
             "Sentinel-2A (13 bands)": "sentinel2a_msi", "Sentinel-2B 10 m (4 bands)": "sentinel2b_10m",
             "Landsat 8 OLI (7 bands)": "landsat8_oli", "Landsat 9 OLI-2 (7 bands)": "landsat9_oli2"}
+#: The response choice for a photograph.
+PHOTO_CHOICE = "estimate the camera (a photo)"
 #: The response choices read from a file (the dock shows its file picker for these).
 FROM_FILE = ("file", "camera_file")
 #: The dock's tooltips, by control.
@@ -69,6 +71,12 @@ def pair_response_kwargs(label: str, file: str | Path | None) -> dict:
     if choice == "camera":
         return {"camera": "estimate"}
     return {"pair_srf": choice}
+
+
+def photo_layer(layer) -> bool:
+    """Whether ``layer`` looks like a photograph: an RGB(A) layer of 8-bit values (napari's reading of a PNG,
+    JPEG or HEIC)."""
+    return bool(getattr(layer, "rgb", False)) and np.asarray(layer.data[:1, :1]).dtype == np.uint8
 
 
 def msi_array(layer) -> np.ndarray:

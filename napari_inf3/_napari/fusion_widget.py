@@ -19,6 +19,7 @@ from .fusion_choices import (
     FROM_FILE,
     MODES,
     PAIR_SRF,
+    PHOTO_CHOICE,
     SIMULATE,
     TIPS,
     FusionJob,
@@ -30,6 +31,7 @@ from .fusion_choices import (
     msi_array,
     msi_storage,
     pair_response_kwargs,
+    photo_layer,
     run_job,
 )
 from .layers import add_layer_data, connect_band_label, next_run_id, run_layer_data
@@ -79,6 +81,7 @@ class FusionWidget(QWidget):
         self.srf_file = FileEdit(name="srf_file", label="response CSV / camera JSON", mode="r", filter="*.csv *.json")
         self.align = CheckBox(name="align", text="align the HR-MSI to the LR-HSI (estimate its shift)", value=False)
         self.pair_srf.changed.connect(self._mode_changed)
+        self.msi_combo.changed.connect(self._msi_changed)
         self.input_form = Container(widgets=[self.mode, self.gt_combo, self.lr_combo, self.msi_combo, self.scale,
                                              self.srf, self.offset, self.pair_srf, self.srf_file, self.align])
         self.mode.changed.connect(self._mode_changed)
@@ -151,6 +154,12 @@ class FusionWidget(QWidget):
         for w in (self.lr_combo, self.msi_combo, self.pair_srf, self.align):
             w.enabled = not sim
         self.srf_file.visible = not sim and PAIR_SRF[self.pair_srf.value] in FROM_FILE
+
+    def _msi_changed(self, layer=None) -> None:
+        """An 8-bit RGB layer picked as the HR-MSI is a photograph: its camera is estimated, unless the user chose
+        a response already (the Nikon default read a photo as linear: POOR, 12.7 dB below bicubic on superballs)."""
+        if photo_layer(layer) and PAIR_SRF.get(self.pair_srf.value, "x") is None:
+            self.pair_srf.value = PHOTO_CHOICE
 
     def selected_models(self) -> dict[str, str]:
         return self.models.selected()
