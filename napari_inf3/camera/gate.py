@@ -126,9 +126,10 @@ def storage_finding(storage) -> Finding:
 
     loss, spread = estimated_loss(storage)
     return Finding("warning" if loss >= 1.0 else "ok",
-                   f"the photo is stored as {storage.describe()}: expect the fusion ≈ {loss:.1f} dB (± {spread:.1f}) "
-                   "below what a lossless photo of this camera would give (estimated from the file's quality and "
-                   "chroma subsampling; docs/REAL_PAIRS.md); a PNG, TIFF or camera RAW of the same picture avoids it",
+                   f"the photo is stored as {storage.describe()}: expect the fusion ≈ {loss:.1f} dB (typically "
+                   f"± {spread:.1f}) below what a lossless photo of this camera would give (estimated from the "
+                   "file's quality and chroma subsampling; docs/REAL_PAIRS.md); a PNG, TIFF or camera RAW of the "
+                   "same picture avoids it",
                    "storage")
 
 

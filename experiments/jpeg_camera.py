@@ -1,0 +1,82 @@
+"""What storing the photograph as JPEG costs the camera path, and what knowing the file recovers (issue 33).
+
+    .venv/bin/python -m experiments jpeg_camera [--model cosine] [--scenes a b ...] [--out FILE.json]
+
+Per scene of ``../shared/data/cave`` (19 training scenes + superballs): the LR-HSI simulated from the cube (×4,
+offset r // 2, the paper's protocol); the HR-MSI = ``../shared/data/cave_rgb/<scene>_RGB.png`` stored losslessly,
+and saved by Pillow as JPEG at qualities 95 / 85 / 75 with its default 4:2:0 chroma and at 95 / 85 with 4:4:4,
+each read back with ``read_cube`` (the reader keeps the file's tables and subsampling); the camera estimated from
+each pair with the defaults (``estimate_camera``) and ``--model`` fused through it (``fuse(..., camera=fit)``).
+Also the quality-85 file read as if it were lossless (its ``meta['jpeg']`` dropped: the path before issue 33, but
+with today's back-projection), and the file's own noise figure (``quantisation_noise``). PSNR (dB) against the
+cube. Writes one row per scene and the means.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT.parent / "shared" / "data"
+#: (quality, Pillow's subsampling code: 0 = 4:4:4, 2 = 4:2:0)
+SETTINGS = ((95, 2), (85, 2), (75, 2), (95, 0), (85, 0))
+
+
+def scene_row(sc: str, model: str) -> dict:
+    """One scene's PSNRs: bicubic, lossless, each JPEG setting, the quality-85 file read blind."""
+    from PIL import Image
+
+    import napari_inf3 as ni
+    from napari_inf3.camera.jpeg import JpegStorage, quantisation_noise
+    from napari_inf3.inference import bicubic
+    from napari_inf3.metrics import psnr
+
+    gt = ni.read_cube(DATA / "cave" / f"{sc}_ms").data
+    lr, _ = ni.simulate(gt, 4)
+    png = DATA / "cave_rgb" / f"{sc}_RGB.png"
+    clean = ni.read_cube(png)
+    row = {"scene": sc, "bicubic": psnr(np.maximum(bicubic(lr, gt.shape[1:]), 0), gt),
+           "lossless": psnr(ni.fuse(model, lr, clean, camera=ni.estimate_camera(lr, clean, 4)).cube, gt)}
+    with tempfile.TemporaryDirectory() as d:
+        for q, sub in SETTINGS:
+            path = Path(d) / f"{sc}_{q}_{sub}.jpg"
+            Image.open(png).convert("RGB").save(path, quality=q, subsampling=sub)
+            photo = ni.read_cube(path)
+            key = f"q{q} {'4:2:0' if sub == 2 else '4:4:4'}"
+            row[f"noise {key}"] = quantisation_noise(photo.data, JpegStorage.from_dict(photo.meta["jpeg"]))
+            row[key] = psnr(ni.fuse(model, lr, photo, camera=ni.estimate_camera(lr, photo, 4)).cube, gt)
+            if (q, sub) == (85, 2):  # the same file read as if it were lossless
+                photo.meta.pop("jpeg")
+                row["q85 4:2:0 read blind"] = psnr(ni.fuse(model, lr, photo,
+                                                           camera=ni.estimate_camera(lr, photo, 4)).cube, gt)
+    return {k: round(v, 3) if isinstance(v, float) else v for k, v in row.items()}
+
+
+def main(argv=None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--model", default="cosine")
+    ap.add_argument("--scenes", nargs="*", default=None)
+    ap.add_argument("--out", type=Path, default=ROOT / "docs" / "results" / "jpeg_camera.json")
+    args = ap.parse_args(argv)
+    scenes = args.scenes or sorted(p.name[:-3] for p in (DATA / "cave").glob("*_ms"))
+    rows = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for sc in scenes:
+            rows.append(scene_row(sc, args.model))
+            print(json.dumps(rows[-1]), flush=True)
+    means = {k: round(float(np.mean([r[k] for r in rows])), 3) for k in rows[0] if k != "scene"}
+    print("mean:", json.dumps(means))
+    from napari_inf3.io.atomic import atomic_write_text
+
+    atomic_write_text(args.out, json.dumps({"model": args.model, "rows": rows, "mean": means}, indent=1) + "\n")
+
+
+if __name__ == "__main__":
+    main()
