@@ -200,8 +200,9 @@ def align_pair(lr_hsi: Cube, hr_msi: Cube, *, reproject: bool = False) -> Aligne
         if not reproject:
             raise CubeError("the LR-HSI and the HR-MSI are in different coordinate reference systems; reproject "
                             "one onto the other (CLI --reproject, align_pair(reproject=True))", lr_hsi.source)
-        lr_hsi = _reproject(lr_hsi, hr_msi.geo.crs)
-        notes.append("the LR-HSI was reprojected onto the HR-MSI's coordinate reference system (bilinear)")
+        lr_hsi = _reproject(lr_hsi, hr_msi.geo)
+        notes.append("the LR-HSI was reprojected onto the HR-MSI's coordinate reference system (bilinear), on a "
+                     f"grid of {lr_hsi.geo.pixel_size[1]:g} that lines up with the HR-MSI's pixels")
     lr_geo, hr_geo = lr_hsi.geo, hr_msi.geo
     ratio = lr_geo.pixel_size[1] / hr_geo.pixel_size[1]
     ratio_y = lr_geo.pixel_size[0] / hr_geo.pixel_size[0]
@@ -274,17 +275,33 @@ def _resample(cube: Cube, pixel: float) -> Cube:
     return Cube(dst, cube.wavelengths, cube.source, dict(cube.meta, nodata_mask=None), geo=new)
 
 
-def _reproject(cube: Cube, crs: str | None) -> Cube:
-    """``cube`` warped onto ``crs`` (bilinear, rasterio), at its own resolution."""
+def _reproject(cube: Cube, onto: GeoRef) -> Cube:
+    """``cube`` warped (bilinear, rasterio) into ``onto``'s CRS, on a grid whose pixels are a whole number of
+    ``onto``'s (the nearest to its own resolution) and whose corner is one of ``onto``'s pixel corners."""
     _need_rasterio("reprojecting")
     from rasterio.transform import Affine
-    from rasterio.warp import Resampling, calculate_default_transform, reproject
+    from rasterio.warp import Resampling, calculate_default_transform, reproject, transform_bounds
 
     g = cube.geo
     h, w = cube.data.shape[1:]
-    transform, nw, nh = calculate_default_transform(g.crs, crs, w, h, *g.bounds((h, w)))
+    guess, _, _ = calculate_default_transform(g.crs, onto.crs, w, h, *g.bounds((h, w)))
+    hr_x, hr_y = onto.pixel_size[1], onto.pixel_size[0]
+    r = max(1, round(abs(guess.a) / hr_x))
+    left, bottom, right, top = transform_bounds(g.crs, onto.crs, *g.bounds((h, w)))
+    c0, f0 = onto.transform[2], onto.transform[5]
+    x0 = c0 + math.ceil((left - c0) / hr_x - GRID_TOL) * hr_x  # inside the warped footprint, on HR pixel corners
+    y0 = f0 - math.ceil((f0 - top) / hr_y - GRID_TOL) * hr_y
+    nw, nh = int((right - x0) // (r * hr_x)), int((y0 - bottom) // (r * hr_y))
+    if nw < 1 or nh < 1:
+        raise CubeError("the LR-HSI reprojected onto the HR-MSI's CRS covers less than one pixel", cube.source)
+    new = GeoRef(onto.crs, (r * hr_x, 0.0, x0, 0.0, -r * hr_y, y0), g.nodata)
     dst = np.zeros((cube.data.shape[0], nh, nw), np.float32)
-    reproject(np.asarray(cube.data, np.float32), dst, src_transform=Affine(*g.transform), src_crs=g.crs,
-              dst_transform=transform, dst_crs=crs, resampling=Resampling.bilinear, dst_nodata=0)
-    return Cube(dst, cube.wavelengths, cube.source, dict(cube.meta, nodata_mask=None),
-                geo=GeoRef(crs, tuple(transform)[:6], g.nodata))
+    warp = {"src_transform": Affine(*g.transform), "src_crs": g.crs, "dst_transform": Affine(*new.transform),
+            "dst_crs": onto.crs, "resampling": Resampling.bilinear, "dst_nodata": 0}
+    reproject(np.asarray(cube.data, np.float32), dst, **warp)
+    covered = np.zeros((nh, nw), np.float32)  # where the warped image has data: the rest is nodata
+    reproject(np.ones((h, w), np.float32), covered, **warp)
+    outside = covered < 1 - 1e-6
+    dst[:, outside] = 0
+    return Cube(dst, cube.wavelengths, cube.source, dict(cube.meta, nodata_mask=outside if outside.any() else None),
+                geo=new)

@@ -173,3 +173,29 @@ def test_envi_map_info_is_read(tmp_path, scene):
     assert "map info = {UTM, 1, 1, 600000, 5000000, 30, 30, 33, North, WGS-84" in text
     back = ni.read_cube(path)
     assert back.geo.transform == geo.transform and back.geo.same_crs(geo)
+
+
+def test_reproject_when_asked_and_an_envi_lr_hsi(tmp_path, scene, capsys):
+    """An LR-HSI in the neighbouring UTM zone is refused, and warped onto the HR-MSI's grid lines with
+    --reproject; an ENVI LR-HSI with map info pairs with a GeoTIFF HR-MSI like a GeoTIFF does."""
+    from napari_inf3.cli import main
+
+    _, lr, msi = scene
+    x0, y0 = 500_000.0, 4_000_000.0
+    hr = write_geotiff(tmp_path / "m.tif", msi, (10, 0, x0, 0, -10, y0))
+    # the same corner expressed in zone 32 (EPSG:32632), 40 m pixels
+    from rasterio.warp import transform as warp
+
+    xs, ys = warp("EPSG:32633", "EPSG:32632", [x0], [y0])
+    other = write_geotiff(tmp_path / "h32.tif", lr, (40, 0, xs[0], 0, -40, ys[0]), crs="EPSG:32632")
+    rc = main(["fuse", "--lr-hsi", str(other), "--hr-msi", str(hr), "--model", "projection", "--out",
+               str(tmp_path / "refused.tif")])
+    assert rc == 2 and "different coordinate reference systems" in capsys.readouterr().err
+    pair = align_pair(ni.read_cube(other), ni.read_cube(hr), reproject=True)
+    assert pair.scale == 4 and any("reprojected" in n for n in pair.notes)
+    assert pair.hr_msi.shape[1] == 4 * pair.lr_hsi.shape[1] and pair.lr_hsi.shape[1] >= 40
+    envi = ni.write_cube(ni.Cube(lr, load_sample().wavelengths, geo=GeoRef("EPSG:32633", (40, 0, x0 + 80, 0, -40,
+                                                                                         y0 - 40))),
+                         tmp_path / "lr.hdr")
+    pair = align_pair(ni.read_cube(envi), ni.read_cube(hr))
+    assert pair.window == (4, 192, 8, 192) and pair.lr_hsi.shape[1:] == (47, 46)
