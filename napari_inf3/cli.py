@@ -146,7 +146,8 @@ def cmd_fuse(args) -> int:
                                Path(args.expected_error_out), overwrite=args.overwrite)
             print(f"wrote {epath} {(1, *result.expected_error.shape)} (expected |error|)")
     if job.camera is not None:
-        _print_pair_check(job.lr, job.msi, job.camera, result.cube, str(args.model))
+        _print_pair_check(job.lr, job.msi, job.camera, result.cube, str(args.model),
+                          None if job.aligned is None else job.aligned.valid)
     if job.gt is not None:
         fused = result.cube
         scores = evaluate(fused, np.asarray(job.gt.data)[:, : fused.shape[1], : fused.shape[2]], args.scale)
@@ -367,13 +368,13 @@ def _camera_for_pair(args, lr, msi, simulated: bool, storage: dict | None = None
     return camera, lr, msi
 
 
-def _print_pair_check(lr, msi, camera, fused, name: str) -> None:
-    """What can be said without ground truth: each result degraded back against the LR-HSI, bicubic's too.
-    The fit's own findings were printed with the camera (:func:`_camera_for_pair`): only a result below
-    bicubic is added here."""
+def _print_pair_check(lr, msi, camera, fused, name: str, valid=None) -> None:
+    """What can be said without ground truth: each result degraded back against the LR-HSI, bicubic's too
+    (a georeferenced pair's nodata pixels, ``valid`` False, left out). The fit's own findings were printed with
+    the camera (:func:`_camera_for_pair`): only a result below bicubic is added here."""
     from .camera import check_results, pair_report
 
-    scores, _ = pair_report(lr, msi, camera, {name: fused})
+    scores, _ = pair_report(lr, msi, camera, {name: fused}, valid=valid)
     print("pair-only check (no ground truth; higher is better): " + ";  ".join(
         f"{k}: LR-HSI reproduced {v['lr_psnr']:.2f} dB, HR-MSI {v['msi_psnr']:.2f} dB" for k, v in scores.items()))
     for finding in check_results(scores):

@@ -66,6 +66,8 @@ class RealPair:
       with no camera: each model's own for a 31-band, 3-channel pair (the Nikon D700's), else estimated
       from the pair (the run's notes say so).
     - ``align``: estimate the HR-MSI's shift against the LR-HSI and move it back.
+    - ``valid``: ``(H, W)`` bool, the HR pixels with data in both images (a georeferenced pair's
+      :attr:`~napari_inf3.geo.AlignedPair.valid`); the rest is left out of the pair-only scores.
     - ``msi_storage``: how a photo HR-MSI was stored, when it was a JPEG
       (:class:`~napari_inf3.camera.jpeg.JpegStorage`; by default what the photo reader put in the HR-MSI
       Cube's ``meta['jpeg']``): an estimated camera carries it, and fusion knows it.
@@ -78,6 +80,7 @@ class RealPair:
     pair_srf: Any = None
     align: bool = False
     msi_storage: Any = None
+    valid: Any = None
 
     def __post_init__(self) -> None:
         lr = np.asarray(getattr(self.lr_hsi, "data", self.lr_hsi), np.float32)
@@ -86,6 +89,8 @@ class RealPair:
             raise CubeError(f"LR-HSI and HR-MSI must be (bands, rows, cols); got {lr.shape} and {msi.shape}")
         if self.camera is not None and self.pair_srf is not None:
             raise CubeError("a camera carries its own response: give camera or pair_srf, not both")
+        if self.valid is not None and np.shape(self.valid) != msi.shape[1:]:
+            raise CubeError(f"valid is {np.shape(self.valid)}; it marks the HR-MSI's {msi.shape[1:]} pixels")
         if isinstance(self.camera, str) and self.camera != "estimate" and not Path(self.camera).exists():
             raise CubeError("camera must be 'estimate', a CameraFit or a saved camera's JSON file; no such file",
                             self.camera)

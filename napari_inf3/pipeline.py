@@ -54,6 +54,8 @@ class FusionRun:
     source: str | None = None
     #: a real pair whose HR-MSI is a camera's stored values (fused through ``camera``, :func:`fuse_into`)
     camera_pair: bool = False
+    #: a georeferenced real pair: ``(H, W)`` bool, the pixels with data (:attr:`RealPair.valid`)
+    valid: np.ndarray | None = None
     #: per ensemble (:mod:`napari_inf3.ensemble`): its members' names in ``fused``, their disagreement
     #: ``(H, W)`` (std over members, mean over bands) and the expected mean |error| over bands ``(H, W)``
     members: dict[str, list[str]] = field(default_factory=dict)
@@ -227,6 +229,7 @@ def start_run(pair: PairInput, *, total: int) -> Generator[Progress, None, Fusio
             yield (0, total, _estimate_message(pair))
         _read_real_pair(run, pair)
         run.camera_pair = pair.camera is not None
+        run.valid = None if pair.valid is None else np.asarray(pair.valid, bool)
     else:
         raise CubeError(f"a fusion run takes a SimulatedPair or a RealPair, got {type(pair).__name__}")
     yield (1, total, "bicubic")
@@ -394,7 +397,8 @@ def score_run(run: FusionRun, *, ssim: bool = True) -> None:
     elif run.camera is not None:
         from .camera import pair_report
 
-        run.pair_scores, run.findings = pair_report(run.lr_hsi, run.hr_msi, run.camera, run.fused)  # bicubic first
+        run.pair_scores, run.findings = pair_report(run.lr_hsi, run.hr_msi, run.camera, run.fused,  # bicubic first
+                                                    valid=run.valid)
 
 
 def score_ssim(run: FusionRun) -> None:

@@ -135,6 +135,13 @@ def test_nodata_border_is_masked_and_written_as_nodata(tmp_path, scene):
     lrf = write_geotiff(tmp_path / "h.tif", lr, (40, 0, 0, 0, -40, 0))
     pair = align_pair(ni.read_cube(lrf), ni.read_cube(hr))
     assert not pair.valid[:16].any() and pair.valid[16:].all() and (pair.hr_msi[:, :16] == 0).all()
+    # the pair-only scores leave the nodata rows out: there the HR-MSI's zeros are not the scene
+    def scores(valid):
+        run = ni.fusion_run(["projection"], ni.RealPair(pair.lr_hsi, pair.hr_msi, pair_srf="nikon_d700",
+                                                        valid=valid))
+        return run.pair_scores["projection"]["lr_psnr"]
+
+    assert scores(pair.valid) > scores(None) + 3
     out = ni.write_cube(pair.finish(ni.fuse("projection", pair.lr_hsi, pair.hr_msi).cube), tmp_path / "f.tif")
     with rasterio.open(out) as ds:
         assert ds.nodata == -5.0 and (ds.read(1)[:16] == -5.0).all() and (ds.read(1)[16:] >= 0).all()

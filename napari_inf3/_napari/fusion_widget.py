@@ -191,6 +191,7 @@ class FusionWidget(QWidget):
                 grids = (aligned.geo, msi_data.shape[1:], aligned.lr_geo, lr_data.shape[1:])
             pair = RealPair(lr_data, msi_data, wavelengths=layer.metadata.get("wavelengths"),
                             align=bool(self.align.value), msi_storage=msi_storage(msi),
+                            valid=None if aligned is None else aligned.valid,
                             **pair_response_kwargs(self.pair_srf.value, self.srf_file.value))
             return FusionJob(pair, device=self.device.currentData(), weights=bool(self.weight_maps.value),
                              source_layer=layer.name, grids=grids)

@@ -143,8 +143,10 @@ def pair_consistency(fused, lr_hsi, hr_msi, camera: CameraFit) -> dict[str, floa
     return _consistency(fused, np.asarray(getattr(lr_hsi, "data", lr_hsi), np.float32), lin, sat, camera)
 
 
-def _consistency(fused, lr: np.ndarray, lin: np.ndarray, sat: np.ndarray, camera: CameraFit) -> dict[str, float]:
-    """:func:`pair_consistency` on an HR-MSI already prepared (``camera.prepare``: linear, saturated)."""
+def _consistency(fused, lr: np.ndarray, lin: np.ndarray, sat: np.ndarray, camera: CameraFit,
+                 valid: np.ndarray | None = None) -> dict[str, float]:
+    """:func:`pair_consistency` on an HR-MSI already prepared (``camera.prepare``: linear, saturated); LR pixels
+    whose block is not all ``valid`` are left out."""
     from ..metrics import psnr
     from ..simulation import blur_decimate
     from ..srf_fit import srf_kernel
@@ -154,7 +156,13 @@ def _consistency(fused, lr: np.ndarray, lin: np.ndarray, sat: np.ndarray, camera
     seen = np.einsum("sb,bhw->shw", camera.srf, x, optimize=True)
     keep = ~np.any(sat, axis=0)
     msi_score = psnr(seen[:, keep][..., None], lin[:, keep][..., None]) if keep.any() else float("nan")
-    return {"lr_psnr": psnr(degraded, lr), "msi_psnr": msi_score}
+    if valid is None or np.all(valid):
+        return {"lr_psnr": psnr(degraded, lr), "msi_psnr": msi_score}
+    r = camera.scale
+    h, w = lr.shape[1:]
+    whole = np.asarray(valid, bool)[: h * r, : w * r].reshape(h, r, w, r).all(axis=(1, 3))
+    lr_score = psnr(degraded[:, whole][..., None], lr[:, whole][..., None]) if whole.any() else float("nan")
+    return {"lr_psnr": lr_score, "msi_psnr": msi_score}
 
 
 def check_results(scores: dict[str, dict[str, float]], baseline: str = "bicubic") -> list[Finding]:
@@ -172,20 +180,23 @@ def check_results(scores: dict[str, dict[str, float]], baseline: str = "bicubic"
     return found
 
 
-def pair_report(lr_hsi, hr_msi, camera: CameraFit,
-                results: dict[str, np.ndarray]) -> tuple[dict[str, dict[str, float]], list[Finding]]:
+def pair_report(lr_hsi, hr_msi, camera: CameraFit, results: dict[str, np.ndarray], *,
+                valid: np.ndarray | None = None) -> tuple[dict[str, dict[str, float]], list[Finding]]:
     """The pair-only scores of ``results`` (name → fused ``(S, H, W)``), bicubic's first (``results['bicubic']``
     if given, else computed; clipped at 0 either way), and the findings: the fit's (:func:`check_fit`) then any
     result below bicubic (:func:`check_results`). One call for the CLI, the dock and the notebook; the
-    HR-MSI is linearised and aligned once for all of them."""
+    HR-MSI is linearised and aligned once for all of them. ``valid`` ``(H, W)`` bool: the pixels with data (a
+    georeferenced pair's nodata is left out of the scores; an LR pixel counts when its whole block has data)."""
     from ..upsampling import bicubic
 
     lr = np.asarray(getattr(lr_hsi, "data", lr_hsi), np.float32)
     lin, sat = camera.prepare(hr_msi)
+    if valid is not None:
+        sat = sat | ~np.asarray(valid, bool)[None]  # left out of the HR-MSI score, as saturated pixels are
     base = results["bicubic"] if "bicubic" in results else bicubic(lr, lin.shape[1:])
-    scores = {"bicubic": _consistency(np.maximum(base, 0), lr, lin, sat, camera)}
+    scores = {"bicubic": _consistency(np.maximum(base, 0), lr, lin, sat, camera, valid)}
     for name, cube in results.items():
         if name != "bicubic":
-            scores[name] = _consistency(cube, lr, lin, sat, camera)
+            scores[name] = _consistency(cube, lr, lin, sat, camera, valid)
     found = [f for f in check_fit(camera) if f.level != "ok"] + check_results(scores)
     return scores, found or check_fit(camera)
