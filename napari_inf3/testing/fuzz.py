@@ -37,7 +37,7 @@ import numpy as np
 
 # the folder this napari_inf3 was imported from: the worker processes import the same copy
 PACKAGE_PARENT = Path(__file__).resolve().parents[2]
-FORMATS = ("cave", "envi", "mat5", "mat73", "npy", "npz", "tif", "jpeg", "heic", "dng", "pt")
+FORMATS = ("cave", "envi", "mat5", "mat73", "npy", "npz", "tif", "geotiff", "jpeg", "heic", "dng", "pt")
 DEADLINE_S = 5.0
 MEMORY_LIMIT = 6 * 2**30  # bytes of address space for a worker: a memory bomb fails instead of swapping
 ABSURD = ["-1", "0", "1000000000000", "1e308", "nan", "abc", "", "{", "3.5", "-0"]
@@ -196,6 +196,21 @@ def seed_pt(d: Path, rng) -> Path:
     return p
 
 
+def seed_geotiff(d: Path, rng) -> Path:
+    """A small georeferenced cube as rasterio writes it (pixel- or band-interleaved, with or without nodata)."""
+    import rasterio
+    from rasterio.transform import Affine
+
+    data = _cube(rng, bands=int(rng.integers(1, 6)))
+    p = d / "geo.tif"
+    with rasterio.open(p, "w", driver="GTiff", width=data.shape[2], height=data.shape[1], count=data.shape[0],
+                       dtype="float32", crs=["EPSG:32633", "EPSG:4326"][int(rng.integers(2))],
+                       transform=Affine(30.0, 0, 5e5, 0, -30.0, 4e6), nodata=[None, -1.0][int(rng.integers(2))],
+                       interleave=["pixel", "band"][int(rng.integers(2))]) as ds:
+        ds.write(data)
+    return p
+
+
 def _photo(rng, h=16, w=24) -> np.ndarray:
     return (rng.random((h, w, 3)) * 255).astype(np.uint8)
 
@@ -225,7 +240,8 @@ def seed_dng(d: Path, rng) -> Path:
 
 
 SEEDS = {"cave": seed_cave, "envi": seed_envi, "mat5": seed_mat5, "mat73": seed_mat73, "npy": seed_npy,
-         "npz": seed_npz, "tif": seed_tif, "jpeg": seed_jpeg, "heic": seed_heic, "dng": seed_dng, "pt": seed_pt}
+         "npz": seed_npz, "tif": seed_tif, "geotiff": seed_geotiff, "jpeg": seed_jpeg, "heic": seed_heic,
+         "dng": seed_dng, "pt": seed_pt}
 
 
 # ---- mutations ------------------------------------------------------------------------------
