@@ -226,6 +226,11 @@ def align_pair(lr_hsi: Cube, hr_msi: Cube, *, reproject: bool = False) -> Aligne
     lr_valid = _valid(lr_hsi)[i0:i1, j0:j1]
     valid = _valid(hr_msi)[y0 : y0 + msi.shape[1], x0 : x0 + msi.shape[2]] & np.repeat(
         np.repeat(lr_valid, scale, 0), scale, 1)
+    if not valid.all():  # no data in either image: 0 in both (a camera fit leaves stored 0s out, as clipped)
+        msi = np.array(msi, copy=True)
+        msi[:, ~valid] = 0
+        lr = np.array(lr, copy=True)
+        lr[:, ~lr_valid] = 0
     if (i0, j0, i1, j1) != (0, 0, *lr_hsi.data.shape[1:]) or msi.shape[1:] != hr_msi.data.shape[1:]:
         notes.append(f"common footprint: LR-HSI pixels rows {i0}:{i1}, cols {j0}:{j1}; HR-MSI rows "
                      f"{y0}:{y0 + msi.shape[1]}, cols {x0}:{x0 + msi.shape[2]} (×{scale})")

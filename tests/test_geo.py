@@ -142,6 +142,8 @@ def test_nodata_border_is_masked_and_written_as_nodata(tmp_path, scene):
         return run.pair_scores["projection"]["lr_psnr"]
 
     assert scores(pair.valid) > scores(None) + 3
+    # and out of a camera fit: stored 0 counts as clipped there, and nodata is 0 in both images
+    assert ni.estimate_camera(pair.lr_hsi, pair.hr_msi, 4).clipped.min() >= (~pair.valid).mean()
     out = ni.write_cube(pair.finish(ni.fuse("projection", pair.lr_hsi, pair.hr_msi).cube), tmp_path / "f.tif")
     with rasterio.open(out) as ds:
         assert ds.nodata == -5.0 and (ds.read(1)[:16] == -5.0).all() and (ds.read(1)[16:] >= 0).all()
