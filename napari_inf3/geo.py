@@ -97,11 +97,6 @@ class GeoRef:
         a, b, _, d, e, _ = self.transform
         return replace(self, transform=(a, b, x, d, e, y))
 
-    def refined(self, factor: float) -> GeoRef:
-        """The grid with pixels ``factor`` times smaller, same corner."""
-        a, b, c, d, e, f = self.transform
-        return replace(self, transform=(a / factor, b / factor, c, d / factor, e / factor, f))
-
     def bounds(self, shape: tuple[int, int]) -> tuple[float, float, float, float]:
         """``(left, bottom, right, top)`` of a north-up grid of ``shape`` (rows, cols)."""
         x0, y0 = self.corner(0, 0)

@@ -167,20 +167,13 @@ _TO_YCC = np.array([[0.299, 0.587, 0.114], [-0.168736, -0.331264, 0.5], [0.5, -0
 _FROM_YCC = np.linalg.inv(_TO_YCC)
 
 
-def _blocks(plane: np.ndarray) -> tuple[np.ndarray, tuple[int, int]]:
+def _blocks(plane: np.ndarray) -> np.ndarray:
     """``(H, W)`` → ``(H8/8, W8/8, 8, 8)`` DCT coefficients of the plane padded to whole blocks by repeating
-    its last row and column (as libjpeg pads); also the unpadded shape."""
+    its last row and column (as libjpeg pads)."""
     h, w = plane.shape
-    ph, pw = -h % 8, -w % 8
-    p = np.pad(plane, ((0, ph), (0, pw)), mode="edge")
+    p = np.pad(plane, ((0, -h % 8), (0, -w % 8)), mode="edge")
     b = p.reshape(p.shape[0] // 8, 8, p.shape[1] // 8, 8).transpose(0, 2, 1, 3)
-    return np.einsum("ij,abjk,lk->abil", _D, b, _D, optimize=True), (h, w)
-
-
-def _unblocks(coef: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
-    b = np.einsum("ji,abjk,kl->abil", _D, coef, _D, optimize=True)
-    a, c = b.shape[:2]
-    return b.transpose(0, 2, 1, 3).reshape(a * 8, c * 8)[: shape[0], : shape[1]]
+    return np.einsum("ij,abjk,lk->abil", _D, b, _D, optimize=True)
 
 
 def _down(plane: np.ndarray, fy: int, fx: int) -> np.ndarray:
@@ -287,7 +280,7 @@ def quantisation_noise(stored: np.ndarray, storage: JpegStorage) -> float:
     for comp, plane in enumerate(planes):
         sub = comp > 0 and (fx, fy) != (1, 1)
         q = storage.table(comp)
-        coef, _ = _blocks((_undo_fancy(plane, fy, fx) if sub else plane) - 128.0)
+        coef = _blocks((_undo_fancy(plane, fy, fx) if sub else plane) - 128.0)
         nonzero = np.abs(np.round(coef / q)) >= 1
         total += float(np.mean(nonzero * (q * q / 12.0)))
     return float(10.0 * np.log10(max(total, 1e-12) / 255.0**2))
