@@ -35,6 +35,7 @@ from .fusion_choices import (
     run_job,
 )
 from .layers import add_layer_data, connect_band_label, next_run_id, run_layer_data
+from .map_status import connect_map_status
 from .metrics_table import MetricsTable
 from .model_list import ModelList
 from .real_pair import FitPanel
@@ -59,6 +60,7 @@ class FusionWidget(QWidget):
         self.running_job = None  # the running job (its cancel event)
         self.comparing = False
         connect_band_label(self.viewer)
+        connect_map_status(self.viewer)
         lay = QVBoxLayout(self)
 
         from magicgui.widgets import CheckBox, ComboBox, Container, FileEdit, LineEdit, SpinBox

@@ -50,4 +50,10 @@ def read_layers(path):
         return [(None,)]
     for w in caught:
         show_warning(str(w.message))
+    if cube.geo is not None:  # the status bar in map coordinates over it
+        from napari import current_viewer
+
+        from .map_status import connect_map_status
+
+        connect_map_status(current_viewer())
     return [cube_layer_data(cube)]

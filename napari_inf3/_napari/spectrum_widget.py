@@ -35,8 +35,8 @@ from .ensemble_view import (
 )
 from .layers import inf3_metadata, inf3_tag, is_cube_layer, layer_wavelengths
 from .spectrum_layout import legend_below
+from .spectrum_query import ROLE_ORDER, samples
 
-ROLE_ORDER = {"gt": 0, "cube": 1, "bicubic": 2, "fused": 3}
 #: What the ◀ / ▶ buttons step through: ranking → (▶'s text, the buttons' tooltip).
 RANKINGS = {
     "scheme disagreement": ("Where do they disagree? ▶",
@@ -225,27 +225,29 @@ class SpectrumWidget(QWidget):
         return sorted(layers, key=lambda lyr: ROLE_ORDER.get(inf3_tag(lyr).get("role", "cube"), 1))
 
     def collect(self) -> tuple[np.ndarray | None, dict[str, np.ndarray], str | None]:
-        """``(wavelengths, {label: spectrum}, reference label)`` for the pinned pixels."""
+        """``(wavelengths, {label: spectrum}, reference label)`` for the pinned pixels: the cubes on the clicked
+        grid, and georeferenced cubes on other grids at the same map point (:mod:`.spectrum_query`)."""
         from ..spectra import pixel_spectrum
 
         ref = self.reference_layer()
         if ref is None or not self.pins:
             return None, {}, None
-        h, w = ref.data.shape[-2:]
-        layers = self.cube_layers((h, w))
-        sources = {inf3_tag(lyr).get("run") and lyr.metadata.get("source_layer") for lyr in layers}
-        curves, reference = {}, None
         # pins clicked on another grid (the selection moved to a smaller cube) are not on this one: left out
-        for row, col in [(r, c) for r, c in self.pins if 0 <= r < h and 0 <= c < w]:
+        found = samples(self.viewer.layers, ref, self.pins)
+        sources = {inf3_tag(s.layer).get("run") and s.layer.metadata.get("source_layer")
+                   for _, pin in found for s in pin if s.same_grid}
+        curves, reference, used = {}, None, []
+        for (row, col), pin in found:
             suffix = f" @({row},{col})" if len(self.pins) > 1 else ""
-            for layer in layers:
-                label = curve_label(layer)
-                if label != "GT" and layer.name in sources:
+            for s in pin:
+                label = curve_label(s.layer)
+                if s.same_grid and label != "GT" and s.layer.name in sources:
                     label = "GT"
                 if label == "GT" and reference is None:
                     reference = "GT" + suffix
-                curves[label + suffix] = pixel_spectrum(layer.data, row, col, self.box.value())
-        wl = next((layer_wavelengths(lyr) for lyr in layers if layer_wavelengths(lyr) is not None), None)
+                curves[label + suffix] = pixel_spectrum(s.layer.data, s.row, s.col, self.box.value())
+                used.append(s.layer)
+        wl = next((layer_wavelengths(lyr) for lyr in used if layer_wavelengths(lyr) is not None), None)
         return wl, curves, reference
 
     def click_weights(self) -> dict[str, np.ndarray]:

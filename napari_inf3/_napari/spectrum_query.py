@@ -1,0 +1,91 @@
+"""Which cube layers the Spectrum inspector reads for a clicked pixel, and where (no Qt).
+
+A click lands on the reference layer's pixel grid. The cubes on that grid (same ``(rows, cols)``) are read at the
+same pixel. Layers from georeferenced files (``metadata['geo']``, :func:`.layers.geo_placement`) sit on other grids
+of the same map: an LR-HSI at 30 m beside a fused cube at 10 m; they are read at the pixel that holds the clicked
+pixel's centre on the map, when it lies inside them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .layers import inf3_tag, is_cube_layer, layer_wavelengths
+
+ROLE_ORDER = {"gt": 0, "cube": 1, "bicubic": 2, "fused": 3}
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One cube read at one pinned pixel: the layer, its own ``(row, col)``, and whether it is on the clicked grid."""
+
+    layer: Any
+    row: int
+    col: int
+    same_grid: bool
+
+
+def _spatial_shape(layer) -> tuple[int, int]:
+    return tuple(layer.data.shape[-2:])  # type: ignore[return-value]
+
+
+def _georeferenced(layer) -> bool:
+    return isinstance(getattr(layer, "metadata", {}).get("geo"), dict)
+
+
+def grid_cubes(layers, shape) -> list:
+    """The cube layers on a grid of ``shape`` ``(rows, cols)`` (an LR layer of a simulation run left out)."""
+    return [lyr for lyr in layers if is_cube_layer(lyr) and _spatial_shape(lyr) == tuple(shape)
+            and inf3_tag(lyr).get("role") != "lr"]
+
+
+def map_cubes(layers, ref) -> list:
+    """Georeferenced cube layers on other grids than ``ref``'s (nothing when ``ref`` has no map position)."""
+    if not _georeferenced(ref):
+        return []
+    shape = _spatial_shape(ref)
+    return [lyr for lyr in layers if is_cube_layer(lyr) and _georeferenced(lyr) and _spatial_shape(lyr) != shape
+            and inf3_tag(lyr).get("role") != "lr"]
+
+
+def most_bands(layers: list) -> list:
+    """Those of ``layers`` with the most bands: an HR-MSI (3–16 channels) is not drawn beside 30–300-band cubes;
+    on several grids, only cubes with the same band centres as the first."""
+    bands = max((lyr.data.shape[0] for lyr in layers), default=0)
+    kept = [lyr for lyr in layers if lyr.data.shape[0] == bands]
+    first = next((layer_wavelengths(lyr) for lyr in kept if layer_wavelengths(lyr) is not None), None)
+    if first is not None:
+        kept = [lyr for lyr in kept if layer_wavelengths(lyr) is None
+                or np.allclose(layer_wavelengths(lyr), first, atol=0.5)]
+    return sorted(kept, key=lambda lyr: ROLE_ORDER.get(inf3_tag(lyr).get("role", "cube"), 1))
+
+
+def pixel_of(layer, world) -> tuple[int, int] | None:
+    """The ``(row, col)`` of ``layer`` holding world point ``world`` (its last two axes), or None outside it."""
+    lead = (0,) * (layer.ndim - 2)
+    data = np.asarray(layer.world_to_data(np.concatenate([lead, np.asarray(world, float)[-2:]])))
+    row, col = int(np.round(data[-2])), int(np.round(data[-1]))
+    h, w = _spatial_shape(layer)
+    return (row, col) if 0 <= row < h and 0 <= col < w else None
+
+
+def samples(layers, ref, pins: list[tuple[int, int]]) -> list[tuple[tuple[int, int], list[Sample]]]:
+    """For each pin ``(row, col)`` on ``ref``'s grid: the cubes read there (:class:`Sample`), in plot order."""
+    shape = _spatial_shape(ref)
+    same = grid_cubes(layers, shape)
+    chosen = most_bands(same + map_cubes(layers, ref))
+    out = []
+    lead = (0,) * (ref.ndim - 2)
+    for row, col in [(r, c) for r, c in pins if 0 <= r < shape[0] and 0 <= c < shape[1]]:
+        world = np.asarray(ref.data_to_world((*lead, row, col)))[-2:]
+        found = []
+        for layer in chosen:
+            if any(layer is lyr for lyr in same):
+                found.append(Sample(layer, row, col, True))
+            elif (at := pixel_of(layer, world)) is not None:
+                found.append(Sample(layer, at[0], at[1], False))
+        out.append(((row, col), found))
+    return out
