@@ -216,7 +216,7 @@ def _fuse_inputs(args) -> _FuseJob:
             raise CubeError("--camera carries its own response: leave out --srf")
         camera, lr, msi = _camera_for_pair(args, lr, msi, gt is not None, storage)
     elif args.srf == "estimate" or args.align:
-        srf, msi = _estimate_pair(args, lr, msi, wl, srf)
+        srf, msi = _estimate_pair(args, lr, msi, wl, srf, None if aligned is None else aligned.valid)
     return _FuseJob(lr, msi, wl, gt, srf, camera, aligned=aligned)
 
 
@@ -325,7 +325,8 @@ def _fit_pair_job(args, job: _FuseJob) -> _FuseJob:
     from .pair import fit_pair
 
     model = fit_pair(job.lr, job.msi, srf=None if job.camera is not None else job.srf, camera=job.camera,
-                     wavelengths=job.wavelengths, device=args.device, progress=tick)
+                     wavelengths=job.wavelengths, device=args.device, progress=tick,
+                     valid=None if job.aligned is None else job.aligned.valid)
     bar.close()
     for line in describe_fit(model):
         print(line)
@@ -381,7 +382,7 @@ def _print_pair_check(lr, msi, camera, fused, name: str, valid=None) -> None:
         print(f"{finding.level.upper()}: {finding.message}")
 
 
-def _estimate_pair(args, lr, msi, wl, srf):
+def _estimate_pair(args, lr, msi, wl, srf, valid=None):
     """``--align`` and ``--srf estimate``: the HR-MSI's shift (then moved back) and the response, printed."""
     import numpy as np
 
@@ -390,7 +391,7 @@ def _estimate_pair(args, lr, msi, wl, srf):
 
     msi, shift, fit = prepare_pair(lr, msi, msi.shape[1] // lr.shape[1], align=args.align,
                                    estimate=args.srf == "estimate", offset=args.offset,
-                                   estimate_blur=args.estimate_blur)
+                                   estimate_blur=args.estimate_blur, valid=valid)
     if shift is not None:
         print(f"HR-MSI shift (dy, dx) = ({shift[0]:+.2f}, {shift[1]:+.2f}) HR pixels; aligned")
     if fit is not None:

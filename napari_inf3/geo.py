@@ -130,7 +130,8 @@ class GeoRef:
 class AlignedPair:
     """An LR-HSI and an HR-MSI cut to their common footprint (:func:`align_pair`).
 
-    ``lr_hsi`` ``(S, h, w)`` and ``hr_msi`` ``(s, r·h, r·w)`` float32 (nodata pixels set to 0), ``scale`` ``r``,
+    ``lr_hsi`` ``(S, h, w)`` and ``hr_msi`` ``(s, r·h, r·w)`` float32 (nodata pixels set to 0; an LR pixel whose
+    block is not all data too), ``scale`` ``r``,
     ``geo`` the HR-MSI's grid over the footprint (the fused cube's), ``lr_geo`` the LR-HSI's, ``valid`` ``(r·h,
     r·w)`` bool (False where either image has no data), ``wavelengths`` of the LR-HSI, ``window`` the HR-MSI's
     rows and columns kept ``(row0, row1, col0, col1)`` and ``notes`` (what was done that the user should know)."""
@@ -162,6 +163,25 @@ class AlignedPair:
             data[:, ~self.valid] = geo.nodata
             meta["nodata_mask"] = ~self.valid
         return Cube(data, self.wavelengths, None, meta, geo=geo)
+
+
+def lr_valid(valid: np.ndarray | None, scale: int, *, margin: int = 1) -> np.ndarray | None:
+    """The LR pixels a fit may use, from an HR ``(r·h, r·w)`` mask of pixels with data: those whose whole
+    ``r × r`` block has data and whose ``margin`` neighbours do too (a blurred HR-MSI, degraded onto the LR grid,
+    mixes in its neighbours' pixels). ``(h, w)`` bool; ``None`` when ``valid`` is ``None`` or all True."""
+    if valid is None:
+        return None
+    v = np.asarray(valid, bool)
+    if v.all():
+        return None
+    r = int(scale)
+    h, w = v.shape[0] // r, v.shape[1] // r
+    whole = np.asarray(v[: h * r, : w * r].reshape(h, r, w, r).all(axis=(1, 3)))
+    if margin > 0:
+        from scipy.ndimage import binary_erosion
+
+        whole = np.asarray(binary_erosion(whole, np.ones((2 * margin + 1,) * 2, bool), border_value=1))
+    return whole
 
 
 def _valid(cube: Cube) -> np.ndarray:
@@ -218,14 +238,18 @@ def align_pair(lr_hsi: Cube, hr_msi: Cube, *, reproject: bool = False) -> Aligne
     i0, i1, j0, j1, y0, x0 = _footprint(lr_hsi, hr_msi, scale)
     lr = np.asarray(lr_hsi.data[:, i0:i1, j0:j1], np.float32)
     msi = np.asarray(hr_msi.data[:, y0 : y0 + (i1 - i0) * scale, x0 : x0 + (j1 - j0) * scale], np.float32)
-    lr_valid = _valid(lr_hsi)[i0:i1, j0:j1]
+    lr_has = _valid(lr_hsi)[i0:i1, j0:j1]
     valid = _valid(hr_msi)[y0 : y0 + msi.shape[1], x0 : x0 + msi.shape[2]] & np.repeat(
-        np.repeat(lr_valid, scale, 0), scale, 1)
+        np.repeat(lr_has, scale, 0), scale, 1)
     if not valid.all():  # no data in either image: 0 in both (a camera fit leaves stored 0s out, as clipped)
         msi = np.array(msi, copy=True)
         msi[:, ~valid] = 0
+        # an LR pixel whose block is not all data is 0 too: the fits and the pair fusion take an LR pixel that is 0
+        # in every band as one without data, so it neither spoils a fit nor carries a residual into its neighbours
+        h_, w_ = lr.shape[1:]
+        whole = valid.reshape(h_, scale, w_, scale).all(axis=(1, 3))
         lr = np.array(lr, copy=True)
-        lr[:, ~lr_valid] = 0
+        lr[:, ~whole] = 0
     if (i0, j0, i1, j1) != (0, 0, *lr_hsi.data.shape[1:]) or msi.shape[1:] != hr_msi.data.shape[1:]:
         notes.append(f"common footprint: LR-HSI pixels rows {i0}:{i1}, cols {j0}:{j1}; HR-MSI rows "
                      f"{y0}:{y0 + msi.shape[1]}, cols {x0}:{x0 + msi.shape[2]} (×{scale})")

@@ -227,9 +227,9 @@ def start_run(pair: PairInput, *, total: int) -> Generator[Progress, None, Fusio
         run = FusionRun(pair.lr_hsi, pair.hr_msi, pair.scale, None, pair.wavelengths)
         if pair.estimates:  # seconds of work before the first fusion: say so (a worker can be cancelled here)
             yield (0, total, _estimate_message(pair))
+        run.valid = None if pair.valid is None else np.asarray(pair.valid, bool)  # before any fit: it leaves out
         _read_real_pair(run, pair)
         run.camera_pair = pair.camera is not None
-        run.valid = None if pair.valid is None else np.asarray(pair.valid, bool)
     else:
         raise CubeError(f"a fusion run takes a SimulatedPair or a RealPair, got {type(pair).__name__}")
     yield (1, total, "bicubic")
@@ -344,7 +344,7 @@ def fit_to_run(run: FusionRun, name: str, device, *, progress=None, should_stop=
         warnings.simplefilter("always", UserWarning)
         model = fit_pair(run.lr_hsi, run.hr_msi, camera=run.camera if run.camera_pair else None,
                          srf=None if run.camera_pair else srf, wavelengths=run.wavelengths, device=device,
-                         progress=progress, should_stop=should_stop)
+                         progress=progress, should_stop=should_stop, valid=run.valid)
     run.notes += [f"{name}: {w.message}" for w in caught if issubclass(w.category, UserWarning)]
     run.fitted[name] = model
     return model
@@ -475,7 +475,7 @@ def _real_pair_response(run: FusionRun, pair_srf, align: bool) -> None:
 
     estimate = isinstance(pair_srf, str) and pair_srf == "estimate"
     run.hr_msi, run.shift, run.srf_fit = prepare_pair(run.lr_hsi, run.hr_msi, int(round(run.scale)), align=align,
-                                                      estimate=estimate)
+                                                      estimate=estimate, valid=run.valid)
     if estimate:
         run.srf = run.srf_fit.srf
     elif pair_srf is not None:

@@ -144,7 +144,8 @@ def _fit(x_lr: np.ndarray, y_lr: np.ndarray, smoothness: float,
 
 
 def estimate_srf(lr_hsi, hr_msi, scale: int, *, offset: int | None = None, sigma: float = 0.5,
-                 estimate_blur: bool = False, smoothness: float = 1e-4, shift: bool | tuple = False) -> SrfFit:
+                 estimate_blur: bool = False, smoothness: float = 1e-4, shift: bool | tuple = False,
+                 valid: np.ndarray | None = None) -> SrfFit:
     """The HR-MSI camera's response ``P`` ``(s, S)`` fitted from the pair, and how well it fits.
 
     Parameters
@@ -158,8 +159,13 @@ def estimate_srf(lr_hsi, hr_msi, scale: int, *, offset: int | None = None, sigma
         energy (0: plain non-negative least squares).
     shift : ``True`` estimates the HR-MSI's displacement first (:func:`estimate_shift`) and fits on
         the re-aligned HR-MSI; a ``(dy, dx)`` uses that displacement.
+    valid : ``(r·h, r·w)`` bool, the HR pixels with data (a georeferenced pair's nodata False): LR pixels whose
+        block, or a neighbour's, lacks data are left out of the fit (:func:`napari_inf3.geo.lr_valid`).
     """
+    from .geo import lr_valid
+
     x, y = _check_pair(lr_hsi, hr_msi, scale)
+    keep = lr_valid(valid, scale)
     off = check_offset(offset, scale)
     found = None
     if shift is True:
@@ -170,6 +176,8 @@ def estimate_srf(lr_hsi, hr_msi, scale: int, *, offset: int | None = None, sigma
     if found is not None and (abs(found[0]) > 1e-6 or abs(found[1]) > 1e-6):
         y = align_msi(y, found)
         margin += math.ceil(max(abs(found[0]), abs(found[1])) / scale)
+    if keep is not None:  # _fit drops the LR pixels that are not finite
+        x = np.where(keep[None], x, np.float32(np.nan))
     scan = []
     if estimate_blur:
         for s in BLUR_GRID:
@@ -272,16 +280,17 @@ def align_msi(hr_msi, shift: tuple[float, float]) -> np.ndarray:
 
 
 def prepare_pair(lr_hsi, hr_msi, scale: int, *, align: bool = False, estimate: bool = False,
-                 offset: int | None = None, estimate_blur: bool = False):
+                 offset: int | None = None, estimate_blur: bool = False, valid: np.ndarray | None = None):
     """A real pair made ready to fuse: ``(hr_msi, shift, fit)``.
 
     ``align``: the HR-MSI's shift is estimated and the returned HR-MSI moved back (``shift`` is
     ``None`` otherwise). ``estimate``: the response is fitted (``fit`` an :class:`SrfFit`, else
     ``None``) from the HR-MSI as given, moved back inside when aligned, so the edges the move
-    fills in from outside are left out of the fit. One path for the CLI and the napari dock.
+    fills in from outside are left out of the fit; ``valid`` (HR pixels with data) as in :func:`estimate_srf`.
+    One path for the CLI and the napari dock.
     """
     x, y = _check_pair(lr_hsi, hr_msi, scale)
     shift = estimate_shift(x, y, scale, offset=offset, warn_above=None) if align else None
-    fit = estimate_srf(x, y, scale, offset=offset, estimate_blur=estimate_blur, shift=shift or False) \
+    fit = estimate_srf(x, y, scale, offset=offset, estimate_blur=estimate_blur, shift=shift or False, valid=valid) \
         if estimate else None
     return (align_msi(y, shift) if shift is not None else y), shift, fit  # shift: set when align

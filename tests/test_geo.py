@@ -136,12 +136,16 @@ def test_nodata_border_is_masked_and_written_as_nodata(tmp_path, scene):
     pair = align_pair(ni.read_cube(lrf), ni.read_cube(hr))
     assert not pair.valid[:16].any() and pair.valid[16:].all() and (pair.hr_msi[:, :16] == 0).all()
     # the pair-only scores leave the nodata rows out: there the HR-MSI's zeros are not the scene
-    def scores(valid):
-        run = ni.fusion_run(["projection"], ni.RealPair(pair.lr_hsi, pair.hr_msi, pair_srf="nikon_d700",
-                                                        valid=valid))
+    # an LR pixel whose block lacks data is 0 too (the fits take it as one without data)
+    assert (pair.lr_hsi[:, :4] == 0).all() and (pair.lr_hsi[:, 4:] != 0).any(axis=0).all()
+
+    def scores(lr, msi, valid):
+        run = ni.fusion_run(["projection"], ni.RealPair(lr, msi, pair_srf="nikon_d700", valid=valid))
         return run.pair_scores["projection"]["lr_psnr"]
 
-    assert scores(pair.valid) > scores(None) + 3
+    told = scores(pair.lr_hsi, pair.hr_msi, pair.valid)
+    assert told == pytest.approx(scores(pair.lr_hsi[:, 4:], pair.hr_msi[:, 16:], None), abs=0.3)
+    assert abs(told - scores(pair.lr_hsi, pair.hr_msi, None)) > 0.1  # not told, the empty rows count
     # and out of a camera fit: stored 0 counts as clipped there, and nodata is 0 in both images
     assert ni.estimate_camera(pair.lr_hsi, pair.hr_msi, 4).clipped.min() >= (~pair.valid).mean()
     out = ni.write_cube(pair.finish(ni.fuse("projection", pair.lr_hsi, pair.hr_msi).cube), tmp_path / "f.tif")
@@ -208,3 +212,64 @@ def test_reproject_when_asked_and_an_envi_lr_hsi(tmp_path, scene, capsys):
                          tmp_path / "lr.hdr")
     pair = align_pair(ni.read_cube(envi), ni.read_cube(hr))
     assert pair.window == (4, 192, 8, 192) and pair.lr_hsi.shape[1:] == (47, 46)
+
+
+def _swath_edges(lr, msi, r=4):
+    """The pair with no data in an LR-HSI corner (a diagonal swath edge, whole LR pixels) and along an HR-MSI edge
+    that cuts LR blocks, zero-filled as :func:`align_pair` leaves them (an LR pixel whose block is not all data is
+    0 too); and the HR ``valid`` mask."""
+    h, w = lr.shape[1:]
+    ii, jj = np.mgrid[:h, :w]
+    lr_nd = (ii + jj) < 0.22 * (h + w)
+    yy, xx = np.mgrid[: h * r, : w * r]
+    valid = ~(xx > w * r * 0.82 - 0.3 * yy) & ~np.repeat(np.repeat(lr_nd, r, 0), r, 1)
+    lr_z, msi_z = np.array(lr, copy=True), np.array(msi, copy=True)
+    msi_z[:, ~valid] = 0
+    lr_z[:, ~valid.reshape(h, r, w, r).all(axis=(1, 3))] = 0
+    return lr_z, msi_z, valid
+
+
+def test_lr_valid_keeps_whole_blocks_and_their_neighbours():
+    from napari_inf3.geo import lr_valid
+
+    valid = np.ones((40, 40), bool)
+    assert lr_valid(valid, 4) is None and lr_valid(None, 4) is None
+    valid[13, 30] = False  # in LR pixel (3, 7)
+    keep = lr_valid(valid, 4)
+    assert keep.shape == (10, 10) and not keep[2:5, 6:9].any() and keep.sum() == 100 - 9
+    assert lr_valid(valid, 4, margin=0).sum() == 99
+
+
+def test_response_fits_leave_nodata_out(scene):
+    """The linear response fit on a pair with nodata edges (zeros in both images, partly inside LR blocks): told
+    ``valid`` it finds the response as on a clean pair; not told, the half-empty blocks spoil it."""
+    from napari_inf3.srf_fit import estimate_srf
+
+    _, lr, msi = scene
+    lr_z, msi_z, valid = _swath_edges(lr, msi)
+    clean = estimate_srf(lr, msi, 4)
+    told = estimate_srf(lr_z, msi_z, 4, valid=valid)
+    blind = estimate_srf(lr_z, msi_z, 4)
+    assert told.residual.max() < 0.01 < blind.residual.max()
+    np.testing.assert_allclose(told.srf, clean.srf, atol=0.02 * clean.srf.max())
+
+
+def test_fit_pair_leaves_nodata_out(scene):
+    """fit_pair told ``valid`` fits its response and maps on pixels with data only (its response is the clean
+    pair's, so its projection is kept), and fuses the pixels with data about as well as a fit on the clean pair."""
+    from napari_inf3.metrics import psnr
+    from napari_inf3.pair import fit_pair
+
+    gt, lr, msi = (a[:, : a.shape[1] * 2 // 3, : a.shape[2] * 2 // 3] for a in scene)
+    lr_z, msi_z, valid = _swath_edges(lr, msi)
+    told = fit_pair(lr_z, msi_z, valid=valid, seconds=5)
+    assert max(told.meta["srf_residual"]) < 0.01 and told.meta["projection"]
+    assert told.meta["self_check"]["gain_db"] > 5
+    clean = fit_pair(lr, msi, seconds=5)
+
+    def score(z):
+        return psnr(np.clip(z[:, valid], 0, 1)[..., None], gt[:, valid][..., None])
+
+    assert score(ni.fuse(told, lr_z, msi_z).cube) > score(ni.fuse(clean, lr, msi).cube) - 1.5
+    with pytest.raises(ni.CubeError, match="valid= is"):
+        fit_pair(lr_z, msi_z, valid=valid[:-4])

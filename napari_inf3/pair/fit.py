@@ -46,6 +46,8 @@ class _Fit:
     scale: int
     progress: Callable[[int, int], None] | None
     should_stop: Callable[[], bool] | None
+    #: ``(h, w)`` bool, the LR pixels the fit may use (None: all); see :func:`_usable`
+    keep: np.ndarray | None = None
     t0: float = field(default_factory=time.perf_counter)
     meta: dict[str, Any] = field(default_factory=dict)
     done: int = 0
@@ -100,6 +102,8 @@ def _response(fit: _Fit, srf, wavelengths, y_lr: np.ndarray) -> tuple[np.ndarray
         p, source = None, "fitted from the pair"
     X = fit.lr.reshape(S, -1).astype(np.float64)
     Y = y_lr.reshape(s, -1).astype(np.float64)
+    if fit.keep is not None:
+        X, Y = X[:, fit.keep.reshape(-1)], Y[:, fit.keep.reshape(-1)]
     step = max(1, X.shape[1] // 40000)
     X, Y = X[:, ::step], Y[:, ::step]
     if p is None:
@@ -121,7 +125,7 @@ def _budget_steps(seconds: float | None, pixels: int, bands: int) -> int:
 def fit_pair(lr_hsi, hr_msi, *, srf=None, camera=None, wavelengths=None, scale: int | None = None,
              seconds: float | None = None, device=None, progress: Callable[[int, int], None] | None = None,
              should_stop: Callable[[], bool] | None = None, seed: int = 0, psf: str | Degradation = "auto",
-             weighting: str = "area"):
+             weighting: str = "area", valid: np.ndarray | None = None):
     """Fit a fusion to this pair alone: a :class:`~napari_inf3.pair.PairModel` for :func:`napari_inf3.fuse`.
 
     Parameters
@@ -142,6 +146,10 @@ def fit_pair(lr_hsi, hr_msi, *, srf=None, camera=None, wavelengths=None, scale: 
     psf : ``'auto'`` picks the LR-HSI's point spread function from the pair (:mod:`napari_inf3.pair.psf`),
         ``'protocol'`` is the paper's (σ 0.5, pixel r // 2), or a :class:`~napari_inf3.pair.psf.Degradation`.
     weighting : how the local step weighs an HR pixel's four LR neighbours: ``'area'`` or ``'cosine'``.
+    valid : ``(r·h, r·w)`` bool, the HR pixels with data (a georeferenced pair's, :attr:`napari_inf3.geo.AlignedPair
+        .valid`): LR pixels whose block or a neighbour's lacks data are left out of every step of the fit. LR
+        pixels whose spectrum is 0 in every band are taken as pixels without data whether ``valid`` is given or not
+        (the fusion treats them so too: :meth:`~napari_inf3.pair.PairModel.fuse_crop`).
 
     The model's ``meta`` holds how it was fitted and its self-check (``meta['self_check']``: the held-out
     reconstruction in dB beside plain interpolation's; :func:`napari_inf3.pair.pair_report`). A fit too small
@@ -158,7 +166,7 @@ def fit_pair(lr_hsi, hr_msi, *, srf=None, camera=None, wavelengths=None, scale: 
     if camera is not None:
         camera, msi = _through_camera(camera, lr, msi, r)
         srf = camera.srf
-    fit = _Fit(lr, msi, r, progress, should_stop)
+    fit = _Fit(lr, msi, r, progress, should_stop, _usable(lr, valid, r))
     dev = select_device(device)
     torch.manual_seed(seed)
     model = _fit_model(fit, srf, wavelengths, dev, seed, seconds, psf, weighting)
@@ -166,11 +174,33 @@ def fit_pair(lr_hsi, hr_msi, *, srf=None, camera=None, wavelengths=None, scale: 
         model.meta["camera"] = camera.to_dict()
     from .selfcheck import self_check
 
-    model.meta["self_check"] = self_check(model, lr, msi, seed=seed, mlp_steps=model.meta["mlp_steps"])
+    model.meta["self_check"] = self_check(model, lr, msi, seed=seed, mlp_steps=model.meta["mlp_steps"],
+                                          keep=fit.keep)
     fit.step(15, "self-check")
     model.meta["seconds"] = round(time.perf_counter() - fit.t0, 3)
     _warn_if_poor(model)
     return model
+
+
+def _usable(lr: np.ndarray, valid: np.ndarray | None, r: int) -> np.ndarray | None:
+    """The LR pixels a fit may use: with data in the HR-MSI's block and its neighbours' (``valid``,
+    :func:`napari_inf3.geo.lr_valid`) and a spectrum not 0 in every band; ``None`` when that is all of them."""
+    from ..geo import lr_valid
+
+    keep = np.any(lr != 0, axis=0)
+    if valid is not None:
+        v = np.asarray(valid, bool)
+        if v.shape != (lr.shape[1] * r, lr.shape[2] * r):
+            raise CubeError(f"valid= is {v.shape[0]}×{v.shape[1]}; the HR-MSI is {lr.shape[1] * r}×{lr.shape[2] * r}")
+        found = lr_valid(v, r)
+        if found is not None:
+            keep &= found
+    if keep.all():
+        return None
+    if keep.sum() < MIN_LR_PIXELS:
+        raise CubeError(f"only {int(keep.sum())} LR pixels have data in both images: too few to fit a fusion to "
+                        f"the pair (at least {MIN_LR_PIXELS})")
+    return keep
 
 
 def _through_camera(camera, lr: np.ndarray, msi: np.ndarray, r: int):
@@ -203,7 +233,7 @@ def _fit_model(fit: _Fit, srf, wavelengths, dev, seed: int, seconds, psf, weight
     elif psf == "protocol":
         d = Degradation(r)
     elif psf == "auto":
-        d, scores = estimate_degradation(lr, msi, r)
+        d, scores = estimate_degradation(lr, msi, r, keep=fit.keep)
     else:
         raise CubeError(f"psf must be 'auto', 'protocol' or a Degradation, got {psf!r}")
     fit.step(5, "point spread function")
@@ -211,17 +241,20 @@ def _fit_model(fit: _Fit, srf, wavelengths, dev, seed: int, seconds, psf, weight
     p, usable, facts = _response(fit, srf, wavelengths, y_lr)
     fit.step(5, "response")
     steps = _budget_steps(seconds, lr.shape[1] * lr.shape[2], S)
-    smap = fit_spectral_map(y_lr, lr, mlp_steps=steps, seed=seed, device=dev, should_stop=fit.should_stop)
+    smap = fit_spectral_map(y_lr, lr, mlp_steps=steps, seed=seed, device=dev, should_stop=fit.should_stop,
+                            keep=fit.keep)
     fit.step(55, "spectral map")
     with torch.no_grad():
         pred = smap(torch.as_tensor(np.ascontiguousarray(y_lr.reshape(s, -1).T), device=dev)).T.cpu().numpy()
     res = lr - pred.reshape(lr.shape)
-    mean, basis = residual_basis(res, RESIDUAL_COMPONENTS)
-    feat_mean = y_lr.reshape(s, -1).mean(1)
-    feat_std = np.maximum(y_lr.reshape(s, -1).std(1), 1e-12)
+    on = np.ones(lr.shape[1:], bool) if fit.keep is None else fit.keep
+    mean, basis = residual_basis(res[:, on][:, :, None], RESIDUAL_COMPONENTS)
+    feat_mean = y_lr[:, on].mean(1)
+    feat_std = np.maximum(y_lr[:, on].std(1), 1e-12)
     coef = np.einsum("sk,shw->khw", basis, res - mean[:, None, None])
+    coef[:, ~on] = 0
     feats = (y_lr - feat_mean[:, None, None]) / feat_std[:, None, None]
-    local, loo = select_local(coef, feats.astype(np.float32))
+    local, loo = select_local(coef, feats.astype(np.float32), mask=fit.keep)
     fit.step(20, "local models")
     model = PairModel(S, s, scale=r, psf=d.to_dict(), local=local.__dict__, k=basis.shape[1], weighting=weighting,
                       projection=usable)

@@ -16,6 +16,9 @@ interpolated bilinearly, so nothing is dropped.
 
 Shapes: residual coefficients ``(K, h, w)``; MSI features ``(s, h, w)`` / ``(s, H, W)``, standardised; LR pixel
 ``i`` sits at HR position ``origin + r·i`` (:attr:`napari_inf3.pair.psf.Degradation.origin`).
+
+LR pixels without data (a georeferenced pair's nodata, zero-filled by :func:`napari_inf3.geo.align_pair`) are
+given as ``mask`` False: they weigh nothing in any window, and their own residual is taken as the mean's.
 """
 
 from __future__ import annotations
@@ -50,12 +53,14 @@ def residual_basis(res: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     return mean.astype(np.float32), np.ascontiguousarray(u[:, : min(k, S, u.shape[1])], dtype=np.float32)
 
 
-def local_coefficients(coef: np.ndarray, feat: np.ndarray, p: LocalParams, *, loo: bool = False) -> np.ndarray:
+def local_coefficients(coef: np.ndarray, feat: np.ndarray, p: LocalParams, *, loo: bool = False,
+                       mask: np.ndarray | None = None) -> np.ndarray:
     """Per LR pixel, the local model ``b + A (y − y_c)``: ``(h, w, s + 1, K)`` (``A`` rows first, ``b`` last).
 
     ``coef`` ``(K, h, w)`` residual coefficients, ``feat`` ``(s, h, w)`` standardised MSI on the LR grid. With
     ``loo`` each pixel's own value is left out of its window (the model's prediction at the centre, ``b``,
-    is then a leave-one-out prediction). Windows are clipped at the image border.
+    is then a leave-one-out prediction). Windows are clipped at the image border; ``mask`` ``(h, w)`` bool: only
+    its True pixels weigh in a window (a window without one gives the zero model).
     """
     K, h, w = coef.shape
     s = feat.shape[0]
@@ -72,6 +77,8 @@ def local_coefficients(coef: np.ndarray, feat: np.ndarray, p: LocalParams, *, lo
             ix = np.clip(xs + dx, 0, w - 1)
             vx = (xs + dx >= 0) & (xs + dx < w)
             wgt = np.exp(-(dy * dy + dx * dx) / (2 * p.sigma**2)) * (vy[:, None] & vx[None, :])
+            if mask is not None:
+                wgt = wgt * mask[iy][:, ix]
             phi = np.concatenate([f64[:, iy][:, :, ix] - f64, np.ones((1, h, w))]).transpose(1, 2, 0)
             wphi = wgt[..., None] * phi
             gram += wphi[..., :, None] * phi[..., None, :]
@@ -80,23 +87,30 @@ def local_coefficients(coef: np.ndarray, feat: np.ndarray, p: LocalParams, *, lo
     ridge[np.arange(s), np.arange(s)] = p.lam
     ridge[s, s] = 1e-9
     # the ridge scales with each window's total weight, so borders and the centre are treated alike
-    return np.linalg.solve(gram + ridge * gram[..., s : s + 1, s : s + 1], rhs).astype(np.float32)
+    scaled = ridge * np.maximum(gram[..., s : s + 1, s : s + 1], 1e-12)  # an all-masked window: the zero model
+    return np.linalg.solve(gram + scaled, rhs).astype(np.float32)
 
 
-def select_local(coef: np.ndarray, feat: np.ndarray, *, max_pixels: int = 96 * 96) -> tuple[LocalParams, float]:
+def select_local(coef: np.ndarray, feat: np.ndarray, *, max_pixels: int = 96 * 96,
+                 mask: np.ndarray | None = None) -> tuple[LocalParams, float]:
     """The :class:`LocalParams` with the smallest leave-one-out error on the LR pixels (a central crop of at most
-    ``max_pixels``), and that error relative to the residual's energy (1 = no better than predicting 0)."""
+    ``max_pixels``; only ``mask``'s True pixels, when given), and that error relative to the residual's energy
+    (1 = no better than predicting 0)."""
     K, h, w = coef.shape
     side = int(np.sqrt(max_pixels))
     y0, x0 = max(0, (h - side) // 2), max(0, (w - side) // 2)
     c, f = coef[:, y0 : y0 + side, x0 : x0 + side], feat[:, y0 : y0 + side, x0 : x0 + side]
-    energy = max(float(np.mean(c.astype(np.float64) ** 2)), 1e-30)
+    m = None if mask is None else mask[y0 : y0 + side, x0 : x0 + side]
+    if m is not None and m.sum() < 16:  # the central crop has (almost) no data: judge on all of it
+        m = None
+    on = np.ones(c.shape[1:], bool) if m is None else m
+    energy = max(float(np.mean(c[:, on].astype(np.float64) ** 2)), 1e-30)
     best: tuple[float, LocalParams] | None = None
     for radius, sigma in GRID:
         for lam in LAMBDAS:
             p = LocalParams(radius, sigma, lam)
-            centre = local_coefficients(c, f, p, loo=True)[..., -1, :].transpose(2, 0, 1)
-            err = float(np.mean((centre - c) ** 2)) / energy
+            centre = local_coefficients(c, f, p, loo=True, mask=m)[..., -1, :].transpose(2, 0, 1)
+            err = float(np.mean((centre[:, on] - c[:, on]) ** 2)) / energy
             if best is None or err < best[0]:
                 best = (err, p)
     assert best is not None

@@ -152,8 +152,13 @@ class PairModel(nn.Module):
         y_lr = d.degrade(msi)[:, ::m, ::m]
         f_lr = self.features(y_lr)
         res = lr - self.spectra(y_lr)
+        empty = ~np.any(lr != 0, axis=0)  # no data (a georeferenced pair's nodata, zero-filled): the mean residual
+        mask = None
+        if empty.any():
+            res[:, empty] = self.res_mean.cpu().numpy()[:, None]
+            mask = ~empty
         coef = self.residual_coefficients(res)
-        models = local_coefficients(coef, f_lr, LocalParams(**self.config["local"]))
+        models = local_coefficients(coef, f_lr, LocalParams(**self.config["local"]), mask=mask)
         local = interpolate_local(models, f_lr, self.features(msi), d.origin, r * m, weighting=self.weighting,
                                   sharpness=self.config["sharpness"])
         # what the residual subspace leaves out, carried bilinearly
@@ -162,7 +167,9 @@ class PairModel(nn.Module):
                                                                                 r * m)
         beta = self.config["backproject"]
         if beta:
-            z += beta * grid_interpolate(lr - d.degrade(z)[:, ::m, ::m], msi.shape[1:], d.origin, r * m)
+            back = lr - d.degrade(z)[:, ::m, ::m]
+            back[:, empty] = 0
+            z += beta * grid_interpolate(back, msi.shape[1:], d.origin, r * m)
         if self.config["projection"]:
             z = self.project(z, msi)
         return z.astype(np.float32)

@@ -98,9 +98,11 @@ def _linear_residual(y_lr: np.ndarray, x_lr: np.ndarray, hold: np.ndarray) -> fl
 
 
 def estimate_degradation(lr_hsi: np.ndarray, hr_msi: np.ndarray, scale: int,
-                         options: list[Degradation] | None = None) -> tuple[Degradation, dict[str, float]]:
+                         options: list[Degradation] | None = None, *,
+                         keep: np.ndarray | None = None) -> tuple[Degradation, dict[str, float]]:
     """The candidate PSF under which the HR-MSI, degraded, is best explained linearly by the LR-HSI:
-    ``(best, {description: held-out relative residual})``. Pixels near the border are left out."""
+    ``(best, {description: held-out relative residual})``. Pixels near the border are left out, and those
+    ``keep`` ``(h, w)`` marks False (no data)."""
     from .spectral_map import block_holdout
 
     r = int(scale)
@@ -110,6 +112,8 @@ def estimate_degradation(lr_hsi: np.ndarray, hr_msi: np.ndarray, scale: int,
     m = 1 if min(h, w) > 8 else 0
     inner = np.zeros((h, w), bool)
     inner[m : h - m, m : w - m] = True
+    if keep is not None:
+        inner &= keep
     step = max(1, int(np.ceil(np.sqrt(h * w / 40000))))  # at most ≈ 40 000 pixels in the fit
     sl = (slice(None), slice(None, None, step), slice(None, None, step))
     scores = {}

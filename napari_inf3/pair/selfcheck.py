@@ -32,11 +32,13 @@ def _psnr(pred: np.ndarray, truth: np.ndarray, peak: float) -> float:
     return psnr(pred[..., None] / peak, truth[..., None] / peak)
 
 
-def self_check(model, lr: np.ndarray, msi: np.ndarray, *, seed: int = 0, mlp_steps: int = 800) -> dict:
+def self_check(model, lr: np.ndarray, msi: np.ndarray, *, seed: int = 0, mlp_steps: int = 800,
+               keep: np.ndarray | None = None) -> dict:
     """``{'held_out_db', 'interpolation_db', 'gain_db', 'pixels'}`` of ``model``'s recipe on ``(lr, msi)``.
 
     The spectral map is fitted again on the check's quarter of the pixels (the model's own has seen them all);
-    the PSF, residual subspace and local settings are the model's.
+    the PSF, residual subspace and local settings are the model's. ``keep`` ``(h, w)``: the LR pixels with data
+    (only those are fitted on and scored).
     """
     import torch
 
@@ -46,6 +48,7 @@ def self_check(model, lr: np.ndarray, msi: np.ndarray, *, seed: int = 0, mlp_ste
     r = model.scale
     lr_c, msi_c = _crop(lr, msi, r, MAX_SIDE)
     h, w = lr_c.shape[1:]
+    keep_c = None if keep is None else _crop(keep[None], keep[None], 1, MAX_SIDE)[0][0]
     if min(h, w) < 6:
         return {"held_out_db": float("nan"), "interpolation_db": float("nan"), "gain_db": float("nan"), "pixels": 0}
     d = model.degradation
@@ -53,7 +56,8 @@ def self_check(model, lr: np.ndarray, msi: np.ndarray, *, seed: int = 0, mlp_ste
     check = copy.deepcopy(model)
     y_sub = d.degrade(msi_c)[:, ::2, ::2]
     dev = model.srf.device
-    smap = fit_spectral_map(y_sub, sub, mlp_steps=mlp_steps, seed=seed, device=dev)
+    smap = fit_spectral_map(y_sub, sub, mlp_steps=mlp_steps, seed=seed, device=dev,
+                            keep=None if keep_c is None else keep_c[::2, ::2])
     check.spectral_map.load_state_dict(smap.state_dict())
     with torch.no_grad():
         fused = check.fuse_crop(sub, msi_c, stride=2)
@@ -62,6 +66,13 @@ def self_check(model, lr: np.ndarray, msi: np.ndarray, *, seed: int = 0, mlp_ste
     interp = grid_interpolate(sub, (h, w), 0.0, 2)
     held = np.ones((h, w), bool)
     held[::2, ::2] = False
+    if keep_c is not None:  # scored only where the quarter around a pixel has data too (it is interpolated)
+        from scipy.ndimage import binary_erosion
+
+        held &= binary_erosion(keep_c, np.ones((5, 5), bool), border_value=1)
+        if held.sum() < 16:
+            return {"held_out_db": float("nan"), "interpolation_db": float("nan"), "gain_db": float("nan"),
+                    "pixels": int(held.sum())}
     peak = max(float(np.max(lr_c)), 1e-30)
     ours = _psnr(back[:, held], lr_c[:, held], peak)
     base = _psnr(interp[:, held], lr_c[:, held], peak)

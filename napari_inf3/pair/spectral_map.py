@@ -181,20 +181,22 @@ def _train_mlp(m: SpectralMap, u: torch.Tensor, t: torch.Tensor, steps: int, see
             sched.step()
 
 
-def _pipeline_predictions(m: SpectralMap, y_lr: torch.Tensor, x_lr: torch.Tensor) -> list[np.ndarray]:
-    """Per map: its prediction on the LR pixels outside the quarter ``m`` was fitted on (every other pixel, both
-    directions) plus its residual on that quarter interpolated bilinearly: ``(held-out pixels · S,)`` each."""
+def _pipeline_predictions(m: SpectralMap, y_lr: torch.Tensor, x_lr: torch.Tensor,
+                          held: np.ndarray, keep: np.ndarray | None = None) -> list[np.ndarray]:
+    """Per map: its prediction on the ``held`` LR pixels (outside the quarter ``m`` was fitted on: every other
+    pixel, both directions) plus its residual on that quarter interpolated bilinearly: ``(held pixels · S,)``
+    each. The quarter's pixels without data (``keep`` False) carry no residual."""
     from .local_fit import grid_interpolate
 
     s, h, w = y_lr.shape
-    held = np.ones((h, w), bool)
-    held[::2, ::2] = False
     y_all = y_lr.reshape(s, -1).T
     sub_y = y_lr[:, ::2, ::2].reshape(s, -1).T
     sub_x = x_lr[:, ::2, ::2].reshape(x_lr.shape[0], -1).T
     out = []
     for kind in KINDS:
         res = (sub_x - m.part(kind, sub_y)).T.reshape(x_lr.shape[0], *x_lr[:, ::2, ::2].shape[1:])
+        if keep is not None:
+            res[:, ~torch.as_tensor(keep[::2, ::2], device=res.device)] = 0
         carried = grid_interpolate(res.cpu().numpy(), (h, w), 0.0, 2)
         pred = m.part(kind, y_all).T.reshape(x_lr.shape).cpu().numpy() + carried
         out.append(pred[:, held].reshape(-1).astype(np.float64))
@@ -202,10 +204,11 @@ def _pipeline_predictions(m: SpectralMap, y_lr: torch.Tensor, x_lr: torch.Tensor
 
 
 def fit_spectral_map(y_lr: np.ndarray, x_lr: np.ndarray, *, mlp_steps: int = 800, seed: int = 0, device="cpu",
-                     should_stop: Callable[[], bool] | None = None) -> SpectralMap:
+                     should_stop: Callable[[], bool] | None = None, keep: np.ndarray | None = None) -> SpectralMap:
     """The stacked map from LR pixels: ``y_lr`` ``(s, h, w)`` (the HR-MSI on the LR grid), ``x_lr`` ``(S, h, w)``
     (the LR-HSI). The quadratic damping and the stacking weights are chosen on the quarter / three-quarters split
-    of the module docstring; every chosen map is then refitted on all pixels."""
+    of the module docstring; every chosen map is then refitted on all pixels (those ``keep`` ``(h, w)`` marks
+    True, when given: the pixels with data)."""
     from scipy.optimize import nnls
 
     s, h, w = y_lr.shape
@@ -218,15 +221,23 @@ def fit_spectral_map(y_lr: np.ndarray, x_lr: np.ndarray, *, mlp_steps: int = 800
     yc, zc = y[:, y0 : y0 + ch, x0 : x0 + cw], z[:, y0 : y0 + ch, x0 : x0 + cw]
     held = np.ones((ch, cw), bool)
     held[::2, ::2] = False
+    kc = None if keep is None else keep[y0 : y0 + ch, x0 : x0 + cw]
+    if kc is not None and min(int((held & kc).sum()), int(kc[::2, ::2].sum())) < 8:
+        kc = None  # the central crop has (almost) no data: chosen on all of it
+    if kc is not None:
+        held = held & kc
     target = x_lr[:, y0 : y0 + ch, x0 : x0 + cw][:, held].reshape(-1).astype(np.float64)
     m = SpectralMap(s, S).to(device)
     sub_y, sub_z = yc[:, ::2, ::2].reshape(s, -1).T, zc[:, ::2, ::2].reshape(S, -1).T
+    if kc is not None:
+        on = torch.as_tensor(kc[::2, ::2].reshape(-1), device=device)
+        sub_y, sub_z = sub_y[on], sub_z[on]
     with torch.no_grad():
         best = None
         for k, damping in enumerate(RIDGE_QUADRATIC):
             m.damping.fill_(damping)
             _fit_parts(m, sub_y, sub_z, mlp_steps if k == 0 else 0, seed, should_stop)
-            preds = _pipeline_predictions(m, yc, zc)
+            preds = _pipeline_predictions(m, yc, zc, held, kc)
             err = float(np.mean((preds[1] - target) ** 2))
             if best is None or err < best[0]:
                 best = (err, damping, preds[1])
@@ -238,6 +249,10 @@ def fit_spectral_map(y_lr: np.ndarray, x_lr: np.ndarray, *, mlp_steps: int = 800
         wts[wts < 1e-3 * max(float(wts.sum()), 1e-30)] = 0.0  # a negligible map is left out, not evaluated
         if wts.sum() <= 0:
             wts = np.array([1.0, 0.0, 0.0])
-        _fit_parts(m, y.reshape(s, -1).T, z.reshape(S, -1).T, mlp_steps if wts[2] > 0 else 0, seed, should_stop)
+        y_fit, z_fit = y.reshape(s, -1).T, z.reshape(S, -1).T
+        if keep is not None:
+            on = torch.as_tensor(keep.reshape(-1), device=device)
+            y_fit, z_fit = y_fit[on], z_fit[on]
+        _fit_parts(m, y_fit, z_fit, mlp_steps if wts[2] > 0 else 0, seed, should_stop)
         m.stack.copy_(torch.as_tensor(wts / wts.sum(), dtype=torch.float32))
     return m.eval()
