@@ -4,6 +4,7 @@
     NAPARI_INF3_CONFIG_DIR=$(mktemp -d) xvfb-run -a .venv/bin/python scripts/screenshot.py [out.png]
         [--dock fusion|spectrum|training] [--ablations] [--overwrite]
     NAPARI_INF3_CONFIG_DIR=$(mktemp -d) xvfb-run -a .venv/bin/python scripts/screenshot.py --pair [--overwrite]
+    NAPARI_INF3_CONFIG_DIR=$(mktemp -d) xvfb-run -a .venv/bin/python scripts/screenshot.py --geo [--overwrite]
 
 Without ``--dock``: the whole demo window (``docs/screenshot.png``). With ``--dock NAME``: the same window
 with only that dock open on the right and the layer list and controls closed (``docs/dock_NAME.png``). For
@@ -18,6 +19,12 @@ shipped network takes. The pair: the 224-band AVIRIS Indian Pines cube of ``../s
 (144 × 144, its nominal band centres) as the truth, the LR-HSI simulated ×4 and the HR-MSI through the packaged
 Sentinel-2A 10 m response (4 bands), fused as a *real* pair with *fit to this pair* and the SRF projection
 ticked and the HR-MSI response set to the packaged Sentinel-2A 10 m, as a user with their own pair would.
+
+``--geo`` makes ``docs/dock_geo.png``: two georeferenced GeoTIFFs opened in napari (the sample's LR-HSI at 40 m with
+a nodata corner, its HR-MSI at 10 m on a footprint starting elsewhere), overlaid in map coordinates, fused by the
+Fusion dock (projection and the shipped lite cosine) over their common footprint, and the Spectrum inspector
+clicked on the fusion: the fused spectra and the 40 m LR-HSI's at the same map point; the status bar in map
+coordinates.
 
 ``NAPARI_INF3_CONFIG_DIR`` pointing at an empty folder makes the docks show their defaults, not the choices
 remembered on this machine.
@@ -142,6 +149,68 @@ def pair_window(out: Path) -> None:
     viewer.close()
 
 
+def geo_window(out: Path) -> None:
+    """docs/dock_geo.png: two GeoTIFFs overlaid, fused and inspected (module docstring, ``--geo``)."""
+    import napari
+    import rasterio
+    from qtpy.QtCore import Qt
+    from qtpy.QtWidgets import QApplication
+    from rasterio.transform import Affine
+
+    import napari_inf3 as ni
+    from napari_inf3.sample import load_sample
+
+    sample = load_sample()
+    lr, msi = ni.simulate(np.asarray(sample.data, np.float32), 4)
+    lr = np.array(lr, np.float32)
+    ii, jj = np.mgrid[: lr.shape[1], : lr.shape[2]]
+    lr[:, (ii + jj) < 14] = -9999  # a swath edge: the LR-HSI's north-west corner has no data
+    d = Path(tempfile.mkdtemp())
+    files = []
+    for name, data, pixel, x0, y0, nodata in (("hsi_40m.tif", lr, 40.0, 500_120.0, 3_999_840.0, -9999),
+                                              ("msi_10m.tif", np.asarray(msi)[:, 8:, 12:], 10.0, 500_240.0,
+                                               3_999_760.0, None)):
+        with rasterio.open(d / name, "w", driver="GTiff", width=data.shape[2], height=data.shape[1],
+                           count=data.shape[0], dtype="float32", crs="EPSG:32633",
+                           transform=Affine(pixel, 0, x0, 0, -pixel, y0), nodata=nodata) as ds:
+            ds.write(data)
+            if data.shape[0] == len(sample.wavelengths):  # band centres, as a GIS writes them
+                ds.descriptions = tuple(f"{w:g} nm" for w in sample.wavelengths)
+        files.append(d / name)
+    viewer = napari.Viewer(title="napari-inf3: a georeferenced pair", show=True)
+    viewer.window.resize(1600, 1000)
+    lr_layer = viewer.open(str(files[0]), plugin="napari-inf3")[0]
+    msi_layer = viewer.open(str(files[1]), plugin="napari-inf3")[0]
+    _, fusion = viewer.window.add_plugin_dock_widget("napari-inf3", "Fusion")
+    fusion.mode.value = "real LR-HSI + HR-MSI"
+    fusion.lr_combo.value, fusion.msi_combo.value = lr_layer, msi_layer
+    for i in range(fusion.models.count()):
+        item = fusion.models.item(i)
+        item.setCheckState(Qt.Checked if item.data(Qt.UserRole) in ("projection", "cosine") else Qt.Unchecked)
+    if fusion.run() is None:
+        sys.exit("the Fusion dock refused to run: " + fusion.status.text())
+    while fusion.worker is not None or (fusion.staged is not None and not fusion.staged.complete):
+        QApplication.processEvents()
+        time.sleep(0.05)
+    settle(1.0)
+    _, spectrum = viewer.window.add_plugin_dock_widget("napari-inf3", "Spectrum inspector")
+    fused = next(lyr for lyr in viewer.layers if lyr.name.startswith("cosine ["))
+    for layer in viewer.layers:  # the fused composite over the LR-HSI's own picture
+        layer.visible = layer is lr_layer or layer.name.startswith("composite cosine")
+    viewer.layers.selection.active = fused
+    spectrum.click(fused.data_to_world((0, 100, 120)))
+    viewer.reset_view()
+    viewer.mouse_over_canvas = True
+    viewer.cursor.position = tuple(fused.data_to_world((0, 100, 120)))
+    viewer.update_status_from_cursor()
+    close_toasts(viewer)
+    settle(0.5)
+    shot = Image.fromarray(viewer.screenshot(canvas_only=False, flash=False)).convert("RGB")
+    shot.quantize(256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE).save(out, optimize=True)
+    print(f"wrote {out} {shot.size}; status: {viewer.status!r}; curves: {list(spectrum.curves)}")
+    viewer.close()
+
+
 def main() -> None:
     from napari_inf3.qt_default import prefer_default_binding
 
@@ -158,6 +227,12 @@ def main() -> None:
         if out.exists() and "--overwrite" not in argv:
             sys.exit(f"{out} exists; pass --overwrite to replace it")
         return pair_window(out)
+    if "--geo" in argv:
+        rest = [a for a in argv if a not in ("--geo", "--overwrite")]
+        out = Path(rest[0]) if rest else DOCS / "dock_geo.png"
+        if out.exists() and "--overwrite" not in argv:
+            sys.exit(f"{out} exists; pass --overwrite to replace it")
+        return geo_window(out)
     dock = None
     if "--dock" in argv:
         i = argv.index("--dock")

@@ -72,25 +72,26 @@ def map_status(layer, status, world_position) -> Any:
 
 
 def connect_map_status(viewer) -> None:
-    """Rewrite the viewer's status in map coordinates while a georeferenced layer is active (once per viewer)."""
+    """Rewrite the viewer's status in map coordinates while a georeferenced layer is active (once per viewer).
+
+    The rewrite is set just after napari's own status, from the Qt event loop: setting the status from inside its
+    change event re-enters napari's evented model, which then compares and emits without end."""
+    from qtpy.QtCore import QTimer
+
     if viewer is None or viewer in _CONNECTED:
         return
     _CONNECTED.add(viewer)
-    busy = [False]
+
+    def apply(seen, new) -> None:
+        if viewer.status is seen:  # nothing newer came meanwhile
+            viewer.status = new
 
     def rewrite(event=None) -> None:
-        if busy[0]:
-            return
         status = viewer.status
         if isinstance(status, dict) and str(status.get("coords", "")).startswith(("E ", "lon ")):
             return  # already ours
         new = map_status(viewer.layers.selection.active, status, viewer.cursor.position)
-        if new is status:
-            return
-        busy[0] = True
-        try:
-            viewer.status = new
-        finally:
-            busy[0] = False
+        if new is not status:
+            QTimer.singleShot(0, lambda: apply(status, new))
 
     viewer.events.status.connect(rewrite)

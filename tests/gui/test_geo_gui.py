@@ -57,7 +57,7 @@ def test_two_geotiffs_overlay_and_fuse_on_the_hr_grid(make_napari_viewer, qtbot,
         assert ds.transform.c == pytest.approx(hr.transform.c + 12 * hr.transform.a)
 
 
-def test_status_bar_shows_map_coordinates(make_napari_viewer, tmp_path):
+def test_status_bar_shows_map_coordinates(make_napari_viewer, qtbot, tmp_path):
     """Over a georeferenced layer the status bar reads easting / northing and the layer's pixel, not napari's
     world numbers (whose y is minus the northing)."""
     gt = np.asarray(load_sample().data, np.float32)[:, :64, :64]
@@ -71,8 +71,12 @@ def test_status_bar_shows_map_coordinates(make_napari_viewer, tmp_path):
     viewer.mouse_over_canvas = True
     viewer.cursor.position = tuple(hr_layer.data_to_world((0, 20, 12)))
     viewer.update_status_from_cursor()
-    coords = viewer.status["coordinates"] if isinstance(viewer.status, dict) else viewer.status
-    assert "E 500 125.0  N 3 999 795.0 (EPSG:32633) · row 20, col 12" in coords, coords
+
+    def coords():
+        return viewer.status["coordinates"] if isinstance(viewer.status, dict) else str(viewer.status)
+
+    qtbot.waitUntil(lambda: coords().startswith("E "), timeout=5000)
+    assert "E 500 125.0  N 3 999 795.0 (EPSG:32633) · row 20, col 12" in coords(), coords()
 
 
 def test_spectrum_inspector_reads_cubes_on_other_map_grids(make_napari_viewer, tmp_path):
