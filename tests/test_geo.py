@@ -273,3 +273,26 @@ def test_fit_pair_leaves_nodata_out(scene):
     assert score(ni.fuse(told, lr_z, msi_z).cube) > score(ni.fuse(clean, lr, msi).cube) - 1.5
     with pytest.raises(ni.CubeError, match="valid= is"):
         fit_pair(lr_z, msi_z, valid=valid[:-4])
+
+
+def test_cli_fits_a_pair_model_leaving_nodata_out(tmp_path, capsys):
+    """`napari-inf3 fuse --model pair` on two GeoTIFFs, the LR-HSI with a nodata corner: the fit is told the aligned
+    pair's mask (the same model as fit_pair(..., valid=) on the aligned pair), the output is nodata where an input
+    had none and the fusion elsewhere."""
+    from napari_inf3.cli import main
+    from napari_inf3.pair import fit_pair
+
+    gt = np.asarray(load_sample().data, np.float32)[:, 40:120, 40:120]
+    lr, msi = ni.simulate(gt, 4)
+    lr = np.array(lr)
+    lr[:, :5, :5] = -1.0
+    lrf = write_geotiff(tmp_path / "h.tif", lr, (40, 0, 0, 0, -40, 0), nodata=-1.0)
+    hrf = write_geotiff(tmp_path / "m.tif", msi, (10, 0, 0, 0, -10, 0))
+    assert main(["fuse", "--lr-hsi", str(lrf), "--hr-msi", str(hrf), "--model", "pair", "--out",
+                 str(tmp_path / "f.tif")]) == 0
+    pair = align_pair(ni.read_cube(lrf), ni.read_cube(hrf))
+    by_hand = ni.fuse(fit_pair(pair.lr_hsi, pair.hr_msi, valid=pair.valid), pair.lr_hsi, pair.hr_msi).cube
+    with rasterio.open(tmp_path / "f.tif") as ds:
+        out = ds.read()
+        assert ds.nodata is not None and (out[:, :20, :20] == ds.nodata).all()
+    np.testing.assert_allclose(out[:, pair.valid], by_hand[:, pair.valid], atol=1e-5)
