@@ -51,8 +51,11 @@ _LAZY = {
 # No submodule shares a name with a function above: importing napari_inf3.X sets the package
 # attribute X to the module, which would shadow a function of the same name.
 _SUBMODULES = {"metrics", "io", "model", "simulation", "checkpoint", "training", "inference", "device", "shipped",
-               "cube", "report", "render", "pipeline", "spectra", "sample", "compare", "srf_fit",
-               "figures", "notebook", "progress", "camera", "train_config", "fusion_types", "pair"}
+               "cube", "report", "pipeline", "sample", "srf_fit", "viz", "notebook", "progress", "camera",
+               "train_config", "fusion_types", "pair"}
+#: Modules that moved into a package, still reachable as ``napari_inf3.<old name>`` (not listed in ``__all__``).
+_MOVED = {"render": "viz.composites", "plots": "viz.plots", "figures": "viz.figures", "compare": "viz.compare",
+          "spectra": "viz.spectra"}
 
 __all__ = sorted(_LAZY) + sorted(_SUBMODULES - set(_LAZY)) + ["__version__"]
 
@@ -63,6 +66,8 @@ def __getattr__(name: str) -> Any:
         value = getattr(importlib.import_module(f".{module}", __name__), attr)
     elif name in _SUBMODULES:
         value = importlib.import_module(f".{name}", __name__)
+    elif name in _MOVED:
+        value = importlib.import_module(f".{_MOVED[name]}", __name__)
     else:
         raise AttributeError(f"module 'napari_inf3' has no attribute {name!r}")
     globals()[name] = value

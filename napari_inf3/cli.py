@@ -85,7 +85,7 @@ def plot_pixel_spectra(scenes, plot_scene: str, kept: dict, args) -> Path:
     from .cube import CubeError
     from .io import read_cube
     from .io.atomic import save_figure
-    from .plots import plot_spectra
+    from .viz.plots import plot_spectra
 
     match = [s for s in scenes if Path(s).name == plot_scene]
     if not match:
@@ -129,7 +129,7 @@ def cmd_fuse(args) -> int:
         raise CubeError("--save-model saves the model fitted to the pair: it goes with --model pair")
     result = _fuse_to_file(args, job, out)
     if args.weights_out:
-        from .compare import NEIGHBOURS
+        from .viz.compare import NEIGHBOURS
 
         assert result.weights is not None
         wpath = write_cube(Cube(result.weights, None, None, {"content": "INF3 neighbour weights",

@@ -41,10 +41,10 @@ def write_outputs(res: FusionRun, out_dir: Path, overwrite: bool = False) -> lis
     matplotlib.use("Agg", force=False)
     from PIL import Image
 
-    from .figures import expected_error_figure, overview_figure, spectra_figure
     from .io.atomic import WriteError, atomic_path, atomic_write_text, describe_os_error, save_figure
-    from .render import colorize
     from .report import Report, SceneResult
+    from .viz.composites import colorize
+    from .viz.figures import expected_error_figure, overview_figure, spectra_figure
 
     out_dir = Path(out_dir)
     if out_dir.exists() and any(out_dir.iterdir()) and not overwrite:
@@ -73,7 +73,7 @@ def write_outputs(res: FusionRun, out_dir: Path, overwrite: bool = False) -> lis
     for name, exp in res.expected_error.items():  # on the true error maps' scale
         save_png(f"expected_error_{name}.png", colorize(exp, emax))
 
-    # the same figures a notebook shows (napari_inf3.figures: one drawing path)
+    # the same figures a notebook shows (napari_inf3.viz.figures: one drawing path)
     figures = [("overview.png", overview_figure(res)), ("spectra.png", spectra_figure(res))]
     if res.expected_error:
         figures.append(("expected_error.png", expected_error_figure(res)))
@@ -96,10 +96,10 @@ def write_weight_outputs(res: FusionRun, out_dir: Path, save_png) -> list[Path]:
     from matplotlib.figure import Figure
     from matplotlib.patches import Patch
 
-    from .compare import LN4, NEIGHBOURS
     from .io.atomic import save_figure
-    from .plots import plot_spectra
-    from .render import ENTROPY_CMAP, NEIGHBOUR_COLORS, colorize, colorize_winner
+    from .viz.compare import LN4, NEIGHBOURS
+    from .viz.composites import ENTROPY_CMAP, NEIGHBOUR_COLORS, colorize, colorize_winner
+    from .viz.plots import plot_spectra
 
     written: list[Path] = []
     ent, win = res.weight_maps()

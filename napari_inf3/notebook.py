@@ -12,7 +12,7 @@
     run = nb.fuse_pair(lr, photo)          # a real pair (a photo as the HR-MSI): its camera estimated,
     nb.metrics(run)                        # scored on the pair itself, bicubic included, with the gate's findings
 
-The figures come from :mod:`napari_inf3.figures`, the demo's own drawing code. ``explore`` needs
+The figures come from :mod:`napari_inf3.viz.figures`, the demo's own drawing code. ``explore`` needs
 the optional ``notebook`` extra (``ipympl``, ``ipywidgets``) to be clickable; without it, it shows a
 static figure and says how to enable clicks. Progress bars use ``tqdm.auto`` (widgets in a
 notebook, text in a terminal).
@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from .figures import (
+from .viz.figures import (
     MetricsTable,
     RunFigure,
     composites_figure,
@@ -153,7 +153,7 @@ class Explorer:
 
     def __init__(self, run, row: int | None = None, col: int | None = None, *, box: int = 1, pin: bool = False,
                  zoom_bands=(18, 22), composite: Mapping[str, Any] | None = None):
-        from .spectra import default_pixel
+        from .viz.spectra import default_pixel
 
         self.run, self.box, self.pin, self.zoom_bands = run, int(box), bool(pin), zoom_bands
         self.interactive = _interactive_backend()

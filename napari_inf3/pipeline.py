@@ -73,7 +73,7 @@ class FusionRun:
 
     def weight_maps(self) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
         """``({name: (H, W) weight entropy, nats}, {name: (H, W) winning neighbour 0–3})``; one scale, 0 … ln 4."""
-        from .compare import weight_entropy, winning_neighbour
+        from .viz.compare import weight_entropy, winning_neighbour
 
         if not self.weights:
             raise CubeError("this run kept no neighbour weights; fuse with weights=True (the 'weight maps' option)")
@@ -83,8 +83,8 @@ class FusionRun:
     def scheme_differences(self) -> tuple[dict[str, np.ndarray], float, dict[str, np.ndarray], float]:
         """Pairwise maps between the networks' cubes: ``(SAM maps, shared limit, |a − b| maps, shared limit)``,
         keyed ``'a vs b'``; SAM in degrees. Needs two or more networks."""
-        from .compare import pairwise_maps
-        from .render import shared_error_limit
+        from .viz.compare import pairwise_maps
+        from .viz.composites import shared_error_limit
 
         nets = {n: c for n, c in self.fused.items() if n in self.weights}
         if len(nets) < 2:
@@ -96,8 +96,8 @@ class FusionRun:
 
     def disagreements(self, k: int = 10, **kw):
         """Top-``k`` pixels where the networks disagree, and the criterion
-        (:func:`napari_inf3.compare.top_disagreements`)."""
-        from .compare import top_disagreements
+        (:func:`napari_inf3.viz.compare.top_disagreements`)."""
+        from .viz.compare import top_disagreements
 
         return top_disagreements({n: c for n, c in self.fused.items() if n in self.weights}, k, **kw)
 
@@ -111,7 +111,7 @@ class FusionRun:
         """``{name: (H, W, 3)}`` for GT (if any) and every fused cube (or those in ``names``: the Fusion dock
         shows each as its model finishes), one shared contrast: ``limits`` as :meth:`composite_limits` gives
         them for the same options (made here when not given)."""
-        from .render import composite
+        from .viz.composites import composite
 
         opts: dict[str, Any] = {"wavelengths_nm": wavelengths_nm, "cube_wavelengths": self.wavelengths, "srf": srf}
         if limits is None:
@@ -123,14 +123,14 @@ class FusionRun:
     def composite_limits(self, bands: Sequence[int] | None = None, wavelengths_nm: Sequence[float] | None = None,
                          srf=None):
         """The composites' shared stretch (from the reference: GT, else bicubic), for :meth:`composites`."""
-        from .render import composite_limits
+        from .viz.composites import composite_limits
 
         return composite_limits(self.reference, bands, wavelengths_nm=wavelengths_nm,
                                 cube_wavelengths=self.wavelengths, srf=srf)
 
     def error_maps(self) -> tuple[dict[str, np.ndarray], float]:
         """``({name: (H, W) mean |GT − fused|}, shared upper limit)``; needs the GT."""
-        from .render import shared_error_limit
+        from .viz.composites import shared_error_limit
 
         self._need_gt("error maps")
         maps = {n: self._error_and_sam(n)[0] for n in self.fused}
@@ -138,7 +138,7 @@ class FusionRun:
 
     def sam_maps(self) -> tuple[dict[str, np.ndarray], float]:
         """``({name: (H, W) spectral angle in degrees}, shared upper limit)``; needs the GT."""
-        from .render import shared_error_limit
+        from .viz.composites import shared_error_limit
 
         self._need_gt("SAM maps")
         maps = {n: self._error_and_sam(n)[1] for n in self.fused}

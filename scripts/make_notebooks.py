@@ -46,7 +46,7 @@ TRAIN = [
         "(docs/REPRODUCTION.md)."),
     new_code_cell("import matplotlib.pyplot as plt\n\nimport napari_inf3 as ni\n"
                   "from napari_inf3 import notebook as nb\nfrom napari_inf3.pipeline import fusion_run\n"
-                  "from napari_inf3.plots import smoothed\nfrom napari_inf3.sample import load_sample\n\n"
+                  "from napari_inf3.sample import load_sample\nfrom napari_inf3.viz.plots import smoothed\n\n"
                   "gt = load_sample()\nleft = gt.data[:, :, :96]     # training half (31, 192, 96)\n"
                   "right = gt.data[:, :, 96:]    # held-out half"),
     new_code_cell("model, events = nb.train_with_progress(\n    [left], weighting=\"cosine\", preset=\"lite\", "
@@ -76,8 +76,8 @@ CAMERA = [
         "sample, the model is tuned on the left half and judged on the right half."),
     new_code_cell("import matplotlib.pyplot as plt\nimport numpy as np\n\nimport napari_inf3 as ni\n"
                   "from napari_inf3 import notebook as nb\nfrom napari_inf3.inference import projection_model, "
-                  "with_srf\nfrom napari_inf3.pipeline import fusion_run\nfrom napari_inf3.plots import plot_srf\n"
-                  "from napari_inf3.sample import load_sample\nfrom napari_inf3.simulation import srf_wavelengths\n\n"
+                  "with_srf\nfrom napari_inf3.pipeline import fusion_run\nfrom napari_inf3.sample import load_sample\n"
+                  "from napari_inf3.simulation import srf_wavelengths\nfrom napari_inf3.viz.plots import plot_srf\n\n"
                   "gt = load_sample()\nleft, right = gt.data[:, :, :96], gt.data[:, :, 96:]\n"
                   "nikon = ni.load_srf(\"nikon_d700\")\ncamera = np.zeros_like(nikon)   # another camera: "
                   "Nikon moved 20 nm (2 bands) to the red\ncamera[:, 2:], camera[:, :2] = nikon[:, :-2], nikon[:, :1]"),

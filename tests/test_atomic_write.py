@@ -170,7 +170,7 @@ from matplotlib.figure import Figure
 from napari_inf3 import Cube, write_cube
 from napari_inf3.checkpoint import atomic_torch_save
 from napari_inf3.cli import main
-from napari_inf3.figures import RunFigure
+from napari_inf3.viz.figures import RunFigure
 from napari_inf3.io.atomic import save_figure
 from napari_inf3.io.envi import create
 from napari_inf3.report import Report, SceneResult, write_report

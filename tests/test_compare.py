@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from napari_inf3.compare import (
+from napari_inf3.viz.compare import (
     LN4,
     NEIGHBOURS,
     mean_abs_difference,
@@ -111,8 +111,8 @@ def test_neighbour_positions_follow_the_engine_and_the_winner():
     synthetic cube built so one LR pixel must win, the argmax of the area weights points at it."""
     import torch
 
-    from napari_inf3.compare import neighbour_positions
     from napari_inf3.model.fusion import SHIFTS, axis_neighbours
+    from napari_inf3.viz.compare import neighbour_positions
 
     h, w, r = 6, 7, 4
     for row, col in [(0, 0), (9, 14), (23, 27), (13, 2)]:

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from napari_inf3 import notebook as nb
-from napari_inf3.figures import RunFigure
+from napari_inf3.viz.figures import RunFigure
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
@@ -85,7 +85,7 @@ def test_explorer_clicks_pins_and_averages(run):
     ex.box = 5
     ex.redraw()
     one = ex.spectra_fig.axes[0].get_lines()[0].get_ydata()
-    from napari_inf3.spectra import pixel_spectrum
+    from napari_inf3.viz.spectra import pixel_spectrum
 
     np.testing.assert_allclose(one, pixel_spectrum(run.gt, 41, 60, 5), rtol=1e-6)
     assert ex.click(10_000, 5) is None

@@ -11,7 +11,7 @@ def build_demo_viewer(run, viewer=None, name: str = "superballs (crop)"):
     import napari
     from qtpy.QtWidgets import QApplication
 
-    from ..spectra import default_pixel
+    from ..viz.spectra import default_pixel
     from .fusion_widget import FusionWidget
     from .layers import add_layer_data, gt_layer_data, inf3_tag, next_run_id, run_layer_data
     from .spectrum_widget import SpectrumWidget

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..plots import PAPER_PREFIXES
+from ..viz.plots import PAPER_PREFIXES
 from .layers import inf3_tag
 
 #: The shaded band of an ensemble's members' spread: its curve's colour, this opaque.
@@ -59,7 +59,7 @@ def band_legend(ensemble: str, members: list[str]) -> str:
 def spread_band(layer, layers, row: int, col: int, box: int = 1) -> SpreadBand | None:
     """The members' spread at ``(row, col)`` (each member's spectrum the ``box × box`` mean there, as the
     curves are), or None when ``layer`` is no ensemble with its members open."""
-    from ..spectra import pixel_spectrum
+    from ..viz.spectra import pixel_spectrum
 
     members = member_layers(layer, layers)
     if not members:

@@ -177,7 +177,7 @@ def _map(data, name: str, role: str, method: str | None, run_id: str, visible: b
 def expected_error_layer_data(run, run_id: str) -> list[LayerData]:
     """Without ground truth, an ensemble's expected |error| (mean over bands, the cube's units) is the error
     map: one layer per ensemble, shown, one scale for all."""
-    from ..render import shared_error_limit
+    from ..viz.composites import shared_error_limit
 
     maps = run.expected_error
     if not maps:
@@ -206,8 +206,8 @@ def camera_layer_data(run, run_id: str) -> list[LayerData]:
 def weight_layer_data(run, run_id: str) -> list[LayerData]:
     """Weight entropy and winning-neighbour maps per network (one scale), and with two or more networks
     the pairwise scheme-difference maps (SAM and |a − b|, one scale each)."""
-    from ..compare import LN4, NEIGHBOURS
-    from ..render import ENTROPY_CMAP, NEIGHBOUR_COLOR_NAMES, NEIGHBOUR_COLORS, colorize_winner
+    from ..viz.compare import LN4, NEIGHBOURS
+    from ..viz.composites import ENTROPY_CMAP, NEIGHBOUR_COLOR_NAMES, NEIGHBOUR_COLORS, colorize_winner
 
     tag = f"[{run_id}]"
     legend = ", ".join(f"{n} {c}" for n, c in zip(NEIGHBOURS, NEIGHBOUR_COLOR_NAMES, strict=True))

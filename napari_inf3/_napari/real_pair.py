@@ -36,8 +36,8 @@ def _band_wavelengths(bands: int, *candidates) -> np.ndarray | None:
 def plot_camera(figure, camera, wavelengths=None) -> None:
     """Two panels on ``figure``: the tone curve (stored value → linear, per channel) and the response
     in nm beside the Nikon D700's (signed responses cross zero), each channel's held-out residual."""
-    from ..plots import plot_srf
     from ..simulation import load_srf
+    from ..viz.plots import plot_srf
 
     figure.clear()
     ax_curve, ax_srf = figure.subplots(1, 2, gridspec_kw={"width_ratios": [1, 2]})
@@ -70,8 +70,8 @@ def plot_camera(figure, camera, wavelengths=None) -> None:
 def plot_response_fit(figure, fit, wavelengths=None) -> np.ndarray:
     """A response estimated from the pair beside the Nikon D700's, in nm, with the fit residual; returns
     the wavelengths it is saved with (band numbers when unknown)."""
-    from ..plots import plot_srf
     from ..simulation import load_srf
+    from ..viz.plots import plot_srf
 
     bands = fit.srf.shape[1]
     wl = _band_wavelengths(bands, wavelengths)
@@ -95,7 +95,7 @@ def fill_pair_table(table, run) -> None:
     table.setHorizontalHeaderLabels(PAIR_COLUMNS)
     for c, tip in enumerate(PAIR_TIPS):
         table.horizontalHeaderItem(c).setToolTip(tip)
-    from ..figures import pair_rows
+    from ..viz.figures import pair_rows
 
     for cells in pair_rows(run.pair_scores):
         r = table.rowCount()

@@ -227,7 +227,7 @@ class SpectrumWidget(QWidget):
     def collect(self) -> tuple[np.ndarray | None, dict[str, np.ndarray], str | None]:
         """``(wavelengths, {label: spectrum}, reference label)`` for the pinned pixels: the cubes on the clicked
         grid, and georeferenced cubes on other grids at the same map point (:mod:`.spectrum_query`)."""
-        from ..spectra import pixel_spectrum
+        from ..viz.spectra import pixel_spectrum
 
         ref = self.reference_layer()
         if ref is None or not self.pins:
@@ -266,7 +266,7 @@ class SpectrumWidget(QWidget):
     def _neighbour_world(self) -> tuple[np.ndarray, float] | None:
         """The single pinned pixel's four LR neighbours (LR pixel centres) in world coordinates, and the LR
         scale, when a cube on the reference's grid kept its neighbour weights; else None."""
-        from ..compare import neighbour_positions
+        from ..viz.compare import neighbour_positions
 
         ref = self.reference_layer()
         layer = next((lyr for lyr in self.viewer.layers if lyr.metadata.get("neighbour_weights") is not None
@@ -302,7 +302,7 @@ class SpectrumWidget(QWidget):
 
     def _add_marks(self, world: np.ndarray, scale: float, shown: bool):
         """The LR-neighbour markers' points layer (one colour per neighbour), the active layer kept."""
-        from ..render import NEIGHBOUR_COLORS
+        from ..viz.composites import NEIGHBOUR_COLORS
 
         active = self.viewer.layers.selection.active
         marks = self.viewer.add_points(world, name=MARKS, size=max(2.0, scale * 0.6), symbol="x",
@@ -357,8 +357,8 @@ class SpectrumWidget(QWidget):
     def step_disagreement(self, step: int) -> tuple[int, int] | None:
         """Go to the next (``step`` = 1) or previous (−1) pixel where the schemes of the newest run disagree most
         (an ensemble, their mean, is left out of the ranking)."""
-        from ..compare import top_disagreements
-        from ..plots import spectral_angle_deg
+        from ..viz.compare import top_disagreements
+        from ..viz.plots import spectral_angle_deg
 
         fused = [lyr for lyr in self.viewer.layers if inf3_tag(lyr).get("role") == "fused"]
         runs = [inf3_tag(lyr).get("run") for lyr in fused]
@@ -465,7 +465,7 @@ class SpectrumWidget(QWidget):
 
     def _blit(self, plan: _Plan) -> None:
         """Move the curves, labels, bands and bars of the cached plot to ``plan`` and blit them."""
-        from ..plots import spectral_angle_deg
+        from ..viz.plots import spectral_angle_deg
 
         fig = self.canvas.figure
         ax = fig.axes[0]
@@ -503,7 +503,7 @@ class SpectrumWidget(QWidget):
     def _build(self, plan: _Plan) -> None:
         """A new figure for ``plan``: axes, curves, bands, bars, the legend under the axes; drawn in full (the
         draw_event handler caches the background and draws the per-click artists)."""
-        from ..plots import plot_spectra
+        from ..viz.plots import plot_spectra
 
         fig = self.canvas.figure
         fig.clear()
@@ -624,8 +624,8 @@ class SpectrumWidget(QWidget):
     @staticmethod
     def _weight_bars(ax, weights: dict[str, np.ndarray]) -> list:
         """Grouped bars: each scheme's four neighbour weights (NW, NE, SW, SE) in its curve colour."""
-        from ..compare import NEIGHBOURS
-        from ..plots import method_color
+        from ..viz.compare import NEIGHBOURS
+        from ..viz.plots import method_color
 
         n = max(len(weights), 1)
         width = 0.8 / n
@@ -718,7 +718,7 @@ class SpectrumWidget(QWidget):
         self._schedule_prebuild()  # the next first click is as quick as the first
 
     def export_csv(self, path: str | None = None) -> str | None:
-        from ..spectra import spectra_csv
+        from ..viz.spectra import spectra_csv
 
         if not self.curves:
             return None

@@ -9,7 +9,7 @@ import numpy as np
 from qtpy.QtCore import Qt
 from qtpy.QtWidgets import QFileDialog, QLabel, QListWidget, QProgressBar, QVBoxLayout, QWidget
 
-from ..plots import smoothed
+from ..viz.plots import smoothed
 from ._common import button_row, checkable_item, confirm_overwrite, device_choices, is_gt_candidate
 from .ablation_form import AblationSection
 from .canvas import ThemedCanvas

@@ -8,7 +8,7 @@ import json
 import numpy as np
 from qtpy.QtCore import Qt
 
-from napari_inf3.plots import smoothed
+from napari_inf3.viz.plots import smoothed
 
 PLUGIN = "napari-inf3"
 GT = "superballs (crop) GT"

@@ -168,7 +168,7 @@ def test_fusion_run_adds_layers_and_table(make_napari_viewer, qtbot, scheme_chec
 
 
 def test_fusion_weight_maps_and_lr_layer_placement(make_napari_viewer, qtbot, scheme_checkpoints):
-    from napari_inf3.compare import LN4
+    from napari_inf3.viz.compare import LN4
 
     viewer = make_napari_viewer()
     fusion = _fuse(viewer, qtbot, scheme_checkpoints, weight_maps=True)
@@ -278,7 +278,7 @@ def test_click_plots_gt_bicubic_and_three_schemes(make_napari_viewer, qtbot, sch
 
 def test_click_shows_weights_and_neighbours_and_steps_through_disagreements(make_napari_viewer, qtbot,
                                                                             scheme_checkpoints):
-    from napari_inf3.compare import neighbour_positions
+    from napari_inf3.viz.compare import neighbour_positions
 
     viewer = make_napari_viewer()
     spectrum = _dock(viewer, "Spectrum inspector")
@@ -299,7 +299,7 @@ def test_click_shows_weights_and_neighbours_and_steps_through_disagreements(make
                                atol=1e-6)
     np.testing.assert_allclose(marks.data, neighbour_positions(40, 150, 4, run.lr_hsi.shape[1:]))
     # the blitted click rewrote the legend's labels: each SAM is the one at (40, 150)
-    from napari_inf3.plots import spectral_angle_deg
+    from napari_inf3.viz.plots import spectral_angle_deg
 
     sams = [t.get_text() for t in spectrum._legend_texts if "(SAM" in t.get_text()]
     assert len(sams) == 4, [t.get_text() for t in spectrum._legend_texts]

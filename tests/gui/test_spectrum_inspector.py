@@ -52,7 +52,7 @@ def test_first_click_only_blits_onto_the_plot_built_when_the_dock_opened(make_na
     sams = [t.get_text() for t in spectrum._legend_texts]
     assert len(sams) == 4 and all("(SAM " in t for t in sams)
     marks = viewer.layers[MARKS]
-    from napari_inf3.compare import neighbour_positions
+    from napari_inf3.viz.compare import neighbour_positions
 
     np.testing.assert_allclose(marks.data, neighbour_positions(30, 20, 4, (12, 12)))
     assert marks.shown.all()
@@ -115,7 +115,7 @@ def test_legend_sits_under_the_axes_in_a_narrow_and_a_wide_dock(make_napari_view
     wide = _legend_clear_of_the_axes(spectrum)
     assert wide._ncols > narrow._ncols
     # the labels of the legend made again for the new width are the ones the next (blitted) click rewrites
-    from napari_inf3.plots import spectral_angle_deg
+    from napari_inf3.viz.plots import spectral_angle_deg
 
     spectrum.click(gt.data_to_world((0, 10, 30)))
     assert spectrum.canvas.figure.axes[0].get_legend() is wide

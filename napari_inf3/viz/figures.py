@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 from matplotlib.figure import Figure
 
-from .cube import CubeError
+from ..cube import CubeError
 
 __all__ = ["RunFigure", "MetricsTable", "composites_figure", "errors_figure", "overview_figure", "spectra_figure",
            "metrics_table"]
@@ -27,7 +27,7 @@ class RunFigure(Figure):
 
     def savefig(self, fname, *args, **kwargs):
         if isinstance(fname, (str, os.PathLike)):
-            from .io.atomic import atomic_path, figure_target
+            from ..io.atomic import atomic_path, figure_target
 
             path, fmt = figure_target(fname, kwargs.pop("format", None))
             with atomic_path(path) as tmp:
@@ -92,9 +92,9 @@ def expected_error_figure(run) -> RunFigure:
     """Per ensemble in the run: its expected mean |error| over bands (from the schemes' disagreement), beside
     the true |GT − fused| on the same scale when the run has a ground truth; the titles say how well the
     expected map ranks the pixels (Spearman) and predicts the mean."""
-    from .metrics import error_map
-    from .render import shared_error_limit
-    from .uncertainty import spearman
+    from ..metrics import error_map
+    from ..uncertainty import spearman
+    from .composites import shared_error_limit
 
     if not run.expected_error:
         raise CubeError("this run has no expected-|error| map: fuse with 'ensemble' or 'paper:ensemble'")
@@ -224,7 +224,7 @@ class MetricsTable:
         return table
 
     def rows(self) -> list[list[str]]:
-        from .metrics import METRICS
+        from ..metrics import METRICS
 
         if self._rows is not None:
             return self._rows
