@@ -26,7 +26,7 @@ CAVE = ROOT.parent / "shared" / "data" / "cave"
 
 
 def run(prefix: list[str], env: dict, scenes: list[str], out: Path, args) -> dict:
-    from napari_inf3.checkpoint import read_checkpoint
+    from napari_inf3.models.checkpoint import read_checkpoint
 
     cmd = [*prefix, "-m", "napari_inf3", "train", *scenes, "--out", str(out), "--preset", args.preset,
            "--batch-size", str(args.batch), "--epochs", "1", "--patches-per-epoch", str(args.batch * args.steps),
@@ -50,7 +50,7 @@ def main(argv=None) -> None:
     if all(p.is_dir() for p in picks):
         scenes = [str(p) for p in picks]
     else:
-        from napari_inf3.sample import sample_path
+        from napari_inf3.data.sample import sample_path
 
         scenes = [str(sample_path())]
     cores = os.cpu_count() or 1

@@ -31,9 +31,9 @@ def main(argv=None) -> None:
     import torch
 
     import napari_inf3 as ni
-    from napari_inf3.fusion_types import SimulatedPair
-    from napari_inf3.pipeline import fusion_run
-    from napari_inf3.sample import load_sample
+    from napari_inf3.data.sample import load_sample
+    from napari_inf3.fusion.pipeline import fusion_run
+    from napari_inf3.fusion.types import SimulatedPair
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--preset", default="lite", choices=["lite", "paper"])

@@ -11,7 +11,7 @@ together, so they stay a consistent pair). Every measurement runs in a fresh pro
 peak RSS (``ru_maxrss``) is its own; it warms up on a small crop first, then fuses once
 (512² and smaller: best of two, except with ``--quick``) with :func:`napari_inf3.fuse` and the automatic tile size.
 
-``flop_ratio`` = (straightforward FLOPs of the paper's formulas, :mod:`napari_inf3.model.flops`,
+``flop_ratio`` = (straightforward FLOPs of the paper's formulas, :mod:`napari_inf3.models.infn.flops`,
 divided by the wall time) / (this machine's dense fp32 matmul FLOP/s: a 2048² ``torch.mm``
 timed in the same run). Savings of the algorithm (split first MLP layer, last layer after the
 weighting) raise it; only the paper preset at 512² on the CPU is the headline figure.
@@ -42,7 +42,7 @@ SCALE = 4
 def real_pair(size: int) -> tuple[np.ndarray, np.ndarray, str]:
     """``(LR (31, size/4, size/4), HR-MSI (3, size, size), scene name)`` from a real CAVE scene."""
     from napari_inf3 import read_cube, simulate
-    from napari_inf3.sample import sample_path
+    from napari_inf3.data.sample import sample_path
 
     path = SCENE if SCENE.is_dir() else sample_path()
     gt = read_cube(path).data
@@ -80,10 +80,10 @@ def worker(spec: dict) -> dict:
     import torch
 
     from napari_inf3 import fuse
-    from napari_inf3.inference import auto_tile
-    from napari_inf3.model import INFN
-    from napari_inf3.model.flops import straightforward_flops
-    from napari_inf3.simulation import load_srf
+    from napari_inf3.data.simulation import load_srf
+    from napari_inf3.fusion.inference import auto_tile
+    from napari_inf3.models.infn import INFN
+    from napari_inf3.models.infn.flops import straightforward_flops
 
     if spec.get("threads"):
         torch.set_num_threads(spec["threads"])

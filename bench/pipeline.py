@@ -31,7 +31,7 @@ SCENE = Path(__file__).resolve().parents[2] / "shared" / "data" / "cave" / "supe
 def scene(size: int) -> np.ndarray:
     """Superballs (the sample without the data folder), tiled or cropped to ``size`` × ``size``."""
     import napari_inf3 as ni
-    from napari_inf3.sample import load_sample
+    from napari_inf3.data.sample import load_sample
 
     gt = np.asarray((ni.read_cube(SCENE) if SCENE.is_dir() else load_sample()).data, np.float32)
     reps = -(-size // gt.shape[1])
@@ -40,8 +40,8 @@ def scene(size: int) -> np.ndarray:
 
 def stage_times(models: list[str], size: int, add_layers: bool) -> dict[str, float]:
     """``{stage: seconds}`` of one run (the models' own times under their names)."""
-    from napari_inf3.fusion_types import SimulatedPair
-    from napari_inf3.pipeline import iter_fusion_run
+    from napari_inf3.fusion.pipeline import iter_fusion_run
+    from napari_inf3.fusion.types import SimulatedPair
 
     gt = scene(size)
     viewer = None
@@ -78,7 +78,7 @@ def stage_times(models: list[str], size: int, add_layers: bool) -> dict[str, flo
         stages["add layers"] = time.perf_counter() - t
     stages["models (fuse)"] = sum(run.seconds[m] for m in models if m in run.seconds)
     stages["click to layers"] = time.perf_counter() - t0
-    from napari_inf3.pipeline import score_ssim
+    from napari_inf3.fusion.pipeline import score_ssim
 
     t = time.perf_counter()
     score_ssim(run)

@@ -5,11 +5,11 @@
 Runs :func:`napari_inf3.train` for a few steps on real CAVE training scenes (two of
 ../shared/data/cave, never superballs; the sample crop without them), 64² patches ×4 as the
 paper, and reports steps/s, patches/s and the FLOP ratio: (training FLOPs ≈ 3 × the
-straightforward forward FLOPs of :mod:`napari_inf3.model.flops` per pixel — forward, and a
+straightforward forward FLOPs of :mod:`napari_inf3.models.infn.flops` per pixel — forward, and a
 backward that costs twice that — × pixels per step / seconds per step) / (a 2048² ``torch.mm``'s
 FLOP/s timed in the same run). The first two steps (allocator and oneDNN warm-up; with ``--compile``
 the compilation) are not timed. Batches are cut and simulated on the training device
-(:class:`napari_inf3.training_data.PatchSampler`), and each step ends in one sync (its loss), so on
+(:class:`napari_inf3.training.data.PatchSampler`), and each step ends in one sync (its loss), so on
 CUDA this times the GPU, not numpy; ``--precision bf16`` trains under autocast.
 Prints a table, then one JSON line.
 """
@@ -29,7 +29,7 @@ CAVE = ROOT.parent / "shared" / "data" / "cave"
 
 def scenes() -> list:
     from napari_inf3 import read_cube
-    from napari_inf3.sample import sample_path
+    from napari_inf3.data.sample import sample_path
 
     picks = [CAVE / n for n in ("paints_ms", "face_ms")]  # training scenes of the paper's split
     return [read_cube(p) for p in picks] if all(p.is_dir() for p in picks) else [read_cube(sample_path())]
@@ -38,7 +38,7 @@ def scenes() -> list:
 def measure(preset: str, weighting: str, steps: int, batch: int, data, device, precision: str = "fp32",
             compile: bool = False) -> dict:
     from napari_inf3 import train
-    from napari_inf3.model.flops import straightforward_flops
+    from napari_inf3.models.infn.flops import straightforward_flops
 
     times, model = [], None
     last = None

@@ -29,9 +29,9 @@ def main(argv=None) -> None:
     args = ap.parse_args(argv)
     import torch
 
-    from napari_inf3.model import INFN
-    from napari_inf3.model.flops import straightforward_flops
-    from napari_inf3.simulation import load_srf
+    from napari_inf3.data.simulation import load_srf
+    from napari_inf3.models.infn import INFN
+    from napari_inf3.models.infn.flops import straightforward_flops
 
     torch.manual_seed(0)
     srf = load_srf("nikon_d700", bands=31)

@@ -21,7 +21,7 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(add_help=False)
     ap.add_argument("--data", type=Path, default=CAVE)
     known, rest = ap.parse_known_args(argv)
-    from napari_inf3.cli import main as cli
+    from napari_inf3.cli.main import main as cli
 
     extra = [] if "--test-also" in rest else ["--test-also", "superballs_ms"]
     return int(cli(["grid", str(known.data), *rest, *extra]) or 0)

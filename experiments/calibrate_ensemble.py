@@ -2,7 +2,7 @@
 
 For each CAVE scene (simulated ×4 under the paper's protocol, LR pixel r // 2 of each block): fuse with the
 three shipped schemes of ``--preset``, average, and keep per-pixel maps: the true mean |error| over bands of
-the ensemble and the cues of :func:`napari_inf3.uncertainty.error_cues`. Then:
+the ensemble and the cues of :func:`napari_inf3.models.uncertainty.error_cues`. Then:
 
 1. cross-validation over the training scenes (``--folds`` groups, seeded): fit on the others, predict each
    held-out scene: Spearman(expected, true |error|) per scene, the plain spread's Spearman for comparison, and
@@ -37,11 +37,11 @@ def scene_maps(scene: Path, preset: str, crop: int, cache: Path) -> dict[str, np
     """The scene's cue maps, true |error| map and PSNRs (area, net, cosine, ensemble, projection); cached."""
     import torch
 
-    from napari_inf3.inference import fuse, pair_projection
+    from napari_inf3.data.simulation import simulate
+    from napari_inf3.evaluation.metrics import error_map, psnr
+    from napari_inf3.fusion.inference import fuse, pair_projection
     from napari_inf3.io import read_cube
-    from napari_inf3.metrics import error_map, psnr
-    from napari_inf3.simulation import simulate
-    from napari_inf3.uncertainty import error_cues
+    from napari_inf3.models.uncertainty import error_cues
 
     path = cache / f"{preset}_{scene.name}{f'_crop{crop}' if crop else ''}.npz"
     if path.is_file():
@@ -65,7 +65,7 @@ def scene_maps(scene: Path, preset: str, crop: int, cache: Path) -> dict[str, np
 
 
 def judge(cal, maps: dict[str, np.ndarray]) -> dict[str, float]:
-    from napari_inf3.uncertainty import CUES, spearman
+    from napari_inf3.models.uncertainty import CUES, spearman
 
     pred = cal.predict({c: maps[c] for c in CUES})
     s = maps["scores"]
@@ -85,7 +85,7 @@ def summary(rows: dict[str, dict[str, float]]) -> dict[str, float]:
 
 
 def main(argv=None) -> int:
-    from napari_inf3.uncertainty import CUES, ErrorCalibration, fit_calibration
+    from napari_inf3.models.uncertainty import CUES, ErrorCalibration, fit_calibration
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--preset", default="lite", choices=["lite", "paper"])

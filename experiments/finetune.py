@@ -43,10 +43,10 @@ def main(argv=None) -> int:
     a = ap.parse_args(argv)
 
     from napari_inf3 import estimate_srf, fuse, load_checkpoint, read_cube, simulate, train
-    from napari_inf3.inference import projection_model, resolve_model, with_srf
+    from napari_inf3.data.simulation import load_srf
+    from napari_inf3.evaluation.metrics import psnr
+    from napari_inf3.fusion.inference import projection_model, resolve_model, with_srf
     from napari_inf3.io import scene_paths
-    from napari_inf3.metrics import psnr
-    from napari_inf3.simulation import load_srf
 
     from .real_pairs import shifted_camera
 

@@ -60,8 +60,8 @@ def main(argv=None) -> None:
     args = ap.parse_args(argv)
 
     import napari_inf3 as ni
-    from napari_inf3.inference import bicubic
-    from napari_inf3.metrics import psnr
+    from napari_inf3.evaluation.metrics import psnr
+    from napari_inf3.fusion.inference import bicubic
 
     scenes = sorted(p.name[:-3] for p in (DATA / "cave").glob("*_ms") if p.name[:-3] != HELD_OUT)
     halves = [scenes[:10], scenes[10:]]

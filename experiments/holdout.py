@@ -34,7 +34,7 @@ def split(scenes: list[Path], every: int = 4) -> tuple[list[Path], list[Path]]:
 
 def score(model, pairs: dict, device) -> dict:
     from napari_inf3 import fuse
-    from napari_inf3.metrics import evaluate
+    from napari_inf3.evaluation.metrics import evaluate
 
     out = {}
     for name, (gt, lr, msi) in pairs.items():
@@ -70,8 +70,8 @@ def main(argv=None) -> None:
     import torch
 
     from napari_inf3 import read_cube, simulate
-    from napari_inf3.inference import projection_model
-    from napari_inf3.training import train
+    from napari_inf3.fusion.inference import projection_model
+    from napari_inf3.training.loop import train
 
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -89,7 +89,7 @@ def main(argv=None) -> None:
         "data": str(args.data), "out": str(args.out)}, "evals": []}
     bicubic = {}
     for name, (gt, lr, _) in pairs.items():
-        from napari_inf3.metrics import evaluate
+        from napari_inf3.evaluation.metrics import evaluate
 
         up = torch.nn.functional.interpolate(torch.from_numpy(lr)[None], size=gt.shape[-2:], mode="bicubic",
                                              align_corners=False)[0].numpy()

@@ -34,8 +34,8 @@ def scene_row(sc: str, model: str) -> dict:
 
     import napari_inf3 as ni
     from napari_inf3.camera.jpeg import JpegStorage, quantisation_noise
-    from napari_inf3.inference import bicubic
-    from napari_inf3.metrics import psnr
+    from napari_inf3.evaluation.metrics import psnr
+    from napari_inf3.fusion.inference import bicubic
 
     gt = ni.read_cube(DATA / "cave" / f"{sc}_ms").data
     lr, _ = ni.simulate(gt, 4)

@@ -41,7 +41,7 @@ def _geotiff(path: Path, data: np.ndarray, pixel: float, nodata: float) -> Path:
 def _pair(gt: np.ndarray, d: Path):
     """The scene's aligned georeferenced pair with nodata edges, and the clean simulated pair."""
     import napari_inf3 as ni
-    from napari_inf3.geo import align_pair
+    from napari_inf3.data.geo import align_pair
 
     lr, msi = (np.asarray(a, np.float32) for a in ni.simulate(gt, R))
     h, w = lr.shape[1:]
@@ -58,9 +58,9 @@ def scene_row(sc: str) -> dict:
     from scipy.ndimage import binary_erosion
 
     import napari_inf3 as ni
-    from napari_inf3.metrics import psnr
+    from napari_inf3.camera.srf_fit import estimate_srf
+    from napari_inf3.evaluation.metrics import psnr
     from napari_inf3.pair import fit_pair
-    from napari_inf3.srf_fit import estimate_srf
 
     gt = np.asarray(ni.read_cube(DATA / "cave" / f"{sc}_ms").data, np.float32)[:, :SIDE, :SIDE]
     with tempfile.TemporaryDirectory() as d:

@@ -43,8 +43,8 @@ def regression_baseline(lr, msi, srf, scale: int, kind: str) -> np.ndarray:
     import torch
 
     from napari_inf3.camera.fusion import project
+    from napari_inf3.fusion.upsampling import bicubic
     from napari_inf3.pair.psf import Degradation
-    from napari_inf3.upsampling import bicubic
 
     d = Degradation(scale)
     y_lr = d.degrade(msi)
@@ -89,9 +89,9 @@ def evaluate(gt, lr, msi, srf, scale: int, fit_srf) -> dict[str, float]:
     """Every method's PSNR (dB) on one pair, and fit_pair's seconds and self-check."""
     from napari_inf3 import fuse
     from napari_inf3.camera.fusion import project
-    from napari_inf3.metrics import psnr
+    from napari_inf3.evaluation.metrics import psnr
+    from napari_inf3.fusion.upsampling import bicubic
     from napari_inf3.pair import fit_pair
-    from napari_inf3.upsampling import bicubic
 
     up = bicubic(lr, msi.shape[1:])
     row = {"bicubic": psnr(up, gt), "projection": psnr(np.maximum(project(up, srf, msi), 0), gt)}
@@ -111,7 +111,7 @@ def main(argv=None) -> None:
     import torch
 
     from napari_inf3 import load_srf, simulate
-    from napari_inf3.srf_fit import estimate_srf
+    from napari_inf3.camera.srf_fit import estimate_srf
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--data", type=Path, required=True, help="folder of <scene>.npz files")

@@ -37,8 +37,8 @@ def main(argv=None) -> None:
 
     import napari_inf3 as ni
     from napari_inf3.camera import pair_consistency
-    from napari_inf3.inference import bicubic
-    from napari_inf3.metrics import psnr
+    from napari_inf3.evaluation.metrics import psnr
+    from napari_inf3.fusion.inference import bicubic
 
     scenes = args.scenes or sorted(p.name[:-3] for p in (DATA / "cave").glob("*_ms"))
     models = list(args.models) + [t.split("=", 1)[1] if "=" in t else t for t in args.tuned]

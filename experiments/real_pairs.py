@@ -45,9 +45,9 @@ def main(argv=None) -> None:
     import numpy as np
 
     from napari_inf3 import fuse, load_srf, read_cube, simulate
-    from napari_inf3.metrics import psnr
-    from napari_inf3.simulation import srf_wavelengths
-    from napari_inf3.srf_fit import align_msi, estimate_srf
+    from napari_inf3.camera.srf_fit import align_msi, estimate_srf
+    from napari_inf3.data.simulation import srf_wavelengths
+    from napari_inf3.evaluation.metrics import psnr
 
     gt = read_cube(args.scene).data
     nikon = load_srf("nikon_d700", bands=31)

@@ -16,7 +16,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from napari_inf3.cli import main as cli_main
+from napari_inf3.cli.main import main as cli_main
 from napari_inf3.shipped import PRESETS, PRETRAINED, pretrained_info
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -37,11 +37,11 @@ def crop_baselines(scale: int = 4) -> tuple[float, float]:
     import torch
 
     from napari_inf3 import read_cube
-    from napari_inf3.inference import projection_model
-    from napari_inf3.model import INFN
-    from napari_inf3.sample import sample_path
-    from napari_inf3.simulation import load_srf
-    from napari_inf3.training import _validate
+    from napari_inf3.data.sample import sample_path
+    from napari_inf3.data.simulation import load_srf
+    from napari_inf3.fusion.inference import projection_model
+    from napari_inf3.models.infn import INFN
+    from napari_inf3.training.loop import _validate
 
     gt = read_cube(sample_path()).data  # the crop tools/gpu_run.py validated on
     srf = load_srf("nikon_d700", bands=gt.shape[0])

@@ -15,7 +15,7 @@ import argparse
 import json
 from pathlib import Path
 
-from napari_inf3.training import train
+from napari_inf3.training.loop import train
 
 ROOT = Path(__file__).resolve().parents[1]
 CAVE = ROOT.parent / "shared" / "data" / "cave"

@@ -6,7 +6,7 @@ Everything public is imported lazily, so ``import napari_inf3`` loads neither to
     gt = ni.read_cube("superballs_ms/")            # Cube, data (31, 512, 512) in [0, 1]
     lr, msi = ni.simulate(gt, scale=4)               # (31, 128, 128), (3, 512, 512)
     fused = ni.fuse("cosine", lr, msi).cube            # (31, 512, 512); the result also has weights, seconds, notes
-    ni.metrics.evaluate(fused, gt, scale=4)          # {'psnr': ..., 'sam': ..., ...}
+    ni.evaluate(fused, gt, scale=4)                  # {'psnr': ..., 'sam': ..., ...}
     run = ni.fusion_run(["area", "cosine"], ni.SimulatedPair(gt, scale=4))  # bicubic + models, scored
     model = ni.fit_pair(lr, msi)                   # any sensor: a fusion fitted to the pair itself
 """
@@ -19,45 +19,53 @@ from typing import Any
 __version__ = "0.1.0"
 
 _LAZY = {
-    "Cube": ("cube", "Cube"),
-    "CubeError": ("cube", "CubeError"),
+    "Cube": ("data.cube", "Cube"),
+    "CubeError": ("data.cube", "CubeError"),
     "read_cube": ("io", "read_cube"),
     "write_cube": ("io", "write_cube"),
-    "simulate": ("simulation", "simulate"),
-    "load_srf": ("simulation", "load_srf"),
-    "INFN": ("model", "INFN"),
-    "fuse": ("inference", "fuse"),
-    "train": ("training", "train"),
-    "TrainConfig": ("train_config", "TrainConfig"),
+    "simulate": ("data.simulation", "simulate"),
+    "load_srf": ("data.simulation", "load_srf"),
+    "INFN": ("models.infn", "INFN"),
+    "fuse": ("fusion.inference", "fuse"),
+    "train": ("training.loop", "train"),
+    "TrainConfig": ("training.config", "TrainConfig"),
     "pretrained": ("shipped", "pretrained"),
-    "load_checkpoint": ("checkpoint", "load_checkpoint"),
-    "save_checkpoint": ("checkpoint", "save_checkpoint"),
-    "CheckpointError": ("checkpoint", "CheckpointError"),
-    "select_device": ("device", "select_device"),
-    "evaluate": ("metrics", "evaluate"),
-    "estimate_srf": ("srf_fit", "estimate_srf"),
-    "estimate_shift": ("srf_fit", "estimate_shift"),
-    "align_msi": ("srf_fit", "align_msi"),
+    "load_checkpoint": ("models.checkpoint", "load_checkpoint"),
+    "save_checkpoint": ("models.checkpoint", "save_checkpoint"),
+    "CheckpointError": ("models.checkpoint", "CheckpointError"),
+    "select_device": ("models.device", "select_device"),
+    "evaluate": ("evaluation.metrics", "evaluate"),
+    "estimate_srf": ("camera.srf_fit", "estimate_srf"),
+    "estimate_shift": ("camera.srf_fit", "estimate_shift"),
+    "align_msi": ("camera.srf_fit", "align_msi"),
     "estimate_camera": ("camera", "estimate_camera"),
     "CameraFit": ("camera", "CameraFit"),
-    "FusionResult": ("fusion_types", "FusionResult"),
-    "SimulatedPair": ("fusion_types", "SimulatedPair"),
-    "RealPair": ("fusion_types", "RealPair"),
-    "fusion_run": ("pipeline", "fusion_run"),
+    "FusionResult": ("fusion.types", "FusionResult"),
+    "SimulatedPair": ("fusion.types", "SimulatedPair"),
+    "RealPair": ("fusion.types", "RealPair"),
+    "fusion_run": ("fusion.pipeline", "fusion_run"),
     "fit_pair": ("pair", "fit_pair"),
     "pair_report": ("pair", "pair_report"),
     "PairModel": ("pair", "PairModel"),
 }
-# No submodule shares a name with a function above: importing napari_inf3.X sets the package
+# No subpackage shares a name with a function above: importing napari_inf3.X sets the package
 # attribute X to the module, which would shadow a function of the same name.
-_SUBMODULES = {"metrics", "io", "model", "simulation", "checkpoint", "training", "inference", "device", "shipped",
-               "cube", "report", "pipeline", "sample", "srf_fit", "viz", "notebook", "progress", "camera",
-               "train_config", "fusion_types", "pair"}
+#: The packages by concept (each one's docstring says what lives in it), loaded on first use.
+_SUBMODULES = {"data", "io", "camera", "models", "shipped", "fusion", "pair", "training", "evaluation", "viz",
+               "cli", "testing", "notebook", "demo", "progress"}
 #: Modules that moved into a package, still reachable as ``napari_inf3.<old name>`` (not listed in ``__all__``).
 _MOVED = {"render": "viz.composites", "plots": "viz.plots", "figures": "viz.figures", "compare": "viz.compare",
-          "spectra": "viz.spectra"}
+          "spectra": "viz.spectra", "cube": "data.cube", "sample": "data.sample", "simulation": "data.simulation",
+          "responses": "data.responses", "geo": "data.geo", "srf_fit": "camera.srf_fit", "model": "models.infn",
+          "checkpoint": "models.checkpoint", "variants": "models.variants", "ensemble": "models.ensemble",
+          "uncertainty": "models.uncertainty", "device": "models.device", "inference": "fusion.inference",
+          "tiling": "fusion.tiling", "upsampling": "fusion.upsampling", "fusion_types": "fusion.types",
+          "pipeline": "fusion.pipeline", "training_data": "training.data", "train_config": "training.config",
+          "distributed": "training.distributed", "metrics": "evaluation.metrics", "report": "evaluation.report",
+          "ablation_grid": "evaluation.ablation_grid", "ablation_report": "evaluation.ablation_report"}
 
-__all__ = sorted(_LAZY) + sorted(_SUBMODULES - set(_LAZY)) + ["__version__"]
+#: What a user calls: the functions and the types they return (the packages are reachable, not listed).
+__all__ = sorted(_LAZY) + ["__version__"]
 
 
 def __getattr__(name: str) -> Any:
@@ -75,4 +83,4 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return __all__
+    return __all__ + sorted(_SUBMODULES)

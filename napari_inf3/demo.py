@@ -13,17 +13,17 @@ from typing import Any
 
 import numpy as np
 
-from .cube import Cube, CubeError
-from .fusion_types import SimulatedPair
-from .pipeline import FusionRun, fusion_run
+from .data.cube import Cube, CubeError
+from .fusion.pipeline import FusionRun, fusion_run
+from .fusion.types import SimulatedPair
 
 
 def compute(scene=None, device=None, scale: int = 4, models=None, offset: int | None = None,
             weights: bool = True) -> FusionRun:
     """Simulate the sample (or ``scene``) ×``scale`` (keeping LR pixel ``offset`` of each block, default
     r // 2, the paper's) and fuse it with bicubic and each shipped checkpoint."""
+    from .data.sample import load_sample
     from .io import read_cube
-    from .sample import load_sample
     from .shipped import available
 
     gt = load_sample() if scene is None else (scene if isinstance(scene, Cube) else read_cube(scene))
@@ -41,8 +41,8 @@ def write_outputs(res: FusionRun, out_dir: Path, overwrite: bool = False) -> lis
     matplotlib.use("Agg", force=False)
     from PIL import Image
 
+    from .evaluation.report import Report, SceneResult
     from .io.atomic import WriteError, atomic_path, atomic_write_text, describe_os_error, save_figure
-    from .report import Report, SceneResult
     from .viz.composites import colorize
     from .viz.figures import expected_error_figure, overview_figure, spectra_figure
 
@@ -151,7 +151,7 @@ def write_weight_outputs(res: FusionRun, out_dir: Path, save_png) -> list[Path]:
 def run_demo(headless: bool, out_dir: Path, overwrite: bool = False, device=None, scene=None,
              offset: int | None = None) -> int:
     res = compute(scene, device, offset=offset)
-    from .report import Report, SceneResult
+    from .evaluation.report import Report, SceneResult
 
     print(Report([SceneResult("sample", m, s) for m, s in res.scores.items()], params=dict(res.params))
           .markdown(per_scene=False))

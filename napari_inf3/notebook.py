@@ -69,11 +69,11 @@ def fuse_sample(models: Mapping[str, Any] | Sequence | None = None, *, scale: in
                 offset: int | None = None, device=None, progress=True):
     """The shipped sample (superballs crop) simulated ×``scale`` and fused by bicubic and ``models``
     (a mapping name → model, or a list such as ``["projection", "paper:cosine"]``; default the three
-    shipped ``lite`` checkpoints and their ensemble); a :class:`~napari_inf3.pipeline.FusionRun`
+    shipped ``lite`` checkpoints and their ensemble); a :class:`~napari_inf3.fusion.pipeline.FusionRun`
     with a ``tqdm.auto`` progress bar."""
-    from .fusion_types import SimulatedPair
-    from .pipeline import fusion_run, named_models
-    from .sample import load_sample
+    from .data.sample import load_sample
+    from .fusion.pipeline import fusion_run, named_models
+    from .fusion.types import SimulatedPair
 
     models = named_models(models or ("area", "net", "cosine", "ensemble"))
     bar = progress_bar(len(models) + 2, "fusion") if progress else None
@@ -93,12 +93,12 @@ def fuse_pair(lr_hsi, hr_msi, models: Mapping[str, Any] | Sequence | None = None
     sensor than the shipped networks' 31 bands and RGB, the projection and ``'pair'``, a fit to the pair itself),
     the HR-MSI's camera estimated from the pair (``camera='estimate'``; or a
     :class:`~napari_inf3.camera.CameraFit` or a saved one's path; ``None`` with ``pair_srf=`` for the linear
-    path); a :class:`~napari_inf3.pipeline.FusionRun` whose ``pair_scores`` and ``findings`` say, without
+    path); a :class:`~napari_inf3.fusion.pipeline.FusionRun` whose ``pair_scores`` and ``findings`` say, without
     ground truth, how far to trust it (:func:`metrics` shows them)."""
     import numpy as np
 
-    from .fusion_types import RealPair
-    from .pipeline import fusion_run, named_models
+    from .fusion.pipeline import fusion_run, named_models
+    from .fusion.types import RealPair
 
     lr = getattr(lr_hsi, "data", lr_hsi)
     shipped_sensor = np.shape(lr)[0] == 31 and np.shape(getattr(hr_msi, "data", hr_msi))[0] == 3
@@ -123,7 +123,7 @@ def fuse_pair(lr_hsi, hr_msi, models: Mapping[str, Any] | Sequence | None = None
 def train_with_progress(scenes, **train_kwargs):
     """Run :func:`napari_inf3.train` to the end with a ``tqdm.auto`` bar; returns ``(model, events)``
     (every event, so the loss curve can be plotted: ``[e.loss for e in events if e.kind == 'step']``)."""
-    from .training import train
+    from .training.loop import train
 
     events, bar = [], None
     for ev in train(scenes, **train_kwargs):

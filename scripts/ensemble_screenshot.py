@@ -29,9 +29,9 @@ def main() -> None:
     from qtpy.QtWidgets import QApplication
 
     from napari_inf3._napari.demo_viewer import build_demo_viewer
-    from napari_inf3.fusion_types import SimulatedPair
-    from napari_inf3.pipeline import fusion_run
-    from napari_inf3.sample import load_sample
+    from napari_inf3.data.sample import load_sample
+    from napari_inf3.fusion.pipeline import fusion_run
+    from napari_inf3.fusion.types import SimulatedPair
 
     argv = sys.argv[1:]
     pick = 1

@@ -19,8 +19,9 @@ QUICKSTART = [
         "blur, σ 0.5, the LR pixel r // 2 of each block; the HR-MSI through the Nikon D700 response), fused by "
         "bicubic and the three shipped checkpoints — LIIF's *area*, JIIF's *net* and INF³'s *cosine* weighting — "
         "and shown as in the napari demo."),
-    new_code_cell("import napari_inf3 as ni\nfrom napari_inf3 import notebook as nb\nfrom napari_inf3.sample import "
-                  "load_sample\n\ngt = load_sample()                       # Cube: (31, 192, 192), 400–700 nm\n"
+    new_code_cell("import napari_inf3 as ni\nfrom napari_inf3 import notebook as nb\n"
+                  "from napari_inf3.data.sample import load_sample\n\n"
+                  "gt = load_sample()                       # Cube: (31, 192, 192), 400–700 nm\n"
                   "lr, msi = ni.simulate(gt, scale=4)       # (31, 48, 48) and (3, 192, 192)\n"
                   "print(gt.data.shape, lr.shape, msi.shape, gt.wavelengths[[0, -1]])"),
     new_code_cell("run = nb.fuse_sample()                    # bicubic, area, net, cosine (tqdm.auto progress)\n"
@@ -45,8 +46,8 @@ TRAIN = [
         "It only shows the workflow: the shipped checkpoints were trained on 19 CAVE scenes on a GPU "
         "(docs/REPRODUCTION.md)."),
     new_code_cell("import matplotlib.pyplot as plt\n\nimport napari_inf3 as ni\n"
-                  "from napari_inf3 import notebook as nb\nfrom napari_inf3.pipeline import fusion_run\n"
-                  "from napari_inf3.sample import load_sample\nfrom napari_inf3.viz.plots import smoothed\n\n"
+                  "from napari_inf3 import notebook as nb\nfrom napari_inf3.data.sample import load_sample\n"
+                  "from napari_inf3.fusion.pipeline import fusion_run\nfrom napari_inf3.viz.plots import smoothed\n\n"
                   "gt = load_sample()\nleft = gt.data[:, :, :96]     # training half (31, 192, 96)\n"
                   "right = gt.data[:, :, 96:]    # held-out half"),
     new_code_cell("model, events = nb.train_with_progress(\n    [left], weighting=\"cosine\", preset=\"lite\", "
@@ -75,9 +76,10 @@ CAMERA = [
         "camera' is the Nikon curves moved 20 nm to the red; the response is estimated from the left half of the "
         "sample, the model is tuned on the left half and judged on the right half."),
     new_code_cell("import matplotlib.pyplot as plt\nimport numpy as np\n\nimport napari_inf3 as ni\n"
-                  "from napari_inf3 import notebook as nb\nfrom napari_inf3.inference import projection_model, "
-                  "with_srf\nfrom napari_inf3.pipeline import fusion_run\nfrom napari_inf3.sample import load_sample\n"
-                  "from napari_inf3.simulation import srf_wavelengths\nfrom napari_inf3.viz.plots import plot_srf\n\n"
+                  "from napari_inf3 import notebook as nb\nfrom napari_inf3.data.sample import load_sample\n"
+                  "from napari_inf3.data.simulation import srf_wavelengths\n"
+                  "from napari_inf3.fusion.inference import projection_model, with_srf\n"
+                  "from napari_inf3.fusion.pipeline import fusion_run\nfrom napari_inf3.viz.plots import plot_srf\n\n"
                   "gt = load_sample()\nleft, right = gt.data[:, :, :96], gt.data[:, :, 96:]\n"
                   "nikon = ni.load_srf(\"nikon_d700\")\ncamera = np.zeros_like(nikon)   # another camera: "
                   "Nikon moved 20 nm (2 bands) to the red\ncamera[:, 2:], camera[:, :2] = nikon[:, :-2], nikon[:, :1]"),

@@ -158,7 +158,7 @@ def geo_window(out: Path) -> None:
     from rasterio.transform import Affine
 
     import napari_inf3 as ni
-    from napari_inf3.sample import load_sample
+    from napari_inf3.data.sample import load_sample
 
     sample = load_sample()
     lr, msi = ni.simulate(np.asarray(sample.data, np.float32), 4)

@@ -25,7 +25,7 @@ SRF_DIR = ROOT.parent / "shared" / "data" / "srf"
 def shifted_camera(nm: int = 20) -> np.ndarray:
     """Another camera: the Nikon D700 curves moved ``nm`` to longer wavelengths (10 nm per band),
     the first band's value held below the shift."""
-    from napari_inf3.simulation import load_srf
+    from napari_inf3.data.simulation import load_srf
 
     p = load_srf("nikon_d700", bands=31)
     k = nm // 10
@@ -67,7 +67,7 @@ def tiny_model():
     """A seeded, very small INFN (fast on the CPU) for plumbing tests."""
     import torch
 
-    from napari_inf3.model import INFN
+    from napari_inf3.models.infn import INFN
 
     torch.manual_seed(0)
     return INFN(preset="lite", n_feats=8, n_resblocks=1, mlp_hidden=[16], out_dim=8).eval()
@@ -77,7 +77,7 @@ def photo_camera(curve=None, bits: int | None = 8):
     """A known photo camera: the Nikon D700 curves mixed by a colour-correction matrix (a signed response,
     rows summing to 1), gains 0.8 / 0.7 / 0.9, ``curve`` (default sRGB), ``bits`` quantisation."""
     from napari_inf3.camera import CameraFit, ToneCurve
-    from napari_inf3.simulation import load_srf
+    from napari_inf3.data.simulation import load_srf
 
     nikon = load_srf("nikon_d700", bands=31).astype(np.float64)
     mix = np.array([[1.6, -0.45, -0.15], [-0.25, 1.5, -0.25], [-0.05, -0.5, 1.55]])

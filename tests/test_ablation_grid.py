@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 import torch
 
-from napari_inf3.ablation_grid import GridCell, GridRecipe, plan_grid, run_grid, scene_name
-from napari_inf3.ablation_report import paired_differences, report_markdown, seeds_needed
-from napari_inf3.cube import CubeError
+from napari_inf3.data.cube import CubeError
+from napari_inf3.evaluation.ablation_grid import GridCell, GridRecipe, plan_grid, run_grid, scene_name
+from napari_inf3.evaluation.ablation_report import paired_differences, report_markdown, seeds_needed
 
 TINY = GridRecipe(preset="lite", steps=2, epoch_steps=1, batch_size=2, patch=32, folds=2, test_also=("held",))
 
@@ -124,7 +124,7 @@ def test_report_has_rows_pairs_and_claims(scenes, tmp_path):
 
 
 def test_cli_grid_shares_cells_between_jobs_and_reports(scenes, tmp_path, capsys):
-    from napari_inf3.cli import main
+    from napari_inf3.cli.main import main
 
     out = tmp_path / "g"
     args = ["grid", str(scenes), "--out", str(out), "--variants", "full:cosine", "--seeds", "0", "1", "--folds", "2",
@@ -144,8 +144,8 @@ def test_cli_grid_shares_cells_between_jobs_and_reports(scenes, tmp_path, capsys
 
 
 def test_every_claim_names_a_variant_and_scheme_the_grid_makes():
-    from napari_inf3.ablation_grid import NO_SCHEME, SCHEMES, VARIANTS
-    from napari_inf3.ablation_report import CLAIMS
+    from napari_inf3.evaluation.ablation_grid import NO_SCHEME, SCHEMES, VARIANTS
+    from napari_inf3.evaluation.ablation_report import CLAIMS
 
     for a, b, _, what in CLAIMS:
         for variant, scheme in (a, b):

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 import torch
 
-from napari_inf3.model import INFN
-from napari_inf3.model.infn import build_model
+from napari_inf3.models.infn import INFN
+from napari_inf3.models.infn.infn import build_model
 
 SWITCHES = [
     {"hr_injection": False},
@@ -138,7 +138,7 @@ def test_pixelshuffle_has_a_fixed_ratio():
 
 @pytest.mark.parametrize("options", [*SWITCHES, {"upsampler": "pixelshuffle"}, {"upsampler": "bicubic"}])
 def test_checkpoint_rebuilds_the_variant(tmp_path, options):
-    from napari_inf3.checkpoint import load_checkpoint, save_checkpoint
+    from napari_inf3.models.checkpoint import load_checkpoint, save_checkpoint
 
     m = _live(INFN(preset="lite", weighting="net", **options))
     save_checkpoint(m, tmp_path / "v.pt")

@@ -168,13 +168,13 @@ warnings.simplefilter("ignore")
 import numpy as np, torch
 from matplotlib.figure import Figure
 from napari_inf3 import Cube, write_cube
-from napari_inf3.checkpoint import atomic_torch_save
-from napari_inf3.cli import main
+from napari_inf3.models.checkpoint import atomic_torch_save
+from napari_inf3.cli.main import main
 from napari_inf3.viz.figures import RunFigure
 from napari_inf3.io.atomic import save_figure
 from napari_inf3.io.envi import create
-from napari_inf3.report import Report, SceneResult, write_report
-from napari_inf3.simulation import write_srf_csv
+from napari_inf3.evaluation.report import Report, SceneResult, write_report
+from napari_inf3.data.simulation import write_srf_csv
 
 d = Path(sys.argv[1])
 rng = np.random.default_rng(0)
@@ -222,8 +222,8 @@ print(json.dumps(out))
 
 
 def test_a_full_disk_keeps_every_old_file_and_leaves_nothing(tmp_path):
-    from napari_inf3.report import Report, SceneResult, write_report
-    from napari_inf3.simulation import write_srf_csv
+    from napari_inf3.data.simulation import write_srf_csv
+    from napari_inf3.evaluation.report import Report, SceneResult, write_report
 
     rng = np.random.default_rng(3)
     small = Cube(rng.random((31, 4, 4), dtype=np.float32), WL)
@@ -287,7 +287,7 @@ from pathlib import Path
 warnings.simplefilter("ignore")
 import numpy as np
 from napari_inf3 import Cube, write_cube
-from napari_inf3.simulation import write_srf_csv
+from napari_inf3.data.simulation import write_srf_csv
 
 target = Path(sys.argv[1])
 rng = np.random.default_rng(0)
@@ -308,7 +308,7 @@ print("finished", flush=True)
 
 
 def test_a_kill_mid_write_keeps_the_old_file(tmp_path):
-    from napari_inf3.simulation import write_srf_csv
+    from napari_inf3.data.simulation import write_srf_csv
 
     rng = np.random.default_rng(4)
     names = ["c.npz", "c.tif", "c.hdr", "srf.csv"]

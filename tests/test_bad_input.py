@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from napari_inf3 import CubeError, fuse, read_cube, simulate
-from napari_inf3.checkpoint import CheckpointError, load_checkpoint
-from napari_inf3.cli import main
+from napari_inf3.cli.main import main
+from napari_inf3.models.checkpoint import CheckpointError, load_checkpoint
 from tests.bad_inputs import CASES
 
 
@@ -114,7 +114,7 @@ def test_weights_not_fitting_config(tmp_path, tiny_model):
     import torch
 
     from napari_inf3 import save_checkpoint
-    from napari_inf3.checkpoint import config_hash
+    from napari_inf3.models.checkpoint import config_hash
 
     p = save_checkpoint(tiny_model, tmp_path / "m.pt")
     ck = torch.load(p, weights_only=True)

@@ -10,9 +10,9 @@ import pytest
 
 import napari_inf3 as ni
 from napari_inf3.camera import CameraFit, ToneCurve, check_fit, check_results, pair_report
-from napari_inf3.cube import CubeError
-from napari_inf3.metrics import psnr
-from napari_inf3.sample import load_sample
+from napari_inf3.data.cube import CubeError
+from napari_inf3.data.sample import load_sample
+from napari_inf3.evaluation.metrics import psnr
 from tests.conftest import photo_camera, photo_pair
 
 MONOTONE = ToneCurve.monotone(np.linspace(0, 1, 9), np.tile([0, .03, .08, .15, .25, .38, .55, .75, 1.0], (3, 1)))
@@ -137,8 +137,8 @@ def test_save_load_and_damaged_files(gt, tmp_path):
 def test_staircase_matches_numpy_and_training_stores_the_camera(gt, tmp_path):
     import torch
 
-    from napari_inf3.checkpoint import read_checkpoint
-    from napari_inf3.training_data import CameraStaircase
+    from napari_inf3.models.checkpoint import read_checkpoint
+    from napari_inf3.training.data import CameraStaircase
 
     cam = photo_camera()
     linear = np.einsum("sb,bhw->shw", cam.srf, gt[:, :64, :64])
@@ -156,7 +156,7 @@ def test_staircase_matches_numpy_and_training_stores_the_camera(gt, tmp_path):
 
 
 def test_cli_fuse_and_train_with_a_camera(gt, tmp_path, capsys):
-    from napari_inf3.cli import main
+    from napari_inf3.cli.main import main
 
     cam = photo_camera()
     lr, photo, _ = photo_pair(gt, cam)
@@ -217,8 +217,8 @@ def test_notebook_real_pair_shows_the_gate(gt):
 def test_pipeline_uses_a_fitted_linear_camera_with_its_shift(gt):
     """A camera fitted as linear still carries its shift (and gain): the pipeline fuses through it (it used the
     bare response whenever the curve came out linear, leaving a shifted pair unaligned: 29.1 against 49.0 dB)."""
-    from napari_inf3.fusion_types import RealPair
-    from napari_inf3.pipeline import fusion_run
+    from napari_inf3.fusion.pipeline import fusion_run
+    from napari_inf3.fusion.types import RealPair
 
     lr, msi = ni.simulate(gt, 4)
     moved = np.roll(msi, (2, -2), axis=(1, 2))

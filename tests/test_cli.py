@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from napari_inf3 import read_cube, save_checkpoint
-from napari_inf3.cli import main
+from napari_inf3.cli.main import main
 from tests.conftest import cave_scene
 
 
@@ -44,7 +44,7 @@ def test_evaluate_two_real_scenes(tmp_path, tiny_ckpt, capsys):
 
 
 def test_fuse_from_gt_writes_cube(tmp_path, tiny_ckpt, capsys):
-    from napari_inf3.sample import sample_path
+    from napari_inf3.data.sample import sample_path
 
     out = tmp_path / "fused.npz"
     assert main(["fuse", "--gt", str(sample_path()), "--model", str(tiny_ckpt), "--out", str(out), "--tile", "16"]) == 0
@@ -92,7 +92,7 @@ def test_train_command_short_run(tmp_path, capsys):
 def test_train_command_trains_an_ablation_variant(tmp_path, capsys):
     """issue 26: --no-hr-injection trains the variant; the checkpoint's model and its training config say so."""
     from napari_inf3 import Cube, write_cube
-    from napari_inf3.checkpoint import read_checkpoint
+    from napari_inf3.models.checkpoint import read_checkpoint
 
     face = read_cube(cave_scene("face_ms")).data[:, 200:264, 200:264]
     src = write_cube(Cube(face), tmp_path / "face.npz")
@@ -109,8 +109,8 @@ def test_train_command_trains_an_ablation_variant(tmp_path, capsys):
 def test_train_ablation_options_and_their_errors(tmp_path, capsys):
     """The switches become model_options only when something differs from the full network; with --init or
     --resume, or --no-rel-coord with another upsampler, a one-line error before any training."""
-    from napari_inf3.cli import UPSAMPLERS, _model_options, build_parser
-    from napari_inf3.model.upsamplers import UPSAMPLERS as MODEL_UPSAMPLERS
+    from napari_inf3.cli.main import UPSAMPLERS, _model_options, build_parser
+    from napari_inf3.models.infn.upsamplers import UPSAMPLERS as MODEL_UPSAMPLERS
 
     assert UPSAMPLERS == MODEL_UPSAMPLERS
 
@@ -154,7 +154,7 @@ def test_demo_headless_writes_pictures_and_table(tmp_path, monkeypatch, capsys):
 
 def test_evaluate_default_rows_include_the_projection_baseline(capsys):
     """evaluate's default models start with the SRF projection of bicubic, the rows the networks must beat."""
-    from napari_inf3.sample import sample_path
+    from napari_inf3.data.sample import sample_path
 
     rc = main(["evaluate", str(sample_path()), "--models", "projection", "cosine", "--device", "cpu",
                "--summary-only"])
@@ -164,7 +164,7 @@ def test_evaluate_default_rows_include_the_projection_baseline(capsys):
     psnr = {k: float(rows[k].split("|")[2].split("±")[0]) for k in ("bicubic", "projection", "cosine")}
     assert psnr["bicubic"] < psnr["projection"] < psnr["cosine"]
     assert rows["projection"].rstrip().endswith("| — |")  # a fixed linear step has no model size
-    from napari_inf3.cli import build_parser
+    from napari_inf3.cli.main import build_parser
 
     assert build_parser().parse_args(["evaluate", "x"]).models[0] == "projection"
 
@@ -172,7 +172,7 @@ def test_evaluate_default_rows_include_the_projection_baseline(capsys):
 def test_offset_option_reaches_the_simulation(tmp_path, tiny_ckpt, capsys):
     """--offset 0 and the default (r // 2) simulate different LR-HSIs, so bicubic scores differ; a bad one is
     refused."""
-    from napari_inf3.sample import sample_path
+    from napari_inf3.data.sample import sample_path
 
     scores = {}
     for off in (["--offset", "0"], []):

@@ -63,8 +63,8 @@ def test_fuse_returns_weights_tiled_equal_untiled(rng, weighting):
     import torch
 
     from napari_inf3 import fuse, simulate
-    from napari_inf3.model import INFN
-    from napari_inf3.simulation import load_srf
+    from napari_inf3.data.simulation import load_srf
+    from napari_inf3.models.infn import INFN
 
     gt = np.clip(0.4 + 0.1 * rng.standard_normal((31, 48, 40)), 0, 1).astype(np.float32)
     lr, msi = simulate(gt, 4)
@@ -91,8 +91,8 @@ def test_fuse_returns_weights_tiled_equal_untiled(rng, weighting):
 
 def test_cli_weights_out(tmp_path, tiny_model, capsys):
     from napari_inf3 import read_cube, save_checkpoint
-    from napari_inf3.cli import main
-    from napari_inf3.sample import sample_path
+    from napari_inf3.cli.main import main
+    from napari_inf3.data.sample import sample_path
 
     ck = save_checkpoint(tiny_model, tmp_path / "t.pt")
     rc = main(["fuse", "--gt", str(sample_path()), "--model", str(ck), "--out", str(tmp_path / "f.npz"),
@@ -111,7 +111,7 @@ def test_neighbour_positions_follow_the_engine_and_the_winner():
     synthetic cube built so one LR pixel must win, the argmax of the area weights points at it."""
     import torch
 
-    from napari_inf3.model.fusion import SHIFTS, axis_neighbours
+    from napari_inf3.models.infn.fusion import SHIFTS, axis_neighbours
     from napari_inf3.viz.compare import neighbour_positions
 
     h, w, r = 6, 7, 4
@@ -122,7 +122,7 @@ def test_neighbour_positions_follow_the_engine_and_the_winner():
             ix = int(axis_neighbours(w, w * r, dx).index[col])
             assert tuple(pos[k]) == ((iy + 0.5) * r - 0.5, (ix + 0.5) * r - 0.5)
     # HR pixel (9, 14) lies in LR pixel (2, 3) near its NW corner: with area weights the nearest LR centre wins
-    from napari_inf3.model.fusion import INF3
+    from napari_inf3.models.infn.fusion import INF3
 
     f = INF3(2, 2, [4], 2, "area")
     with torch.no_grad():

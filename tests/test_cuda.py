@@ -32,7 +32,7 @@ def _cube_and_weights(result):
 
 
 def _pair(rng, h=24, w=20, r=4):
-    from napari_inf3.simulation import simulate
+    from napari_inf3.data.simulation import simulate
 
     y, x = np.mgrid[0 : h * r, 0 : w * r] / 9.0
     base = 0.4 + 0.2 * np.sin(y) * np.cos(1.3 * x)
@@ -43,8 +43,8 @@ def _pair(rng, h=24, w=20, r=4):
 
 
 def _model(weighting="cosine"):
-    from napari_inf3.model import INFN
-    from napari_inf3.simulation import load_srf
+    from napari_inf3.data.simulation import load_srf
+    from napari_inf3.models.infn import INFN
 
     torch.manual_seed(0)
     m = INFN(weighting=weighting, preset="lite", n_feats=16, n_resblocks=2, mlp_hidden=[32, 32], out_dim=16,
@@ -55,7 +55,7 @@ def _model(weighting="cosine"):
 
 
 def test_device_selection():
-    from napari_inf3.device import available_devices, select_device
+    from napari_inf3.models.device import available_devices, select_device
 
     assert available_devices()[0] == "cuda:0"
     assert select_device(None) == torch.device("cuda:0")
@@ -66,7 +66,7 @@ def test_device_selection():
 
 @pytest.mark.parametrize("weighting", ["area", "net", "cosine"])
 def test_tiled_equals_untiled_and_cpu(no_tf32, rng, weighting):
-    from napari_inf3.inference import fuse
+    from napari_inf3.fusion.inference import fuse
 
     _, lr, msi = _pair(rng)
     m = _model(weighting)
@@ -79,7 +79,7 @@ def test_tiled_equals_untiled_and_cpu(no_tf32, rng, weighting):
 
 @pytest.mark.parametrize("weighting", ["area", "net", "cosine"])
 def test_neighbour_weights_tiled_equal_untiled_and_cpu(no_tf32, rng, weighting):
-    from napari_inf3.inference import fuse
+    from napari_inf3.fusion.inference import fuse
 
     _, lr, msi = _pair(rng)
     m = _model(weighting)
@@ -92,8 +92,8 @@ def test_neighbour_weights_tiled_equal_untiled_and_cpu(no_tf32, rng, weighting):
 
 
 def test_autocast_bf16_and_fp16_close_to_fp32(rng):
-    from napari_inf3.inference import fuse
-    from napari_inf3.metrics import psnr
+    from napari_inf3.evaluation.metrics import psnr
+    from napari_inf3.fusion.inference import fuse
 
     gt, lr, msi = _pair(rng)
     m = _model()
@@ -106,9 +106,9 @@ def test_autocast_bf16_and_fp16_close_to_fp32(rng):
 
 
 def test_sampler_on_cuda_equals_cpu(rng):
-    from napari_inf3.simulation import load_srf
-    from napari_inf3.training import epoch_order, patch_grid
-    from napari_inf3.training_data import PatchSampler
+    from napari_inf3.data.simulation import load_srf
+    from napari_inf3.training.data import PatchSampler
+    from napari_inf3.training.loop import epoch_order, patch_grid
 
     scenes = [rng.random((31, 48, 48), dtype=np.float32) for _ in range(2)]
     grid = patch_grid([s.shape for s in scenes], 16, 8)
@@ -122,7 +122,7 @@ def test_sampler_on_cuda_equals_cpu(rng):
 @pytest.mark.parametrize("precision", ["fp32", "bf16"])
 def test_training_steps_and_checkpoint_cuda_to_cpu(tmp_path, rng, precision, no_tf32):
     from napari_inf3 import load_checkpoint, train
-    from napari_inf3.inference import fuse
+    from napari_inf3.fusion.inference import fuse
 
     gt, lr, msi = _pair(rng, 16, 16)
     out = tmp_path / "m.pt"
@@ -144,7 +144,7 @@ def test_fine_tuning_a_shipped_model_on_cuda(rng, no_tf32):
     """``train(init=...)`` on the GPU: the shipped weights move there with this run's response, and
     with lr 0 the fine-tuned model fuses as the shipped one does on the CPU."""
     from napari_inf3 import pretrained, train
-    from napari_inf3.inference import fuse
+    from napari_inf3.fusion.inference import fuse
 
     gt, lr, msi = _pair(rng, 16, 16)
     events = list(train([gt], init="cosine", epochs=1, patches_per_epoch=16, batch_size=8, lr=0.0, device="cuda"))

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import torch
 
-from napari_inf3.checkpoint import read_checkpoint
+from napari_inf3.models.checkpoint import read_checkpoint
 
 pytestmark = pytest.mark.slow
 
@@ -78,7 +78,7 @@ def test_two_processes_match_one_with_the_same_global_batch(tmp_path, rng):
 
 def test_global_batch_must_split_evenly(tmp_path, rng, monkeypatch):
     from napari_inf3 import distributed
-    from napari_inf3.training import train
+    from napari_inf3.training.loop import train
 
     monkeypatch.setattr(distributed, "context_from_env",
                         lambda device=None: (distributed.DistContext(0, 3, 0, "gloo"), torch.device("cpu")))

@@ -6,12 +6,12 @@ import numpy as np
 import pytest
 
 import napari_inf3 as ni
-from napari_inf3.cube import CubeError
-from napari_inf3.ensemble import Ensemble, combine
-from napari_inf3.fusion_types import SimulatedPair
-from napari_inf3.metrics import error_map, psnr
-from napari_inf3.sample import load_sample
-from napari_inf3.uncertainty import CUES, ErrorCalibration, error_cues, fit_calibration, spearman
+from napari_inf3.data.cube import CubeError
+from napari_inf3.data.sample import load_sample
+from napari_inf3.evaluation.metrics import error_map, psnr
+from napari_inf3.fusion.types import SimulatedPair
+from napari_inf3.models.ensemble import Ensemble, combine
+from napari_inf3.models.uncertainty import CUES, ErrorCalibration, error_cues, fit_calibration, spearman
 
 
 @pytest.fixture(scope="module")
@@ -120,7 +120,7 @@ def test_combine_and_cues_shapes():
 
 def test_cli_fuses_with_the_ensemble_and_writes_its_expected_error(tmp_path, crop, capsys):
     from napari_inf3 import read_cube, write_cube
-    from napari_inf3.cli import main
+    from napari_inf3.cli.main import main
 
     gt, _, _ = crop
     scene = write_cube(ni.Cube(gt, None), tmp_path / "gt.npz")
@@ -141,8 +141,8 @@ def test_a_checkpoint_named_like_a_member_is_not_overwritten(crop, tmp_path):
     import torch
 
     from napari_inf3 import save_checkpoint
-    from napari_inf3.model import INFN
-    from napari_inf3.simulation import load_srf
+    from napari_inf3.data.simulation import load_srf
+    from napari_inf3.models.infn import INFN
 
     gt, _, _ = crop
     torch.manual_seed(0)
@@ -158,7 +158,7 @@ def test_a_checkpoint_named_like_a_member_is_not_overwritten(crop, tmp_path):
 def test_a_photo_pair_gets_an_expected_error_map_through_its_camera(crop):
     """A real pair (an sRGB photo as the HR-MSI): the ensemble is fused through the fitted camera and its
     expected |error| is the run's error map; it still ranks the true error well."""
-    from napari_inf3.fusion_types import RealPair
+    from napari_inf3.fusion.types import RealPair
 
     from .conftest import photo_camera, photo_pair
 
@@ -175,7 +175,7 @@ def test_a_poor_camera_fit_is_said_once_for_the_ensemble(crop):
     import warnings
 
     from napari_inf3.camera import CameraFit
-    from napari_inf3.simulation import load_srf
+    from napari_inf3.data.simulation import load_srf
 
     _, lr, msi = crop
     fit = CameraFit.linear(load_srf("nikon_d700"), scale=4, sigma=0.5, residual=np.array([0.3, 0.3, 0.3]))

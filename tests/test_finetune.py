@@ -8,11 +8,11 @@ import pytest
 import torch
 
 from napari_inf3 import fuse, load_checkpoint, pretrained, read_cube, train
-from napari_inf3.cli import main as cli_main
-from napari_inf3.cube import CubeError
-from napari_inf3.metrics import psnr
-from napari_inf3.simulation import simulate
-from napari_inf3.training import lineage
+from napari_inf3.cli.main import main as cli_main
+from napari_inf3.data.cube import CubeError
+from napari_inf3.data.simulation import simulate
+from napari_inf3.evaluation.metrics import psnr
+from napari_inf3.training.loop import lineage
 from tests.conftest import cave_scene, shifted_camera
 
 KW = {"batch_size": 4, "patches_per_epoch": 8, "patch": 32, "device": "cpu", "val_crop": 96}
@@ -53,7 +53,7 @@ def test_shipped_model_takes_this_runs_response(crops):
     lr, msi = simulate(balls[None], 4, srf=p)
     # the starting score is the shipped weights with the new response in the projection
     shipped = pretrained("cosine")
-    from napari_inf3.inference import with_srf
+    from napari_inf3.fusion.inference import with_srf
 
     with pytest.warns(UserWarning, match="another spectral response"):
         expect = float(psnr(fuse(with_srf(shipped, p), lr[0], msi[0], "cpu", tile="off").cube, balls))

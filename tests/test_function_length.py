@@ -1,6 +1,5 @@
-"""No engine function or method is longer than 60 lines (issue 23): counted from the ``def`` line to the
-body's last line, docstring included (decorators not). The engine is every module of napari_inf3/ outside
-napari_inf3/_napari/ (the napari widgets)."""
+"""No function or method of the package is longer than 60 lines (issue 23; the napari widgets too since issue 34):
+counted from the ``def`` line to the body's last line, docstring included (decorators not)."""
 
 from __future__ import annotations
 
@@ -10,12 +9,14 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parents[1] / "napari_inf3"
 MAX_LINES = 60
 
-# Functions allowed over the limit while being split; empty now (a name here must still be too long).
-PENDING: set[str] = set()
+# Functions allowed over the limit while being split (a name here must still be too long): the docks' constructors,
+# which issue 34 splits (the Training dock's controls bound to TrainConfig's fields).
+PENDING: set[str] = {"_napari.fusion_widget.FusionWidget.__init__", "_napari.spectrum_widget.SpectrumWidget.__init__",
+                     "_napari.training_widget.TrainingWidget.__init__", "_napari.training_widget.TrainingWidget.start"}
 
 
 def _engine_modules() -> list[Path]:
-    return sorted(p for p in PACKAGE.rglob("*.py") if "_napari" not in p.relative_to(PACKAGE).parts)
+    return sorted(PACKAGE.rglob("*.py"))
 
 
 def _function_lengths() -> dict[str, int]:
@@ -39,10 +40,10 @@ def _function_lengths() -> dict[str, int]:
     return lengths
 
 
-def test_the_walk_sees_the_engine():
+def test_the_walk_sees_the_engine_and_the_widgets():
     lengths = _function_lengths()
-    assert "cli.build_parser" in lengths and "model.fusion.INF3.forward" in lengths
-    assert not any(name.startswith("_napari.") for name in lengths)
+    assert "cli.main.build_parser" in lengths and "models.infn.fusion.INF3.forward" in lengths
+    assert "_napari.spectrum_widget.SpectrumWidget.click" in lengths
 
 
 def test_no_engine_function_over_60_lines():

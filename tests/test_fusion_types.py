@@ -9,10 +9,10 @@ import warnings
 import numpy as np
 import pytest
 
-from napari_inf3.cube import CubeError
-from napari_inf3.fusion_types import FusionResult, RealPair, SimulatedPair
-from napari_inf3.inference import fuse
-from napari_inf3.pipeline import fusion_run, iter_fusion_run
+from napari_inf3.data.cube import CubeError
+from napari_inf3.fusion.inference import fuse
+from napari_inf3.fusion.pipeline import fusion_run, iter_fusion_run
+from napari_inf3.fusion.types import FusionResult, RealPair, SimulatedPair
 
 from .conftest import shifted_camera
 

@@ -54,7 +54,7 @@ def test_a_checkpoint_pickle_payload_never_runs(tmp_path):
 
     import torch
 
-    from napari_inf3.checkpoint import CheckpointError, load_checkpoint
+    from napari_inf3.models.checkpoint import CheckpointError, load_checkpoint
 
     marker = tmp_path / "payload_ran"
 

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 import napari_inf3 as ni
-from napari_inf3.geo import GeoRef, GeoWarning, align_pair
-from napari_inf3.sample import load_sample
+from napari_inf3.data.geo import GeoRef, GeoWarning, align_pair
+from napari_inf3.data.sample import load_sample
 
 rasterio = pytest.importorskip("rasterio")
 
@@ -89,7 +89,7 @@ def test_two_footprints_are_cut_to_the_common_one(tmp_path, scene):
 
 
 def test_cli_writes_the_fusion_on_the_hr_grid(tmp_path, scene, capsys):
-    from napari_inf3.cli import main
+    from napari_inf3.cli.main import main
 
     _, lr, msi = scene
     lrf, hrf = _pair_files(tmp_path, lr, msi)
@@ -191,7 +191,7 @@ def test_envi_map_info_is_read(tmp_path, scene):
 def test_reproject_when_asked_and_an_envi_lr_hsi(tmp_path, scene, capsys):
     """An LR-HSI in the neighbouring UTM zone is refused, and warped onto the HR-MSI's grid lines with
     --reproject; an ENVI LR-HSI with map info pairs with a GeoTIFF HR-MSI like a GeoTIFF does."""
-    from napari_inf3.cli import main
+    from napari_inf3.cli.main import main
 
     _, lr, msi = scene
     x0, y0 = 500_000.0, 4_000_000.0
@@ -230,7 +230,7 @@ def _swath_edges(lr, msi, r=4):
 
 
 def test_lr_valid_keeps_whole_blocks_and_their_neighbours():
-    from napari_inf3.geo import lr_valid
+    from napari_inf3.data.geo import lr_valid
 
     valid = np.ones((40, 40), bool)
     assert lr_valid(valid, 4) is None and lr_valid(None, 4) is None
@@ -243,7 +243,7 @@ def test_lr_valid_keeps_whole_blocks_and_their_neighbours():
 def test_response_fits_leave_nodata_out(scene):
     """The linear response fit on a pair with nodata edges (zeros in both images, partly inside LR blocks): told
     ``valid`` it finds the response as on a clean pair; not told, the half-empty blocks spoil it."""
-    from napari_inf3.srf_fit import estimate_srf
+    from napari_inf3.camera.srf_fit import estimate_srf
 
     _, lr, msi = scene
     lr_z, msi_z, valid = _swath_edges(lr, msi)
@@ -257,7 +257,7 @@ def test_response_fits_leave_nodata_out(scene):
 def test_fit_pair_leaves_nodata_out(scene):
     """fit_pair told ``valid`` fits its response and maps on pixels with data only (its response is the clean
     pair's, so its projection is kept), and fuses the pixels with data about as well as a fit on the clean pair."""
-    from napari_inf3.metrics import psnr
+    from napari_inf3.evaluation.metrics import psnr
     from napari_inf3.pair import fit_pair
 
     gt, lr, msi = (a[:, : a.shape[1] * 2 // 3, : a.shape[2] * 2 // 3] for a in scene)
@@ -279,7 +279,7 @@ def test_cli_fits_a_pair_model_leaving_nodata_out(tmp_path, capsys):
     """`napari-inf3 fuse --model pair` on two GeoTIFFs, the LR-HSI with a nodata corner: the fit is told the aligned
     pair's mask (the same model as fit_pair(..., valid=) on the aligned pair), the output is nodata where an input
     had none and the fusion elsewhere."""
-    from napari_inf3.cli import main
+    from napari_inf3.cli.main import main
     from napari_inf3.pair import fit_pair
 
     gt = np.asarray(load_sample().data, np.float32)[:, 40:120, 40:120]

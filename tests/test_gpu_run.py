@@ -128,9 +128,9 @@ def test_gpu_run_continues_the_shipped_checkpoints(small_pack, tmp_path):
     """``--init shipped``: the three start from the package's lite weights (validation at step 0 is
     theirs), and each written checkpoint names its parent in ``meta['init']``."""
     from napari_inf3 import fuse, load_checkpoint, pretrained
-    from napari_inf3.metrics import psnr
-    from napari_inf3.simulation import simulate
-    from napari_inf3.training import lineage
+    from napari_inf3.data.simulation import simulate
+    from napari_inf3.evaluation.metrics import psnr
+    from napari_inf3.training.loop import lineage
 
     out, _ = small_pack
     res = tmp_path / "out"

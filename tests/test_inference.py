@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from napari_inf3 import CubeError, fuse, select_device
-from napari_inf3.inference import auto_tile, bicubic
+from napari_inf3.fusion.inference import auto_tile, bicubic
 
 
 @pytest.mark.parametrize("tile", [8, 12, 16])
@@ -20,7 +20,7 @@ def test_tiled_equals_untiled(tiny_model, rng, tile):
 
 
 def test_tiled_equals_untiled_lite_preset(rng):
-    from napari_inf3.model import INFN
+    from napari_inf3.models.infn import INFN
 
     torch.manual_seed(3)
     m = INFN(preset="lite", weighting="cosine").eval()
@@ -55,7 +55,7 @@ def test_pair_checks(tiny_model, rng):
 
 
 def test_auto_tile_fits_budget(tiny_model):
-    from napari_inf3.inference import encoder_bytes_per_hr_pixel
+    from napari_inf3.fusion.inference import encoder_bytes_per_hr_pixel
 
     budget = 64 << 20
     t = auto_tile(tiny_model, 4, torch.device("cpu"), budget_bytes=budget)
@@ -66,7 +66,7 @@ def test_auto_tile_fits_budget(tiny_model):
 
 
 def test_tile_edges_are_near_equal():
-    from napari_inf3.inference import tile_edges
+    from napari_inf3.fusion.inference import tile_edges
 
     assert tile_edges(128, 88) == [0, 64, 128]
     assert tile_edges(10, 100) == [0, 10]
@@ -77,8 +77,8 @@ def test_tile_edges_are_near_equal():
 
 def test_chunked_inf3_equals_straightforward_across_chunks(monkeypatch):
     """The inference path's chunks of HR rows (here 7 rows each, ragged last) change nothing."""
-    from napari_inf3.model import INFN
-    from napari_inf3.model.fusion import INF3
+    from napari_inf3.models.infn import INFN
+    from napari_inf3.models.infn.fusion import INF3
 
     torch.manual_seed(8)
     for weighting in ("area", "net", "cosine"):
@@ -112,8 +112,8 @@ def test_tiled_equals_untiled_other_scales(tiny_model, rng, scale):
 
 def test_srf_projection_tiled_equals_untiled_and_survives_a_half_checkpoint(rng, tmp_path):
     from napari_inf3 import load_checkpoint, save_checkpoint
-    from napari_inf3.model import INFN
-    from napari_inf3.simulation import load_srf
+    from napari_inf3.data.simulation import load_srf
+    from napari_inf3.models.infn import INFN
 
     torch.manual_seed(4)
     m = INFN(preset="lite", n_feats=8, n_resblocks=1, mlp_hidden=[16], out_dim=8, consistency="srf",
@@ -132,8 +132,8 @@ def test_srf_projection_tiled_equals_untiled_and_survives_a_half_checkpoint(rng,
 def test_bf16_autocast_keeps_the_metrics(rng):
     """precision='bf16' (autocast; on CUDA the same with fp16) moves PSNR by far less than 0.05 dB, weights sum to 1."""
     from napari_inf3 import pretrained, simulate
-    from napari_inf3.metrics import psnr
-    from napari_inf3.sample import load_sample
+    from napari_inf3.data.sample import load_sample
+    from napari_inf3.evaluation.metrics import psnr
 
     gt = load_sample().data[:, :96, :96]
     lr, msi = simulate(gt, 4)

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 from napari_inf3 import Cube, CubeError, read_cube, write_cube
+from napari_inf3.data.sample import load_sample, sample_path
 from napari_inf3.io import READ_PATTERNS, find_format
 from napari_inf3.io._common import detect_band_axis
-from napari_inf3.sample import load_sample, sample_path
 
 
 def test_cave_scene_real(superballs):

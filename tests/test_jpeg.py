@@ -13,8 +13,8 @@ from PIL import Image
 import napari_inf3 as ni
 from napari_inf3.camera import CameraFit
 from napari_inf3.camera.jpeg import IJG_LUMA, JpegStorage, ijg_quality, ijg_table, read_storage, restore_chroma
-from napari_inf3.metrics import psnr
-from napari_inf3.sample import load_sample
+from napari_inf3.data.sample import load_sample
+from napari_inf3.evaluation.metrics import psnr
 from tests.conftest import photo_camera, photo_pair
 
 
@@ -89,7 +89,7 @@ def test_fusion_knowing_the_jpeg_beats_reading_it_as_lossless(gt, tmp_path):
 
 
 def test_cli_and_notebook_say_what_the_storage_costs(gt, tmp_path, capsys):
-    from napari_inf3.cli import main
+    from napari_inf3.cli.main import main
 
     lr, photo, _ = photo_pair(gt, photo_camera())
     ni.write_cube(ni.Cube(lr, load_sample().wavelengths), tmp_path / "lr.npz")

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from napari_inf3 import CubeError, fuse
-from napari_inf3.cube import Cube
+from napari_inf3.data.cube import Cube
 from napari_inf3.io import read_cube
 from napari_inf3.io.lazy import ScaledArray
 
@@ -78,9 +78,9 @@ def test_lazy_nan_is_named_with_the_file(tmp_path, rng, tiny_model):
 def test_cli_fuse_streams_envi_output(tmp_path, rng, monkeypatch, capsys):
     import torch
 
-    from napari_inf3.checkpoint import save_checkpoint
-    from napari_inf3.cli import main
-    from napari_inf3.model import INFN
+    from napari_inf3.cli.main import main
+    from napari_inf3.models.checkpoint import save_checkpoint
+    from napari_inf3.models.infn import INFN
 
     torch.manual_seed(0)
     model = INFN(preset="lite", n_feats=8, n_resblocks=1, mlp_hidden=[16], out_dim=8)

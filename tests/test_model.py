@@ -7,9 +7,9 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from napari_inf3.model import INFN
-from napari_inf3.model.fusion import axis_neighbours, make_coord
-from napari_inf3.model.weighting import area_weights
+from napari_inf3.models.infn import INFN
+from napari_inf3.models.infn.fusion import axis_neighbours, make_coord
+from napari_inf3.models.infn.weighting import area_weights
 
 PAPER_PARAMS = 2.902e6
 
@@ -92,7 +92,7 @@ def test_neighbours_are_the_2x2_nearest_lr_pixels():
 
 def test_cosine_weights_follow_paper_formula():
     """logit = ‖a‖‖b‖cos(a, b) = a·b between F¹ at q̂ and at each neighbour; softmax over 4."""
-    from napari_inf3.model.weighting import cosine_weights
+    from napari_inf3.models.infn.weighting import cosine_weights
 
     torch.manual_seed(1)
     f = [torch.randn(1, 6, 3, 3) for _ in range(4)]
@@ -186,7 +186,7 @@ def test_straightforward_flop_count_matches_torch_counter(weighting, options):
     also for the ablation variants (tests/test_ablation_switches.py)."""
     from torch.utils.flop_counter import FlopCounterMode
 
-    from napari_inf3.model.flops import straightforward_flops
+    from napari_inf3.models.infn.flops import straightforward_flops
 
     m = INFN(weighting=weighting, preset="lite", **options).eval()
     x, y = torch.rand(1, 31, 8, 8), torch.rand(1, 3, 32, 32)
@@ -203,7 +203,7 @@ def test_straightforward_flop_count_matches_torch_counter(weighting, options):
 
 def test_srf_projection_makes_the_output_agree_with_the_msi():
     """consistency='srf': X̃ + P⁺(Y − P X̃) reproduces the HR-MSI through P exactly, trained or not."""
-    from napari_inf3.simulation import load_srf
+    from napari_inf3.data.simulation import load_srf
 
     p = load_srf("nikon_d700", bands=31)
     torch.manual_seed(2)

@@ -92,7 +92,7 @@ def test_explorer_clicks_pins_and_averages(run):
 
 
 def test_train_with_progress_returns_the_model_and_events(tmp_path):
-    from napari_inf3.sample import sample_path
+    from napari_inf3.data.sample import sample_path
 
     model, events = nb.train_with_progress([sample_path()], preset="lite", epochs=1, patches_per_epoch=4,
                                            batch_size=2, out=tmp_path / "m.pt")
@@ -131,7 +131,7 @@ def test_models_may_be_a_list_of_names(tmp_path):
     it used to fail inside dict() with a message about sequence lengths."""
     from pathlib import Path
 
-    from napari_inf3.pipeline import named_models
+    from napari_inf3.fusion.pipeline import named_models
 
     assert named_models(["projection", "paper:cosine", Path("runs/my_net.pt"), "x/cosine.pt", "cosine"]) == {
         "projection": "projection", "paper:cosine": "paper:cosine", "my_net": Path("runs/my_net.pt"),

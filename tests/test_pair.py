@@ -12,10 +12,10 @@ import pytest
 
 import napari_inf3 as ni
 from napari_inf3 import CubeError
-from napari_inf3.metrics import psnr
+from napari_inf3.evaluation.metrics import psnr
+from napari_inf3.fusion.upsampling import bicubic
 from napari_inf3.pair import PairFitWarning, PairModel, fit_pair, pair_report
 from napari_inf3.pair.psf import Degradation, estimate_degradation
-from napari_inf3.upsampling import bicubic
 
 
 def mixed_scene(bands: int, size: int = 64, seed: int = 0, endmembers: int = 5) -> tuple[np.ndarray, np.ndarray]:
@@ -146,7 +146,7 @@ def test_pair_as_a_model_name_in_fuse_and_a_run():
     res = ni.fuse("pair", lr, msi, srf=p)
     assert res.model == "pair" and psnr(res.cube, gt) > psnr(bicubic(lr, msi.shape[1:]), gt) + 3
     with pytest.raises(CubeError, match="fitted to the pair being fused"):
-        from napari_inf3.inference import resolve_model
+        from napari_inf3.fusion.inference import resolve_model
 
         resolve_model("pair")
     run = ni.fusion_run(["pair", "projection"], ni.SimulatedPair(ni.Cube(gt, wl), scale=4, srf=p))

@@ -9,9 +9,9 @@ import pytest
 from PIL import Image
 
 import napari_inf3 as ni
-from napari_inf3.metrics import psnr
-from napari_inf3.sample import load_sample
-from napari_inf3.simulation import load_srf
+from napari_inf3.data.sample import load_sample
+from napari_inf3.data.simulation import load_srf
+from napari_inf3.evaluation.metrics import psnr
 from napari_inf3.testing.dng import PATTERNS, write_dng
 
 

@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 
 from napari_inf3 import Cube, CubeError, simulate
-from napari_inf3.responses import PACKAGED
-from napari_inf3.simulation import (
+from napari_inf3.data.responses import PACKAGED
+from napari_inf3.data.simulation import (
     SRF_NAMES,
     load_srf,
     parse_srf_csv,

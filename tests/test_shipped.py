@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from napari_inf3 import fuse, pretrained, simulate
-from napari_inf3.metrics import evaluate
-from napari_inf3.sample import load_sample
+from napari_inf3.data.sample import load_sample
+from napari_inf3.evaluation.metrics import evaluate
 from napari_inf3.shipped import PRESETS, PRETRAINED, available, checkpoint_path, pretrained_info
 
 ALL = [(n, p) for p in PRESETS for n in PRETRAINED]
@@ -54,7 +54,7 @@ def sample_pair():
 @pytest.fixture(scope="module")
 def projection_psnr(sample_pair):
     """The untrained start of every shipped model: the SRF projection of bicubic."""
-    from napari_inf3.inference import projection_model
+    from napari_inf3.fusion.inference import projection_model
 
     gt, lr, msi = sample_pair
     return evaluate(fuse(projection_model(), lr, msi, "cpu").cube, gt)["psnr"]
@@ -62,7 +62,7 @@ def projection_psnr(sample_pair):
 
 @pytest.mark.parametrize("name,preset", ALL)
 def test_beats_bicubic_and_its_projection_on_the_held_out_sample(name, preset, sample_pair, projection_psnr):
-    from napari_inf3.inference import bicubic
+    from napari_inf3.fusion.inference import bicubic
 
     gt, lr, msi = sample_pair
     base = evaluate(bicubic(lr, gt.shape[1:]), gt)
@@ -75,7 +75,7 @@ def test_beats_bicubic_and_its_projection_on_the_held_out_sample(name, preset, s
 
 
 def test_pretrained_names_resolve_with_a_preset_prefix():
-    from napari_inf3.inference import resolve_model
+    from napari_inf3.fusion.inference import resolve_model
 
     assert resolve_model("paper:net", "cpu").config["preset"] == "paper"
     assert resolve_model("net", "cpu").config["preset"] == "lite"

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from napari_inf3 import CubeError, simulate
-from napari_inf3.simulation import blur, gaussian_kernel, load_srf, srf_wavelengths
+from napari_inf3.data.simulation import blur, gaussian_kernel, load_srf, srf_wavelengths
 
 
 def test_kernel_sums_to_one_and_matches_formula():
@@ -88,7 +88,7 @@ def test_kept_indices_default_and_every_offset(scale):
     cube = np.stack([rows * 1000.0 + cols] * 31).astype(np.float32)
     delta = np.zeros((3, 3))
     delta[1, 1] = 1.0
-    from napari_inf3.simulation import blur_decimate, decimate
+    from napari_inf3.data.simulation import blur_decimate, decimate
 
     for offset in [None, *range(scale)]:
         lr = blur_decimate(cube, delta, scale, offset)

@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 
 from napari_inf3 import fuse, load_srf, simulate
-from napari_inf3.cube import CubeError
-from napari_inf3.metrics import psnr
-from napari_inf3.sample import load_sample
-from napari_inf3.simulation import parse_srf_csv, write_srf_csv
-from napari_inf3.srf_fit import align_msi, estimate_shift, estimate_srf
+from napari_inf3.camera.srf_fit import align_msi, estimate_shift, estimate_srf
+from napari_inf3.data.cube import CubeError
+from napari_inf3.data.sample import load_sample
+from napari_inf3.data.simulation import parse_srf_csv, write_srf_csv
+from napari_inf3.evaluation.metrics import psnr
 from tests.conftest import shifted_camera
 
 
@@ -85,7 +85,7 @@ def test_srf_csv_round_trip_and_bad_file(tmp_path):
 
 
 def test_srf_needs_the_projection_and_the_right_shape(gt):
-    from napari_inf3.model import INFN
+    from napari_inf3.models.infn import INFN
 
     lr, msi = simulate(gt, 4)
     plain = INFN(preset="lite", n_resblocks=1, consistency="none")
@@ -102,7 +102,7 @@ def test_srf_needs_the_projection_and_the_right_shape(gt):
 
 def test_cli_estimates_aligns_and_saves_the_response(gt, tmp_path, capsys):
     from napari_inf3 import Cube, read_cube, write_cube
-    from napari_inf3.cli import main
+    from napari_inf3.cli.main import main
 
     lr, msi = simulate(gt, 4, shifted_camera(20))
     write_cube(Cube(lr, np.arange(400, 701, 10.0)), tmp_path / "lr.npz")
@@ -123,8 +123,8 @@ def test_cli_estimates_aligns_and_saves_the_response(gt, tmp_path, capsys):
 
 def test_cli_trains_with_another_camera_response(tmp_path):
     from napari_inf3 import load_checkpoint
-    from napari_inf3.cli import main
-    from napari_inf3.sample import sample_path
+    from napari_inf3.cli.main import main
+    from napari_inf3.data.sample import sample_path
 
     csv = write_srf_csv(shifted_camera(20), tmp_path / "cam.csv", np.arange(400, 701, 10), ["R", "G", "B"])
     rc = main(["train", str(sample_path()), "--srf", str(csv), "--out", str(tmp_path / "m.pt"), "--epochs", "1",

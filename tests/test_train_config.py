@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 import napari_inf3 as ni
-from napari_inf3.sample import load_sample
-from napari_inf3.train_config import TrainConfig
+from napari_inf3.data.sample import load_sample
+from napari_inf3.training.config import TrainConfig
 
 
 def test_config_is_frozen_and_checks_names():
@@ -38,8 +38,8 @@ def test_checkpoint_stores_the_config_and_keywords_override(tmp_path):
 
 def test_write_functions_take_the_data_first(tmp_path, tiny_model):
     """One argument order for every write / save function: what is written, then where (issue 23)."""
-    from napari_inf3.checkpoint import save_checkpoint
-    from napari_inf3.simulation import write_srf_csv
+    from napari_inf3.data.simulation import write_srf_csv
+    from napari_inf3.models.checkpoint import save_checkpoint
 
     assert save_checkpoint(tiny_model, tmp_path / "m.pt").is_file()
     with pytest.raises(TypeError, match="the model comes first"):

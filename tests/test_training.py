@@ -7,8 +7,8 @@ import pytest
 import torch
 
 from napari_inf3 import load_checkpoint, read_cube, train
-from napari_inf3.checkpoint import CheckpointError, read_checkpoint
-from napari_inf3.training import epoch_order, patch_grid
+from napari_inf3.models.checkpoint import CheckpointError, read_checkpoint
+from napari_inf3.training.loop import epoch_order, patch_grid
 from tests.conftest import cave_scene
 
 SMALL = {"n_feats": 16, "n_resblocks": 1, "mlp_hidden": [32], "out_dim": 16}
@@ -28,8 +28,8 @@ def _run(scenes, **kw):
 
 def test_training_lowers_the_loss_on_a_real_scene(face_crop):
     """L1 on a real 64×64 region, simulated ×4, falls well below where training starts (bicubic)."""
-    from napari_inf3.model import INFN
-    from napari_inf3.simulation import simulate
+    from napari_inf3.data.simulation import simulate
+    from napari_inf3.models.infn import INFN
 
     region = np.ascontiguousarray(face_crop[:, 72:136, 72:136])
     lr, msi = simulate(region[None], 4)
@@ -113,7 +113,8 @@ def test_public_functions_are_not_shadowed_by_submodules():
 
     import napari_inf3
 
-    for name in ("simulation", "inference", "training", "shipped", "metrics", "io", "model", "checkpoint"):
+    for name in ("data.simulation", "fusion.inference", "training", "training.loop", "shipped", "evaluation.metrics",
+                 "io", "models.infn", "models.checkpoint", "models", "fusion", "data", "evaluation", "viz", "pair"):
         importlib.import_module(f"napari_inf3.{name}")
     for fn in ("simulate", "fuse", "train", "pretrained", "read_cube", "evaluate"):
         assert callable(getattr(napari_inf3, fn)) and not hasattr(getattr(napari_inf3, fn), "__path__")

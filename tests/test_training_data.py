@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from napari_inf3.simulation import load_srf, simulate
-from napari_inf3.training import epoch_order, patch_grid
+from napari_inf3.data.simulation import load_srf, simulate
+from napari_inf3.training.loop import epoch_order, patch_grid
 
 
 def _augment_np(p: np.ndarray, code: int) -> np.ndarray:
@@ -20,7 +20,7 @@ def _augment_np(p: np.ndarray, code: int) -> np.ndarray:
 def test_simulate_torch_equals_simulate(smooth_cube, offset):
     import torch
 
-    from napari_inf3.training_data import simulate_torch
+    from napari_inf3.training.data import simulate_torch
 
     batch = np.stack([smooth_cube, smooth_cube[:, ::-1] * 0.5])
     lr, msi = simulate(batch, 4, offset=offset)
@@ -31,7 +31,7 @@ def test_simulate_torch_equals_simulate(smooth_cube, offset):
 
 @pytest.mark.parametrize("same_shape", [True, False])
 def test_sampler_batches_equal_numpy_cut_augment_simulate(rng, same_shape):
-    from napari_inf3.training_data import PatchSampler
+    from napari_inf3.training.data import PatchSampler
 
     scenes = [rng.random((31, 40, 48), dtype=np.float32), rng.random((31, 40, 48 if same_shape else 56),
                                                                        dtype=np.float32)]

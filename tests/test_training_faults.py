@@ -16,8 +16,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from napari_inf3 import Cube, read_cube, train, write_cube
-from napari_inf3.checkpoint import read_checkpoint
-from napari_inf3.training import TrainingDiverged
+from napari_inf3.models.checkpoint import read_checkpoint
+from napari_inf3.training.loop import TrainingDiverged
 
 OPTS = {"preset": "lite", "model_options": {"n_feats": 8, "n_resblocks": 1, "mlp_hidden": [16], "out_dim": 8},
         "batch_size": 2, "patches_per_epoch": 8, "patch": 32, "lr": 1e-3, "seed": 3, "device": "cpu", "num_threads": 1,

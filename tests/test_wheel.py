@@ -39,8 +39,8 @@ SMOKE = r"""
 import importlib.metadata as md, json
 from packaging.requirements import Requirement
 import napari_inf3 as ni
-from napari_inf3.sample import load_sample
-from napari_inf3.upsampling import bicubic
+from napari_inf3.data.sample import load_sample
+from napari_inf3.fusion.upsampling import bicubic
 
 unmet = []
 for line in md.requires("napari-inf3") or []:
@@ -170,7 +170,7 @@ def test_installed_wheel_loads_sample_outside_checkout(wheel, tmp_path):
     target = tmp_path / "site"
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", str(target), str(wheel)],
                    check=True, capture_output=True)
-    code = ("import napari_inf3, napari_inf3.sample as s; c = s.load_sample(); "
+    code = ("import napari_inf3, napari_inf3.data.sample as s; c = s.load_sample(); "
             "print(napari_inf3.__file__); print(c.shape); print(s.sample_path()); "
             "from napari_inf3.shipped import available; print(available())")
     env = {"PYTHONPATH": str(target), "PATH": "/usr/bin:/bin"}

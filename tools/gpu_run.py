@@ -13,7 +13,7 @@ into ``--out`` (at most 8 files come back):
 3. ``train``: one INFN per weighting (``--preset``, SRF projection, same seed, same data, same
    batches, same steps — they train in lock step, one batch shared by the three), bf16 autocast,
    channels-last trunks, cuDNN autotuning, fused Adam, batches cut and simulated on the GPU
-   (:class:`napari_inf3.training_data.PatchSampler`). Stops on a wall-clock budget: after the
+   (:class:`napari_inf3.training.data.PatchSampler`). Stops on a wall-clock budget: after the
    first ``--calibrate`` fraction of it the step rate fixes the total steps, and the
    learning rate follows a cosine over those steps (so the run is a step-based schedule that
    ``napari_inf3.train`` can repeat). Logs loss, patches/s and the validation PSNR on the
@@ -29,7 +29,7 @@ the shipped checkpoints, and their figures: docs/results/gpu/gpu_run_{lite,paper
 docs/PERFORMANCE.md ("On a GPU"), docs/REPRODUCTION.md.
 ``--init shipped`` continues the shipped checkpoints of ``--preset`` instead of starting from
 scratch, so GPU time lent in separate sessions adds up (each checkpoint's ``meta['init']`` keeps
-its parent's metadata; :func:`napari_inf3.training.lineage` lists the chain).
+its parent's metadata; :func:`napari_inf3.training.loop.lineage` lists the chain).
 ``--preset lite --budget 20 --device cpu --no-tests`` is the CPU rehearsal (tests/test_gpu_run.py).
 """
 
@@ -140,8 +140,8 @@ def run_tests(wheels: Path | None, out: Path) -> dict:
 
 
 def validate(models: dict, lr_np, msi_np, gt, dev) -> dict:
-    from napari_inf3.inference import fuse
-    from napari_inf3.metrics import psnr
+    from napari_inf3.evaluation.metrics import psnr
+    from napari_inf3.fusion.inference import fuse
 
     out = {}
     for w, m in models.items():
@@ -165,11 +165,11 @@ def train_together(scenes: dict, val_gt: np.ndarray, dev, a) -> tuple[dict, dict
     """Train one model per weighting in lock step; returns ``(models, record)``."""
     import torch
 
-    from napari_inf3.inference import _autocast
-    from napari_inf3.model import INFN
-    from napari_inf3.simulation import load_srf, simulate
-    from napari_inf3.training import _init_model, default_stride, epoch_order, patch_grid
-    from napari_inf3.training_data import PatchSampler
+    from napari_inf3.data.simulation import load_srf, simulate
+    from napari_inf3.fusion.inference import _autocast
+    from napari_inf3.models.infn import INFN
+    from napari_inf3.training.data import PatchSampler
+    from napari_inf3.training.loop import _init_model, default_stride, epoch_order, patch_grid
 
     srf = load_srf()
     names = sorted(scenes)
@@ -286,7 +286,7 @@ def train_together(scenes: dict, val_gt: np.ndarray, dev, a) -> tuple[dict, dict
 
 
 def save(models: dict, rec: dict, dev, out: Path) -> list[str]:
-    from napari_inf3.checkpoint import save_checkpoint
+    from napari_inf3.models.checkpoint import save_checkpoint
 
     paths = []
     for w, m in models.items():
@@ -308,10 +308,10 @@ def save(models: dict, rec: dict, dev, out: Path) -> list[str]:
 def time_fusion(models: dict, gt: np.ndarray, dev, a, matmul_tflops: float) -> dict:
     import torch
 
-    from napari_inf3.inference import _autocast, fuse
-    from napari_inf3.metrics import psnr
-    from napari_inf3.model.flops import straightforward_flops
-    from napari_inf3.simulation import simulate
+    from napari_inf3.data.simulation import simulate
+    from napari_inf3.evaluation.metrics import psnr
+    from napari_inf3.fusion.inference import _autocast, fuse
+    from napari_inf3.models.infn.flops import straightforward_flops
 
     lr, msi = simulate(gt, 4)
     lr_t = torch.from_numpy(lr)[None].to(dev)
@@ -368,7 +368,7 @@ def main(argv=None) -> int:
 
     import torch
 
-    from napari_inf3.device import select_device
+    from napari_inf3.models.device import select_device
 
     from .pack_scenes import read_pack
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from napari_inf3.checkpoint import load_checkpoint, save_checkpoint
+from napari_inf3.models.checkpoint import load_checkpoint, save_checkpoint
 from napari_inf3.shipped import FILENAME
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -66,7 +66,7 @@ def device_choices() -> tuple[list[tuple[str, str]], str | None]:
     """The docks' device entries, ``(label, value)``: ``auto (<the device auto picks>)`` first, then
     every device torch sees; and, when torch cannot be used, why (the CPU is offered regardless)."""
     try:
-        from ..device import available_devices
+        from ..models.device import available_devices
 
         names, problem = available_devices(), None
     except Exception as exc:  # noqa: BLE001 - torch missing or broken: say so, still show the dock

@@ -14,7 +14,7 @@ from magicgui.widgets import CheckBox, ComboBox, Container
 from qtpy.QtCore import Qt
 from qtpy.QtWidgets import QToolButton, QVBoxLayout, QWidget
 
-#: upsampler entries, ``(label, INFN's upsampler value)``, in the order of napari_inf3.variants.UPSAMPLERS
+#: upsampler entries, ``(label, INFN's upsampler value)``, in the order of napari_inf3.models.variants.UPSAMPLERS
 UPSAMPLER_CHOICES = [("INF³ implicit function", "inf3"), ("bilinear", "bilinear"), ("bicubic", "bicubic"),
                      ("pixel shuffle", "pixelshuffle")]
 TITLE = "advanced: ablations"
@@ -97,7 +97,7 @@ class AblationSection:
     def options(self, scale: int) -> dict[str, Any]:
         """The switches as INFN keywords that differ from the full network (``{}`` for it);
         ``scale`` is pixel shuffle's fixed ratio."""
-        from ..variants import ablation_options
+        from ..models.variants import ablation_options
 
         return ablation_options(hr_injection=self.hr_injection.value, lr_injection=self.lr_injection.value,
                                 rel_coord=self.rel_coord.value, upsampler=self.upsampler.value, scale=scale)
@@ -107,7 +107,7 @@ class AblationSection:
         return (self.options(scale) or None) if self._applies else None
 
     def variant(self) -> str:
-        """``'full'`` or the chosen ablations in words (the model's own wording, :mod:`napari_inf3.variants`)."""
-        from ..variants import describe_variant
+        """``'full'`` or the chosen ablations in words (the model's own wording, :mod:`napari_inf3.models.variants`)."""
+        from ..models.variants import describe_variant
 
         return describe_variant(self.options(4))

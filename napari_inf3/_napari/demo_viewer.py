@@ -4,7 +4,7 @@ from __future__ import annotations
 
 
 def build_demo_viewer(run, viewer=None, name: str = "superballs (crop)"):
-    """Add ``run`` (a :class:`~napari_inf3.pipeline.FusionRun`) to a viewer with the three docks open;
+    """Add ``run`` (a :class:`~napari_inf3.fusion.pipeline.FusionRun`) to a viewer with the three docks open;
     its ground truth (if any) is the layer ``'<name> GT'``. The layers are :func:`.layers.run_layer_data`'s,
     added here; the Fusion dock is told which run they are (its table, *Compare schemes*).
     Returns ``(viewer, fusion, spectrum, training)``."""

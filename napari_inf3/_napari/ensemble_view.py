@@ -1,4 +1,4 @@
-"""What the Spectrum inspector shows of an ensemble (:mod:`napari_inf3.ensemble`): its members' spread at a
+"""What the Spectrum inspector shows of an ensemble (:mod:`napari_inf3.models.ensemble`): its members' spread at a
 click, a band around the ensemble's curve, and the pixels of highest expected |error| to step through.
 
 An ensemble's fused layer lists its members' layer names in ``metadata["ensemble_members"]``

@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from ..fusion_types import PairInput, RealPair
+from ..fusion.types import PairInput, RealPair
 
 SIMULATE, REAL_PAIR = MODES = ("simulate from ground truth", "real LR-HSI + HR-MSI")
 PAPER_BANDS, TRUE_COLOUR, THREE_WAVELENGTHS = COMPOSITES = (
@@ -43,7 +43,7 @@ TIPS = {
 
 
 def composite_options(choice: str, srf: str, wavelengths: str) -> dict:
-    """:meth:`~napari_inf3.pipeline.FusionRun.composites` keywords for a composite ``choice``; ``srf`` is
+    """:meth:`~napari_inf3.fusion.pipeline.FusionRun.composites` keywords for a composite ``choice``; ``srf`` is
     the simulation's response name, ``wavelengths`` the "R, G, B (nm)" text. Raises ValueError."""
     if choice == TRUE_COLOUR:
         return {"srf": srf}
@@ -159,10 +159,10 @@ def fits(models: dict) -> int:
 
 
 def fit_progress(run, name: str, device, done: int, steps: int, cancel: threading.Event | None = None):
-    """Fit ``'pair'`` to the run's pair (:func:`napari_inf3.pipeline.fit_to_run`) in a thread, yielding
+    """Fit ``'pair'`` to the run's pair (:func:`napari_inf3.fusion.pipeline.fit_to_run`) in a thread, yielding
     ``(done, steps, message)`` once per 5 % of the fit (:data:`FIT_YIELDS` yields, whatever its length); closing
     the generator, or setting ``cancel`` (the dock's Cancel), stops the fit at its next check."""
-    from ..pipeline import fit_to_run
+    from ..fusion.pipeline import fit_to_run
 
     state: dict[str, Any] = {"percent": 0, "error": None}
     stop = threading.Event()
@@ -197,7 +197,7 @@ def run_job(job: FusionJob, models: dict, pictures: dict):
     while the next model runs; then the scores, error and SAM maps; every layer's data as the final
     :class:`LayersReady`; then SSIM for the table. Yields ``(done, total, message)`` between, returns the run.
     No score is computed twice."""
-    from ..pipeline import fuse_into, score_run, score_ssim, start_run
+    from ..fusion.pipeline import fuse_into, score_run, score_ssim, start_run
     from .layers import next_run_id, run_layer_data
 
     steps = job.steps(len(models), fits(models))
@@ -243,9 +243,9 @@ def _place(job: FusionJob, ready: LayersReady) -> LayersReady:
 
 def georeferenced_pair(lr_layer, msi_layer, lr_data: np.ndarray, msi_data: np.ndarray):
     """Two layers that came from georeferenced files (``metadata['geo']``, set by the reader): their
-    :class:`~napari_inf3.geo.AlignedPair` (the common footprint); ``None`` when either has no position."""
-    from ..cube import Cube
-    from ..geo import GeoRef, align_pair
+    :class:`~napari_inf3.data.geo.AlignedPair` (the common footprint); ``None`` when either has no position."""
+    from ..data.cube import Cube
+    from ..data.geo import GeoRef, align_pair
 
     geos = [getattr(layer, "metadata", {}).get("geo") for layer in (lr_layer, msi_layer)]
     if not all(isinstance(g, dict) for g in geos):

@@ -9,8 +9,8 @@ from __future__ import annotations
 import numpy as np
 from qtpy.QtWidgets import QComboBox, QGroupBox, QLabel, QProgressBar, QVBoxLayout, QWidget
 
-from ..cube import CubeError
-from ..fusion_types import PairInput
+from ..data.cube import CubeError
+from ..fusion.types import PairInput
 from . import compare_layout
 from ._common import button_row, device_choices, is_gt_candidate, is_msi_candidate
 from .forms import RememberedForm, layer_picker, offset_choices, offset_value
@@ -172,7 +172,7 @@ class FusionWidget(QWidget):
     # ---- running -------------------------------------------------------------------------
     def job(self) -> FusionJob:
         """What the engine needs, read from the controls (raises ValueError with a message)."""
-        from ..fusion_types import RealPair, SimulatedPair
+        from ..fusion.types import RealPair, SimulatedPair
 
         if self.simulate_mode:
             layer = self.gt_combo.value
@@ -326,8 +326,8 @@ class FusionWidget(QWidget):
         returns the path, or None."""
         from napari.utils.notifications import show_error, show_info
 
-        from ..checkpoint import save_checkpoint
         from ..io.atomic import WriteError
+        from ..models.checkpoint import save_checkpoint
         from ._common import output_path
 
         if self.fitted is None:

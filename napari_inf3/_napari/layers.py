@@ -58,7 +58,7 @@ def display_limits(data) -> tuple[float, float]:
 
 
 def cube_layer_data(cube, name: str | None = None, role: str = "cube") -> tuple:
-    """A napari LayerData tuple for a :class:`~napari_inf3.cube.Cube`."""
+    """A napari LayerData tuple for a :class:`~napari_inf3.data.cube.Cube`."""
     from pathlib import Path
 
     label = name or (Path(cube.source).name if cube.source else "cube")
@@ -90,7 +90,7 @@ LayerData = tuple  # napari's LayerDataTuple: (data, kwargs, layer_type)
 
 
 def geo_placement(geo, leading: int = 1) -> dict[str, tuple]:
-    """napari ``scale`` / ``translate`` putting a layer on its map grid (a :class:`~napari_inf3.geo.GeoRef`):
+    """napari ``scale`` / ``translate`` putting a layer on its map grid (a :class:`~napari_inf3.data.geo.GeoRef`):
     world ``x`` is the easting, world ``y`` minus the northing (napari's y axis points down), in map units, of
     pixel centres, so layers from different files overlay; ``leading`` axes (the band axis) keep scale 1."""
     a, _, c, _, e, f = geo.transform
@@ -121,11 +121,11 @@ def run_layer_data(run, run_id: str, source: str, composite_options: dict | None
                    composites: dict | None = None) -> list[LayerData]:
     """Every layer a fusion run adds, in the order they are added: the LR-HSI, the fused cubes (with the
     neighbour weights the Spectrum inspector reads), the composites (``composite_options`` as
-    :meth:`~napari_inf3.pipeline.FusionRun.composites` takes them; only those without GT are shown),
+    :meth:`~napari_inf3.fusion.pipeline.FusionRun.composites` takes them; only those without GT are shown),
     the error and SAM maps (with a GT), the camera fit's residual map (a real pair with a camera), and
     with neighbour weights the weight-entropy / winning-neighbour maps per network and the pairwise
     scheme SAM and |a − b| maps. ``source`` is the layer the run was made from; names end ``[run_id]``.
-    ``composites``: the run's composites made already (:meth:`~napari_inf3.pipeline.FusionRun.composites`)."""
+    ``composites``: the run's composites made already (:meth:`~napari_inf3.fusion.pipeline.FusionRun.composites`)."""
     wl, tag = run.wavelengths, f"[{run_id}]"
     # each LR pixel over the HR pixel it was taken from (the block's centre for a real pair)
     o = (run.scale - 1) / 2 if run.offset is None else run.offset

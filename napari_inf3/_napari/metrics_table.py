@@ -19,7 +19,7 @@ class MetricsTable(QTableWidget):
     def fill(self, run) -> None:
         """One row per method of ``run``: its scores with a GT; a real pair's pair-only scores (bicubic
         first, :func:`.real_pair.fill_pair_table`); left empty when there are neither."""
-        from ..metrics import METRICS
+        from ..evaluation.metrics import METRICS
 
         self.setRowCount(0)
         if not run.scores:

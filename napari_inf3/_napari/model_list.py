@@ -1,4 +1,4 @@
-"""The Fusion dock's model list: the shipped checkpoints, their ensemble (:mod:`napari_inf3.ensemble`), the
+"""The Fusion dock's model list: the shipped checkpoints, their ensemble (:mod:`napari_inf3.models.ensemble`), the
 SRF-projection baseline, a fit to the pair (:func:`napari_inf3.fit_pair`), the models fitted this session and any
 checkpoint added, each with a check box; :meth:`ModelList.selected` is what the fusion runs."""
 

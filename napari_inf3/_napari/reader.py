@@ -1,7 +1,7 @@
 """napari reader contribution: every format of the engine's registry, as one (bands, y, x) layer.
 
 ``get_reader`` never raises: it returns None for paths the registry does not know, and the
-returned reader turns a :class:`~napari_inf3.cube.CubeError` into a napari notification.
+returned reader turns a :class:`~napari_inf3.data.cube.CubeError` into a napari notification.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ def read_layers(path):
 
     from napari.utils.notifications import show_error, show_warning
 
-    from ..cube import CubeError
+    from ..data.cube import CubeError
     from ..io import read_cube
     from .layers import cube_layer_data
 

@@ -25,7 +25,7 @@ def fitted_camera(run):
 
 def _band_wavelengths(bands: int, *candidates) -> np.ndarray | None:
     """The first of ``candidates`` with one value per band, else the packaged 400–700 nm for 31 bands."""
-    from ..simulation import srf_wavelengths
+    from ..data.simulation import srf_wavelengths
 
     for wl in candidates:
         if wl is not None and len(wl) == bands:
@@ -36,7 +36,7 @@ def _band_wavelengths(bands: int, *candidates) -> np.ndarray | None:
 def plot_camera(figure, camera, wavelengths=None) -> None:
     """Two panels on ``figure``: the tone curve (stored value → linear, per channel) and the response
     in nm beside the Nikon D700's (signed responses cross zero), each channel's held-out residual."""
-    from ..simulation import load_srf
+    from ..data.simulation import load_srf
     from ..viz.plots import plot_srf
 
     figure.clear()
@@ -70,7 +70,7 @@ def plot_camera(figure, camera, wavelengths=None) -> None:
 def plot_response_fit(figure, fit, wavelengths=None) -> np.ndarray:
     """A response estimated from the pair beside the Nikon D700's, in nm, with the fit residual; returns
     the wavelengths it is saved with (band numbers when unknown)."""
-    from ..simulation import load_srf
+    from ..data.simulation import load_srf
     from ..viz.plots import plot_srf
 
     bands = fit.srf.shape[1]
@@ -170,8 +170,8 @@ class FitPanel(QWidget):
         replaced only after a question. Returns the path written, or None (errors are shown)."""
         from napari.utils.notifications import show_error, show_info
 
-        from ..cube import CubeError
-        from ..simulation import write_srf_csv
+        from ..data.cube import CubeError
+        from ..data.simulation import write_srf_csv
 
         if self.camera is not None:
             path = output_path(self, path, "Save the camera", "hr_msi_camera.json", "camera JSON (*.json)")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 
 def superballs_crop():
-    from ..sample import CITATION, load_sample
+    from ..data.sample import CITATION, load_sample
     from .layers import cube_layer_data
 
     cube = load_sample()

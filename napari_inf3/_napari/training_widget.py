@@ -166,7 +166,7 @@ class TrainingWidget(QWidget):
     def _describe_init(self) -> str:
         """"cosine weighting, paper preset, SRF projection" for the chosen starting weights, read from
         the checkpoint's config (a shipped one's too)."""
-        from ..checkpoint import CheckpointError, read_checkpoint
+        from ..models.checkpoint import CheckpointError, read_checkpoint
 
         try:
             if self.init.value == FILE:
@@ -178,7 +178,7 @@ class TrainingWidget(QWidget):
             cfg = read_checkpoint(path)["config"]
         except (ValueError, CheckpointError, FileNotFoundError) as exc:
             return str(exc)
-        from ..variants import describe_variant
+        from ..models.variants import describe_variant
 
         proj = "SRF projection" if cfg.get("consistency") == "srf" else "no SRF projection"
         variant = describe_variant(cfg)
@@ -237,7 +237,7 @@ class TrainingWidget(QWidget):
                 if self.data.item(i).data(Qt.UserRole) == "layer" and self.data.item(i).checkState() == Qt.Checked]
 
     def scenes(self) -> list:
-        from ..cube import Cube
+        from ..data.cube import Cube
         from ..io import scene_paths
 
         out = []
@@ -254,9 +254,9 @@ class TrainingWidget(QWidget):
 
     # ---- run ---------------------------------------------------------------------------------
     def train_config(self):
-        """The :class:`~napari_inf3.train_config.TrainConfig` the form gives (the data aside); a ValueError
+        """The :class:`~napari_inf3.training.config.TrainConfig` the form gives (the data aside); a ValueError
         says what is missing or contradictory. ``overwrite`` is on: :meth:`start` asks first."""
-        from ..train_config import TrainConfig
+        from ..training.config import TrainConfig
 
         init, srf, camera = self.init_source(), self.srf_source(), self.camera_source()
         resume = self.resume.value.strip() or None
@@ -276,8 +276,8 @@ class TrainingWidget(QWidget):
         from napari.qt.threading import thread_worker
         from napari.utils.notifications import show_error
 
-        from ..cube import Cube, CubeError
-        from ..training import train
+        from ..data.cube import Cube, CubeError
+        from ..training.loop import train
 
         try:
             scenes = self.scenes()

@@ -44,7 +44,7 @@ def write_cube_layer(path: str, data: Any, meta: dict) -> list[str]:
     Raises :class:`CubeWriteError` (napari shows it as a notification) for a layer that is not a 3-D
     cube, or a file that cannot be written (an existing file is then left as it was).
     """
-    from ..cube import Cube, CubeError
+    from ..data.cube import Cube, CubeError
     from ..io import write_cube
 
     p = Path(path)
@@ -57,7 +57,7 @@ def write_cube_layer(path: str, data: Any, meta: dict) -> list[str]:
     try:  # write_cube checks the data first, and writes atomically: a failure leaves the old file as it was
         cube = Cube(arr, None if wl is None else np.asarray(wl, np.float64), meta=_facts(meta))
         if isinstance(geo, dict):  # a layer from (or fused from) georeferenced files: written with its grid
-            from ..geo import GeoRef
+            from ..data.geo import GeoRef
 
             cube.geo = GeoRef.from_dict(geo)
         return [str(write_cube(cube, p, overwrite=True, allow_negative=True))]

@@ -30,9 +30,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..cube import CubeError
-from ..simulation import blur_decimate, check_offset
-from ..srf_fit import (
+from ..data.cube import CubeError
+from ..data.simulation import blur_decimate, check_offset
+from .curves import CURVE_KINDS, ToneCurve
+from .jpeg import JpegStorage
+from .model import CLIP_EPS, CameraFit
+from .srf_fit import (
     BLUR_GRID,
     MAX_FIT_PIXELS,
     _check_pair,
@@ -42,9 +45,6 @@ from ..srf_fit import (
     solve_response,
     srf_kernel,
 )
-from .curves import CURVE_KINDS, ToneCurve
-from .jpeg import JpegStorage
-from .model import CLIP_EPS, CameraFit
 
 __all__ = ["estimate_camera"]
 
@@ -218,7 +218,7 @@ def estimate_camera(lr_hsi, hr_msi, scale: int, *, offset: int | None = None, cu
     signed : ``'auto'`` (both, chosen on held-out pixels), ``True`` (a rendered image's response
         with negative lobes) or ``False`` (a sensor's non-negative response).
     sigma, estimate_blur : the blur (HR pixels) relating the grids; with ``estimate_blur`` it is
-        searched over :data:`~napari_inf3.srf_fit.BLUR_GRID` for the chosen model.
+        searched over :data:`~napari_inf3.camera.srf_fit.BLUR_GRID` for the chosen model.
     shift : ``True`` estimates the HR-MSI's displacement and fits on the re-aligned HR-MSI; a
         ``(dy, dx)`` uses that one.
     smoothness : the response's second-difference penalty across wavelength, relative to the data;

@@ -1,5 +1,5 @@
 """Fusing with a photograph as the HR-MSI: the pieces ``fuse(..., camera=fit)`` runs
-(:func:`napari_inf3.inference.fuse`; no import of the engine here, so the engine can import these).
+(:func:`napari_inf3.fusion.inference.fuse`; no import of the engine here, so the engine can import these).
 
 Two paths, by whether the network learned this camera:
 
@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..cube import CubeError
+from ..data.cube import CubeError
 from .model import CameraFit
 
 __all__ = ["back_project", "learned_camera", "project", "transfer_input", "transfer_module", "model_response"]
@@ -47,9 +47,9 @@ def back_project(x: np.ndarray, lr_hsi: np.ndarray, camera: CameraFit, *, weight
     frequencies back. Measured with the shipped lite ``cosine`` on CAVE's sRGB renderings (superballs, oil
     painting, pompoms): +0.07 to +0.54 dB stored losslessly, +0.13 to +0.47 dB as JPEG quality 85; a whole step
     (three times) gained less or lost (docs/REAL_PAIRS.md has the 20 scenes)."""
-    from ..simulation import blur_decimate
-    from ..srf_fit import srf_kernel
-    from ..upsampling import bicubic
+    from ..data.simulation import blur_decimate
+    from ..fusion.upsampling import bicubic
+    from .srf_fit import srf_kernel
 
     resid = np.asarray(lr_hsi, np.float32) - blur_decimate(x, srf_kernel(camera.sigma), camera.scale, camera.offset)
     x += np.float32(weight) * bicubic(resid, x.shape[1:])
@@ -79,7 +79,7 @@ def transfer_input(model, camera: CameraFit, x_up: np.ndarray, msi_linear: np.nd
     """What the camera-transfer path shows ``model``: the projection of ``x_up`` (bicubic) onto the
     camera's linear HR-MSI, seen through the model's own response ``(s, H, W)`` (the paper's Nikon D700 for
     a model without a projection)."""
-    from ..simulation import load_srf
+    from ..data.simulation import load_srf
 
     p_model = model_response(model)
     if p_model is None:

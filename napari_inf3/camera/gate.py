@@ -147,9 +147,9 @@ def _consistency(fused, lr: np.ndarray, lin: np.ndarray, sat: np.ndarray, camera
                  valid: np.ndarray | None = None) -> dict[str, float]:
     """:func:`pair_consistency` on an HR-MSI already prepared (``camera.prepare``: linear, saturated); LR pixels
     whose block is not all ``valid`` are left out."""
-    from ..metrics import psnr
-    from ..simulation import blur_decimate
-    from ..srf_fit import srf_kernel
+    from ..data.simulation import blur_decimate
+    from ..evaluation.metrics import psnr
+    from .srf_fit import srf_kernel
 
     x = np.asarray(getattr(fused, "data", fused), np.float32)
     degraded = blur_decimate(x, srf_kernel(camera.sigma), camera.scale, camera.offset)
@@ -187,7 +187,7 @@ def pair_report(lr_hsi, hr_msi, camera: CameraFit, results: dict[str, np.ndarray
     result below bicubic (:func:`check_results`). One call for the CLI, the dock and the notebook; the
     HR-MSI is linearised and aligned once for all of them. ``valid`` ``(H, W)`` bool: the pixels with data (a
     georeferenced pair's nodata is left out of the scores; an LR pixel counts when its whole block has data)."""
-    from ..upsampling import bicubic
+    from ..fusion.upsampling import bicubic
 
     lr = np.asarray(getattr(lr_hsi, "data", lr_hsi), np.float32)
     lin, sat = camera.prepare(hr_msi)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..cube import CubeError
+from ..data.cube import CubeError
 from .curves import ToneCurve
 from .jpeg import JpegStorage
 
@@ -72,7 +72,7 @@ class CameraFit:
                residual=None, shift=None) -> CameraFit:
         """A linear camera (raw values, gain 1, no black level) with response ``srf`` ``(s, S)``: how the
         simulation, the Nikon D700 default or an :func:`~napari_inf3.estimate_srf` fit see the HR-MSI."""
-        from ..simulation import check_offset
+        from ..data.simulation import check_offset
 
         p = np.asarray(srf, np.float32)
         s = p.shape[0]
@@ -85,8 +85,8 @@ class CameraFit:
         """``(h, w)`` on the LR grid: ``|Y_lr − P X_lr|`` averaged over channels, relative to the mean
         ``|Y_lr|`` — where the camera model explains the pair (≈ 0) and where it does not (clipped
         pixels, moving objects, parallax, a misfit curve)."""
-        from ..simulation import blur_decimate
-        from ..srf_fit import srf_kernel
+        from ..data.simulation import blur_decimate
+        from .srf_fit import srf_kernel
 
         lin, _ = self.prepare(hr_msi)
         y_lr = blur_decimate(lin, srf_kernel(self.sigma), self.scale, self.offset)
@@ -144,7 +144,7 @@ class CameraFit:
         """What fusion needs of a stored HR-MSI: ``(linear (s, H, W) float32, saturated (s, H, W) bool)``,
         both moved back by :attr:`shift` when one was estimated; a JPEG's chroma restored first
         (:func:`~napari_inf3.camera.jpeg.restore_chroma`)."""
-        from ..srf_fit import align_msi
+        from .srf_fit import align_msi
 
         y = self._stored(hr_msi)
         if self.jpeg is not None:  # a JPEG: the chroma detail its subsampling lost, from the luminance
@@ -183,7 +183,7 @@ class CameraFit:
 
     def degrade(self, msi_linear: np.ndarray) -> np.ndarray:
         """Linear ``P X`` ``(s, H, W)`` as this camera would store and :meth:`linearize` read it back:
-        clipped, quantised (numpy; :class:`napari_inf3.training_data.CameraStaircase` is the training twin);
+        clipped, quantised (numpy; :class:`napari_inf3.training.data.CameraStaircase` is the training twin);
         for a JPEG camera also compressed with the file's tables and read as :meth:`prepare` reads a photo."""
         if self.jpeg is not None:
             from .jpeg import restore_chroma

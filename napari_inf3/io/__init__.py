@@ -1,7 +1,7 @@
 """One reader registry for every cube format napari-inf3 understands.
 
 ``read_cube(path)`` picks the format from the path (a folder → CAVE band PNGs, else the
-suffix) and returns a :class:`~napari_inf3.cube.Cube` with ``data`` ``(B, H, W)`` float32.
+suffix) and returns a :class:`~napari_inf3.data.cube.Cube` with ``data`` ``(B, H, W)`` float32.
 ``write_cube(cube, path)`` writes ``.npz``, ``.hdr`` (ENVI) or ``.tif``.
 The napari reader, the CLI and the API all go through :data:`FORMATS`.
 """
@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..cube import Cube, CubeError
+from ..data.cube import Cube, CubeError
 from . import arrays, cave, envi, matlab, photo, raw
 from .atomic import WriteError
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..cube import Cube, CubeError
+from ..data.cube import Cube, CubeError
 
 #: CAVE-style default: 31 bands from 400 to 700 nm in 10 nm steps.
 CAVE_WAVELENGTHS = np.arange(400.0, 701.0, 10.0)

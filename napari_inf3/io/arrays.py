@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from ..cube import Cube, CubeError
+from ..data.cube import Cube, CubeError
 from ._common import DEFLATE_MAX_RATIO, check_declared_size, finalize, pick_3d_variable, raised_within, to_bhw
 from .atomic import atomic_path
 from .georef import band_wavelengths, nodata_mask, read_tiff_georef, tiff_is_georeferenced

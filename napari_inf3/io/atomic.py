@@ -14,7 +14,7 @@ mid-write (SIGKILL, power loss) cannot remove its own; the next write to the sam
 whose process (on this machine) is gone. The new file gets the old file's permissions, or the usual
 ones (``0666`` less the umask) when there was none.
 
-Errors from the operating system become :class:`WriteError` (a :class:`~napari_inf3.cube.CubeError`,
+Errors from the operating system become :class:`WriteError` (a :class:`~napari_inf3.data.cube.CubeError`,
 so the CLI and the docks report it like any bad input, and an :class:`OSError`, so code that catches
 those still does), naming the path and the reason in words; ``errno`` keeps the operating system's code.
 """
@@ -32,7 +32,7 @@ import zlib
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from ..cube import CubeError
+from ..data.cube import CubeError
 
 __all__ = ["WriteError", "atomic_path", "atomic_group", "atomic_write_text", "atomic_write_bytes", "save_figure",
            "figure_target", "describe_os_error"]
@@ -55,7 +55,7 @@ _REASONS = {
 class WriteError(CubeError, OSError):
     """A file could not be written; the old file (if any) is unchanged and nothing was left behind.
 
-    A :class:`~napari_inf3.cube.CubeError` (the message starts with the path) and an :class:`OSError`
+    A :class:`~napari_inf3.data.cube.CubeError` (the message starts with the path) and an :class:`OSError`
     (``errno`` is the operating system's code, ``filename`` the path)."""
 
     def __init__(self, message: str, path: str | Path | None = None, errno_: int | None = None):

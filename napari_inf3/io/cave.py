@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..cube import Cube, CubeError
+from ..data.cube import Cube, CubeError
 from ._common import CAVE_WAVELENGTHS, finalize
 
 NAME = "cave"

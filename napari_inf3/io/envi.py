@@ -22,7 +22,7 @@ from typing import cast
 
 import numpy as np
 
-from ..cube import Cube, CubeError
+from ..data.cube import Cube, CubeError
 from ._common import finalize, integer_scale
 from .atomic import WriteError, atomic_group, describe_os_error
 from .lazy import ScaledArray
@@ -175,7 +175,7 @@ def _reflectance_scale(meta: dict, path: Path) -> float | None:
 
 def _header(shape: tuple[int, int, int], wavelengths, description: str, geo=None) -> dict:
     """The header of a float32 little-endian band-sequential cube ``(B, H, W)`` (with ``map info`` and the
-    CRS's WKT for a :class:`~napari_inf3.geo.GeoRef` ``geo``)."""
+    CRS's WKT for a :class:`~napari_inf3.data.geo.GeoRef` ``geo``)."""
     b, h, w = (int(x) for x in shape)
     text = " ".join(str(description).replace("{", "(").replace("}", ")").split())  # one line, no braces
     meta = {"description": text, "samples": w, "lines": h, "bands": b, "header offset": 0,

@@ -1,5 +1,5 @@
 """Georeferencing in files: a GeoTIFF's GeoKeys (through rasterio) and an ENVI header's ``map info`` /
-``coordinate system string``, read into and written from :class:`napari_inf3.geo.GeoRef`.
+``coordinate system string``, read into and written from :class:`napari_inf3.data.geo.GeoRef`.
 
 ENVI's ``map info`` is ``{projection, ref x, ref y, easting, northing, pixel x, pixel y[, zone, North|South],
 datum[, units=…][, rotation=…]}`` with the reference pixel 1-based and 1.0 at the corner of the first pixel (as
@@ -15,8 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..cube import Cube, CubeError
-from ..geo import NEED_GEO, GeoRef, GeoWarning, rasterio_or_none
+from ..data.cube import Cube, CubeError
+from ..data.geo import NEED_GEO, GeoRef, GeoWarning, rasterio_or_none
 
 __all__ = ["tiff_is_georeferenced", "read_tiff_georef", "nodata_mask", "write_geotiff", "envi_georef",
            "envi_fields"]

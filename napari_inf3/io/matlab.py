@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..cube import Cube, CubeError
+from ..data.cube import Cube, CubeError
 from ._common import (
     DEFLATE_MAX_RATIO,
     check_declared_size,

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..cube import Cube, CubeError
+from ..data.cube import Cube, CubeError
 
 NAME = "photo"
 EXTENSIONS = (".png", ".jpg", ".jpeg", ".heic", ".heif")

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from ..cube import Cube, CubeError
+from ..data.cube import Cube, CubeError
 from .psf import Degradation, estimate_degradation
 
 __all__ = ["fit_pair", "PairFitWarning", "MIN_LR_SIDE", "MIN_LR_PIXELS"]
@@ -63,7 +63,7 @@ class _Fit:
 
 def _arrays(lr_hsi, hr_msi, scale) -> tuple[np.ndarray, np.ndarray, int, np.ndarray | None]:
     """The pair as float32 arrays, the scale, and the LR-HSI's wavelengths when it carries them."""
-    from ..tiling import as_array as _as_array
+    from ..fusion.tiling import as_array as _as_array
 
     lr = np.asarray(_as_array(lr_hsi, "LR-HSI")[0], np.float32)
     msi = np.asarray(_as_array(hr_msi, "HR-MSI")[0], np.float32)
@@ -89,8 +89,8 @@ def _arrays(lr_hsi, hr_msi, scale) -> tuple[np.ndarray, np.ndarray, int, np.ndar
 
 def _response(fit: _Fit, srf, wavelengths, y_lr: np.ndarray) -> tuple[np.ndarray, bool, dict]:
     """``(P (s, S), use it for the projection, facts)``: the given response, or one fitted from the pair."""
-    from ..simulation import load_srf
-    from ..srf_fit import solve_response
+    from ..camera.srf_fit import solve_response
+    from ..data.simulation import load_srf
 
     S, s = fit.lr.shape[0], fit.msi.shape[0]
     if srf is not None:
@@ -146,10 +146,11 @@ def fit_pair(lr_hsi, hr_msi, *, srf=None, camera=None, wavelengths=None, scale: 
     psf : ``'auto'`` picks the LR-HSI's point spread function from the pair (:mod:`napari_inf3.pair.psf`),
         ``'protocol'`` is the paper's (σ 0.5, pixel r // 2), or a :class:`~napari_inf3.pair.psf.Degradation`.
     weighting : how the local step weighs an HR pixel's four LR neighbours: ``'area'`` or ``'cosine'``.
-    valid : ``(r·h, r·w)`` bool, the HR pixels with data (a georeferenced pair's, :attr:`napari_inf3.geo.AlignedPair
-        .valid`): LR pixels whose block or a neighbour's lacks data are left out of every step of the fit. LR
-        pixels whose spectrum is 0 in every band are taken as pixels without data whether ``valid`` is given or not
-        (the fusion treats them so too: :meth:`~napari_inf3.pair.PairModel.fuse_crop`).
+    valid : ``(r·h, r·w)`` bool, the HR pixels with data (a georeferenced pair's,
+        :attr:`napari_inf3.data.geo.AlignedPair.valid`): LR pixels whose block or a neighbour's lacks data are
+        left out of every step of the fit. LR pixels whose spectrum is 0 in every band are taken as pixels without
+        data whether ``valid`` is given or not (the fusion treats them so too:
+        :meth:`~napari_inf3.pair.PairModel.fuse_crop`).
 
     The model's ``meta`` holds how it was fitted and its self-check (``meta['self_check']``: the held-out
     reconstruction in dB beside plain interpolation's; :func:`napari_inf3.pair.pair_report`). A fit too small
@@ -157,7 +158,7 @@ def fit_pair(lr_hsi, hr_msi, *, srf=None, camera=None, wavelengths=None, scale: 
     """
     import torch
 
-    from ..device import select_device
+    from ..models.device import select_device
 
     if camera is not None and srf is not None:
         raise CubeError("a camera carries its own response: give camera= or srf=, not both")
@@ -184,8 +185,8 @@ def fit_pair(lr_hsi, hr_msi, *, srf=None, camera=None, wavelengths=None, scale: 
 
 def _usable(lr: np.ndarray, valid: np.ndarray | None, r: int) -> np.ndarray | None:
     """The LR pixels a fit may use: with data in the HR-MSI's block and its neighbours' (``valid``,
-    :func:`napari_inf3.geo.lr_valid`) and a spectrum not 0 in every band; ``None`` when that is all of them."""
-    from ..geo import lr_valid
+    :func:`napari_inf3.data.geo.lr_valid`) and a spectrum not 0 in every band; ``None`` when that is all of them."""
+    from ..data.geo import lr_valid
 
     keep = np.any(lr != 0, axis=0)
     if valid is not None:

@@ -17,7 +17,7 @@ interpolated bilinearly, so nothing is dropped.
 Shapes: residual coefficients ``(K, h, w)``; MSI features ``(s, h, w)`` / ``(s, H, W)``, standardised; LR pixel
 ``i`` sits at HR position ``origin + r·i`` (:attr:`napari_inf3.pair.psf.Degradation.origin`).
 
-LR pixels without data (a georeferenced pair's nodata, zero-filled by :func:`napari_inf3.geo.align_pair`) are
+LR pixels without data (a georeferenced pair's nodata, zero-filled by :func:`napari_inf3.data.geo.align_pair`) are
 given as ``mask`` False: they weigh nothing in any window, and their own residual is taken as the mean's.
 """
 

@@ -26,7 +26,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..cube import CubeError
+from ..data.cube import CubeError
 from .local_fit import LocalParams, grid_interpolate, interpolate_local, local_coefficients
 from .psf import Degradation
 from .spectral_map import SpectralMap
@@ -188,7 +188,7 @@ class PairModel(nn.Module):
         ``lr`` / ``msi`` may be memory maps: only each tile's crop is read."""
         from itertools import pairwise
 
-        from ..tiling import read_crop, tile_edges
+        from ..fusion.tiling import read_crop, tile_edges
 
         S, h, w = lr.shape
         r = self.scale

@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from ..cube import CubeError
+from ..data.cube import CubeError
 
 __all__ = ["Degradation", "estimate_degradation", "PROTOCOL_SIGMA"]
 
@@ -44,7 +44,7 @@ class Degradation:
         if int(self.scale) != self.scale or self.scale < 1:
             raise CubeError(f"the scale must be a whole number ≥ 1, got {self.scale}")
         if self.kind == "gaussian":
-            from ..simulation import check_offset
+            from ..data.simulation import check_offset
 
             object.__setattr__(self, "offset", check_offset(self.offset, int(self.scale)))
 
@@ -58,7 +58,7 @@ class Degradation:
 
     def degrade(self, hr: np.ndarray) -> np.ndarray:
         """``(c, H, W)`` → ``(c, H / r, W / r)`` float32."""
-        from ..srf_fit import degrade_msi
+        from ..camera.srf_fit import degrade_msi
 
         hr = np.asarray(hr, np.float32)
         r = int(self.scale)

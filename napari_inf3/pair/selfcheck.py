@@ -4,7 +4,7 @@ it never saw — beside what interpolating the same quarter gives.
 
 The check's samples are twice as far apart as the real fit's, so it is pessimistic: a fit that beats
 interpolation here beats it at least as clearly on the full pair. The score is a PSNR in dB relative to the LR-HSI's
-peak value (the pair's own units), averaged over bands as :func:`napari_inf3.metrics.psnr` does.
+peak value (the pair's own units), averaged over bands as :func:`napari_inf3.evaluation.metrics.psnr` does.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ def _crop(lr: np.ndarray, msi: np.ndarray, r: int, side: int) -> tuple[np.ndarra
 
 
 def _psnr(pred: np.ndarray, truth: np.ndarray, peak: float) -> float:
-    from ..metrics import psnr
+    from ..evaluation.metrics import psnr
 
     return psnr(pred[..., None] / peak, truth[..., None] / peak)
 

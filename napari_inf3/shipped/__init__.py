@@ -17,7 +17,7 @@ PRETRAINED = ("area", "net", "cosine")
 #: Shipped presets; the first is the default.
 PRESETS = ("lite", "paper")
 FILENAME = "infn_{preset}_{name}_x4.pt"
-#: The three schemes averaged (:mod:`napari_inf3.ensemble`), and its error calibration's file.
+#: The three schemes averaged (:mod:`napari_inf3.models.ensemble`), and its error calibration's file.
 ENSEMBLE = "ensemble"
 CALIBRATION = "ensemble_{preset}_x4.json"
 
@@ -51,7 +51,7 @@ def available(preset: str = "lite") -> list[str]:
 
 
 def model_names() -> list[str]:
-    """Every string :func:`napari_inf3.inference.resolve_model` takes as a name: ``'projection'``, then each
+    """Every string :func:`napari_inf3.fusion.inference.resolve_model` takes as a name: ``'projection'``, then each
     shipped model and the ensemble of each preset (``'cosine'``, ``'paper:cosine'``, ``'ensemble'``, …)."""
     return ["projection"] + [n if p == PRESETS[0] else f"{p}:{n}" for p in PRESETS for n in (*PRETRAINED, ENSEMBLE)]
 
@@ -71,13 +71,13 @@ def spec_name(name: str, preset: str) -> str:
 
 def pretrained(name: str = "cosine", device=None, preset: str = "lite"):
     """The shipped INFN for weighting ``name`` (``'area'``, ``'net'``, ``'cosine'``) and ``preset``, loaded in
-    eval mode; ``name='ensemble'``: the three as an :class:`~napari_inf3.ensemble.Ensemble` with the shipped
+    eval mode; ``name='ensemble'``: the three as an :class:`~napari_inf3.models.ensemble.Ensemble` with the shipped
     error calibration (``fuse(..., uncertainty=True)`` maps their disagreement to an expected |error|)."""
-    from ..checkpoint import load_checkpoint
+    from ..models.checkpoint import load_checkpoint
 
     if name == ENSEMBLE:
-        from ..ensemble import Ensemble
-        from ..uncertainty import ErrorCalibration
+        from ..models.ensemble import Ensemble
+        from ..models.uncertainty import ErrorCalibration
 
         members = {n: pretrained(n, device=device, preset=preset) for n in PRETRAINED}
         for n, m in members.items():
@@ -89,7 +89,7 @@ def pretrained(name: str = "cosine", device=None, preset: str = "lite"):
 
 
 def calibration_path(preset: str = "lite") -> Path:
-    """Where the ``preset`` ensemble's error calibration is shipped (:mod:`napari_inf3.uncertainty`)."""
+    """Where the ``preset`` ensemble's error calibration is shipped (:mod:`napari_inf3.models.uncertainty`)."""
     if preset not in PRESETS:
         raise ValueError(f"no pretrained preset {preset!r}; shipped: {', '.join(PRESETS)}")
     return Path(str(resources.files(__name__).joinpath(CALIBRATION.format(preset=preset))))
@@ -97,7 +97,7 @@ def calibration_path(preset: str = "lite") -> Path:
 
 def pretrained_info(name: str, preset: str = "lite") -> dict:
     """The training metadata stored in a shipped checkpoint."""
-    from ..checkpoint import read_checkpoint
+    from ..models.checkpoint import read_checkpoint
 
     ckpt = read_checkpoint(checkpoint_path(name, preset))
     return {"config": ckpt["config"], **ckpt["meta"]}

@@ -185,8 +185,8 @@ def seed_tif(d: Path, rng) -> Path:
 def seed_pt(d: Path, rng) -> Path:
     import torch
 
-    from napari_inf3.checkpoint import save_checkpoint
-    from napari_inf3.model import INFN
+    from napari_inf3.models.checkpoint import save_checkpoint
+    from napari_inf3.models.infn import INFN
 
     torch.manual_seed(int(rng.integers(1 << 30)))
     m = INFN(weighting=["area", "net", "cosine"][rng.integers(3)], preset="lite", n_feats=4, n_resblocks=1,
@@ -361,7 +361,7 @@ def worker() -> None:
     import torch  # noqa: F401  (imported once, before the limit matters)
 
     from napari_inf3 import CubeError, read_cube
-    from napari_inf3.checkpoint import CheckpointError, load_checkpoint
+    from napari_inf3.models.checkpoint import CheckpointError, load_checkpoint
 
     for line in sys.stdin:
         req = json.loads(line)

@@ -20,7 +20,7 @@ from itertools import combinations
 
 import numpy as np
 
-from ..metrics import sam_map
+from ..evaluation.metrics import sam_map
 
 __all__ = ["NEIGHBOURS", "LN4", "neighbour_positions", "weight_entropy", "winning_neighbour", "sam_between",
            "mean_abs_difference", "pairwise_maps", "Disagreement", "top_disagreements"]

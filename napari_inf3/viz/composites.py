@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ..cube import CubeError
+from ..data.cube import CubeError
 
 #: The paper's Fig. 5 pseudo-colour: bands 31, 20, 10 (1-based) as R, G, B.
 PAPER_BANDS = (31, 20, 10)
@@ -75,7 +75,7 @@ def composite(
     """
     cube = np.asarray(cube, np.float32)
     if srf is not None:
-        from ..simulation import apply_srf, load_srf
+        from ..data.simulation import apply_srf, load_srf
 
         rgb = np.moveaxis(apply_srf(cube, load_srf(srf, cube.shape[0])), 0, -1)
     else:

@@ -1,7 +1,7 @@
 """The pictures of a fusion run as matplotlib Figures: one drawing path for the headless demo, scripts
 and notebooks (the napari docks draw the same data as layers).
 
-Every function takes a :class:`~napari_inf3.pipeline.FusionRun` and returns a :class:`RunFigure`, a
+Every function takes a :class:`~napari_inf3.fusion.pipeline.FusionRun` and returns a :class:`RunFigure`, a
 pyplot-free ``matplotlib.figure.Figure`` that shows itself inline in Jupyter (it has a PNG repr) and
 saves like any Figure. No Qt, no pyplot state.
 """
@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 from matplotlib.figure import Figure
 
-from ..cube import CubeError
+from ..data.cube import CubeError
 
 __all__ = ["RunFigure", "MetricsTable", "composites_figure", "errors_figure", "overview_figure", "spectra_figure",
            "metrics_table"]
@@ -92,8 +92,8 @@ def expected_error_figure(run) -> RunFigure:
     """Per ensemble in the run: its expected mean |error| over bands (from the schemes' disagreement), beside
     the true |GT − fused| on the same scale when the run has a ground truth; the titles say how well the
     expected map ranks the pixels (Spearman) and predicts the mean."""
-    from ..metrics import error_map
-    from ..uncertainty import spearman
+    from ..evaluation.metrics import error_map
+    from ..models.uncertainty import spearman
     from .composites import shared_error_limit
 
     if not run.expected_error:
@@ -224,7 +224,7 @@ class MetricsTable:
         return table
 
     def rows(self) -> list[list[str]]:
-        from ..metrics import METRICS
+        from ..evaluation.metrics import METRICS
 
         if self._rows is not None:
             return self._rows

@@ -31,7 +31,7 @@ def scheme_checkpoints(tmp_path_factory):
     import torch
 
     from napari_inf3 import save_checkpoint
-    from napari_inf3.model import INFN
+    from napari_inf3.models.infn import INFN
 
     d = tmp_path_factory.mktemp("schemes")
     out = {}

@@ -16,7 +16,7 @@ def _training_dock(viewer):
 
 def test_switches_become_model_options_of_a_new_network(make_napari_viewer, tmp_path):
     from napari_inf3._napari.ablation_form import UPSAMPLER_CHOICES
-    from napari_inf3.model.upsamplers import UPSAMPLERS
+    from napari_inf3.models.infn.upsamplers import UPSAMPLERS
 
     train = _training_dock(make_napari_viewer())
     abl = train.ablations
@@ -72,7 +72,7 @@ def test_switches_are_off_when_starting_from_a_model(make_napari_viewer, tmp_pat
 
 
 def test_a_variant_trains_and_is_remembered(make_napari_viewer, qtbot, tmp_path):
-    from napari_inf3.checkpoint import read_checkpoint
+    from napari_inf3.models.checkpoint import read_checkpoint
 
     viewer = make_napari_viewer()
     viewer.open_sample(PLUGIN, "superballs_crop")

@@ -28,7 +28,7 @@ def test_fusion_worker_error_leaves_dock_usable(make_napari_viewer, qtbot, tmp_p
     """A model that does not fit the data (20 bands vs 31): a notification, the dock stays usable."""
 
     from napari_inf3 import save_checkpoint
-    from napari_inf3.model import INFN
+    from napari_inf3.models.infn import INFN
 
     errors = []
     monkeypatch.setattr("napari.utils.notifications.show_error", lambda msg: errors.append(msg))

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from napari_inf3.camera import CameraFit
-from napari_inf3.sample import load_sample
+from napari_inf3.data.sample import load_sample
 from tests.conftest import photo_camera, photo_pair
 from tests.gui.test_real_pair_gui import fine_tune_in_training_dock, real_pair_dock
 
@@ -56,7 +56,7 @@ def test_estimated_camera_is_plotted_mapped_gated_and_saved(make_napari_viewer, 
     assert fusion.save_srf(path) is None
 
     # the Training dock fine-tunes the shipped cosine to that camera
-    from napari_inf3.checkpoint import read_checkpoint
+    from napari_inf3.models.checkpoint import read_checkpoint
 
     meta = read_checkpoint(fine_tune_in_training_dock(viewer, qtbot, "camera file", path, tmp_path / "c.pt"))["meta"]
     assert meta["srf"] == "camera" and meta["camera"]["curve"]["kind"] == "srgb"

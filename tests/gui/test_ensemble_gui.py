@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from qtpy.QtCore import Qt
 
-from napari_inf3.sample import load_sample
+from napari_inf3.data.sample import load_sample
 
 PLUGIN = "napari-inf3"
 MEMBERS = ("area", "net", "cosine")
@@ -18,7 +18,7 @@ MEMBERS = ("area", "net", "cosine")
 def calibrated(tmp_path, monkeypatch):
     """The shipped ensemble with an error calibration: the package's when it ships one, else a stand-in."""
     from napari_inf3 import shipped
-    from napari_inf3.uncertainty import ErrorCalibration
+    from napari_inf3.models.uncertainty import ErrorCalibration
 
     if not shipped.calibration_path("lite").is_file():
         path = ErrorCalibration(coef=(-1.48, 0.42, 0.12, 0.20, 0.07), preset="lite").save(tmp_path / "cal.json")

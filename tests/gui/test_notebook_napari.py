@@ -18,9 +18,9 @@ def test_open_napari_shows_a_run(qtbot):
 
 def test_open_napari_with_a_real_pair_run(qtbot):
     from napari_inf3 import simulate
-    from napari_inf3.fusion_types import RealPair
-    from napari_inf3.pipeline import fusion_run
-    from napari_inf3.sample import load_sample
+    from napari_inf3.data.sample import load_sample
+    from napari_inf3.fusion.pipeline import fusion_run
+    from napari_inf3.fusion.types import RealPair
 
     lr, msi = simulate(load_sample(), 4)
     run = fusion_run({"cosine": "cosine"}, RealPair(lr, msi))

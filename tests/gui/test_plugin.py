@@ -111,12 +111,12 @@ def test_docks_from_manifest(make_napari_viewer):
 
 def test_docks_open_when_torch_is_unusable(make_napari_viewer, monkeypatch):
     """Both docks list their devices through one helper; a broken torch is said, not raised."""
-    import napari_inf3.device
+    import napari_inf3.models.device
 
     def broken():
         raise OSError("libtorch_cpu.so: cannot open shared object file")
 
-    monkeypatch.setattr(napari_inf3.device, "available_devices", broken)
+    monkeypatch.setattr(napari_inf3.models.device, "available_devices", broken)
     viewer = make_napari_viewer()
     fusion, train = _dock(viewer, "Fusion"), _dock(viewer, "Training")
     assert "torch is not usable: libtorch_cpu.so" in fusion.status.text()
@@ -221,7 +221,7 @@ def test_fusion_cancel_after_the_first_composites_takes_them_away(make_napari_vi
     """Composites are shown as each model finishes; a run cancelled before its last layers leaves none behind."""
     import threading
 
-    import napari_inf3.pipeline as pipeline
+    import napari_inf3.fusion.pipeline as pipeline
 
     gate = threading.Event()
     fuse_into = pipeline.fuse_into
@@ -374,7 +374,7 @@ def test_training_dock_short_run(make_napari_viewer, qtbot, tmp_path):
 
 
 def test_training_dock_fine_tunes_a_shipped_model(make_napari_viewer, qtbot, tmp_path):
-    from napari_inf3.checkpoint import read_checkpoint
+    from napari_inf3.models.checkpoint import read_checkpoint
 
     viewer = make_napari_viewer()
     viewer.open_sample(PLUGIN, "superballs_crop")
@@ -408,7 +408,7 @@ def test_training_dock_fine_tunes_a_shipped_model(make_napari_viewer, qtbot, tmp
 
 
 def test_training_stop_keeps_checkpoint(make_napari_viewer, qtbot, tmp_path):
-    from napari_inf3.checkpoint import read_checkpoint
+    from napari_inf3.models.checkpoint import read_checkpoint
 
     viewer = make_napari_viewer()
     viewer.open_sample(PLUGIN, "superballs_crop")
@@ -430,9 +430,9 @@ def test_window_screenshot_with_docks_is_not_blank(make_napari_viewer, scheme_ch
     from PIL import Image
 
     from napari_inf3._napari.demo_viewer import build_demo_viewer
-    from napari_inf3.fusion_types import SimulatedPair
-    from napari_inf3.pipeline import fusion_run
-    from napari_inf3.sample import load_sample
+    from napari_inf3.data.sample import load_sample
+    from napari_inf3.fusion.pipeline import fusion_run
+    from napari_inf3.fusion.types import SimulatedPair
 
     run = fusion_run({k: str(v) for k, v in scheme_checkpoints.items()}, SimulatedPair(load_sample(), scale=4))
     viewer = make_napari_viewer(show=True)
@@ -506,8 +506,8 @@ def test_the_worker_yields_the_layers_before_ssim(scheme_checkpoints):
     import numpy as np
 
     from napari_inf3._napari.fusion_choices import FusionJob, LayersReady, run_job
-    from napari_inf3.fusion_types import SimulatedPair
-    from napari_inf3.sample import load_sample
+    from napari_inf3.data.sample import load_sample
+    from napari_inf3.fusion.types import SimulatedPair
 
     job = FusionJob(SimulatedPair(np.asarray(load_sample().data[:, :64, :64]), scale=4), device="cpu",
                     source_layer="GT")

@@ -6,8 +6,8 @@ import numpy as np
 from qtpy.QtCore import Qt
 
 from napari_inf3 import load_srf, simulate
-from napari_inf3.sample import load_sample
-from napari_inf3.simulation import write_srf_csv
+from napari_inf3.data.sample import load_sample
+from napari_inf3.data.simulation import write_srf_csv
 from tests.conftest import shifted_camera
 
 PLUGIN = "napari-inf3"
@@ -84,7 +84,7 @@ def test_saved_response_fine_tunes_a_shipped_model(make_napari_viewer, qtbot, tm
     CSV, fine-tune the shipped cosine to it in the Training dock."""
     from qtpy.QtWidgets import QMessageBox
 
-    from napari_inf3.checkpoint import read_checkpoint
+    from napari_inf3.models.checkpoint import read_checkpoint
 
     viewer, fusion = _estimated_run(make_napari_viewer, qtbot)
     assert fusion.save_srf_btn.isVisibleTo(fusion)

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from napari_inf3.metrics import ergas
+from napari_inf3.evaluation.metrics import ergas
 
 
 def test_ergas_against_formula(rng):

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from napari_inf3 import Cube
-from napari_inf3.metrics import error_map, evaluate, psnr, sam
+from napari_inf3.evaluation.metrics import error_map, evaluate, psnr, sam
 
 
 def test_error_map_mean_abs_over_bands(rng):

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from napari_inf3.metrics import psnr, psnr_per_band
+from napari_inf3.evaluation.metrics import psnr, psnr_per_band
 
 
 def test_psnr_against_loop_reference(rng):

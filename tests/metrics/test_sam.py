@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from napari_inf3.metrics import sam, sam_map
+from napari_inf3.evaluation.metrics import sam, sam_map
 
 
 def test_sam_against_pixel_loop(rng):

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from scipy.signal import convolve2d
 
-from napari_inf3.metrics import ssim
+from napari_inf3.evaluation.metrics import ssim
 
 
 def _ssim_ref(x, y):

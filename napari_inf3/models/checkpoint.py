@@ -41,7 +41,7 @@ def atomic_torch_save(obj: Any, path: str | Path) -> Path:
     full, ...) and leaves the old checkpoint loadable and no temporary file."""
     import torch
 
-    from .io.atomic import WriteError, atomic_path, describe_os_error
+    from ..io.atomic import WriteError, atomic_path, describe_os_error
 
     path = Path(path)
     try:
@@ -71,7 +71,7 @@ def save_checkpoint(
     half: bool = False,
     extra: dict[str, Any] | None = None,
 ) -> Path:
-    """Write a checkpoint of ``model`` (an :class:`~napari_inf3.model.INFN`) atomically.
+    """Write a checkpoint of ``model`` (an :class:`~napari_inf3.models.infn.INFN`) atomically.
 
     ``half=True`` stores the weights as float16 (half the size; for shipping, not resuming). The model
     comes first, as the data does in every write function (``write_cube(cube, path)``).
@@ -116,7 +116,7 @@ def read_checkpoint(path: str | Path) -> dict[str, Any]:
     except (RuntimeError, EOFError, pickle.UnpicklingError, zipfile.BadZipFile, OSError, ValueError) as exc:
         raise CheckpointError(f"is not a readable checkpoint (truncated or not a torch file): {exc}", path) from None
     except (KeyError, IndexError, AssertionError, TypeError, AttributeError) as exc:
-        from .io._common import raised_in
+        from ..io._common import raised_in
 
         if not raised_in(exc, "torch"):
             raise
@@ -139,10 +139,10 @@ def build_any(config: dict[str, Any]):
     """The model a checkpoint's ``config`` describes: an INFN, or (``kind='pair'``) a
     :class:`~napari_inf3.pair.PairModel` fitted to one pair."""
     if config.get("kind") == "pair":
-        from .pair.model import PairModel
+        from ..pair.model import PairModel
 
         return PairModel.from_config(config)
-    from .model import build_model
+    from .infn import build_model
 
     return build_model(config)
 

@@ -44,7 +44,7 @@ class Cube:
     meta : dict
         Free-form facts about the origin (format, scaling, variable name, ...); ``meta['nodata_mask']``, when
         set, is an ``(H, W)`` bool array of pixels without data (their values are 0).
-    geo : napari_inf3.geo.GeoRef or None
+    geo : napari_inf3.data.geo.GeoRef or None
         Where the cube is on Earth (CRS, affine transform, nodata), when its file says.
     """
 

@@ -3,11 +3,11 @@
 ``torchrun --nproc_per_node=N -m napari_inf3 train ...`` starts N copies of the CLI with
 ``RANK``, ``WORLD_SIZE``, ``LOCAL_RANK`` and the rendezvous address in the environment;
 :func:`context_from_env` joins the process group (gloo on the CPU, nccl on CUDA) and picks
-this rank's device through :func:`napari_inf3.device.select_device` (``cuda:LOCAL_RANK``
+this rank's device through :func:`napari_inf3.models.device.select_device` (``cuda:LOCAL_RANK``
 when the job asks for a GPU). Without those variables (or with ``WORLD_SIZE=1``) training is
 single-process and nothing here is used.
 
-How the data is shared (:func:`napari_inf3.training.train`): every step's *global* batch is
+How the data is shared (:func:`napari_inf3.training.loop.train`): every step's *global* batch is
 the same slice of the epoch order as in one process; a ``DistributedSampler`` (no shuffle) over
 that order gives rank k the positions k, k + N, k + 2N, ..., so the N local batches together
 are exactly the one-process batch and DDP's gradient average equals its gradient.
@@ -55,13 +55,13 @@ def is_main_process() -> bool:
 def context_from_env(device=None):
     """Join the torchrun process group if there is one; returns ``(DistContext, torch.device)``.
 
-    ``device``: as :func:`~napari_inf3.device.select_device`; under torchrun ``'cuda'`` or
+    ``device``: as :func:`~napari_inf3.models.device.select_device`; under torchrun ``'cuda'`` or
     ``None``/``'auto'`` with GPUs present become ``cuda:LOCAL_RANK``.
     """
     import torch
     import torch.distributed as dist
 
-    from .device import select_device
+    from ..models.device import select_device
 
     world = env_world_size()
     if world <= 1:

@@ -1,7 +1,7 @@
 """What crosses into and out of the fusion engine: frozen dataclasses, no torch, no Qt.
 
 - :class:`SimulatedPair` and :class:`RealPair`: the two kinds of input a fusion run takes
-  (:func:`napari_inf3.pipeline.iter_fusion_run`): an LR-HSI / HR-MSI pair simulated from a ground
+  (:func:`napari_inf3.fusion.pipeline.iter_fusion_run`): an LR-HSI / HR-MSI pair simulated from a ground
   truth as the paper does, or a measured pair. The CLI, the Fusion dock and the notebook each build one.
 - :class:`FusionResult`: what :func:`napari_inf3.fuse` returns, whatever was asked of it.
 
@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from .cube import Cube, CubeError
+from ..data.cube import Cube, CubeError
 
 __all__ = ["SimulatedPair", "RealPair", "FusionResult", "PairInput"]
 
@@ -67,7 +67,7 @@ class RealPair:
       from the pair (the run's notes say so).
     - ``align``: estimate the HR-MSI's shift against the LR-HSI and move it back.
     - ``valid``: ``(H, W)`` bool, the HR pixels with data in both images (a georeferenced pair's
-      :attr:`~napari_inf3.geo.AlignedPair.valid`); the rest is left out of the pair-only scores.
+      :attr:`~napari_inf3.data.geo.AlignedPair.valid`); the rest is left out of the pair-only scores.
     - ``msi_storage``: how a photo HR-MSI was stored, when it was a JPEG
       (:class:`~napari_inf3.camera.jpeg.JpegStorage`; by default what the photo reader put in the HR-MSI
       Cube's ``meta['jpeg']``): an estimated camera carries it, and fusion knows it.
@@ -97,7 +97,7 @@ class RealPair:
         wl = self.wavelengths if self.wavelengths is not None else getattr(self.lr_hsi, "wavelengths", None)
         meta = getattr(self.hr_msi, "meta", None)
         if self.msi_storage is None and isinstance(meta, dict) and meta.get("jpeg"):
-            from .camera.jpeg import JpegStorage
+            from ..camera.jpeg import JpegStorage
 
             object.__setattr__(self, "msi_storage", JpegStorage.from_dict(meta["jpeg"]))
         object.__setattr__(self, "lr_hsi", lr)

@@ -1,14 +1,14 @@
 """Bicubic upsampling of an LR-HSI: the no-fusion baseline and INFN's skip connection X^U.
 
 Its own module so that everything that needs only the upsampling (the response and camera fits, the
-quality gate) does not import the fusion engine (:mod:`napari_inf3.inference`, which re-exports it).
+quality gate) does not import the fusion engine (:mod:`napari_inf3.fusion.inference`, which re-exports it).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from .cube import Cube, CubeError
+from ..data.cube import Cube, CubeError
 
 __all__ = ["bicubic"]
 
@@ -16,7 +16,7 @@ __all__ = ["bicubic"]
 def bicubic(lr_hsi, size: tuple[int, int]) -> np.ndarray:
     """The baseline (and INFN's skip X^U): bicubic upsampling ``(S, h, w)`` → ``(S, H, W)`` float32.
 
-    Same call as inside :class:`~napari_inf3.model.INFN` (``align_corners=False``, no clamp).
+    Same call as inside :class:`~napari_inf3.models.infn.INFN` (``align_corners=False``, no clamp).
     """
     import torch
     import torch.nn.functional as F

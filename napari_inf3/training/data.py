@@ -5,7 +5,7 @@ a shape, else one tensor each); each step gathers its patches there, flips / rot
 the epoch order says, and simulates the LR-HSI / HR-MSI pair with a strided depthwise
 ``conv2d`` (the paper's 3 × 3 Gaussian, reflect padding, keeping pixel ``offset`` of each
 r × r block) and an ``einsum`` with the SRF. So a GPU is never fed by numpy, and a step costs
-no host ↔ device copy beyond its patch coordinates. :func:`napari_inf3.simulation.simulate`
+no host ↔ device copy beyond its patch coordinates. :func:`napari_inf3.data.simulation.simulate`
 is the reference (tests compare the two within float rounding, 1e-6).
 """
 
@@ -15,7 +15,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .simulation import check_offset, gaussian_kernel
+from ..data.simulation import check_offset, gaussian_kernel
 
 __all__ = ["PatchSampler", "simulate_torch", "CameraStaircase"]
 
@@ -74,7 +74,7 @@ class PatchSampler:
     Parameters
     ----------
     scenes : ``(B, H, W)`` float32 arrays in [0, 1] (one band count).
-    grid : ``(P, 3)`` ``(scene, row, col)`` patch corners (:func:`napari_inf3.training.patch_grid`).
+    grid : ``(P, 3)`` ``(scene, row, col)`` patch corners (:func:`napari_inf3.training.loop.patch_grid`).
     patch, scale, offset, srf_matrix : patch side (HR pixels), r, the decimation offset, ``(s, B)`` SRF.
     camera : a :class:`~napari_inf3.camera.CameraFit` whose storage (tone curve, clipping, bits) the
         HR-MSI goes through, or ``None`` (the linear HR-MSI of the paper's simulation).
@@ -103,7 +103,7 @@ class PatchSampler:
     def cut(self, indices: np.ndarray, aug: np.ndarray | None):
         """GT patches ``(n, B, patch, patch)`` for grid rows ``indices``, augmented by codes ``aug`` (0–7).
 
-        Code bits as in :func:`napari_inf3.training.epoch_order`: ``4`` flips the columns, then
+        Code bits as in :func:`napari_inf3.training.loop.epoch_order`: ``4`` flips the columns, then
         ``code & 3`` quarter turns (``numpy.rot90`` / ``torch.rot90`` on the last two axes).
         """
         import torch

@@ -10,8 +10,8 @@ from the grid of overlapping patches of every scene (stride ≈ patch/2 as the p
 patches), in an order that depends only on ``(seed, epoch)``; so a run resumed from an epoch
 checkpoint continues the exact same sequence. Each patch may be flipped / rotated by 90°
 (``augment``; the blur and the SRF are isotropic, so the simulation stays valid), then
-simulated as :func:`napari_inf3.simulation.simulate` does, with torch on the training device
-(:class:`napari_inf3.training_data.PatchSampler`: the scenes live there, nothing is cut or
+simulated as :func:`napari_inf3.data.simulation.simulate` does, with torch on the training device
+(:class:`napari_inf3.training.data.PatchSampler`: the scenes live there, nothing is cut or
 simulated in numpy per step). Loss: L1. Optimiser: Adam.
 """
 
@@ -26,9 +26,9 @@ from typing import Any
 
 import numpy as np
 
-from .cube import Cube, CubeError
-from .simulation import load_srf, simulate
-from .train_config import TrainConfig
+from ..data.cube import Cube, CubeError
+from ..data.simulation import load_srf, simulate
+from .config import TrainConfig
 
 __all__ = ["TrainConfig", "TrainEvent", "TrainingDiverged", "train", "lineage", "patch_grid", "epoch_order",
            "default_stride"]
@@ -62,7 +62,7 @@ class TrainingDiverged(RuntimeError):
 
 
 def _load_scenes(scenes: Sequence, what: str) -> tuple[list[np.ndarray], list[str]]:
-    from .io import read_cube
+    from ..io import read_cube
 
     arrays: list[np.ndarray] = []
     names: list[str] = []
@@ -118,8 +118,8 @@ def epoch_order(n_patches: int, per_epoch: int, seed: int, epoch: int) -> tuple[
 def _validate(model, val, scale, srf, device, crop, offset=None, camera=None) -> float:
     import torch
 
-    from .inference import fuse
-    from .metrics import psnr
+    from ..evaluation.metrics import psnr
+    from ..fusion.inference import fuse
 
     scores = []
     model.eval()
@@ -152,7 +152,7 @@ def train(
     Parameters
     ----------
     scenes : ground-truth cubes (paths, :class:`Cube` s or ``(B, H, W)`` arrays in [0, 1]).
-    config : a :class:`~napari_inf3.train_config.TrainConfig` (default: its defaults); ``options``
+    config : a :class:`~napari_inf3.training.config.TrainConfig` (default: its defaults); ``options``
         (any of its fields, as keywords) replace what it says — the notebook way:
         ``train(scenes, epochs=5, init="cosine")``. Stored in every checkpoint (``meta["train_config"]``).
     val_scenes : scenes for the per-epoch validation PSNR (a centre crop of ``val_crop``²).
@@ -200,7 +200,7 @@ def _init_model(init, srf_matrix: np.ndarray, bands: int):
     set to ``srf_matrix``, and what :func:`lineage` needs of where it came from."""
     import copy
 
-    from .inference import is_projection, resolve_model
+    from ..fusion.inference import is_projection, resolve_model
 
     what = init if isinstance(init, (str, Path)) else type(init).__name__
     parent = resolve_model(init, device="cpu")
@@ -226,7 +226,7 @@ def _load_camera(camera, bands: int):
     """``train(camera=)`` as a :class:`~napari_inf3.camera.CameraFit` (or ``None``), checked against the scenes."""
     if camera is None:
         return None
-    from .camera import CameraFit
+    from ..camera import CameraFit
 
     fit = camera if isinstance(camera, CameraFit) else CameraFit.load(camera)
     if fit.srf.shape[1] != bands:
@@ -287,8 +287,8 @@ class _Run:
     def __init__(self, scenes: Sequence, val_scenes: Sequence, cfg: TrainConfig):
         import torch
 
+        from ..fusion.inference import _autocast
         from .distributed import context_from_env
-        from .inference import _autocast
 
         self.cfg = o = cfg
         self.val_scenes = val_scenes
@@ -346,9 +346,9 @@ class _Run:
         """A new INFN (seeded), or the one in ``resume`` with its epoch, step, history and offset."""
         import torch
 
-        from .checkpoint import read_checkpoint
-        from .model import INFN, build_model
-        from .simulation import check_offset
+        from ..data.simulation import check_offset
+        from ..models.checkpoint import read_checkpoint
+        from ..models.infn import INFN, build_model
 
         o = self.cfg
         self.start_epoch, self.step, self.history, self.ckpt, self.init_meta = 0, 0, [], None, None
@@ -377,7 +377,7 @@ class _Run:
         self.offset = check_offset(offset, o.scale)
         self.net = self.model
         if self.camera is not None:
-            from .camera.fusion import transfer_module
+            from ..camera.fusion import transfer_module
 
             self.net = transfer_module(self.model, self.camera)
         if self.ctx.active:
@@ -389,7 +389,7 @@ class _Run:
             self.net = torch.compile(self.net)
 
     def _build_sampler(self, gts: list[np.ndarray]) -> None:
-        from .training_data import PatchSampler
+        from .data import PatchSampler
 
         o = self.cfg
         self.sampler = PatchSampler(gts, self.grid, o.patch, o.scale, self.offset, self.msi_srf, self.dev,
@@ -530,7 +530,7 @@ class _Run:
         }
 
     def checkpoint(self, epoch_done: int) -> str | None:
-        from .checkpoint import save_checkpoint
+        from ..models.checkpoint import save_checkpoint
 
         if self.cfg.out is None or not self.ctx.is_main:
             return None

@@ -8,7 +8,7 @@
   3.3 dB on the paper's test scenes; docs/METHOD.md.)
 * HR-MSI ``Y``: ``Y = P · Z`` per pixel, ``P`` the ``(s, B)`` spectral response function
   (SRF), by default the Nikon D700's (rows R, G, B, each summing to 1). The packaged responses
-  (satellites too) and their resampling to a cube's wavelengths are in :mod:`napari_inf3.responses`,
+  (satellites too) and their resampling to a cube's wavelengths are in :mod:`napari_inf3.data.responses`,
   re-exported here (``load_srf``, ``resample_srf``, ``srf_channels``, ``srf_wavelengths``, ``SRF_NAMES``).
 
 Pure numpy, no torch: the training loop, the CLI and the GUI all call :func:`simulate`.
@@ -99,7 +99,7 @@ def write_srf_csv(matrix: np.ndarray, path, wavelengths, channels=None) -> Path:
 
     Atomic (:func:`napari_inf3.io.atomic.atomic_write_text`): a failure raises
     :class:`~napari_inf3.io.atomic.WriteError` and leaves an existing file as it was."""
-    from .io.atomic import atomic_write_text
+    from ..io.atomic import atomic_write_text
 
     if isinstance(matrix, (str, Path)):
         raise TypeError("write_srf_csv(matrix, path, wavelengths): the response comes first (as in "

@@ -14,8 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from .cube import CubeError
-from .fusion_types import PairInput, RealPair, SimulatedPair
+from ..data.cube import CubeError
+from .types import PairInput, RealPair, SimulatedPair
 
 
 @dataclass
@@ -38,7 +38,7 @@ class FusionRun:
     #: INF³'s neighbour weights ``(4, H, W)`` (NW, NE, SW, SE) per network, when the run asked for them
     weights: dict[str, np.ndarray] = field(default_factory=dict)
     #: a real pair: the ``(s, S)`` response the projection used, the fit it came from
-    #: (:class:`~napari_inf3.srf_fit.SrfFit`, with ``pair_srf='estimate'``) and the HR-MSI shift corrected
+    #: (:class:`~napari_inf3.camera.srf_fit.SrfFit`, with ``pair_srf='estimate'``) and the HR-MSI shift corrected
     srf: np.ndarray | None = None
     srf_fit: Any = None
     shift: tuple[float, float] | None = None
@@ -56,7 +56,7 @@ class FusionRun:
     camera_pair: bool = False
     #: a georeferenced real pair: ``(H, W)`` bool, the pixels with data (:attr:`RealPair.valid`)
     valid: np.ndarray | None = None
-    #: per ensemble (:mod:`napari_inf3.ensemble`): its members' names in ``fused``, their disagreement
+    #: per ensemble (:mod:`napari_inf3.models.ensemble`): its members' names in ``fused``, their disagreement
     #: ``(H, W)`` (std over members, mean over bands) and the expected mean |error| over bands ``(H, W)``
     members: dict[str, list[str]] = field(default_factory=dict)
     spread: dict[str, np.ndarray] = field(default_factory=dict)
@@ -73,7 +73,7 @@ class FusionRun:
 
     def weight_maps(self) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
         """``({name: (H, W) weight entropy, nats}, {name: (H, W) winning neighbour 0–3})``; one scale, 0 … ln 4."""
-        from .viz.compare import weight_entropy, winning_neighbour
+        from ..viz.compare import weight_entropy, winning_neighbour
 
         if not self.weights:
             raise CubeError("this run kept no neighbour weights; fuse with weights=True (the 'weight maps' option)")
@@ -83,8 +83,8 @@ class FusionRun:
     def scheme_differences(self) -> tuple[dict[str, np.ndarray], float, dict[str, np.ndarray], float]:
         """Pairwise maps between the networks' cubes: ``(SAM maps, shared limit, |a − b| maps, shared limit)``,
         keyed ``'a vs b'``; SAM in degrees. Needs two or more networks."""
-        from .viz.compare import pairwise_maps
-        from .viz.composites import shared_error_limit
+        from ..viz.compare import pairwise_maps
+        from ..viz.composites import shared_error_limit
 
         nets = {n: c for n, c in self.fused.items() if n in self.weights}
         if len(nets) < 2:
@@ -97,7 +97,7 @@ class FusionRun:
     def disagreements(self, k: int = 10, **kw):
         """Top-``k`` pixels where the networks disagree, and the criterion
         (:func:`napari_inf3.viz.compare.top_disagreements`)."""
-        from .viz.compare import top_disagreements
+        from ..viz.compare import top_disagreements
 
         return top_disagreements({n: c for n, c in self.fused.items() if n in self.weights}, k, **kw)
 
@@ -111,7 +111,7 @@ class FusionRun:
         """``{name: (H, W, 3)}`` for GT (if any) and every fused cube (or those in ``names``: the Fusion dock
         shows each as its model finishes), one shared contrast: ``limits`` as :meth:`composite_limits` gives
         them for the same options (made here when not given)."""
-        from .viz.composites import composite
+        from ..viz.composites import composite
 
         opts: dict[str, Any] = {"wavelengths_nm": wavelengths_nm, "cube_wavelengths": self.wavelengths, "srf": srf}
         if limits is None:
@@ -123,14 +123,14 @@ class FusionRun:
     def composite_limits(self, bands: Sequence[int] | None = None, wavelengths_nm: Sequence[float] | None = None,
                          srf=None):
         """The composites' shared stretch (from the reference: GT, else bicubic), for :meth:`composites`."""
-        from .viz.composites import composite_limits
+        from ..viz.composites import composite_limits
 
         return composite_limits(self.reference, bands, wavelengths_nm=wavelengths_nm,
                                 cube_wavelengths=self.wavelengths, srf=srf)
 
     def error_maps(self) -> tuple[dict[str, np.ndarray], float]:
         """``({name: (H, W) mean |GT − fused|}, shared upper limit)``; needs the GT."""
-        from .viz.composites import shared_error_limit
+        from ..viz.composites import shared_error_limit
 
         self._need_gt("error maps")
         maps = {n: self._error_and_sam(n)[0] for n in self.fused}
@@ -138,7 +138,7 @@ class FusionRun:
 
     def sam_maps(self) -> tuple[dict[str, np.ndarray], float]:
         """``({name: (H, W) spectral angle in degrees}, shared upper limit)``; needs the GT."""
-        from .viz.composites import shared_error_limit
+        from ..viz.composites import shared_error_limit
 
         self._need_gt("SAM maps")
         maps = {n: self._error_and_sam(n)[1] for n in self.fused}
@@ -191,8 +191,8 @@ def iter_fusion_run(
 ) -> Generator[Progress, None, FusionRun]:
     """Fuse ``pair`` with bicubic and every model; yields ``(done, total, message)``, returns the :class:`FusionRun`.
 
-    ``pair``: a :class:`~napari_inf3.fusion_types.SimulatedPair` (simulated from its GT, keeping LR pixel
-    ``offset`` of each block, default r // 2) or a :class:`~napari_inf3.fusion_types.RealPair` (its camera or
+    ``pair``: a :class:`~napari_inf3.fusion.types.SimulatedPair` (simulated from its GT, keeping LR pixel
+    ``offset`` of each block, default r // 2) or a :class:`~napari_inf3.fusion.types.RealPair` (its camera or
     response estimated, loaded or given; scored on the pair itself in ``run.pair_scores`` and checked in
     ``run.findings``). ``models``: display name → INFN, checkpoint path or pretrained name (``'projection'``:
     the SRF projection of bicubic), or a list of those (:func:`named_models` names them). ``clip``: results
@@ -241,7 +241,7 @@ def start_run(pair: PairInput, *, total: int) -> Generator[Progress, None, Fusio
 
 def _simulated_run(pair: SimulatedPair) -> FusionRun:
     """The run's inputs simulated from ``pair.gt`` as the paper does (GT cropped to the HR-MSI)."""
-    from .simulation import check_offset, load_srf, simulate
+    from ..data.simulation import check_offset, load_srf, simulate
 
     bands = np.shape(getattr(pair.gt, "data", pair.gt))[-3]
     srf = pair.srf
@@ -285,8 +285,8 @@ def fuse_into(run: FusionRun, name: str, spec, *, device, clip: bool = True, wei
     into ``run.fused[name]`` (and its weights, time, device, size, notes); an ensemble adds its members."""
     import warnings
 
-    from .camera.gate import poor_fit_message
-    from .ensemble import Ensemble
+    from ..camera.gate import poor_fit_message
+    from ..models.ensemble import Ensemble
     from .inference import PAIR, check_pair, fuse, is_pair_model, is_projection, resolve_model
 
     if isinstance(spec, (str, Path)) and str(spec) in run.specs.values():
@@ -321,7 +321,7 @@ def fuse_into(run: FusionRun, name: str, spec, *, device, clip: bool = True, wei
 def _projection(run: FusionRun, device):
     """The SRF projection of bicubic with the run's response (the simulation's, a given or fitted one; the Nikon
     D700 when it has none), for any band count."""
-    from .device import select_device
+    from ..models.device import select_device
     from .inference import projection_model
 
     srf = run.srf if run.srf is not None else run.sim_srf
@@ -335,7 +335,7 @@ def fit_to_run(run: FusionRun, name: str, device, *, progress=None, should_stop=
     one), else fitted from the pair."""
     import warnings
 
-    from .pair import fit_pair
+    from ..pair import fit_pair
 
     if name in run.fitted:  # fitted already (the Fusion dock fits in its own thread, with progress)
         return run.fitted[name]
@@ -352,10 +352,10 @@ def fit_to_run(run: FusionRun, name: str, device, *, progress=None, should_stop=
 
 def _fuse_ensemble(run: FusionRun, name: str, ens, *, device, clip: bool) -> None:
     """An ensemble in a run: each member fused once (reused when the run has it, else added under its name),
-    then averaged with its disagreement and expected |error| (:func:`napari_inf3.ensemble.combine`)."""
+    then averaged with its disagreement and expected |error| (:func:`napari_inf3.models.ensemble.combine`)."""
     import time
 
-    from .ensemble import combine
+    from ..models.ensemble import combine
     from .inference import pair_projection
 
     keys = []
@@ -395,7 +395,7 @@ def score_run(run: FusionRun, *, ssim: bool = True) -> None:
         for n, (scores, err, sam) in zip(names, results, strict=True):
             run.scores[n], run._maps[n] = scores, (err, sam)
     elif run.camera is not None:
-        from .camera import pair_report
+        from ..camera import pair_report
 
         run.pair_scores, run.findings = pair_report(run.lr_hsi, run.hr_msi, run.camera, run.fused,  # bicubic first
                                                     valid=run.valid)
@@ -412,8 +412,9 @@ def score_ssim(run: FusionRun) -> None:
 
 
 def _truth(run: FusionRun):
-    """The run's :class:`~napari_inf3.metrics.GroundTruth` (its GT-only sums kept for the run's later scores)."""
-    from .metrics import GroundTruth
+    """The run's :class:`~napari_inf3.evaluation.metrics.GroundTruth` (its GT-only sums kept for the run's later
+    scores)."""
+    from ..evaluation.metrics import GroundTruth
 
     if getattr(run, "_truth", None) is None:
         run._truth = GroundTruth(run.gt, run.scale)
@@ -436,7 +437,7 @@ def _in_threads(fn, names: list[str]) -> list:
 def _real_pair_camera(run: FusionRun, camera, align: bool, storage=None):
     """The :class:`~napari_inf3.camera.CameraFit` for ``camera`` (``'estimate'``, a fit, or a saved file);
     an estimated one carries the photo's JPEG ``storage`` when it has one."""
-    from .camera import CameraFit, estimate_camera
+    from ..camera import CameraFit, estimate_camera
 
     if isinstance(camera, CameraFit):
         return camera
@@ -451,8 +452,8 @@ def _real_pair_camera(run: FusionRun, camera, align: bool, storage=None):
 def _linear_camera(run: FusionRun):
     """A real pair fused with a response but no camera model: the linear camera that response describes,
     so the pair-only check and the gate see the same (``None`` when the scale is not an integer)."""
-    from .camera import CameraFit
-    from .simulation import load_srf
+    from ..camera import CameraFit
+    from ..data.simulation import load_srf
 
     r = run.scale
     if not float(r).is_integer():
@@ -470,8 +471,8 @@ def _linear_camera(run: FusionRun):
 
 def _real_pair_response(run: FusionRun, pair_srf, align: bool) -> None:
     """Align the HR-MSI (``align``) and set ``run.srf`` (and ``run.srf_fit``) from ``pair_srf``."""
-    from .simulation import load_srf
-    from .srf_fit import prepare_pair
+    from ..camera.srf_fit import prepare_pair
+    from ..data.simulation import load_srf
 
     estimate = isinstance(pair_srf, str) and pair_srf == "estimate"
     run.hr_msi, run.shift, run.srf_fit = prepare_pair(run.lr_hsi, run.hr_msi, int(round(run.scale)), align=align,

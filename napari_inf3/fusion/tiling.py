@@ -1,7 +1,7 @@
 """A fusion's inputs read and cut into tiles: the pair as checked arrays (lazy cubes left lazy), near-equal tile
 runs, and each tile's crop read (and checked) on its own.
 
-Shared by every model's tiled fusion (:mod:`napari_inf3.inference` for INFN, :mod:`napari_inf3.pair.model` for a
+Shared by every model's tiled fusion (:mod:`napari_inf3.fusion.inference` for INFN, :mod:`napari_inf3.pair.model` for a
 model fitted to a pair), so a lazy cube (an ENVI memory map) is read one crop at a time whatever fuses it.
 """
 
@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 
-from .cube import Cube, CubeError
+from ..data.cube import Cube, CubeError
 
 __all__ = ["as_array", "tile_edges", "read_crop"]
 
@@ -21,7 +21,7 @@ def as_array(x, name: str):
 
     Lazy cubes are not read here: each tile is checked for NaN / Inf as :func:`fuse` reads it.
     """
-    from .io.lazy import is_lazy
+    from ..io.lazy import is_lazy
 
     source = x.source if isinstance(x, Cube) else getattr(x, "source", None)
     data = x.data if isinstance(x, Cube) else x
@@ -45,7 +45,7 @@ def tile_edges(n: int, tile: int) -> list[int]:
 
 def read_crop(arr, name: str, source, sl: tuple) -> np.ndarray:
     """``arr[sl]`` as contiguous float32, refused if it holds NaN / Inf (lazy data is checked here)."""
-    from .io.lazy import is_lazy
+    from ..io.lazy import is_lazy
 
     crop = np.ascontiguousarray(arr[sl], dtype=np.float32)
     if is_lazy(arr) and not np.all(np.isfinite(crop)):  # in-memory data was checked whole by as_array

@@ -1,4 +1,4 @@
-"""Tables from a grid's cells (:mod:`napari_inf3.ablation_grid`): scores over seeds, paired differences.
+"""Tables from a grid's cells (:mod:`napari_inf3.evaluation.ablation_grid`): scores over seeds, paired differences.
 
 Units: PSNR in dB. A *replicate* is one seed; for each trained model (variant, scheme, seed, fold) its
 **held-out mean** is the mean PSNR over the fold's held-out scenes; a model trained on several folds with
@@ -228,7 +228,7 @@ def _baselines(out: Path) -> dict[str, Any]:
 
 def write_report(out: str | Path) -> Path:
     """Write ``grid.md`` and ``grid_summary.json`` into the grid folder ``out`` (atomically); returns the .md."""
-    from .io.atomic import atomic_write_text
+    from ..io.atomic import atomic_write_text
 
     md, summary = report_markdown(out)
     atomic_write_text(Path(out) / "grid_summary.json", json.dumps(summary, indent=1, default=_json_safe))

@@ -5,7 +5,8 @@
     napari-inf3 grid --out runs/grid --report          # the tables so far (grid.md, grid_summary.json)
     napari-inf3 grid --list-variants                   # the variants and their parameter counts vs the paper
 
-See :mod:`napari_inf3.ablation_grid` (what a cell is, how it resumes) and :mod:`napari_inf3.ablation_report`.
+See :mod:`napari_inf3.evaluation.ablation_grid` (what a cell is, how it resumes) and
+:mod:`napari_inf3.evaluation.ablation_report`.
 """
 
 from __future__ import annotations
@@ -16,12 +17,12 @@ import subprocess
 import sys
 from pathlib import Path
 
-from .cube import CubeError
+from ..data.cube import CubeError
 
 
 def add_grid_args(sub) -> None:
     """``grid``: the ablation grid (:func:`cmd_grid`)."""
-    from .ablation_grid import SCHEMES, VARIANTS
+    from ..evaluation.ablation_grid import SCHEMES, VARIANTS
 
     p = sub.add_parser("grid", help="train and score ablation variants × schemes × seeds × folds (resumable)",
                        description=(__doc__ or "").split("\n\n")[0] + " Each model is scored on scenes it never "
@@ -63,8 +64,8 @@ def add_grid_args(sub) -> None:
 
 
 def cmd_grid(args) -> int:
-    from .ablation_grid import GridRecipe, fill_baselines, plan_grid, run_grid
-    from .ablation_report import write_report
+    from ..evaluation.ablation_grid import GridRecipe, fill_baselines, plan_grid, run_grid
+    from ..evaluation.ablation_report import write_report
 
     if args.list_variants:
         print(variants_table())
@@ -123,8 +124,8 @@ def _spawn(jobs: int, argv: list[str], out: Path) -> int:
         procs.append(subprocess.Popen(cmd, env=env))
     codes = [p.wait() for p in procs]
     if all(c == 0 for c in codes):
-        from .ablation_grid import fill_baselines
-        from .ablation_report import write_report
+        from ..evaluation.ablation_grid import fill_baselines
+        from ..evaluation.ablation_report import write_report
 
         fill_baselines(out)
         print(f"report: {write_report(out)}")
@@ -133,7 +134,7 @@ def _spawn(jobs: int, argv: list[str], out: Path) -> int:
 
 def variants_table() -> str:
     """The variants with their parameter counts at both presets, next to the paper's."""
-    from .ablation_grid import PAPER, VARIANTS, variant_parameters
+    from ..evaluation.ablation_grid import PAPER, VARIANTS, variant_parameters
 
     lite, paper = variant_parameters("lite"), variant_parameters("paper")
     lines = ["| variant | INFN keywords | lite | paper preset | paper's Table (params) |", "|---|---|---|---|---|"]

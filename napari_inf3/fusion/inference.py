@@ -19,11 +19,11 @@ from pathlib import Path
 
 import numpy as np
 
-from .cube import CubeError
-from .fusion_types import FusionResult
+from ..data.cube import CubeError
 from .tiling import as_array as _as_array
 from .tiling import read_crop as _read_crop
 from .tiling import tile_edges
+from .types import FusionResult
 from .upsampling import bicubic
 
 __all__ = ["fuse", "bicubic", "resolve_model", "auto_tile", "bytes_per_hr_pixel", "projection_model",
@@ -33,19 +33,19 @@ ProgressFn = Callable[[int, int], None]
 
 
 def resolve_model(model_or_checkpoint, device=None):
-    """An INFN (or an :class:`~napari_inf3.ensemble.Ensemble`) on ``device``, in eval mode.
+    """An INFN (or an :class:`~napari_inf3.models.ensemble.Ensemble`) on ``device``, in eval mode.
 
     ``model_or_checkpoint``: a model; a :class:`~pathlib.Path` (a checkpoint file); or a string, which is a
     pretrained name when it is one (``'cosine'``, ``'paper:net'``, ``'projection'``, ``'ensemble'``,
     ``'paper:ensemble'``; :func:`napari_inf3.shipped.parse_spec`) and otherwise a checkpoint path
     (write ``./cosine`` for a file that shares a name's spelling).
     """
-    from .checkpoint import load_checkpoint
-    from .device import select_device
+    from ..models.checkpoint import load_checkpoint
+    from ..models.device import select_device
 
     dev = select_device(device)
     if isinstance(model_or_checkpoint, str):
-        from .shipped import parse_spec, pretrained
+        from ..shipped import parse_spec, pretrained
 
         spec = model_or_checkpoint
         if spec == "projection":
@@ -58,8 +58,8 @@ def resolve_model(model_or_checkpoint, device=None):
             return pretrained(shipped[0], device=dev, preset=shipped[1])
     if isinstance(model_or_checkpoint, (str, Path)):
         if isinstance(model_or_checkpoint, str) and not Path(model_or_checkpoint).exists():
-            from .checkpoint import CheckpointError
-            from .shipped import model_names
+            from ..models.checkpoint import CheckpointError
+            from ..shipped import model_names
 
             raise CheckpointError(f"not a pretrained name ({', '.join(model_names())}) nor a checkpoint file",
                                   model_or_checkpoint)
@@ -75,8 +75,8 @@ def projection_model(srf="nikon_d700", bands: int = 31):
     starts at zero), so the baseline goes through the same tiling, clipping and metrics as the
     networks; a minimal trunk keeps it fast. Name ``'projection'`` in ``--models`` / :func:`fuse`.
     """
-    from .model import INFN
-    from .simulation import load_srf
+    from ..data.simulation import load_srf
+    from ..models.infn import INFN
 
     p = load_srf(srf, bands=bands)
     m = INFN(bands=bands, msi_bands=p.shape[0], weighting="area", preset="lite", consistency="srf", srf=p,
@@ -101,7 +101,7 @@ def with_srf(model, srf):
     import copy
     import warnings
 
-    from .simulation import load_srf
+    from ..data.simulation import load_srf
 
     p = load_srf(srf, bands=model.bands)
     if p.shape[0] != model.msi_bands:
@@ -236,7 +236,7 @@ def fuse(model_or_checkpoint, lr_hsi, hr_msi, device=None, *, tile: int | str = 
       memory map, so the result never has to fit in RAM).
 
     - ``uncertainty``: with an ensemble (``'ensemble'``, ``'paper:ensemble'``), also the expected-|error| map
-      ``result.expected_error`` ``(H, W)`` from the members' disagreement (:mod:`napari_inf3.uncertainty`).
+      ``result.expected_error`` ``(H, W)`` from the members' disagreement (:mod:`napari_inf3.models.uncertainty`).
 
     Warnings raised on the way (e.g. a checkpoint trained with another response) are issued and kept in
     ``result.notes``.
@@ -265,7 +265,7 @@ def fuse(model_or_checkpoint, lr_hsi, hr_msi, device=None, *, tile: int | str = 
 
 def _dispatch(model, lr_hsi, hr_msi, run: _Tiling, *, weights: bool, weights_out, **options) -> dict:
     """The FusionResult's fields from the path ``model`` takes: a pair fit, an ensemble or one network."""
-    from .ensemble import Ensemble  # torch: imported with the model anyway
+    from ..models.ensemble import Ensemble  # torch: imported with the model anyway
 
     if is_pair_model(model):
         return _fuse_pair_model(model, lr_hsi, hr_msi, run, weights=weights, **options)
@@ -279,7 +279,7 @@ def _dispatch(model, lr_hsi, hr_msi, run: _Tiling, *, weights: bool, weights_out
 def _fit_here(lr_hsi, hr_msi, srf, camera, device, should_stop):
     """``fuse('pair', ...)``: the model fitted to this pair (:func:`napari_inf3.fit_pair`) with the response or camera
     given; returns ``(model, None, None)``: the model carries them."""
-    from .pair import fit_pair
+    from ..pair import fit_pair
 
     return fit_pair(lr_hsi, hr_msi, srf=srf, camera=camera, device=device, should_stop=should_stop), None, None
 
@@ -301,13 +301,13 @@ def _fuse_pair_model(model, lr_hsi, hr_msi, run: _Tiling, *, srf, camera, out, c
         raise CubeError(f"this pair model was fitted to a {model.bands}-band LR-HSI and a {model.msi_bands}-channel "
                         f"HR-MSI; got {lr.shape[0]} bands and {msi.shape[0]} channels", lr_src)
     if model.meta.get("camera"):
-        from .camera import CameraFit
+        from ..camera import CameraFit
 
         msi = CameraFit.from_dict(model.meta["camera"]).prepare(msi)[0]
     if srf is not None:
         import torch
 
-        from .simulation import load_srf
+        from ..data.simulation import load_srf
 
         model = copy.deepcopy(model)
         model.srf.copy_(torch.as_tensor(load_srf(srf, bands=model.bands)))
@@ -340,9 +340,9 @@ def _fuse_single(model, lr_hsi, hr_msi, run: _Tiling, *, srf, camera,
 
 def _fuse_ensemble(ens, lr_hsi, hr_msi, run: _Tiling, *, srf, camera, out, clip: bool,
                    uncertainty: bool) -> dict:
-    """Each member fused as a single network would be, then averaged (:func:`napari_inf3.ensemble.combine`);
+    """Each member fused as a single network would be, then averaged (:func:`napari_inf3.models.ensemble.combine`);
     progress counts all members' tiles together. The FusionResult's fields."""
-    from .ensemble import combine
+    from ..models.ensemble import combine
 
     # a photograph is linearised, aligned and upsampled once for all members (and its fit judged once)
     photo = _camera_pair(lr_hsi, hr_msi, camera) if camera is not None else None
@@ -367,8 +367,8 @@ def pair_projection(lr_hsi, hr_msi, *, srf=None, camera=None, model=None) -> tup
     """``(SRF projection of bicubic (S, H, W) clipped at 0, linear HR-MSI (s, H, W))`` of a pair as a fusion
     reads it: through ``camera`` (linearised, moved back, its response), with ``srf``, or with ``model``'s
     own response (the Nikon D700 when it has none)."""
-    from .camera.fusion import model_response, project
-    from .simulation import load_srf
+    from ..camera.fusion import model_response, project
+    from ..data.simulation import load_srf
 
     if camera is not None:
         return _photo_projection(_camera_pair(lr_hsi, hr_msi, camera, warn=False), camera)
@@ -382,7 +382,7 @@ def pair_projection(lr_hsi, hr_msi, *, srf=None, camera=None, model=None) -> tup
 
 def _photo_projection(photo: _Photo, camera) -> tuple[np.ndarray, np.ndarray]:
     """:func:`pair_projection` of a photograph already read through its camera."""
-    from .camera.fusion import project
+    from ..camera.fusion import project
 
     return np.maximum(project(photo.x_up, camera.srf, photo.lin), 0.0), photo.lin
 
@@ -409,8 +409,8 @@ def _reissue(caught) -> list[str]:
 
 
 def model_name(spec, model) -> str:
-    """What a result (and a run's entry, :func:`~napari_inf3.pipeline.named_models`) says fused it: the pretrained
-    name it was given as, a checkpoint file's stem, else the model's ``source`` or its type."""
+    """What a result (and a run's entry, :func:`~napari_inf3.fusion.pipeline.named_models`) says fused it: the
+    pretrained name it was given as, a checkpoint file's stem, else the model's ``source`` or its type."""
     if isinstance(spec, Path) or (isinstance(spec, str) and spec.endswith(".pt")):
         return Path(spec).stem
     if isinstance(spec, str):
@@ -519,8 +519,8 @@ class _Photo:
 
 def _camera_pair(lr_hsi, hr_msi, camera, *, warn: bool = True) -> _Photo:
     """``hr_msi`` (the photograph's stored values) through ``camera``; a poor fit warns here (``warn``), once."""
-    from .camera import CameraFit
-    from .camera.gate import warn_if_poor
+    from ..camera import CameraFit
+    from ..camera.gate import warn_if_poor
 
     if not isinstance(camera, CameraFit):
         raise CubeError(f"camera= takes a CameraFit (estimate_camera or CameraFit.load), got {type(camera).__name__}")
@@ -540,8 +540,8 @@ def _fuse_with_camera(model, photo: _Photo, camera, run: _Tiling, *, out=None, w
     :mod:`napari_inf3.camera.fusion`). Then half a back-projection onto the LR-HSI, and saturated pixels fall
     back to what the other channels measured.
     """
-    from .camera.fusion import back_project, learned_camera, project, transfer_input
-    from .camera.model import fall_back_saturated
+    from ..camera.fusion import back_project, learned_camera, project, transfer_input
+    from ..camera.model import fall_back_saturated
 
     if model.msi_bands != camera.srf.shape[0] or model.bands != camera.srf.shape[1]:
         raise CubeError(f"the camera is {camera.srf.shape[0]} × {camera.srf.shape[1]} (channels × bands); the model "

@@ -96,7 +96,7 @@ class TrainConfig:
     @classmethod
     def from_checkpoint(cls, path: str | Path) -> TrainConfig:
         """The config a checkpoint was trained with (``CheckpointError`` if it has none: older checkpoints)."""
-        from .checkpoint import CheckpointError, read_checkpoint
+        from ..models.checkpoint import CheckpointError, read_checkpoint
 
         meta = read_checkpoint(path).get("meta") or {}
         if "train_config" not in meta:

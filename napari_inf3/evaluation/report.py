@@ -91,16 +91,16 @@ def evaluate_scenes(
 ) -> Report:
     """Simulate each scene, fuse it with bicubic and every model, score everything.
 
-    ``scenes``: paths or :class:`~napari_inf3.cube.Cube` s (ground truth). ``models``: display
+    ``scenes``: paths or :class:`~napari_inf3.data.cube.Cube` s (ground truth). ``models``: display
     name → INFN / checkpoint path / pretrained name / ``'pair'`` (fitted to each scene's simulated pair, with
     the simulation's response). ``srf``: the HR-MSI's response, a packaged name resampled to each scene's
     wavelengths. ``keep(scene, method, fused)`` sees every fused cube (to save pictures) before it is dropped.
     """
-    from .cube import Cube
-    from .fusion_types import SimulatedPair
-    from .inference import PAIR, is_projection, resolve_model
-    from .io import read_cube
-    from .pipeline import fusion_run
+    from ..data.cube import Cube
+    from ..fusion.inference import PAIR, is_projection, resolve_model
+    from ..fusion.pipeline import fusion_run
+    from ..fusion.types import SimulatedPair
+    from ..io import read_cube
 
     # 'pair' is fitted to each scene's pair by the run (napari_inf3.fit_pair): nothing to load first
     loaded = {name: m if m == PAIR else resolve_model(m, device) for name, m in models.items()}
@@ -127,8 +127,8 @@ def write_report(report: Report, out_dir: Path, stem: str = "metrics", overwrite
 
     Atomic, as one pair: both are written under temporary names and then moved into place, so a failure
     (disk full, ...) raises :class:`~napari_inf3.io.atomic.WriteError` and leaves the old files as they were."""
-    from .cube import CubeError
-    from .io.atomic import WriteError, atomic_group, describe_os_error
+    from ..data.cube import CubeError
+    from ..io.atomic import WriteError, atomic_group, describe_os_error
 
     try:
         out_dir.mkdir(parents=True, exist_ok=True)

@@ -1,7 +1,7 @@
 """Spectral responses (SRF / RSR): the packaged ones, reading them, and resampling them onto a cube's bands.
 
 A response ``P`` is an ``(s, B)`` float32 matrix: one row per MSI band (channel), one column per band of
-the hyperspectral cube, so that ``Y = P · Z`` per pixel (:func:`napari_inf3.simulation.apply_srf`); each
+the hyperspectral cube, so that ``Y = P · Z`` per pixel (:func:`napari_inf3.data.simulation.apply_srf`); each
 row sums to 1, as the Nikon D700's does in the paper.
 
 Packaged (``SRF_NAMES``; the files are in ``napari_inf3/srf/``, their sources in ``srf/PROVENANCE.md``):

@@ -17,15 +17,15 @@ def sample_path() -> Path:
     inside = Path(str(resources.files("napari_inf3"))) / "sample_data" / SAMPLE_NAME
     if inside.is_dir():
         return inside
-    checkout = Path(__file__).resolve().parents[1] / "sample_data" / SAMPLE_NAME
+    checkout = Path(__file__).resolve().parents[2] / "sample_data" / SAMPLE_NAME
     if checkout.is_dir():
         return checkout
     raise FileNotFoundError(f"the sample scene {SAMPLE_NAME} is missing from this install ({inside})")
 
 
 def load_sample():
-    """The sample as a :class:`~napari_inf3.cube.Cube` ``(31, 192, 192)`` in [0, 1], 400–700 nm."""
-    from .io import read_cube
+    """The sample as a :class:`~napari_inf3.data.cube.Cube` ``(31, 192, 192)`` in [0, 1], 400–700 nm."""
+    from ..io import read_cube
 
     cube = read_cube(sample_path())
     cube.meta["citation"] = CITATION

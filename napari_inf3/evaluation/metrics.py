@@ -1,7 +1,7 @@
 """Quality indices for fused cubes, the field's conventions, one module for CLI, API and GUI.
 
 All functions take ``(B, H, W)`` arrays (numpy or anything ``np.asarray`` accepts; a
-:class:`~napari_inf3.cube.Cube` works too) with values on a [0, 1] scale, compute in
+:class:`~napari_inf3.data.cube.Cube` works too) with values on a [0, 1] scale, compute in
 float64 (a few bands at a time, so memory stays bounded; SSIM filters its window statistics in float32),
 and never return NaN for finite input. No border is cropped. :class:`GroundTruth` scores several cubes
 against one GT and computes what depends on the GT once.

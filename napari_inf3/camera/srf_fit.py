@@ -23,9 +23,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .cube import CubeError
-from .simulation import blur_decimate, check_offset, gaussian_kernel
-from .upsampling import bicubic
+from ..data.cube import CubeError
+from ..data.simulation import blur_decimate, check_offset, gaussian_kernel
+from ..fusion.upsampling import bicubic
 
 __all__ = ["SrfFit", "estimate_srf", "solve_response", "estimate_shift", "align_msi", "degrade_msi", "srf_kernel",
            "prepare_pair"]
@@ -160,9 +160,9 @@ def estimate_srf(lr_hsi, hr_msi, scale: int, *, offset: int | None = None, sigma
     shift : ``True`` estimates the HR-MSI's displacement first (:func:`estimate_shift`) and fits on
         the re-aligned HR-MSI; a ``(dy, dx)`` uses that displacement.
     valid : ``(r·h, r·w)`` bool, the HR pixels with data (a georeferenced pair's nodata False): LR pixels whose
-        block, or a neighbour's, lacks data are left out of the fit (:func:`napari_inf3.geo.lr_valid`).
+        block, or a neighbour's, lacks data are left out of the fit (:func:`napari_inf3.data.geo.lr_valid`).
     """
-    from .geo import lr_valid
+    from ..data.geo import lr_valid
 
     x, y = _check_pair(lr_hsi, hr_msi, scale)
     keep = lr_valid(valid, scale)

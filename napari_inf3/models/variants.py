@@ -1,6 +1,6 @@
 """INFN's ablation switches as plain values, for the front ends that must not import torch (the CLI's parser,
 the Training dock): the upsampler names, the ``model_options`` a set of switches asks for, and a variant in
-words. :class:`~napari_inf3.model.INFN` takes the same names as keywords.
+words. :class:`~napari_inf3.models.infn.INFN` takes the same names as keywords.
 """
 
 from __future__ import annotations

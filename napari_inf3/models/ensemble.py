@@ -4,7 +4,7 @@ INF³), average, and say from their disagreement where the result is likely wron
 :class:`Ensemble` is what ``pretrained("ensemble")`` (``preset="paper"`` too) and the names ``'ensemble'`` /
 ``'paper:ensemble'`` give; :func:`napari_inf3.fuse` averages its members' cubes and, with
 ``uncertainty=True``, maps their disagreement to an expected-|error| map through the shipped calibration
-(:mod:`napari_inf3.uncertainty`). :func:`combine` does the averaging and mapping for cubes already fused, so
+(:mod:`napari_inf3.models.uncertainty`). :func:`combine` does the averaging and mapping for cubes already fused, so
 a run that has the members' results does not fuse them again.
 """
 
@@ -15,7 +15,7 @@ from collections.abc import Mapping
 import numpy as np
 import torch
 
-from .cube import CubeError
+from ..data.cube import CubeError
 from .uncertainty import ErrorCalibration, cues_from, mean_and_spread
 
 __all__ = ["Ensemble", "combine", "ENSEMBLE"]
@@ -26,7 +26,7 @@ ENSEMBLE = "ensemble"
 
 class Ensemble(torch.nn.Module):
     """Member INFNs fused alike and averaged. ``members``: name → INFN (same bands, HR-MSI channels and
-    response); ``calibration``: the :class:`~napari_inf3.uncertainty.ErrorCalibration` for the expected-|error|
+    response); ``calibration``: the :class:`~napari_inf3.models.uncertainty.ErrorCalibration` for the expected-|error|
     map (``None``: the ensemble averages but cannot say how wrong it is)."""
 
     def __init__(self, members: Mapping[str, torch.nn.Module], calibration: ErrorCalibration | None = None,

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .variants import UPSAMPLERS  # --upsampler's choices: torch-free, so the parser is built without torch
+from ..models.variants import UPSAMPLERS  # --upsampler's choices: torch-free, so the parser is built without torch
 
 EPILOG = """\
 examples:
@@ -37,14 +37,14 @@ The simulation keeps pixel r // 2 of each r x r block (the paper's protocol; --o
 
 
 def _progress(total: int, desc: str, unit: str = "it"):
-    from .progress import progress_bar
+    from ..progress import progress_bar
 
     return progress_bar(total, desc, unit, disable=None)
 
 
 def cmd_evaluate(args) -> int:
-    from .io import scene_paths
-    from .report import evaluate_scenes, write_report
+    from ..evaluation.report import evaluate_scenes, write_report
+    from ..io import scene_paths
 
     scenes = scene_paths(args.scenes, args.exclude)
     models = {m if not Path(m).exists() else Path(m).stem: m for m in args.models}
@@ -82,10 +82,10 @@ def plot_pixel_spectra(scenes, plot_scene: str, kept: dict, args) -> Path:
     matplotlib.use("Agg", force=False)
     from matplotlib.figure import Figure
 
-    from .cube import CubeError
-    from .io import read_cube
-    from .io.atomic import save_figure
-    from .viz.plots import plot_spectra
+    from ..data.cube import CubeError
+    from ..io import read_cube
+    from ..io.atomic import save_figure
+    from ..viz.plots import plot_spectra
 
     match = [s for s in scenes if Path(s).name == plot_scene]
     if not match:
@@ -109,9 +109,9 @@ def plot_pixel_spectra(scenes, plot_scene: str, kept: dict, args) -> Path:
 def cmd_fuse(args) -> int:
     import numpy as np
 
-    from .cube import Cube, CubeError
-    from .io import write_cube
-    from .metrics import evaluate
+    from ..data.cube import Cube, CubeError
+    from ..evaluation.metrics import evaluate
+    from ..io import write_cube
 
     out = Path(args.out)
     if args.expected_error_out and "ensemble" not in str(args.model):
@@ -129,7 +129,7 @@ def cmd_fuse(args) -> int:
         raise CubeError("--save-model saves the model fitted to the pair: it goes with --model pair")
     result = _fuse_to_file(args, job, out)
     if args.weights_out:
-        from .viz.compare import NEIGHBOURS
+        from ..viz.compare import NEIGHBOURS
 
         assert result.weights is not None
         wpath = write_cube(Cube(result.weights, None, None, {"content": "INF3 neighbour weights",
@@ -168,23 +168,23 @@ class _FuseJob:
     camera: Any = None
     #: ``--model pair``: the model fitted to this pair (it carries the camera / response it was fitted with)
     model: Any = None
-    #: two georeferenced inputs: the :class:`~napari_inf3.geo.AlignedPair` (the output's grid and nodata)
+    #: two georeferenced inputs: the :class:`~napari_inf3.data.geo.AlignedPair` (the output's grid and nodata)
     aligned: Any = None
 
 
 def _fuse_inputs(args) -> _FuseJob:
     """``--gt`` (simulated ×``--scale``) or ``--lr-hsi`` + ``--hr-msi``; then ``--camera`` / ``--srf`` /
     ``--align`` applied (estimates printed)."""
-    from .cube import CubeError
-    from .io import read_cube
-    from .simulation import simulate
+    from ..data.cube import CubeError
+    from ..data.simulation import simulate
+    from ..io import read_cube
 
     gt = None
     storage = None
     aligned = None
     srf = None if args.srf in (None, "estimate") else args.srf
     if args.gt:
-        from .simulation import load_srf
+        from ..data.simulation import load_srf
 
         gt = read_cube(args.gt)
         # the simulation's response: a name or CSV on the cube's band centres when it has them
@@ -196,7 +196,7 @@ def _fuse_inputs(args) -> _FuseJob:
         lr_c, msi_c = read_cube(args.lr_hsi), read_cube(args.hr_msi)
         lr, msi, wl = lr_c.data, msi_c.data, lr_c.wavelengths
         if lr_c.geo is not None and msi_c.geo is not None:  # two positions on Earth: their common footprint
-            from .geo import align_pair
+            from ..data.geo import align_pair
 
             aligned = align_pair(lr_c, msi_c, reproject=args.reproject)
             lr, msi = aligned.lr_hsi, aligned.hr_msi
@@ -222,7 +222,7 @@ def _fuse_inputs(args) -> _FuseJob:
 
 def _has_calibration(model: str) -> bool:
     """Whether ``--model`` names a shipped ensemble with an error calibration (its expected |error| is printed)."""
-    from .shipped import calibration_path, parse_spec
+    from ..shipped import calibration_path, parse_spec
 
     spec = parse_spec(str(model))
     return spec is not None and spec[0] == "ensemble" and calibration_path(spec[1]).is_file()
@@ -230,7 +230,7 @@ def _has_calibration(model: str) -> bool:
 
 def _tile_option(tile: int | None) -> int | str:
     """``--tile``: none → ``'auto'``, 0 → ``'off'``, else the LR tile side."""
-    from .cube import CubeError
+    from ..data.cube import CubeError
 
     if tile is None:
         return "auto"
@@ -243,10 +243,10 @@ def _fuse_to_file(args, job: _FuseJob, out: Path):
     """Fuse ``job`` and write the cube to ``out`` (ENVI: tile by tile into a memory map); the FusionResult."""
     import warnings
 
-    from .camera.gate import CameraFitWarning
-    from .cube import Cube
-    from .inference import fuse
-    from .io import write_cube
+    from ..camera.gate import CameraFitWarning
+    from ..data.cube import Cube
+    from ..fusion.inference import fuse
+    from ..io import write_cube
 
     bar = _progress(1, "fuse", "tile")
 
@@ -288,7 +288,7 @@ def _fuse_to_envi(args, job: _FuseJob, out: Path, run_fusion):
     """ENVI output: written tile by tile into a memory-mapped file, so the result need not fit in RAM; under a
     temporary name until complete, so a failed run leaves no half-written cube; on the HR-MSI's map grid (and
     nodata) for a georeferenced pair. The FusionResult."""
-    from .io.envi import create
+    from ..io.envi import create
 
     tmp = out.with_name(f".{out.stem}.partial.hdr")
     shape = (job.lr.shape[0], job.msi.shape[1], job.msi.shape[2])
@@ -313,8 +313,8 @@ def _fit_pair_job(args, job: _FuseJob) -> _FuseJob:
     say how it was fitted and what its self-check found, save it (``--save-model``); the job with the model."""
     import dataclasses
 
-    from .checkpoint import save_checkpoint
-    from .pair.report import describe_fit, shipped_advice
+    from ..models.checkpoint import save_checkpoint
+    from ..pair.report import describe_fit, shipped_advice
 
     bar = _progress(100, "fit to the pair", "%")
 
@@ -322,7 +322,7 @@ def _fit_pair_job(args, job: _FuseJob) -> _FuseJob:
         bar.n = done
         bar.refresh()
 
-    from .pair import fit_pair
+    from ..pair import fit_pair
 
     model = fit_pair(job.lr, job.msi, srf=None if job.camera is not None else job.srf, camera=job.camera,
                      wavelengths=job.wavelengths, device=args.device, progress=tick,
@@ -343,9 +343,9 @@ def _camera_for_pair(args, lr, msi, simulated: bool, storage: dict | None = None
     ``--estimate-blur``; saved with ``--camera-out``; a JPEG photo's ``storage`` kept in it) or loaded. With
     ``--gt`` a loaded camera also *makes* the HR-MSI: the simulated linear one stored as that camera would
     (a JPEG camera: compressed with its tables). Returns ``(camera, lr, msi)``."""
-    from .camera import CameraFit, check_fit, estimate_camera
-    from .camera.jpeg import JpegStorage
-    from .cube import CubeError
+    from ..camera import CameraFit, check_fit, estimate_camera
+    from ..camera.jpeg import JpegStorage
+    from ..data.cube import CubeError
 
     if args.camera_out and Path(args.camera_out).exists() and not args.overwrite:
         raise CubeError("already exists; pass --overwrite to replace it", args.camera_out)
@@ -373,7 +373,7 @@ def _print_pair_check(lr, msi, camera, fused, name: str, valid=None) -> None:
     """What can be said without ground truth: each result degraded back against the LR-HSI, bicubic's too
     (a georeferenced pair's nodata pixels, ``valid`` False, left out). The fit's own findings were printed with
     the camera (:func:`_camera_for_pair`): only a result below bicubic is added here."""
-    from .camera import check_results, pair_report
+    from ..camera import check_results, pair_report
 
     scores, _ = pair_report(lr, msi, camera, {name: fused}, valid=valid)
     print("pair-only check (no ground truth; higher is better): " + ";  ".join(
@@ -386,8 +386,8 @@ def _estimate_pair(args, lr, msi, wl, srf, valid=None):
     """``--align`` and ``--srf estimate``: the HR-MSI's shift (then moved back) and the response, printed."""
     import numpy as np
 
-    from .simulation import srf_wavelengths, write_srf_csv
-    from .srf_fit import prepare_pair
+    from ..camera.srf_fit import prepare_pair
+    from ..data.simulation import srf_wavelengths, write_srf_csv
 
     msi, shift, fit = prepare_pair(lr, msi, msi.shape[1] // lr.shape[1], align=args.align,
                                    estimate=args.srf == "estimate", offset=args.offset,
@@ -405,17 +405,17 @@ def _estimate_pair(args, lr, msi, wl, srf, valid=None):
 
 
 def cmd_train(args) -> int:
-    from .cube import CubeError
-    from .distributed import env_world_size, is_main_process
-    from .train_config import TrainConfig
-    from .training import train
+    from ..data.cube import CubeError
+    from ..training.config import TrainConfig
+    from ..training.distributed import env_world_size, is_main_process
+    from ..training.loop import train
 
     main_rank = is_main_process()  # under torchrun only rank 0 prints (and writes checkpoints)
 
     out = Path(args.out)
     if out.exists() and not args.overwrite and args.resume is None:
         raise CubeError("already exists; pass --overwrite to replace it, or --resume it", out)
-    from .io import scene_paths
+    from ..io import scene_paths
 
     scenes = scene_paths(args.scenes, args.exclude)
     val = scene_paths(args.val) if args.val else []
@@ -427,7 +427,7 @@ def cmd_train(args) -> int:
         procs = env_world_size()
         what = f"from {args.init}" if args.init else f"{args.weighting}/{args.preset}"
         if model_options:
-            from .variants import describe_variant
+            from ..models.variants import describe_variant
 
             what += f" ({describe_variant(model_options)})"
         print(f"training {what} on {len(scenes)} scene(s), validating on {len(val)}"
@@ -468,8 +468,8 @@ def _model_options(args) -> dict[str, Any] | None:
     """``TrainConfig.model_options`` from the ablation switches: None when none is given (the full network),
     else only what differs from it. A CubeError when they cannot apply: with --init / --resume (the model
     keeps its own architecture) or --no-rel-coord with another upsampler than INF³'s."""
-    from .cube import CubeError
-    from .variants import ablation_options
+    from ..data.cube import CubeError
+    from ..models.variants import ablation_options
 
     opts = ablation_options(hr_injection=not args.no_hr_injection, lr_injection=not args.no_lr_injection,
                             rel_coord=not args.no_rel_coord, upsampler=args.upsampler, scale=args.scale)
@@ -493,11 +493,11 @@ def _ablation_flags(opts: dict[str, Any]) -> list[str]:
 
 
 def cmd_demo(args) -> int:
-    from .demo import run_demo
+    from ..demo import run_demo
 
     headless = args.headless or not os.environ.get("DISPLAY") and sys.platform.startswith("linux")
     if not headless:  # napari on PyQt6 even where PyQt5 is installed too (before anything imports Qt)
-        from .qt_default import prefer_default_binding
+        from ..qt_default import prefer_default_binding
 
         prefer_default_binding()
     out = Path(args.out) if args.out else _free_folder(Path("inf3-demo"))
@@ -523,7 +523,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    from . import __version__
+    from .. import __version__
 
     ap.add_argument("--version", action="version", version=f"napari-inf3 {__version__}")
     sub = ap.add_subparsers(dest="command", metavar="COMMAND")
@@ -531,7 +531,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_fuse_args(sub)
     _add_train_args(sub)
     _add_demo_args(sub)
-    from .cli_grid import add_grid_args
+    from .grid import add_grid_args
 
     add_grid_args(sub)
     return ap
@@ -576,7 +576,7 @@ def _add_evaluate_args(sub) -> None:
 
 def _add_fuse_args(sub) -> None:
     """``fuse``: one LR-HSI/HR-MSI pair, given or simulated from --gt, into an HR-HSI file (:func:`cmd_fuse`)."""
-    from .camera.curves import CURVE_KINDS  # numpy only: the parser stays quick to build
+    from ..camera.curves import CURVE_KINDS  # numpy only: the parser stays quick to build
 
     p = sub.add_parser("fuse", help="fuse one LR-HSI/HR-MSI pair (or a simulated pair from --gt)",
                        description="Fuse a pair into an HR-HSI and write it (.npz, .hdr or .tif).")
@@ -706,8 +706,8 @@ def _add_demo_args(sub) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from .checkpoint import CheckpointError
-    from .cube import CubeError
+    from ..data.cube import CubeError
+    from ..models.checkpoint import CheckpointError
 
     parser = build_parser()
     args = parser.parse_args(argv)

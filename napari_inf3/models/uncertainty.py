@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .cube import CubeError
+from ..data.cube import CubeError
 
 __all__ = ["CUES", "ErrorCalibration", "error_cues", "cues_from", "fit_calibration", "mean_and_spread", "spearman",
            "FORMAT"]
@@ -129,7 +129,7 @@ class ErrorCalibration:
 
     def save(self, path: str | Path, *, overwrite: bool = False) -> Path:
         """Write the calibration as JSON (atomically); refuses an existing file unless ``overwrite``."""
-        from .io.atomic import atomic_write_text
+        from ..io.atomic import atomic_write_text
 
         path = Path(path)
         if path.exists() and not overwrite:

@@ -4,7 +4,7 @@ The paper's ablations (Tables 2–5) are differences of a few tenths of a dB; wh
 needs the spread over seeds, measured. :func:`run_grid` trains one INFN per *cell*
 ``(variant, scheme, seed, fold)`` at one recipe (:class:`GridRecipe`: preset, steps, batch, learning rate,
 ...), scores it on the fold's held-out scenes and on the scenes held out of every fold (``test_also``,
-e.g. CAVE's superballs), and writes one JSON per cell. :mod:`napari_inf3.ablation_report` turns the cells
+e.g. CAVE's superballs), and writes one JSON per cell. :mod:`napari_inf3.evaluation.ablation_report` turns the cells
 into tables (mean ± std over seeds, paired differences with confidence intervals).
 
 It resumes where it stopped: a finished cell is skipped, an unfinished one continues from its last epoch
@@ -30,12 +30,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .cube import CubeError
+from ..data.cube import CubeError
 
 __all__ = ["VARIANTS", "GridRecipe", "GridCell", "GridPlan", "plan_grid", "run_grid", "load_cells", "fill_baselines",
            "variant_parameters"]
 
-#: Variant names → INFN keywords (:class:`~napari_inf3.model.INFN`); the paper's table and row each tests.
+#: Variant names → INFN keywords (:class:`~napari_inf3.models.infn.INFN`); the paper's table and row each tests.
 VARIANTS: dict[str, dict[str, Any]] = {
     "full": {},
     "no_hr": {"hr_injection": False},  # Table 2, row 1: 42.55 dB
@@ -162,7 +162,7 @@ def plan_grid(data: str | Path, out: str | Path, recipe: GridRecipe, *, variants
     Raises :class:`ValueError` for an unknown variant or scheme, :class:`CubeError` for data that does not
     hold the named scenes, and if ``out`` holds a grid made with another recipe.
     """
-    from .io import scene_paths
+    from ..io import scene_paths
 
     only = {v.split(":")[0]: v.split(":")[1].split(",") for v in variants if ":" in v}  # 'no_hr:cosine'
     variants = list(dict.fromkeys(v.split(":")[0] for v in variants))
@@ -228,7 +228,7 @@ def run_grid(plan: GridPlan, *, part: tuple[int, int] = (0, 1), max_minutes: flo
     ``part[0]``); yields :class:`GridEvent` s. Stops at an epoch boundary after ``max_minutes``."""
     import torch
 
-    from .io.atomic import atomic_write_text
+    from ..io.atomic import atomic_write_text
 
     if threads:
         torch.set_num_threads(threads)
@@ -256,9 +256,9 @@ def run_grid(plan: GridPlan, *, part: tuple[int, int] = (0, 1), max_minutes: flo
 def _train_cell(plan: GridPlan, cell: GridCell, deadline: float | None, device: str, start: float,
                 should_stop: Callable[[], bool] | None):
     """Train one cell to the recipe's steps (resuming its checkpoint); False if stopped before the end."""
-    from .checkpoint import read_checkpoint
-    from .train_config import TrainConfig
-    from .training import train
+    from ..models.checkpoint import read_checkpoint
+    from ..training.config import TrainConfig
+    from ..training.loop import train
 
     r = plan.recipe
     ckpt = plan.cell_dir(cell) / "model.pt"
@@ -293,9 +293,9 @@ def _train_cell(plan: GridPlan, cell: GridCell, deadline: float | None, device: 
 
 def _score_cell(plan: GridPlan, cell: GridCell, tests: dict[str, tuple], device: str) -> dict:
     """Fuse the cell's test scenes (its fold's held-out ones and ``test_also``), write ``scores.json``."""
-    from .checkpoint import load_checkpoint
-    from .inference import fuse
-    from .io.atomic import atomic_write_text
+    from ..fusion.inference import fuse
+    from ..io.atomic import atomic_write_text
+    from ..models.checkpoint import load_checkpoint
 
     model, ckpt = load_checkpoint(plan.cell_dir(cell) / "model.pt", device=device)
     _, held = plan.fold_split(cell.fold)
@@ -316,12 +316,12 @@ def _score_cell(plan: GridPlan, cell: GridCell, tests: dict[str, tuple], device:
 
 def _test_pair(plan: GridPlan, path: Path, cache: dict[str, tuple]) -> tuple:
     """``(truth, lr_hsi, hr_msi)`` of a test scene under the paper's protocol (×r, offset r // 2, Nikon D700);
-    ``truth`` a :class:`~napari_inf3.metrics.GroundTruth`, so the GT's own sums are made once per process."""
+    ``truth`` a :class:`~napari_inf3.evaluation.metrics.GroundTruth`, so the GT's own sums are made once per process."""
     name = scene_name(path)
     if name not in cache:
-        from .io import read_cube
+        from ..data.simulation import simulate
+        from ..io import read_cube
         from .metrics import GroundTruth
-        from .simulation import simulate
 
         gt = read_cube(path).data
         lr, msi = simulate(gt, plan.recipe.scale)
@@ -339,9 +339,9 @@ def _write_baselines(plan: GridPlan, tests: dict[str, tuple]) -> None:
     """Bicubic and the SRF projection of bicubic for the test scenes met so far (``baselines.json``)."""
     import numpy as np
 
-    from .inference import fuse, projection_model
-    from .io.atomic import atomic_write_text
-    from .upsampling import bicubic
+    from ..fusion.inference import fuse, projection_model
+    from ..fusion.upsampling import bicubic
+    from ..io.atomic import atomic_write_text
 
     path = plan.out / "baselines.json"
     have = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
@@ -372,7 +372,7 @@ def fill_baselines(out: str | Path) -> None:
     """Add to ``out/baselines.json`` the test scenes scored by a cell but missing there (parallel parts each
     write the scenes they met; the last writer may have left out another's). Needs the scenes where
     ``grid.json`` says they are; without them the tables go without the baselines' rows."""
-    from .io import scene_paths
+    from ..io import scene_paths
 
     out = Path(out)
     meta_path = out / "grid.json"
@@ -395,7 +395,7 @@ def fill_baselines(out: str | Path) -> None:
 
 def variant_parameters(preset: str, scale: int = 4) -> dict[str, int]:
     """Parameter count of each :data:`VARIANTS` entry at ``preset`` (cosine weighting; ``net`` has C + 1 more)."""
-    from .model import INFN
+    from ..models.infn import INFN
 
     return {name: INFN(preset=preset, weighting="cosine", upsampler_scale=scale, **opts).num_parameters()
             for name, opts in VARIANTS.items()}
