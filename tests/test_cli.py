@@ -109,7 +109,8 @@ def test_train_command_trains_an_ablation_variant(tmp_path, capsys):
 def test_train_ablation_options_and_their_errors(tmp_path, capsys):
     """The switches become model_options only when something differs from the full network; with --init or
     --resume, or --no-rel-coord with another upsampler, a one-line error before any training."""
-    from napari_inf3.cli.main import UPSAMPLERS, _model_options, build_parser
+    from napari_inf3.cli.main import build_parser
+    from napari_inf3.cli.train import UPSAMPLERS, _model_options
     from napari_inf3.models.infn.upsamplers import UPSAMPLERS as MODEL_UPSAMPLERS
 
     assert UPSAMPLERS == MODEL_UPSAMPLERS
