@@ -81,7 +81,7 @@ def worker(spec: dict) -> dict:
 
     from napari_inf3 import fuse
     from napari_inf3.data.simulation import load_srf
-    from napari_inf3.fusion.inference import auto_tile
+    from napari_inf3.fusion.tiling import auto_tile
     from napari_inf3.models.infn import INFN
     from napari_inf3.models.infn.flops import straightforward_flops
 

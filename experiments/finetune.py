@@ -45,8 +45,8 @@ def main(argv=None) -> int:
     from napari_inf3 import estimate_srf, fuse, load_checkpoint, read_cube, simulate, train
     from napari_inf3.data.simulation import load_srf
     from napari_inf3.evaluation.metrics import psnr
-    from napari_inf3.fusion.inference import projection_model, resolve_model, with_srf
     from napari_inf3.io import scene_paths
+    from napari_inf3.models.load import load_model, projection_model, with_srf
 
     from .real_pairs import shifted_camera
 
@@ -71,7 +71,7 @@ def main(argv=None) -> int:
     if init is None:  # step 0 of a new network with the projection is the projection of bicubic
         rec["curve"].append({"step": 0, "psnr": round(true_pair_psnr(projection_model(train_srf)), 3), "seconds": 0.0})
     elif own:
-        start = true_pair_psnr(with_srf(resolve_model(init, "cpu"), train_srf))
+        start = true_pair_psnr(with_srf(load_model(init, "cpu"), train_srf))
         rec["curve"].append({"step": 0, "psnr": round(start, 3), "seconds": 0.0})
     if rec["curve"]:
         print(f"step 0: {rec['curve'][0]['psnr']:.3f} dB", flush=True)

@@ -70,7 +70,7 @@ def main(argv=None) -> None:
     import torch
 
     from napari_inf3 import read_cube, simulate
-    from napari_inf3.fusion.inference import projection_model
+    from napari_inf3.models.load import projection_model
     from napari_inf3.training.loop import train
 
     if args.threads:

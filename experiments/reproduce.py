@@ -39,8 +39,8 @@ def crop_baselines(scale: int = 4) -> tuple[float, float]:
     from napari_inf3 import read_cube
     from napari_inf3.data.sample import sample_path
     from napari_inf3.data.simulation import load_srf
-    from napari_inf3.fusion.inference import projection_model
     from napari_inf3.models.infn import INFN
+    from napari_inf3.models.load import projection_model
     from napari_inf3.training.loop import _validate
 
     gt = read_cube(sample_path()).data  # the crop tools/gpu_run.py validated on

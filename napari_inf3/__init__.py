@@ -30,6 +30,7 @@ _LAZY = {
     "train": ("training.loop", "train"),
     "TrainConfig": ("training.config", "TrainConfig"),
     "pretrained": ("shipped", "pretrained"),
+    "load_model": ("models.load", "load_model"),
     "load_checkpoint": ("models.checkpoint", "load_checkpoint"),
     "save_checkpoint": ("models.checkpoint", "save_checkpoint"),
     "CheckpointError": ("models.checkpoint", "CheckpointError"),

@@ -78,8 +78,9 @@ CAMERA = [
     new_code_cell("import matplotlib.pyplot as plt\nimport numpy as np\n\nimport napari_inf3 as ni\n"
                   "from napari_inf3 import notebook as nb\nfrom napari_inf3.data.sample import load_sample\n"
                   "from napari_inf3.data.simulation import srf_wavelengths\n"
-                  "from napari_inf3.fusion.inference import projection_model, with_srf\n"
-                  "from napari_inf3.fusion.pipeline import fusion_run\nfrom napari_inf3.viz.plots import plot_srf\n\n"
+                  "from napari_inf3.fusion.pipeline import fusion_run\n"
+                  "from napari_inf3.models.load import projection_model, with_srf\n"
+                  "from napari_inf3.viz.plots import plot_srf\n\n"
                   "gt = load_sample()\nleft, right = gt.data[:, :, :96], gt.data[:, :, 96:]\n"
                   "nikon = ni.load_srf(\"nikon_d700\")\ncamera = np.zeros_like(nikon)   # another camera: "
                   "Nikon moved 20 nm (2 bands) to the red\ncamera[:, 2:], camera[:, :2] = nikon[:, :-2], nikon[:, :1]"),

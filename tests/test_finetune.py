@@ -53,7 +53,7 @@ def test_shipped_model_takes_this_runs_response(crops):
     lr, msi = simulate(balls[None], 4, srf=p)
     # the starting score is the shipped weights with the new response in the projection
     shipped = pretrained("cosine")
-    from napari_inf3.fusion.inference import with_srf
+    from napari_inf3.models.load import with_srf
 
     with pytest.warns(UserWarning, match="another spectral response"):
         expect = float(psnr(fuse(with_srf(shipped, p), lr[0], msi[0], "cpu", tile="off").cube, balls))

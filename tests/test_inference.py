@@ -7,7 +7,8 @@ import pytest
 import torch
 
 from napari_inf3 import CubeError, fuse, select_device
-from napari_inf3.fusion.inference import auto_tile, bicubic
+from napari_inf3.fusion.inference import bicubic
+from napari_inf3.fusion.tiling import auto_tile
 
 
 @pytest.mark.parametrize("tile", [8, 12, 16])
@@ -55,7 +56,7 @@ def test_pair_checks(tiny_model, rng):
 
 
 def test_auto_tile_fits_budget(tiny_model):
-    from napari_inf3.fusion.inference import encoder_bytes_per_hr_pixel
+    from napari_inf3.fusion.tiling import encoder_bytes_per_hr_pixel
 
     budget = 64 << 20
     t = auto_tile(tiny_model, 4, torch.device("cpu"), budget_bytes=budget)

@@ -146,9 +146,9 @@ def test_pair_as_a_model_name_in_fuse_and_a_run():
     res = ni.fuse("pair", lr, msi, srf=p)
     assert res.model == "pair" and psnr(res.cube, gt) > psnr(bicubic(lr, msi.shape[1:]), gt) + 3
     with pytest.raises(CubeError, match="fitted to the pair being fused"):
-        from napari_inf3.fusion.inference import resolve_model
+        from napari_inf3.models.load import load_model
 
-        resolve_model("pair")
+        load_model("pair")
     run = ni.fusion_run(["pair", "projection"], ni.SimulatedPair(ni.Cube(gt, wl), scale=4, srf=p))
     assert set(run.fused) == {"bicubic", "pair", "projection"} and isinstance(run.fitted["pair"], PairModel)
     assert run.scores["pair"]["psnr"] > run.scores["projection"]["psnr"]

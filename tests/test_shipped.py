@@ -54,7 +54,7 @@ def sample_pair():
 @pytest.fixture(scope="module")
 def projection_psnr(sample_pair):
     """The untrained start of every shipped model: the SRF projection of bicubic."""
-    from napari_inf3.fusion.inference import projection_model
+    from napari_inf3.models.load import projection_model
 
     gt, lr, msi = sample_pair
     return evaluate(fuse(projection_model(), lr, msi, "cpu").cube, gt)["psnr"]
@@ -75,7 +75,7 @@ def test_beats_bicubic_and_its_projection_on_the_held_out_sample(name, preset, s
 
 
 def test_pretrained_names_resolve_with_a_preset_prefix():
-    from napari_inf3.fusion.inference import resolve_model
+    from napari_inf3.models.load import load_model
 
-    assert resolve_model("paper:net", "cpu").config["preset"] == "paper"
-    assert resolve_model("net", "cpu").config["preset"] == "lite"
+    assert load_model("paper:net", "cpu").config["preset"] == "paper"
+    assert load_model("net", "cpu").config["preset"] == "lite"

@@ -339,9 +339,10 @@ def _write_baselines(plan: GridPlan, tests: dict[str, tuple]) -> None:
     """Bicubic and the SRF projection of bicubic for the test scenes met so far (``baselines.json``)."""
     import numpy as np
 
-    from ..fusion.inference import fuse, projection_model
+    from ..fusion.inference import fuse
     from ..fusion.upsampling import bicubic
     from ..io.atomic import atomic_write_text
+    from ..models.load import projection_model
 
     path = plan.out / "baselines.json"
     have = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}

@@ -97,13 +97,13 @@ def evaluate_scenes(
     wavelengths. ``keep(scene, method, fused)`` sees every fused cube (to save pictures) before it is dropped.
     """
     from ..data.cube import Cube
-    from ..fusion.inference import PAIR, is_projection, resolve_model
     from ..fusion.pipeline import fusion_run
     from ..fusion.types import SimulatedPair
     from ..io import read_cube
+    from ..models.load import PAIR, is_projection, load_model
 
     # 'pair' is fitted to each scene's pair by the run (napari_inf3.fit_pair): nothing to load first
-    loaded = {name: m if m == PAIR else resolve_model(m, device) for name, m in models.items()}
+    loaded = {name: m if m == PAIR else load_model(m, device) for name, m in models.items()}
     # the projection baseline is a fixed linear step: its stand-in network's parameters are not a model size
     report = Report(params={n: m.num_parameters() for n, m in loaded.items()
                             if not isinstance(m, str) and not is_projection(m)})

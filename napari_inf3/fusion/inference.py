@@ -10,8 +10,6 @@ memory available on the device unless given.
 
 from __future__ import annotations
 
-import math
-import os
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from itertools import pairwise
@@ -20,168 +18,16 @@ from pathlib import Path
 import numpy as np
 
 from ..data.cube import CubeError
+from ..models.load import PAIR, is_pair_model, load_model, model_name, with_srf
 from .tiling import as_array as _as_array
+from .tiling import auto_tile, tile_edges
 from .tiling import read_crop as _read_crop
-from .tiling import tile_edges
 from .types import FusionResult
 from .upsampling import bicubic
 
-__all__ = ["fuse", "bicubic", "resolve_model", "auto_tile", "bytes_per_hr_pixel", "projection_model",
-           "is_projection"]
+__all__ = ["fuse", "bicubic"]
 
 ProgressFn = Callable[[int, int], None]
-
-
-def resolve_model(model_or_checkpoint, device=None):
-    """An INFN (or an :class:`~napari_inf3.models.ensemble.Ensemble`) on ``device``, in eval mode.
-
-    ``model_or_checkpoint``: a model; a :class:`~pathlib.Path` (a checkpoint file); or a string, which is a
-    pretrained name when it is one (``'cosine'``, ``'paper:net'``, ``'projection'``, ``'ensemble'``,
-    ``'paper:ensemble'``; :func:`napari_inf3.shipped.parse_spec`) and otherwise a checkpoint path
-    (write ``./cosine`` for a file that shares a name's spelling).
-    """
-    from ..models.checkpoint import load_checkpoint
-    from ..models.device import select_device
-
-    dev = select_device(device)
-    if isinstance(model_or_checkpoint, str):
-        from ..shipped import parse_spec, pretrained
-
-        spec = model_or_checkpoint
-        if spec == "projection":
-            return projection_model().to(dev).eval()
-        if spec == PAIR:
-            raise CubeError("'pair' is a model fitted to the pair being fused: fuse('pair', lr_hsi, hr_msi) fits it "
-                            "there, or fit_pair(lr_hsi, hr_msi) returns it")
-        shipped = parse_spec(spec)
-        if shipped is not None:
-            return pretrained(shipped[0], device=dev, preset=shipped[1])
-    if isinstance(model_or_checkpoint, (str, Path)):
-        if isinstance(model_or_checkpoint, str) and not Path(model_or_checkpoint).exists():
-            from ..models.checkpoint import CheckpointError
-            from ..shipped import model_names
-
-            raise CheckpointError(f"not a pretrained name ({', '.join(model_names())}) nor a checkpoint file",
-                                  model_or_checkpoint)
-        return load_checkpoint(model_or_checkpoint, device=dev)[0]
-    return model_or_checkpoint.to(dev).eval()
-
-
-def projection_model(srf="nikon_d700", bands: int = 31):
-    """The baseline every shipped checkpoint starts from: the SRF projection of bicubic,
-    ``X^U + P⁺(Y − P X^U)`` (no learning), as an INFN whose decoder is zero.
-
-    An untrained INFN with ``consistency='srf'`` outputs exactly this (its last decoder conv
-    starts at zero), so the baseline goes through the same tiling, clipping and metrics as the
-    networks; a minimal trunk keeps it fast. Name ``'projection'`` in ``--models`` / :func:`fuse`.
-    """
-    from ..data.simulation import load_srf
-    from ..models.infn import INFN
-
-    p = load_srf(srf, bands=bands)
-    m = INFN(bands=bands, msi_bands=p.shape[0], weighting="area", preset="lite", consistency="srf", srf=p,
-             n_feats=4, n_resblocks=0, mlp_hidden=[4], out_dim=4)
-    m.source = "projection"
-    return m
-
-
-#: Relative difference ‖P − P_trained‖ / ‖P_trained‖ above which :func:`with_srf` warns.
-SRF_WARN_DIFFERENCE = 0.05
-
-
-def with_srf(model, srf):
-    """A copy of ``model`` whose SRF projection uses ``srf`` (name, CSV path or ``(s, S)`` array).
-
-    The projection (``consistency='srf'``) is a fixed linear step, so it takes any response
-    exactly. A trained network's *inputs* also carry the response it was trained with: its HR-MSI
-    statistics differ under another camera, so a checkpoint whose training response differs from
-    ``srf`` by more than :data:`SRF_WARN_DIFFERENCE` warns (docs/REAL_PAIRS.md measures the cost).
-    A model without the projection (``consistency='none'``) cannot use ``srf``: that is an error.
-    """
-    import copy
-    import warnings
-
-    from ..data.simulation import load_srf
-
-    p = load_srf(srf, bands=model.bands)
-    if p.shape[0] != model.msi_bands:
-        raise CubeError(f"the spectral response has {p.shape[0]} rows (MSI bands); the model takes {model.msi_bands}")
-    if model.config.get("consistency", "none") != "srf":
-        raise CubeError("this model has no SRF projection (consistency='none'), so a spectral response "
-                        "cannot be given to it; use a checkpoint trained with consistency='srf'")
-    old = model.srf.detach().float().cpu().numpy()
-    m = copy.deepcopy(model)
-    m.set_srf(p)
-    diff = float(np.linalg.norm(p - old) / max(np.linalg.norm(old), 1e-12))
-    if not is_projection(model) and diff > SRF_WARN_DIFFERENCE:
-        warnings.warn(
-            f"this checkpoint was trained with another spectral response (relative difference {diff:.0%}): "
-            "the SRF projection uses the given one, but the network sees HR-MSI inputs unlike those it learned "
-            "on (measured: a Nikon-trained checkpoint on a camera 20 nm off fell 1.4 dB below the SRF projection "
-            "alone; docs/REAL_PAIRS.md). Fine-tune it to this response (napari-inf3 train --init MODEL --srf "
-            "camera.csv; 300 CPU steps took that checkpoint from 46.9 to 50.8 dB), or use model='projection'",
-            UserWarning, stacklevel=3)
-    return m
-
-
-def is_pair_model(model) -> bool:
-    """Whether ``model`` is a :class:`~napari_inf3.pair.PairModel` (fitted to one pair by ``fit_pair``)."""
-    return getattr(model, "config", {}).get("kind") == PAIR
-
-
-def is_projection(model) -> bool:
-    """Whether ``model`` is :func:`projection_model`'s stand-in (a fixed linear step: no weights, no size)."""
-    return getattr(model, "source", None) == "projection"
-
-
-def encoder_bytes_per_hr_pixel(config: dict) -> int:
-    """Rough peak bytes per HR pixel while the spatial trunk runs (inputs, X^U, trunk activations)."""
-    nf, s, m = config["n_feats"], config["bands"], config["msi_bands"]
-    return 4 * ((s + m) + s + 4 * nf)
-
-
-def bytes_per_hr_pixel(config: dict) -> int:
-    """Rough peak bytes per HR pixel while INF³ and the decoder run.
-
-    INF³'s MLP works in chunks of a few thousand pixels (a fixed few MB), so what scales with
-    the tile is S_pa, X^U, E, the decoder's hidden map and the output.
-    """
-    nf, c, s = config["n_feats"], config["out_dim"], config["bands"]
-    # Table 5's upsampler variants hold the upsampled F¹ (2·nf) and the MLP's input ([F¹↑, S_pa], 3·nf) whole
-    extra = 5 * nf if config.get("upsampler", "inf3") != "inf3" else 0
-    return 4 * (nf + 3 * s + 2 * c + extra)
-
-
-def _free_bytes(device) -> int:
-    import torch
-
-    if device.type == "cuda":
-        free, _ = torch.cuda.mem_get_info(device)
-        return int(free)
-    try:
-        return int(os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
-    except (ValueError, OSError, AttributeError):
-        return 4 << 30
-
-
-def auto_tile(model, scale: int, device, budget_bytes: int | None = None) -> int:
-    """Largest LR tile side whose activations fit ``budget_bytes``.
-
-    Two stages share the budget: the spatial trunk on the tile plus its halo
-    (:meth:`INFN.spatial_halo`), then INF³ + decoder on the tile plus :meth:`INFN.fusion_halo`;
-    INF³'s MLP chunk (:meth:`INF3.chunk_bytes`, a fixed size per device) comes off the top.
-    Default budget: on the CPU a quarter of the free memory, at most 1 GiB (a fusion then stays
-    inside 2 GB peak); on a GPU half its free memory, uncapped (tiles there cost a halo and a
-    blocking copy each, so fewer and larger is faster). Returns at least 8.
-    """
-    if budget_bytes is None:
-        free = _free_bytes(device)
-        budget_bytes = free // 2 if device.type == "cuda" else min(1 << 30, free // 4)
-        budget_bytes = max(budget_bytes - model.inf3.chunk_bytes(device), budget_bytes // 4)
-    enc_side = (math.sqrt(budget_bytes / encoder_bytes_per_hr_pixel(model.config)) / scale
-                - 2 * model.spatial_halo(scale))
-    fus_side = math.sqrt(budget_bytes / bytes_per_hr_pixel(model.config)) / scale - 2 * model.fusion_halo(scale)
-    return max(8, int(min(enc_side, fus_side)))
 
 
 def check_pair(lr: np.ndarray, msi: np.ndarray, model) -> float:
@@ -204,8 +50,6 @@ def check_pair(lr: np.ndarray, msi: np.ndarray, model) -> float:
 
 
 TILE_AUTO, TILE_OFF = "auto", "off"
-#: The model name that fits a fusion to the pair being fused (:func:`napari_inf3.fit_pair`).
-PAIR = "pair"
 
 
 def fuse(model_or_checkpoint, lr_hsi, hr_msi, device=None, *, tile: int | str = TILE_AUTO,
@@ -215,7 +59,9 @@ def fuse(model_or_checkpoint, lr_hsi, hr_msi, device=None, *, tile: int | str = 
     """Fuse an LR-HSI with an HR-MSI into an HR-HSI: a :class:`~napari_inf3.FusionResult` whose ``.cube`` is
     the fused ``(S, H, W)`` float32 cube (the ``out`` array when given; ``np.asarray(result)`` gives it too).
 
-    - ``model_or_checkpoint``: an INFN, a checkpoint path or a pretrained name (:func:`resolve_model`).
+    - ``model_or_checkpoint``: anything :func:`napari_inf3.load_model` takes (a model, a checkpoint path, a
+      pretrained name, ``'projection'``), or ``'pair'``: a model fitted to this pair first
+      (:func:`napari_inf3.fit_pair`).
     - ``lr_hsi`` ``(S, h, w)``, ``hr_msi`` ``(s, H, W)`` with ``H / h = W / w = r``: arrays or Cubes, values in
       [0, 1]; either may be lazy (an ENVI memory map read with ``lazy=True``): only each tile's crop is read.
     - ``device``: ``None``/``'auto'`` (GPU when present), ``'cpu'``, ``'cuda:N'``.
@@ -254,7 +100,7 @@ def fuse(model_or_checkpoint, lr_hsi, hr_msi, device=None, *, tile: int | str = 
         warnings.simplefilter("always", UserWarning)  # each fusion keeps its notes, however often they repeat
         if isinstance(model_or_checkpoint, str) and model_or_checkpoint == PAIR:
             model_or_checkpoint, srf, camera = _fit_here(lr_hsi, hr_msi, srf, camera, device, should_stop)
-        model = resolve_model(model_or_checkpoint, device)
+        model = load_model(model_or_checkpoint, device)
         run = _Tiling(tile=tile, progress=progress, should_stop=should_stop, precision=precision)
         fields = _dispatch(model, lr_hsi, hr_msi, run, srf=srf, camera=camera, out=out, clip=clip, weights=weights,
                            weights_out=weights_out, uncertainty=uncertainty)
@@ -406,16 +252,6 @@ def _reissue(caught) -> list[str]:
             else path.name
         warnings.warn_explicit(w.message, w.category, w.filename, w.lineno, module=module)
     return [str(w.message) for w in caught if issubclass(w.category, UserWarning)]
-
-
-def model_name(spec, model) -> str:
-    """What a result (and a run's entry, :func:`~napari_inf3.fusion.pipeline.named_models`) says fused it: the
-    pretrained name it was given as, a checkpoint file's stem, else the model's ``source`` or its type."""
-    if isinstance(spec, Path) or (isinstance(spec, str) and spec.endswith(".pt")):
-        return Path(spec).stem
-    if isinstance(spec, str):
-        return spec
-    return str(getattr(model, "source", None) or type(model).__name__)
 
 
 @dataclass(frozen=True)

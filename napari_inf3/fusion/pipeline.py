@@ -167,7 +167,7 @@ def named_models(models) -> dict[str, Any]:
         return dict(models)
     if isinstance(models, (str, Path)) or not isinstance(models, Iterable):
         models = [models]
-    from .inference import model_name
+    from ..models.load import model_name
 
     out: dict[str, Any] = {}
     for spec in models:
@@ -287,13 +287,14 @@ def fuse_into(run: FusionRun, name: str, spec, *, device, clip: bool = True, wei
 
     from ..camera.gate import poor_fit_message
     from ..models.ensemble import Ensemble
-    from .inference import PAIR, check_pair, fuse, is_pair_model, is_projection, resolve_model
+    from ..models.load import PAIR, is_pair_model, is_projection, load_model
+    from .inference import check_pair, fuse
 
     if isinstance(spec, (str, Path)) and str(spec) in run.specs.values():
         return  # fused already (as an ensemble's member)
     model = (fit_to_run(run, name, device) if isinstance(spec, str) and spec == PAIR
              else _projection(run, device) if isinstance(spec, str) and spec == "projection"
-             else resolve_model(spec, device))
+             else load_model(spec, device))
     check_pair(run.lr_hsi, run.hr_msi, model)
     run.specs[name] = str(spec) if isinstance(spec, (str, Path)) else name
     if isinstance(model, Ensemble):
@@ -322,7 +323,7 @@ def _projection(run: FusionRun, device):
     """The SRF projection of bicubic with the run's response (the simulation's, a given or fitted one; the Nikon
     D700 when it has none), for any band count."""
     from ..models.device import select_device
-    from .inference import projection_model
+    from ..models.load import projection_model
 
     srf = run.srf if run.srf is not None else run.sim_srf
     return projection_model("nikon_d700" if srf is None else srf, bands=run.lr_hsi.shape[0]).to(

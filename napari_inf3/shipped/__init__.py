@@ -51,7 +51,7 @@ def available(preset: str = "lite") -> list[str]:
 
 
 def model_names() -> list[str]:
-    """Every string :func:`napari_inf3.fusion.inference.resolve_model` takes as a name: ``'projection'``, then each
+    """Every string :func:`napari_inf3.fusion.inference.load_model` takes as a name: ``'projection'``, then each
     shipped model and the ensemble of each preset (``'cosine'``, ``'paper:cosine'``, ``'ensemble'``, …)."""
     return ["projection"] + [n if p == PRESETS[0] else f"{p}:{n}" for p in PRESETS for n in (*PRETRAINED, ENSEMBLE)]
 

@@ -200,10 +200,10 @@ def _init_model(init, srf_matrix: np.ndarray, bands: int):
     set to ``srf_matrix``, and what :func:`lineage` needs of where it came from."""
     import copy
 
-    from ..fusion.inference import is_projection, resolve_model
+    from ..models.load import is_projection, load_model
 
     what = init if isinstance(init, (str, Path)) else type(init).__name__
-    parent = resolve_model(init, device="cpu")
+    parent = load_model(init, device="cpu")
     if is_projection(parent):
         raise ValueError("init='projection' has no weights to start from; leave init out for a new network")
     if parent.bands != bands:
