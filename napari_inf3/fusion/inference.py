@@ -188,8 +188,6 @@ def _fuse_ensemble(ens, lr_hsi, hr_msi, run: _Tiling, *, srf, camera, out, clip:
                    uncertainty: bool) -> dict:
     """Each member fused as a single network would be, then averaged (:func:`napari_inf3.models.ensemble.combine`);
     progress counts all members' tiles together. The FusionResult's fields."""
-    from ..models.ensemble import combine
-
     # a photograph is linearised, aligned and upsampled once for all members (and its fit judged once)
     photo = _camera_pair(lr_hsi, hr_msi, camera) if camera is not None else None
     members = {}
@@ -201,10 +199,23 @@ def _fuse_ensemble(ens, lr_hsi, hr_msi, run: _Tiling, *, srf, camera, out, clip:
         members[name], _ = (_fuse_with_camera(member, photo, camera, member_run, clip=clip) if photo is not None
                             else _fuse_model(with_srf(member, srf) if srf is not None else member, lr_hsi, hr_msi,
                                              member_run, clip=clip))
+    return ensemble_of(ens, members, lr_hsi, hr_msi, srf=srf, camera=camera, photo=photo, uncertainty=uncertainty,
+                       out=out)
+
+
+def ensemble_of(ens, members: dict, lr_hsi, hr_msi, *, srf=None, camera=None, photo=None, uncertainty: bool,
+                out=None) -> dict:
+    """The ensemble fusion from its members' fused cubes ``{name: (S, H, W)}``, however they were made (fused here
+    one by one, or already in a fusion run): their mean, spread and, with ``uncertainty``, the expected |error|
+    (:func:`napari_inf3.models.ensemble.combine`, fed the pair's SRF projection and linear HR-MSI as the
+    calibration's other cues). The FusionResult's fields."""
+    from ..models.ensemble import combine
+
     cues: dict = {}
     if uncertainty:  # what the calibration reads besides the members: the pair's projection and linear HR-MSI
         cues["projection"], cues["msi"] = (_photo_projection(photo, camera) if photo is not None
-                                           else pair_projection(lr_hsi, hr_msi, srf=srf, model=ens.first))
+                                           else pair_projection(lr_hsi, hr_msi, srf=srf, camera=camera,
+                                                                model=ens.first))
     cube, spread, expected = combine(members, ens.calibration, uncertainty=uncertainty, out=out, **cues)
     return {"cube": cube, "spread": spread, "expected_error": expected, "members": members}
 

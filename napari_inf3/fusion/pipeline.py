@@ -298,7 +298,7 @@ def fuse_into(run: FusionRun, name: str, spec, *, device, clip: bool = True, wei
     check_pair(run.lr_hsi, run.hr_msi, model)
     run.specs[name] = str(spec) if isinstance(spec, (str, Path)) else name
     if isinstance(model, Ensemble):
-        _fuse_ensemble(run, name, model, device=device, clip=clip)
+        _ensemble_into(run, name, model, device=device, clip=clip)
         return
     # the projection's decoder is zero (weights unused); Table 5's upsampler variants have none
     keep = weights and not is_projection(model) and getattr(model, "has_weights", True)
@@ -351,13 +351,12 @@ def fit_to_run(run: FusionRun, name: str, device, *, progress=None, should_stop=
     return model
 
 
-def _fuse_ensemble(run: FusionRun, name: str, ens, *, device, clip: bool) -> None:
+def _ensemble_into(run: FusionRun, name: str, ens, *, device, clip: bool) -> None:
     """An ensemble in a run: each member fused once (reused when the run has it, else added under its name),
-    then averaged with its disagreement and expected |error| (:func:`napari_inf3.models.ensemble.combine`)."""
+    then the one ensemble fusion of those cubes (:func:`napari_inf3.fusion.inference.ensemble_of`)."""
     import time
 
-    from ..models.ensemble import combine
-    from .inference import pair_projection
+    from .inference import ensemble_of
 
     keys = []
     seconds = 0.0
@@ -371,13 +370,11 @@ def _fuse_ensemble(run: FusionRun, name: str, ens, *, device, clip: bool) -> Non
             seconds += run.seconds[key]
         keys.append(key)
     t = time.perf_counter()
-    cues: dict = {}
     camera = run.camera_pair
-    if ens.calibration is not None:  # what the calibration reads besides the members
-        cues["projection"], cues["msi"] = pair_projection(run.lr_hsi, run.hr_msi, srf=None if camera else run.srf,
-                                                          camera=run.camera if camera else None, model=ens.first)
-    cube, spread, expected = combine({k: run.fused[k] for k in keys}, ens.calibration,
-                                     uncertainty=ens.calibration is not None, **cues)
+    done = ensemble_of(ens, {k: run.fused[k] for k in keys}, run.lr_hsi, run.hr_msi,
+                       srf=None if camera else run.srf, camera=run.camera if camera else None,
+                       uncertainty=ens.calibration is not None)
+    cube, spread, expected = done["cube"], done["spread"], done["expected_error"]
     run.fused[name], run.members[name], run.spread[name] = cube, keys, spread
     if expected is not None:
         run.expected_error[name] = expected
