@@ -83,7 +83,7 @@ def main(argv=None) -> int:
             rec["curve"].append({"step": 0, "psnr": round(ev.extra["start_val_psnr"], 3), "seconds": 0.0})
             print(f"step 0: {ev.extra['start_val_psnr']:.3f} dB", flush=True)
         if ev.kind == "epoch":
-            score = true_pair_psnr(load_checkpoint(ev.checkpoint, device="cpu")[0]) if own else ev.val_psnr
+            score = true_pair_psnr(load_checkpoint(ev.checkpoint, device="cpu")) if own else ev.val_psnr
             rec["curve"].append({"step": ev.step, "psnr": round(score, 3), "loss": round(ev.loss, 6),
                                  "seconds": round(time.perf_counter() - t0, 1)})
             print(f"step {ev.step}: {score:.3f} dB, loss {ev.loss:.5f}, {time.perf_counter() - t0:.0f} s", flush=True)

@@ -107,7 +107,7 @@ def main(argv=None) -> None:
         if ev.kind == "epoch":
             from napari_inf3 import load_checkpoint
 
-            model = load_checkpoint(ev.checkpoint, device=dev)[0]
+            model = load_checkpoint(ev.checkpoint, device=dev)
             res = score(model, pairs, dev)
             held_mean = float(np.mean([res[n]["psnr"] for n in names if n != VALIDATION]))
             proj_mean = float(np.mean([rec["projection"][n]["psnr"] for n in names if n != VALIDATION]))

@@ -142,7 +142,7 @@ def test_checkpoint_rebuilds_the_variant(tmp_path, options):
 
     m = _live(INFN(preset="lite", weighting="net", **options))
     save_checkpoint(m, tmp_path / "v.pt")
-    back, _ = load_checkpoint(tmp_path / "v.pt", device="cpu")
+    back = load_checkpoint(tmp_path / "v.pt", device="cpu")
     assert back.config == m.config
     assert back.variant() == m.variant() != "full"
     x, y = _inputs()

@@ -181,7 +181,7 @@ def test_cli_fuse_and_train_with_a_camera(gt, tmp_path, capsys):
     rc = main(["train", str(ni.sample.sample_path()), "--init", "cosine", "--camera", str(tmp_path / "cam.json"),
                "--epochs", "1", "--patches-per-epoch", "2", "--batch-size", "2", "--out", str(tmp_path / "t.pt")])
     assert rc == 0
-    assert ni.load_checkpoint(tmp_path / "t.pt")[1]["meta"]["srf"] == "camera"
+    assert ni.load_checkpoint(tmp_path / "t.pt").meta["srf"] == "camera"
     assert ni.TrainConfig.from_checkpoint(tmp_path / "t.pt").init == "cosine"  # the CLI built the TrainConfig
     rc = main(["fuse", "--lr-hsi", str(tmp_path / "lr.npz"), "--hr-msi", str(tmp_path / "photo.png"), "--camera",
                str(tmp_path / "missing.json"), "--out", str(tmp_path / "f4.npz")])

@@ -123,6 +123,7 @@ def test_sampler_on_cuda_equals_cpu(rng):
 def test_training_steps_and_checkpoint_cuda_to_cpu(tmp_path, rng, precision, no_tf32):
     from napari_inf3 import load_checkpoint, train
     from napari_inf3.fusion.inference import fuse
+    from napari_inf3.models.checkpoint import read_checkpoint
 
     gt, lr, msi = _pair(rng, 16, 16)
     out = tmp_path / "m.pt"
@@ -133,7 +134,7 @@ def test_training_steps_and_checkpoint_cuda_to_cpu(tmp_path, rng, precision, no_
     assert len(steps) == 3 and all(np.isfinite(e.loss) for e in steps)
     model = events[-1].extra["model"]
     assert next(model.parameters()).device.type == "cuda"
-    cpu_model, ckpt = load_checkpoint(out, device="cpu")
+    cpu_model, ckpt = load_checkpoint(out, device="cpu"), read_checkpoint(out)
     assert ckpt["meta"]["device"] == "cuda:0" and ckpt["meta"]["precision"] == precision
     assert ckpt["meta"]["offset"] == 2
     np.testing.assert_allclose(fuse(cpu_model, lr, msi, "cpu").cube, fuse(model, lr, msi, "cuda").cube,

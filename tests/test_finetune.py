@@ -12,6 +12,7 @@ from napari_inf3.cli.main import main as cli_main
 from napari_inf3.data.cube import CubeError
 from napari_inf3.data.simulation import simulate
 from napari_inf3.evaluation.metrics import psnr
+from napari_inf3.models.checkpoint import read_checkpoint
 from napari_inf3.training.loop import lineage
 from tests.conftest import cave_scene, shifted_camera
 
@@ -31,8 +32,8 @@ def test_zero_learning_rate_keeps_the_parent_exactly(crops, tmp_path):
     list(train([face], epochs=1, lr=1e-3, out=parent_path, preset="lite", weighting="area", **KW))
     child = tmp_path / "child.pt"
     events = list(train([face], val_scenes=[balls], init=parent_path, epochs=1, lr=0.0, out=child, **KW))
-    parent, _ = load_checkpoint(parent_path, device="cpu")
-    model, ckpt = load_checkpoint(child, device="cpu")
+    parent = load_checkpoint(parent_path, device="cpu")
+    model, ckpt = load_checkpoint(child, device="cpu"), read_checkpoint(child)
     assert model.weighting == "area"  # the parent's, not train()'s default
     for (k, a), b in zip(parent.state_dict().items(), model.state_dict().values(), strict=True):
         torch.testing.assert_close(a, b, rtol=0, atol=0, msg=k)
@@ -84,7 +85,7 @@ def test_cli_fine_tunes_a_shipped_model(crops, tmp_path, capsys):
     text = capsys.readouterr()
     assert rc == 0, text.err
     assert "training from cosine" in text.out and "starting from cosine: validation PSNR" in text.out + text.err
-    _, ckpt = load_checkpoint(out, device="cpu")
+    ckpt = read_checkpoint(out)
     assert ckpt["config"]["preset"] == "lite" and ckpt["meta"]["init"]["from"] == "cosine"
     assert len(lineage(ckpt["meta"])) == 2
     rc = cli_main(["train", str(tmp_path / "face.npy"), "--init", "cosine", "--resume", str(out),

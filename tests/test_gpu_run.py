@@ -115,8 +115,10 @@ def test_gpu_run_rehearsed_on_cpu(small_pack, tmp_path):
     assert len(train["val"]) >= 2 and train["val"][0]["step"] == 0
     assert sorted(train["checkpoints"]) == [f"infn_lite_{w}_x4.pt" for w in ("area", "cosine", "net")]
     from napari_inf3 import load_checkpoint
+    from napari_inf3.models.checkpoint import read_checkpoint
 
-    model, ckpt = load_checkpoint(res / "infn_lite_cosine_x4.pt", device="cpu")
+    assert load_checkpoint(res / "infn_lite_cosine_x4.pt", device="cpu").meta["offset"] == 2
+    ckpt = read_checkpoint(res / "infn_lite_cosine_x4.pt")
     assert ckpt["meta"]["offset"] == 2 and ckpt["meta"]["steps"] == train["steps"]
     assert ckpt["optimizer"] is None
     rows = result["fusion"]["rows"]
@@ -127,9 +129,10 @@ def test_gpu_run_rehearsed_on_cpu(small_pack, tmp_path):
 def test_gpu_run_continues_the_shipped_checkpoints(small_pack, tmp_path):
     """``--init shipped``: the three start from the package's lite weights (validation at step 0 is
     theirs), and each written checkpoint names its parent in ``meta['init']``."""
-    from napari_inf3 import fuse, load_checkpoint, pretrained
+    from napari_inf3 import fuse, pretrained
     from napari_inf3.data.simulation import simulate
     from napari_inf3.evaluation.metrics import psnr
+    from napari_inf3.models.checkpoint import read_checkpoint
     from napari_inf3.training.loop import lineage
 
     out, _ = small_pack
@@ -144,7 +147,7 @@ def test_gpu_run_continues_the_shipped_checkpoints(small_pack, tmp_path):
     for w in ("area", "net", "cosine"):
         shipped = float(psnr(fuse(pretrained(w), lr, msi, "cpu", tile="off").cube, gt))
         assert train["val"][0][w] == pytest.approx(shipped, abs=2e-3)
-        _, ckpt = load_checkpoint(res / f"infn_lite_{w}_x4.pt", device="cpu")
+        ckpt = read_checkpoint(res / f"infn_lite_{w}_x4.pt")
         meta = ckpt["meta"]
         assert meta["init"]["from"] == f"lite:{w}" and meta["start_val_psnr"] == train["val"][0][w]
         chain = lineage(meta)

@@ -114,6 +114,7 @@ def test_tiled_equals_untiled_other_scales(tiny_model, rng, scale):
 def test_srf_projection_tiled_equals_untiled_and_survives_a_half_checkpoint(rng, tmp_path):
     from napari_inf3 import load_checkpoint, save_checkpoint
     from napari_inf3.data.simulation import load_srf
+    from napari_inf3.models.checkpoint import read_checkpoint
     from napari_inf3.models.infn import INFN
 
     torch.manual_seed(4)
@@ -125,7 +126,7 @@ def test_srf_projection_tiled_equals_untiled_and_survives_a_half_checkpoint(rng,
     full = fuse(m, lr, msi, "cpu", tile="off").cube
     assert np.abs(full - fuse(m, lr, msi, "cpu", tile=8).cube).max() <= 1e-5
     path = save_checkpoint(m, tmp_path / "h.pt", half=True)
-    back, ckpt = load_checkpoint(path, device="cpu")
+    back, ckpt = load_checkpoint(path, device="cpu"), read_checkpoint(path)
     assert back.config["consistency"] == "srf" and ckpt["state_dict"]["srf"].dtype == torch.float32
     assert torch.equal(back.srf, m.srf)
 

@@ -125,11 +125,12 @@ def test_cli_trains_with_another_camera_response(tmp_path):
     from napari_inf3 import load_checkpoint
     from napari_inf3.cli.main import main
     from napari_inf3.data.sample import sample_path
+    from napari_inf3.models.checkpoint import read_checkpoint
 
     csv = write_srf_csv(shifted_camera(20), tmp_path / "cam.csv", np.arange(400, 701, 10), ["R", "G", "B"])
     rc = main(["train", str(sample_path()), "--srf", str(csv), "--out", str(tmp_path / "m.pt"), "--epochs", "1",
                "--patches-per-epoch", "2", "--batch-size", "2", "--preset", "lite"])
     assert rc == 0
-    model, ckpt = load_checkpoint(tmp_path / "m.pt")
+    model, ckpt = load_checkpoint(tmp_path / "m.pt"), read_checkpoint(tmp_path / "m.pt")
     np.testing.assert_allclose(model.srf.numpy(), shifted_camera(20), rtol=1e-6)
     assert ckpt["meta"]["srf"] == str(csv)

@@ -69,7 +69,7 @@ def test_checkpoint_roundtrip_and_resume(tmp_path, face_crop):
     ckpt = read_checkpoint(out)
     assert ckpt["epoch"] == 4 and ckpt["meta"]["steps"] == 16
     assert len(ckpt["meta"]["history"]) == 4 and ckpt["meta"]["val_psnr"] is not None
-    model, _ = load_checkpoint(out)
+    model = load_checkpoint(out)
     assert model.config["n_feats"] == 16
 
     # stop after epoch 2, resume to epoch 4: same losses as the uninterrupted run
@@ -79,8 +79,8 @@ def test_checkpoint_roundtrip_and_resume(tmp_path, face_crop):
     full_losses = [e.loss for e in full if e.kind == "step"][8:]
     res_losses = [e.loss for e in resumed if e.kind == "step"]
     np.testing.assert_allclose(res_losses, full_losses, rtol=1e-4, atol=1e-6)
-    m1, _ = load_checkpoint(out)
-    m2, _ = load_checkpoint(part)
+    m1 = load_checkpoint(out)
+    m2 = load_checkpoint(part)
     for a, b in zip(m1.state_dict().values(), m2.state_dict().values(), strict=True):
         torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5)
 
@@ -101,7 +101,7 @@ def test_half_checkpoint_loads_as_float(tmp_path, tiny_model):
     from napari_inf3 import save_checkpoint
 
     p = save_checkpoint(tiny_model, tmp_path / "h.pt", half=True, meta={"note": "x"})
-    model, ckpt = load_checkpoint(p)
+    model, ckpt = load_checkpoint(p), read_checkpoint(p)
     assert ckpt["dtype"] == "float16" and ckpt["meta"]["note"] == "x"
     assert all(v.dtype == torch.float32 for v in model.state_dict().values())
     assert not list(tmp_path.glob(".*tmp"))  # the atomic write leaves no temp file

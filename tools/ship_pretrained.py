@@ -13,7 +13,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from napari_inf3.models.checkpoint import load_checkpoint, save_checkpoint
+from napari_inf3.models.checkpoint import load_checkpoint, read_checkpoint, save_checkpoint
 from napari_inf3.shipped import FILENAME
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def main(paths: list[str]) -> None:
     for p in paths:
-        model, ckpt = load_checkpoint(p, device="cpu")
+        model, ckpt = load_checkpoint(p, device="cpu"), read_checkpoint(p)
         meta = dict(ckpt["meta"])
         if meta.get("offset") != meta.get("scale", 4) // 2:
             raise SystemExit(f"{p}: trained with decimation offset {meta.get('offset')}, not the paper's r // 2")

@@ -297,13 +297,13 @@ def _score_cell(plan: GridPlan, cell: GridCell, tests: dict[str, tuple], device:
     from ..io.atomic import atomic_write_text
     from ..models.checkpoint import load_checkpoint
 
-    model, ckpt = load_checkpoint(plan.cell_dir(cell) / "model.pt", device=device)
+    model = load_checkpoint(plan.cell_dir(cell) / "model.pt", device=device)
     _, held = plan.fold_split(cell.fold)
     scores: dict[str, dict[str, float]] = {}
     for path in [*held, *plan.extra_tests]:
         truth, lr, msi = _test_pair(plan, path, tests)
         scores[scene_name(path)] = _indices(truth, fuse(model, lr, msi, device).cube)
-    meta = ckpt.get("meta") or {}
+    meta = model.meta or {}
     last = (meta.get("history") or [{}])[-1]  # the last epoch: its step and wall seconds (of the last call)
     rec = {"cell": cell.name, **dataclasses.asdict(cell), "held_out": [scene_name(p) for p in held],
            "test_also": [scene_name(p) for p in plan.extra_tests], "scores": scores,

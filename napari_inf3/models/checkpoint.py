@@ -148,7 +148,9 @@ def build_any(config: dict[str, Any]):
 
 
 def load_checkpoint(path: str | Path, device=None):
-    """Rebuild the model stored in ``path``: returns ``(model, checkpoint_dict)``, model in eval mode."""
+    """Rebuild the model stored in ``path``, in eval mode on ``device``: its ``config`` and weights from the file,
+    ``model.meta`` the training metadata (steps, history, the TrainConfig, lineage), ``model.source`` the path.
+    The stored dictionary itself (epoch, step, optimizer, dtype) is :func:`read_checkpoint`'s."""
     from .device import select_device
 
     ckpt = read_checkpoint(path)
@@ -160,4 +162,4 @@ def load_checkpoint(path: str | Path, device=None):
         raise CheckpointError(f"weights do not fit the stored config: {exc}", path) from None
     model.source = str(path)
     model.meta = ckpt.get("meta", {})
-    return model.to(select_device(device)).eval(), ckpt
+    return model.to(select_device(device)).eval()

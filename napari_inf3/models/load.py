@@ -53,7 +53,7 @@ def load_model(spec, device=None):
 
             raise CheckpointError(f"not a pretrained name ({', '.join(model_names())}) nor a checkpoint file",
                                   spec)
-        return load_checkpoint(spec, device=dev)[0]
+        return load_checkpoint(spec, device=dev)
     return spec.to(dev).eval()
 
 

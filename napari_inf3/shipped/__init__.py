@@ -85,7 +85,7 @@ def pretrained(name: str = "cosine", device=None, preset: str = "lite"):
         cal = calibration_path(preset)
         return Ensemble(members, ErrorCalibration.load(cal) if cal.is_file() else None,
                         source=spec_name(ENSEMBLE, preset))
-    return load_checkpoint(checkpoint_path(name, preset), device=device)[0]
+    return load_checkpoint(checkpoint_path(name, preset), device=device)
 
 
 def calibration_path(preset: str = "lite") -> Path:

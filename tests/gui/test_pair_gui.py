@@ -49,8 +49,8 @@ def test_fit_to_the_pair_in_the_dock(make_napari_viewer, qtbot, tmp_path):
     assert "pair 1" in names and fusion.save_model_btn.isEnabled()
     assert set(fusion.models.selected()) == {"pair 1"}  # ticked in place of fitting the same pair again
     saved = fusion.save_model(tmp_path / "fitted.pt")
-    model, ckpt = ni.load_checkpoint(saved)
-    assert ckpt["config"]["kind"] == "pair" and model.bands == 60
+    model = ni.load_checkpoint(saved)
+    assert model.config["kind"] == "pair" and model.bands == 60
     # the session model fuses the pair again, without fitting
     for i in range(fusion.models.count()):
         item = fusion.models.item(i)
