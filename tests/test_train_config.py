@@ -49,3 +49,19 @@ def test_write_functions_take_the_data_first(tmp_path, tiny_model):
     with pytest.raises(TypeError, match="the response comes first"):
         write_srf_csv(tmp_path / "s.csv", srf, np.arange(400, 701, 10))
     assert not (tmp_path / "n.pt").exists() and not (tmp_path / "s.csv").exists()
+
+
+def test_profiles_and_bounds_are_the_one_source_of_defaults_and_ranges():
+    """The Training dock starts from a named profile and takes each spin box's range from the option's bounds
+    (issue 34): the CPU profile is the default config with a smaller batch, a sampled epoch and a larger step."""
+    from napari_inf3.training.config import PROFILES, TrainConfig
+
+    cpu = TrainConfig.profile("cpu")
+    assert (cpu.batch_size, cpu.lr, cpu.patches_per_epoch) == (16, 2e-4, 512)
+    assert TrainConfig.profile("default").to_dict() == TrainConfig().to_dict()
+    assert TrainConfig.profile("cpu", epochs=3).epochs == 3 and set(PROFILES) >= {"default", "cpu"}
+    assert TrainConfig.bounds("lr").low == 1e-6 and TrainConfig.bounds("scale").high == 16
+    with pytest.raises(KeyError):
+        TrainConfig.bounds("weighting")
+    with pytest.raises(ValueError, match="no training profile"):
+        TrainConfig.profile("gpu-farm")

@@ -138,3 +138,24 @@ def offset_choices(scale_widget) -> Callable:
 def offset_value(value: int) -> int | None:
     """The engine's ``offset=`` for an offset ComboBox value (``None``: the paper's r // 2)."""
     return None if value == PAPER_OFFSET else int(value)
+
+
+def config_spin(config, name: str, label: str, tooltip: str | None = None) -> Widget:
+    """A spin box for numeric :class:`~napari_inf3.training.config.TrainConfig` option ``name``: its value from
+    ``config`` (a profile's defaults), its range and step from the option's own bounds, so the form and the engine
+    have one source of both (``None`` shows as 0)."""
+    from magicgui.widgets import FloatSpinBox, SpinBox
+
+    b = type(config).bounds(name)
+    value = getattr(config, name)
+    if isinstance(value, float) or isinstance(b.step, float) and b.step < 1:
+        import math
+
+        box = FloatSpinBox(name=name, label=label, value=float(value), max=b.high, step=b.step, tooltip=tooltip)
+        # enough decimals for the lower bound too (Qt rounds a bound to the shown decimals: 1e-6 at 5 is 0)
+        smallest = min(v for v in (b.low, b.step) if v > 0)
+        box.native.setDecimals(max(2, math.ceil(-math.log10(smallest))))
+        box.min = b.low
+        box.value = float(value)
+        return box
+    return SpinBox(name=name, label=label, value=int(value or 0), min=int(b.low), max=int(b.high), tooltip=tooltip)

@@ -13,7 +13,7 @@ from ..viz.plots import smoothed
 from ._common import button_row, checkable_item, confirm_overwrite, device_choices, is_gt_candidate
 from .ablation_form import AblationSection
 from .canvas import ThemedCanvas
-from .forms import RememberedForm, layer_picker, offset_choices, offset_value
+from .forms import RememberedForm, config_spin, layer_picker, offset_choices, offset_value
 
 REDRAW_SECONDS = 0.5
 NEW, FILE, CAMERA = "new", "file", "camera file"
@@ -26,6 +26,16 @@ def _init_choices() -> list[tuple[str, str]]:
     shipped = [(f"shipped {name} ({preset})", f"{preset}:{name}") for preset in PRESETS for name in PRETRAINED
                if name in available(preset)]
     return [("new network", NEW), *shipped, ("checkpoint file…", FILE)]
+
+
+def _profile_defaults():
+    """The TrainConfig whose values the form starts from: the ``'cpu'`` profile when no GPU is there (a run of
+    minutes), else the defaults (:data:`napari_inf3.training.config.PROFILES`)."""
+    from ..training.config import TrainConfig
+    from ._common import device_choices
+
+    on_gpu = any(value.startswith(("cuda", "mps")) for _, value in device_choices()[0])
+    return TrainConfig.profile("default" if on_gpu else "cpu")
 
 
 def _picked_file(edit, what: str) -> str:
@@ -53,7 +63,18 @@ class TrainingWidget(QWidget):
         self._stop = {"requested": False}
         self.activity = None  # napari.utils.progress of the running job
         lay = QVBoxLayout(self)
+        self._build_data(lay)
+        self._build_form(lay)
+        self._build_controls(lay)
+        self.refresh_layers()
+        self.draw()
+        # closing the viewer (or the dock) mid-run stops the worker between steps; a checkpoint keeps
+        # the work. A plain closure, not a bound method: the dock is being destroyed when it runs.
+        stop_flag = self._stop
+        self.destroyed.connect(lambda *_: stop_flag.update(requested=True))
 
+    def _build_data(self, lay) -> None:
+        """The training scenes: layers and folders, ticked."""
         self.data = QListWidget()
         self.data.setMaximumHeight(100)
         self.data.setToolTip("checked layers and folders are the training scenes")
@@ -63,34 +84,21 @@ class TrainingWidget(QWidget):
         self.viewer.layers.events.inserted.connect(self.refresh_layers)
         self.viewer.layers.events.removed.connect(self.refresh_layers)
 
-        from magicgui.widgets import ComboBox, Container, FileEdit, FloatSpinBox, Label, LineEdit, SpinBox
+    def _build_form(self, lay) -> None:
+        """Validation, the pair's simulation, the model, the schedule, device and output; remembered between
+        sessions; the ablation switches folded below."""
+        from magicgui.widgets import ComboBox, Container, FileEdit, LineEdit
 
         # validation: the first scene layer open (if any) serves unless the user picks none
         self.val_combo = layer_picker(self.viewer, is_gt_candidate, "validation", "validation", nullable=True,
                                       tooltip="validation PSNR after every epoch, on a centre crop of this layer")
-        self.scale = SpinBox(name="scale", label="scale", value=4, min=2, max=16)
+        defaults = _profile_defaults()
+        self.scale = config_spin(defaults, "scale", "scale")
         self.offset = ComboBox(name="offset", label="decimation offset", choices=offset_choices(self.scale),
                                tooltip="which pixel of each r×r block the simulated LR-HSI keeps; the paper's "
                                "protocol keeps r // 2")
         self.scale.changed.connect(self.offset.reset_choices)
-        self.init = ComboBox(name="init", label="start from", choices=_init_choices(),
-                             tooltip="a new network, or fine-tune trained weights (a shipped model or a checkpoint): "
-                             "their weighting and preset are kept, the optimiser and schedule start afresh")
-        self.init_file = FileEdit(name="init_file", label="init checkpoint", mode="r", filter="*.pt", value="",
-                                  visible=False)
-        self.init_info = Label(name="init_info", label="model", value="", visible=False)
-        self.init.changed.connect(self._init_changed)
-        self.init_file.changed.connect(self._init_changed)
-        self.srf = ComboBox(name="srf", label="HR-MSI response", choices=[("Nikon D700", "nikon_d700"),
-                                                                         ("from CSV file…", FILE),
-                                                                         ("camera from JSON file…", CAMERA)],
-                            tooltip="the camera response the training pairs are simulated with (and the SRF "
-                            "projection uses); a CSV such as the one the Fusion dock saves from a real pair, or a "
-                            "photo's whole camera (JSON from the Fusion dock): training HR-MSIs then also go "
-                            "through its tone curve, clipping and 8-bit storage")
-        self.srf_file = FileEdit(name="srf_file", label="response CSV / camera JSON", mode="r", filter="*.csv *.json",
-                                 value="", visible=False)
-        self.srf.changed.connect(self._init_changed)
+        self._build_sources()
         self.weighting = ComboBox(name="weighting", label="weighting", choices=["cosine", "area", "net", "cosine_norm"])
         self.preset = ComboBox(name="preset", label="preset", choices=["lite", "paper"])
         self.consistency = ComboBox(
@@ -98,12 +106,12 @@ class TrainingWidget(QWidget):
             choices=[("SRF projection (ours)", "srf"), ("none (paper)", "none")],
             tooltip="project the output onto the cubes the HR-MSI reproduces through the SRF: X̃ + P⁺(Y − P X̃); "
             "or leave it as the paper does")
-        self.epochs = SpinBox(name="epochs", label="epochs", value=10, min=1, max=100000)
-        self.per_epoch = SpinBox(name="per_epoch", label="patches / epoch", value=512, min=0, max=10_000_000,
-                                 tooltip="patches per epoch; 0 = the whole patch grid")
-        self.batch = SpinBox(name="batch", label="batch size", value=16, min=1, max=4096)
-        # 1e-3 switched the decoder off with the SRF projection (docs/METHOD.md)
-        self.lr = FloatSpinBox(name="lr", label="learning rate", value=2e-4, min=1e-6, max=1.0, step=1e-5)
+        # values, ranges and steps from TrainConfig (its 'cpu' profile when no GPU is there)
+        self.epochs = config_spin(defaults, "epochs", "epochs")
+        self.per_epoch = config_spin(defaults, "patches_per_epoch", "patches / epoch",
+                                     tooltip="patches per epoch; 0 = the whole patch grid")
+        self.batch = config_spin(defaults, "batch_size", "batch size")
+        self.lr = config_spin(defaults, "lr", "learning rate")
         self.device = ComboBox(name="device", label="device", choices=device_choices()[0])
         self.out = FileEdit(name="out", label="checkpoint", mode="w", filter="*.pt", value=str(Path.home() / "infn.pt"))
         self.resume = LineEdit(name="resume", label="resume from", value="",
@@ -125,6 +133,31 @@ class TrainingWidget(QWidget):
         lay.addWidget(self.form.native)
         lay.addWidget(self.ablations.widget)
 
+    def _build_sources(self) -> None:
+        """Where the weights start (new, shipped, a file) and which response the training pairs are made with."""
+        from magicgui.widgets import ComboBox, FileEdit, Label
+
+        self.init = ComboBox(name="init", label="start from", choices=_init_choices(),
+                             tooltip="a new network, or fine-tune trained weights (a shipped model or a checkpoint): "
+                             "their weighting and preset are kept, the optimiser and schedule start afresh")
+        self.init_file = FileEdit(name="init_file", label="init checkpoint", mode="r", filter="*.pt", value="",
+                                  visible=False)
+        self.init_info = Label(name="init_info", label="model", value="", visible=False)
+        self.init.changed.connect(self._init_changed)
+        self.init_file.changed.connect(self._init_changed)
+        self.srf = ComboBox(name="srf", label="HR-MSI response", choices=[("Nikon D700", "nikon_d700"),
+                                                                         ("from CSV file…", FILE),
+                                                                         ("camera from JSON file…", CAMERA)],
+                            tooltip="the camera response the training pairs are simulated with (and the SRF "
+                            "projection uses); a CSV such as the one the Fusion dock saves from a real pair, or a "
+                            "photo's whole camera (JSON from the Fusion dock): training HR-MSIs then also go "
+                            "through its tone curve, clipping and 8-bit storage")
+        self.srf_file = FileEdit(name="srf_file", label="response CSV / camera JSON", mode="r", filter="*.csv *.json",
+                                 value="", visible=False)
+        self.srf.changed.connect(self._init_changed)
+
+    def _build_controls(self, lay) -> None:
+        """Start / Pause / Stop, the progress bar, the status line and the loss curve."""
         row, (self.start_btn, self.pause_btn, self.stop_btn) = button_row(
             ("Start", lambda: self.start()), ("Pause", self.toggle_pause), ("Stop", self.stop))
         self.pause_btn.setEnabled(False)
@@ -138,12 +171,6 @@ class TrainingWidget(QWidget):
         lay.addWidget(self.status)
         self.canvas = ThemedCanvas(self.viewer, self, toolbar=False)
         lay.addWidget(self.canvas)
-        self.refresh_layers()
-        self.draw()
-        # closing the viewer (or the dock) mid-run stops the worker between steps; a checkpoint keeps
-        # the work. A plain closure, not a bound method: the dock is being destroyed when it runs.
-        stop_flag = self._stop
-        self.destroyed.connect(lambda *_: stop_flag.update(requested=True))
 
     def _init_changed(self, *_) -> None:
         """A fine-tuned model keeps its own weighting, preset, consistency and architecture: their pickers
@@ -272,26 +299,32 @@ class TrainingWidget(QWidget):
             val_crop=256, overwrite=True,
         )
 
+    def _inputs(self) -> tuple[list, list, object]:
+        """``(training scenes, validation scenes, TrainConfig)`` from the form; a ValueError says what is wrong."""
+        from ..data.cube import Cube
+
+        scenes = self.scenes()
+        if not scenes:
+            raise ValueError("check at least one training layer or folder")
+        val_layer = self.val_combo.value
+        self.val_note = ""
+        if val_layer is not None and val_layer.name in self.checked_layer_names():
+            # a PSNR on training data is not validation: leave it out, and say so (issue 25)
+            self.val_note = (f"no validation: '{val_layer.name}' is also ticked as training data, so its PSNR "
+                             "would measure the training scene; choose another layer to validate on")
+            val_layer = None
+        val = [] if val_layer is None else [Cube(np.asarray(val_layer.data, np.float32), None, val_layer.name)]
+        return scenes, val, self.train_config()
+
     def start(self, confirm: bool = True):
         from napari.qt.threading import thread_worker
         from napari.utils.notifications import show_error
 
-        from ..data.cube import Cube, CubeError
+        from ..data.cube import CubeError
         from ..training.loop import train
 
         try:
-            scenes = self.scenes()
-            if not scenes:
-                raise ValueError("check at least one training layer or folder")
-            val_layer = self.val_combo.value
-            self.val_note = ""
-            if val_layer is not None and val_layer.name in self.checked_layer_names():
-                # a PSNR on training data is not validation: leave it out, and say so (issue 25)
-                self.val_note = (f"no validation: '{val_layer.name}' is also ticked as training data, so its PSNR "
-                                 "would measure the training scene; choose another layer to validate on")
-                val_layer = None
-            val = [] if val_layer is None else [Cube(np.asarray(val_layer.data, np.float32), None, val_layer.name)]
-            config = self.train_config()
+            scenes, val, config = self._inputs()
         except (ValueError, CubeError) as exc:
             show_error(str(exc))
             return None

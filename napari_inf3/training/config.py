@@ -10,13 +10,36 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-__all__ = ["TrainConfig"]
+__all__ = ["TrainConfig", "PROFILES", "Bounds"]
+
+
+@dataclass(frozen=True)
+class Bounds:
+    """The valid range of a numeric option, and its step for a spin box (what a form offers; the CLI's parser and
+    :func:`napari_inf3.train` check their own)."""
+
+    low: float
+    high: float
+    step: float = 1
+
+
+def _bounded(default, low: float, high: float, step: float = 1):
+    return field(default=default, metadata={"bounds": Bounds(low, high, step)})
+
+
+#: Named sets of defaults. ``'cpu'``: what a CPU trains in minutes (the Training dock's default without a GPU):
+#: half the batch, a sample of 512 patches an epoch, and twice the learning rate for the halved batch (the
+#: linear scaling rule; 1e-3 switched the decoder off with the SRF projection, docs/METHOD.md).
+PROFILES: dict[str, dict[str, Any]] = {
+    "default": {},
+    "cpu": {"batch_size": 16, "lr": 2e-4, "patches_per_epoch": 512},
+}
 
 
 @dataclass(frozen=True, eq=False)
@@ -33,17 +56,17 @@ class TrainConfig:
     preset: str = "lite"
     model_options: Mapping[str, Any] | None = None
     consistency: str = "srf"
-    scale: int = 4
+    scale: int = _bounded(4, 2, 16)
     offset: int | None = None
     srf: str | Path | np.ndarray = "nikon_d700"
     camera: Any = None
     patch: int = 64
     stride: int | None = None
-    batch_size: int = 32
-    lr: float = 1e-4
+    batch_size: int = _bounded(32, 1, 4096)
+    lr: float = _bounded(1e-4, 1e-6, 1.0, 1e-5)
     schedule: str = "constant"
-    epochs: int = 10
-    patches_per_epoch: int | None = None
+    epochs: int = _bounded(10, 1, 100_000)
+    patches_per_epoch: int | None = _bounded(None, 0, 10_000_000)  # a form's 0: the whole patch grid
     max_seconds: float | None = None
     augment: bool = True
     grad_clip: float | None = None
@@ -61,6 +84,21 @@ class TrainConfig:
     @classmethod
     def names(cls) -> tuple[str, ...]:
         return tuple(f.name for f in dataclasses.fields(cls))
+
+    @classmethod
+    def profile(cls, name: str = "default", **changes: Any) -> TrainConfig:
+        """The defaults of a named profile (:data:`PROFILES`), with ``changes``."""
+        if name not in PROFILES:
+            raise ValueError(f"no training profile {name!r}; known: {', '.join(PROFILES)}")
+        return cls().replace(**{**PROFILES[name], **changes})
+
+    @classmethod
+    def bounds(cls, name: str) -> Bounds:
+        """The valid range of numeric option ``name`` (a :class:`KeyError` for an option without one)."""
+        found = {f.name: f.metadata.get("bounds") for f in dataclasses.fields(cls)}
+        if found.get(name) is None:
+            raise KeyError(f"{name} has no range")
+        return found[name]
 
     def replace(self, **changes: Any) -> TrainConfig:
         """A copy with ``changes``; an unknown name is a :class:`TypeError` that lists the known ones."""

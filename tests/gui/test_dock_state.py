@@ -121,3 +121,17 @@ def test_training_validates_on_an_open_scene_with_activity_progress(make_napari_
     lines = train.canvas.figure.axes[0].get_lines()
     assert [ln.get_label() for ln in lines][:2] == ["L1 loss (per step)", "L1 loss (smoothed)"]
     assert lines[0].get_alpha() < lines[1].get_alpha() if lines[1].get_alpha() else True
+
+
+def test_training_dock_defaults_and_ranges_come_from_train_config(make_napari_viewer):
+    """No GPU here: the dock offers TrainConfig's 'cpu' profile, each spin box limited to the option's bounds."""
+    from napari_inf3.training.config import TrainConfig
+
+    viewer = make_napari_viewer()
+    _, train = viewer.window.add_plugin_dock_widget("napari-inf3", "Training")
+    cpu = TrainConfig.profile("cpu")
+    assert (train.batch.value, train.lr.value, train.per_epoch.value) == (cpu.batch_size, cpu.lr, cpu.patches_per_epoch)
+    assert train.epochs.value == cpu.epochs and train.scale.value == cpu.scale
+    assert (train.batch.min, train.batch.max) == (1, 4096) and train.lr.min == TrainConfig.bounds("lr").low
+    config = train.train_config()
+    assert (config.batch_size, config.lr, config.patches_per_epoch) == (16, 2e-4, 512)
