@@ -95,10 +95,10 @@ class TrainConfig:
     @classmethod
     def bounds(cls, name: str) -> Bounds:
         """The valid range of numeric option ``name`` (a :class:`KeyError` for an option without one)."""
-        found = {f.name: f.metadata.get("bounds") for f in dataclasses.fields(cls)}
-        if found.get(name) is None:
+        found = {f.name: f.metadata.get("bounds") for f in dataclasses.fields(cls)}.get(name)
+        if not isinstance(found, Bounds):
             raise KeyError(f"{name} has no range")
-        return found[name]
+        return found
 
     def replace(self, **changes: Any) -> TrainConfig:
         """A copy with ``changes``; an unknown name is a :class:`TypeError` that lists the known ones."""
