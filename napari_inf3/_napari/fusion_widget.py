@@ -62,8 +62,18 @@ class FusionWidget(QWidget):
         connect_band_label(self.viewer)
         connect_map_status(self.viewer)
         lay = QVBoxLayout(self)
+        lay.addWidget(self._input_box())
+        torch_problem = self._models_box(lay)
+        lay.addWidget(self._pictures_box())
+        self.remembered = RememberedForm("fusion", [*self.input_form, *self.pictures_form])  # every choice
+        self.remembered.restore()
+        self._run_controls(lay, torch_problem)
+        self._mode_changed()
 
-        from magicgui.widgets import CheckBox, ComboBox, Container, FileEdit, LineEdit, SpinBox
+    def _input_box(self) -> QGroupBox:
+        """Input: simulate from a ground truth or a real pair, the layers, scale, responses, alignment; the panel
+        of what was fitted from a real pair."""
+        from magicgui.widgets import CheckBox, ComboBox, Container, FileEdit, SpinBox
 
         box = QGroupBox("Input")
         v = QVBoxLayout(box)
@@ -91,8 +101,11 @@ class FusionWidget(QWidget):
         self.fit_panel = FitPanel(self.viewer, self)  # shown once a camera or response was fitted from a pair
         self.srf_canvas, self.save_srf_btn = self.fit_panel.canvas, self.fit_panel.button
         v.addWidget(self.fit_panel)
-        lay.addWidget(box)
+        return box
 
+    def _models_box(self, lay) -> str | None:
+        """Models: the list to fuse with, Add checkpoint / Save model, the device; returns why torch is unusable,
+        if it is (for the status line)."""
         box = QGroupBox("Models")
         v = QVBoxLayout(box)
         self.models = ModelList()
@@ -110,6 +123,11 @@ class FusionWidget(QWidget):
         devices, torch_problem = device_choices()  # and why torch is unusable, if it is (for the status line)
         for label, value in devices:
             self.device.addItem(label, value)
+        return torch_problem
+
+    def _pictures_box(self) -> QGroupBox:
+        """Pictures: the composite's bands and whether to make the weight maps and scheme differences."""
+        from magicgui.widgets import CheckBox, ComboBox, Container, LineEdit
 
         box = QGroupBox("Pictures")
         v = QVBoxLayout(box)
@@ -120,10 +138,10 @@ class FusionWidget(QWidget):
                                     tooltip=TIPS["weight_maps"])
         self.pictures_form = Container(widgets=[self.composite, self.wavelengths, self.weight_maps])
         v.addWidget(self.pictures_form.native)
-        lay.addWidget(box)
-        self.remembered = RememberedForm("fusion", [*self.input_form, *self.pictures_form])  # every choice
-        self.remembered.restore()
+        return box
 
+    def _run_controls(self, lay, torch_problem: str | None) -> None:
+        """Fuse / Cancel / Compare schemes, the progress bar, the status line and the metrics table."""
         row, (self.run_btn, self.cancel_btn, self.compare_btn) = button_row(
             ("Fuse", self.run), ("Cancel", self.cancel), ("Compare schemes", self.compare))
         self.cancel_btn.setEnabled(False)
@@ -139,7 +157,6 @@ class FusionWidget(QWidget):
         lay.addWidget(self.table)
         lay.addLayout(button_row(("Copy table", self.table.copy), ("Export CSV…", lambda: self.export_csv()))[0])
         lay.addStretch(1)
-        self._mode_changed()
 
     # ---- setup helpers -------------------------------------------------------------------
     def add_checkpoint(self, path: str, name: str | None = None) -> None:

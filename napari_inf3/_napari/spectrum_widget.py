@@ -102,6 +102,25 @@ class SpectrumWidget(QWidget):
         # the legend under the axes costs the curves some
         self.canvas.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Expanding)
         lay.addWidget(self.canvas)
+        lay.addLayout(self._options())
+        lay.addLayout(button_row(("Clear", self.clear), ("Export CSV…", lambda: self.export_csv()))[0])
+        lay.addLayout(self._stepping())
+        self.info = QLabel("click a pixel in the image")
+        self.info.setWordWrap(True)
+        lay.addWidget(self.info)
+        self._layout, self._animated, self._background, self._ylim, self._bars = None, [], None, None, []
+        self._legend_texts: list = []
+        self._legend_entries: tuple[list, list] = ([], [])  # the legend's (handles, labels) of the plot built
+        self._band_polys: dict = {}  # ensemble curve label -> its spread band (and in the zoom window)
+        self._zoom_polys: dict = {}
+        self._preview = False  # built by prebuild(), nothing clicked: kept off the screen
+        self._connect()
+        # the plot for the cubes already open, now; the markers' layer just after the dock is up
+        self.prebuild(marks=False)
+        self._schedule_prebuild()
+
+    def _options(self) -> QFormLayout:
+        """Box size, pinning and the zoom window."""
         form = QFormLayout()
         self.box = QSpinBox()
         self.box.setRange(1, 31)
@@ -122,9 +141,10 @@ class SpectrumWidget(QWidget):
         form.addRow("box k × k", self.box)
         form.addRow(self.pin)
         form.addRow(zrow)
-        lay.addLayout(form)
-        lay.addLayout(button_row(("Clear", self.clear), ("Export CSV…", lambda: self.export_csv()))[0])
-        # ◀ [ranking] ▶ in one row: a row more would be taken from the plot's height
+        return form
+
+    def _stepping(self):
+        """◀ [ranking] ▶ in one row: a row more would be taken from the plot's height."""
         row, (self.prev_btn, self.next_btn) = button_row(("◀", lambda: self.step(-1)), ("", lambda: self.step(1)))
         self.prev_btn.setMaximumWidth(self.prev_btn.fontMetrics().horizontalAdvance("◀") + 24)
         self.rank = QComboBox()
@@ -133,20 +153,15 @@ class SpectrumWidget(QWidget):
                              "ensemble expects the largest |error|")
         row.insertWidget(1, self.rank)
         self.rank.currentTextChanged.connect(self._ranking_changed)
-        self._ranking_changed()
-        lay.addLayout(row)
         self._picks: dict[tuple, tuple[list, str]] = {}  # (run id, ranking, map) -> (picks, criterion)
         self._pick_key: tuple | None = None  # whose picks _pick_index counts in
         self._pick_index = -1
-        self.info = QLabel("click a pixel in the image")
-        self.info.setWordWrap(True)
-        lay.addWidget(self.info)
-        self._layout, self._animated, self._background, self._ylim, self._bars = None, [], None, None, []
-        self._legend_texts: list = []
-        self._legend_entries: tuple[list, list] = ([], [])  # the legend's (handles, labels) of the plot built
-        self._band_polys: dict = {}  # ensemble curve label -> its spread band (and in the zoom window)
-        self._zoom_polys: dict = {}
-        self._preview = False  # built by prebuild(), nothing clicked: kept off the screen
+        self._ranking_changed()
+        return row
+
+    def _connect(self) -> None:
+        """The plot's draw and resize events, clicks on the canvas, the band slider, the options, and the layer
+        list (a prebuild shortly after layers stop coming and going)."""
         self.canvas.canvas.mpl_connect("draw_event", self._on_canvas_draw)
         self.canvas.canvas.mpl_connect("resize_event", self._on_resize)
         self._print_figure = self.canvas.canvas.print_figure
@@ -163,9 +178,6 @@ class SpectrumWidget(QWidget):
         for emitter in (self.viewer.layers.events.inserted, self.viewer.layers.events.removed,
                         self.viewer.layers.selection.events.active):
             emitter.connect(self._schedule_prebuild)
-        # the plot for the cubes already open, now; the markers' layer just after the dock is up
-        self.prebuild(marks=False)
-        self._schedule_prebuild()
 
     def closeEvent(self, event):
         self._prebuild_timer.stop()
