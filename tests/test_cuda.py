@@ -108,7 +108,7 @@ def test_autocast_bf16_and_fp16_close_to_fp32(rng):
 def test_sampler_on_cuda_equals_cpu(rng):
     from napari_inf3.data.simulation import load_srf
     from napari_inf3.training.data import PatchSampler
-    from napari_inf3.training.loop import epoch_order, patch_grid
+    from napari_inf3.training.sampling import epoch_order, patch_grid
 
     scenes = [rng.random((31, 48, 48), dtype=np.float32) for _ in range(2)]
     grid = patch_grid([s.shape for s in scenes], 16, 8)

@@ -13,7 +13,7 @@ from napari_inf3.data.cube import CubeError
 from napari_inf3.data.simulation import simulate
 from napari_inf3.evaluation.metrics import psnr
 from napari_inf3.models.checkpoint import read_checkpoint
-from napari_inf3.training.loop import lineage
+from napari_inf3.training.start import lineage
 from tests.conftest import cave_scene, shifted_camera
 
 KW = {"batch_size": 4, "patches_per_epoch": 8, "patch": 32, "device": "cpu", "val_crop": 96}

@@ -133,7 +133,7 @@ def test_gpu_run_continues_the_shipped_checkpoints(small_pack, tmp_path):
     from napari_inf3.data.simulation import simulate
     from napari_inf3.evaluation.metrics import psnr
     from napari_inf3.models.checkpoint import read_checkpoint
-    from napari_inf3.training.loop import lineage
+    from napari_inf3.training.start import lineage
 
     out, _ = small_pack
     res = tmp_path / "out"

@@ -8,7 +8,7 @@ import torch
 
 from napari_inf3 import load_checkpoint, read_cube, train
 from napari_inf3.models.checkpoint import CheckpointError, read_checkpoint
-from napari_inf3.training.loop import epoch_order, patch_grid
+from napari_inf3.training.sampling import epoch_order, patch_grid
 from tests.conftest import cave_scene
 
 SMALL = {"n_feats": 16, "n_resblocks": 1, "mlp_hidden": [32], "out_dim": 16}

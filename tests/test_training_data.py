@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from napari_inf3.data.simulation import load_srf, simulate
-from napari_inf3.training.loop import epoch_order, patch_grid
+from napari_inf3.training.sampling import epoch_order, patch_grid
 
 
 def _augment_np(p: np.ndarray, code: int) -> np.ndarray:

@@ -29,7 +29,7 @@ the shipped checkpoints, and their figures: docs/results/gpu/gpu_run_{lite,paper
 docs/PERFORMANCE.md ("On a GPU"), docs/REPRODUCTION.md.
 ``--init shipped`` continues the shipped checkpoints of ``--preset`` instead of starting from
 scratch, so GPU time lent in separate sessions adds up (each checkpoint's ``meta['init']`` keeps
-its parent's metadata; :func:`napari_inf3.training.loop.lineage` lists the chain).
+its parent's metadata; :func:`napari_inf3.training.start.lineage` lists the chain).
 ``--preset lite --budget 20 --device cpu --no-tests`` is the CPU rehearsal (tests/test_gpu_run.py).
 """
 
@@ -169,7 +169,8 @@ def train_together(scenes: dict, val_gt: np.ndarray, dev, a) -> tuple[dict, dict
     from napari_inf3.fusion.inference import _autocast
     from napari_inf3.models.infn import INFN
     from napari_inf3.training.data import PatchSampler
-    from napari_inf3.training.loop import _init_model, default_stride, epoch_order, patch_grid
+    from napari_inf3.training.sampling import default_stride, epoch_order, patch_grid
+    from napari_inf3.training.start import init_model
 
     srf = load_srf()
     names = sorted(scenes)
@@ -186,7 +187,7 @@ def train_together(scenes: dict, val_gt: np.ndarray, dev, a) -> tuple[dict, dict
         if a.init is None:
             m = INFN(bands=31, msi_bands=3, weighting=w, preset=a.preset, consistency="srf", srf=srf).to(dev)
         else:  # continue earlier runs: their weights, a fresh optimiser and schedule (training.train(init=))
-            m, parents[w] = _init_model(init_source(a.init, a.preset, w), srf, 31)
+            m, parents[w] = init_model(init_source(a.init, a.preset, w), srf, 31)
             if m.config.get("preset") != a.preset or m.weighting != w:
                 raise ValueError(f"--init {a.init}: the {w} checkpoint is {m.config.get('preset')}/{m.weighting}, "
                                  f"not {a.preset}/{w}")

@@ -2,7 +2,9 @@
 
 - :mod:`.config`: :class:`~.config.TrainConfig` (saved in every checkpoint; no torch, the Training dock and the
   CLI build it).
+- :mod:`.sampling`: the scenes loaded, the patch grid over them and each epoch's order (numpy).
 - :mod:`.data`: training batches cut, augmented and simulated on the training device.
+- :mod:`.start`: what a run starts from (a model to fine-tune, a camera) and a checkpoint's lineage.
 - :mod:`.loop`: :func:`~.loop.train` (progress, validation, checkpoints, resuming; the loss is there).
 - :mod:`.distributed`: multi-process training (DDP) as ``torchrun`` launches it.
 """

@@ -74,7 +74,7 @@ class PatchSampler:
     Parameters
     ----------
     scenes : ``(B, H, W)`` float32 arrays in [0, 1] (one band count).
-    grid : ``(P, 3)`` ``(scene, row, col)`` patch corners (:func:`napari_inf3.training.loop.patch_grid`).
+    grid : ``(P, 3)`` ``(scene, row, col)`` patch corners (:func:`napari_inf3.training.sampling.patch_grid`).
     patch, scale, offset, srf_matrix : patch side (HR pixels), r, the decimation offset, ``(s, B)`` SRF.
     camera : a :class:`~napari_inf3.camera.CameraFit` whose storage (tone curve, clipping, bits) the
         HR-MSI goes through, or ``None`` (the linear HR-MSI of the paper's simulation).
@@ -103,7 +103,7 @@ class PatchSampler:
     def cut(self, indices: np.ndarray, aug: np.ndarray | None):
         """GT patches ``(n, B, patch, patch)`` for grid rows ``indices``, augmented by codes ``aug`` (0–7).
 
-        Code bits as in :func:`napari_inf3.training.loop.epoch_order`: ``4`` flips the columns, then
+        Code bits as in :func:`napari_inf3.training.sampling.epoch_order`: ``4`` flips the columns, then
         ``code & 3`` quarter turns (``numpy.rot90`` / ``torch.rot90`` on the last two axes).
         """
         import torch

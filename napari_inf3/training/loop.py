@@ -26,12 +26,13 @@ from typing import Any
 
 import numpy as np
 
-from ..data.cube import Cube, CubeError
+from ..data.cube import CubeError
 from ..data.simulation import load_srf, simulate
 from .config import TrainConfig
+from .sampling import default_stride, epoch_order, load_scenes, patch_grid
+from .start import init_model, load_camera
 
-__all__ = ["TrainConfig", "TrainEvent", "TrainingDiverged", "train", "lineage", "patch_grid", "epoch_order",
-           "default_stride"]
+__all__ = ["TrainConfig", "TrainEvent", "TrainingDiverged", "train"]
 
 
 @dataclass
@@ -59,60 +60,6 @@ class TrainEvent:
 
 class TrainingDiverged(RuntimeError):
     """The loss became NaN or infinite; the last good checkpoint is kept."""
-
-
-def _load_scenes(scenes: Sequence, what: str) -> tuple[list[np.ndarray], list[str]]:
-    from ..io import read_cube
-
-    arrays: list[np.ndarray] = []
-    names: list[str] = []
-    for s in scenes:
-        if isinstance(s, Cube):
-            arrays.append(np.asarray(s.data, np.float32))
-            names.append(Path(s.source).name if s.source else f"cube{len(names)}")
-        elif isinstance(s, np.ndarray):
-            arrays.append(np.asarray(s, np.float32))
-            names.append(f"array{len(names)}")
-        else:
-            arrays.append(read_cube(s).data)
-            names.append(Path(s).name)
-        if arrays[-1].ndim != 3:
-            raise CubeError(f"{what} scene {names[-1]} is not a (B, H, W) cube")
-    bands = {a.shape[0] for a in arrays}
-    if len(bands) > 1:
-        raise CubeError(f"{what} scenes have different band counts: {sorted(bands)}")
-    return arrays, names
-
-
-def patch_grid(shapes: Sequence[tuple[int, ...]], patch: int, stride: int) -> np.ndarray:
-    """All ``(scene, row, col)`` top-left corners of overlapping patches, ``(P, 3)`` int64."""
-    out = []
-    for i, shp in enumerate(shapes):
-        H, W = shp[-2:]
-        if H < patch or W < patch:  # noqa: SIM300 - H and W are the scene's height and width, not constants
-            raise CubeError(f"scene {i} ({H}×{W}) is smaller than the {patch}×{patch} training patch")
-        ys = list(range(0, H - patch + 1, stride))
-        xs = list(range(0, W - patch + 1, stride))
-        if ys[-1] != H - patch:
-            ys.append(H - patch)
-        if xs[-1] != W - patch:
-            xs.append(W - patch)
-        out += [(i, y, x) for y in ys for x in xs]
-    return np.asarray(out, dtype=np.int64)
-
-
-def default_stride(patch: int, scale: int) -> int:
-    """The patch grid's stride: ≈ patch / 2 and a multiple of the scale, + 2 (the paper's 196 patches a 512² scene)."""
-    return max(scale, patch // 2 // scale * scale + 2)
-
-
-def epoch_order(n_patches: int, per_epoch: int, seed: int, epoch: int) -> tuple[np.ndarray, np.ndarray]:
-    """Patch indices and augmentation codes (0–7) of one epoch; depends only on (seed, epoch)."""
-    rng = np.random.default_rng([seed, epoch])
-    reps = math.ceil(per_epoch / n_patches)
-    idx = np.concatenate([rng.permutation(n_patches) for _ in range(reps)])[:per_epoch]
-    aug = rng.integers(0, 8, size=per_epoch)
-    return idx, aug
 
 
 def _validate(model, val, scale, srf, device, crop, offset=None, camera=None) -> float:
@@ -195,60 +142,6 @@ def train(
     yield from _Run(scenes, val_scenes, cfg).events()
 
 
-def _init_model(init, srf_matrix: np.ndarray, bands: int):
-    """``(model, parent_meta)``: a trainable copy of the INFN ``init`` names, its SRF projection
-    set to ``srf_matrix``, and what :func:`lineage` needs of where it came from."""
-    import copy
-
-    from ..models.load import is_projection, load_model
-
-    what = init if isinstance(init, (str, Path)) else type(init).__name__
-    parent = load_model(init, device="cpu")
-    if is_projection(parent):
-        raise ValueError("init='projection' has no weights to start from; leave init out for a new network")
-    if parent.bands != bands:
-        raise CubeError(f"init model {what!r} takes {parent.bands} bands; the training scenes have {bands}")
-    if parent.msi_bands != srf_matrix.shape[0]:
-        raise CubeError(f"init model {what!r} takes {parent.msi_bands} HR-MSI bands; "
-                        f"the training response has {srf_matrix.shape[0]}")
-    model = copy.deepcopy(parent).float().train()
-    if model.config.get("consistency", "none") == "srf":
-        model.set_srf(srf_matrix)
-    meta = dict(getattr(parent, "meta", None) or {})
-    keep = ("steps", "epochs", "wall_seconds", "device", "gpu", "precision", "srf", "offset", "val_psnr",
-            "trained_with", "scenes", "batch_size", "lr", "init")
-    parent_meta = {"from": str(init) if isinstance(init, (str, Path)) else getattr(parent, "source", what),
-                   **{k: meta[k] for k in keep if k in meta}}
-    return model, parent_meta
-
-
-def _load_camera(camera, bands: int):
-    """``train(camera=)`` as a :class:`~napari_inf3.camera.CameraFit` (or ``None``), checked against the scenes."""
-    if camera is None:
-        return None
-    from ..camera import CameraFit
-
-    fit = camera if isinstance(camera, CameraFit) else CameraFit.load(camera)
-    if fit.srf.shape[1] != bands:
-        raise CubeError(f"the camera's response has {fit.srf.shape[1]} columns (bands); "
-                        f"the training scenes have {bands}")
-    return fit
-
-
-def lineage(meta: dict[str, Any]) -> list[dict[str, Any]]:
-    """The runs behind a checkpoint's metadata, oldest first: each ``init`` parent, then ``meta``.
-
-    ``sum(r['steps'] for r in lineage(meta))`` is the number of optimisation steps the weights
-    have seen in all (batch sizes may differ between runs; each entry keeps its own).
-    """
-    chain: list[dict[str, Any]] = []
-    m: Any = meta
-    while isinstance(m, dict):
-        chain.append(m)
-        m = m.get("init")
-    return chain[::-1]
-
-
 class _Run:
     """One call of :func:`train`, as named steps: :meth:`__init__` loads the data and builds (or
     resumes) the model and optimiser; :meth:`events` runs it: :meth:`epoch` yields the step events of one
@@ -317,10 +210,10 @@ class _Run:
     def _load_data(self, scenes: Sequence) -> list[np.ndarray]:
         """Scenes, validation scenes, SRF, patch grid and the epoch's arithmetic."""
         o, ctx = self.cfg, self.ctx
-        gts, self.names = _load_scenes(scenes, "training")
-        self.val, self.val_names = _load_scenes(self.val_scenes, "validation") if len(self.val_scenes) else ([], [])
+        gts, self.names = load_scenes(scenes, "training")
+        self.val, self.val_names = load_scenes(self.val_scenes, "validation") if len(self.val_scenes) else ([], [])
         self.bands = gts[0].shape[0]
-        self.camera = _load_camera(o.camera, self.bands)
+        self.camera = load_camera(o.camera, self.bands)
         # with a camera the network keeps its own response (srf): it is shown the HR-MSI it knows through
         # the camera-transfer path (napari_inf3.camera.fusion), and the training HR-MSIs come from the camera
         self.srf_matrix = load_srf(o.srf, bands=self.bands)
@@ -356,7 +249,7 @@ class _Run:
         if o.resume is not None and o.init is not None:
             raise ValueError("give either resume (continue a run) or init (start a new run from trained weights)")
         if o.init is not None:
-            self.model, self.init_meta = _init_model(o.init, self.srf_matrix, self.bands)
+            self.model, self.init_meta = init_model(o.init, self.srf_matrix, self.bands)
             self.model.to(self.dev)
             self.elapsed0 = 0.0
         elif o.resume is not None:
