@@ -6,6 +6,8 @@
   pair model, an ensemble; a camera) and bicubic.
 - :mod:`.tiling`: a fusion's inputs checked and cut into tiles (lazy cubes stay lazy).
 - :mod:`.upsampling`: bicubic upsampling of an LR-HSI (the baseline and INFN's skip connection).
-- :mod:`.pipeline`: a fusion run: the pair prepared (simulated, or a real pair with its camera / response), bicubic
-  and each model fused, scored, with the pictures' data (:class:`~.pipeline.FusionRun`).
+- :mod:`.prepare`: a run's inputs made ready (simulated from a ground truth, or a real pair with its camera,
+  response and alignment).
+- :mod:`.run`: :class:`~.run.FusionRun`, a run's record (inputs, fused cubes, scores, the pictures' data).
+- :mod:`.pipeline`: a fusion run: bicubic and each model fused (an ensemble from its members), then scored.
 """
