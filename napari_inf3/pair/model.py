@@ -27,6 +27,7 @@ import torch
 from torch import nn
 
 from ..data.cube import CubeError
+from ..models.configured import Configured
 from .local_fit import LocalParams, grid_interpolate, interpolate_local, local_coefficients
 from .psf import Degradation
 from .spectral_map import SpectralMap
@@ -37,7 +38,7 @@ __all__ = ["PairModel", "WEIGHTINGS"]
 WEIGHTINGS = ("area", "cosine")
 
 
-class PairModel(nn.Module):
+class PairModel(Configured, nn.Module):
     """A model :func:`napari_inf3.fit_pair` fitted; :func:`napari_inf3.fuse` runs it like any other.
 
     ``config`` (saved in the checkpoint): ``kind='pair'``, ``bands`` S, ``msi_bands`` s, ``scale`` r, ``psf``
@@ -80,18 +81,6 @@ class PairModel(nn.Module):
 
     # ---- what the rest of the package asks of a model ---------------------------------------------
     @property
-    def bands(self) -> int:
-        return self.config["bands"]
-
-    @property
-    def msi_bands(self) -> int:
-        return self.config["msi_bands"]
-
-    @property
-    def weighting(self) -> str:
-        return self.config["weighting"]
-
-    @property
     def degradation(self) -> Degradation:
         return Degradation(**self.config["psf"])
 
@@ -103,9 +92,6 @@ class PairModel(nn.Module):
 
     def variant(self) -> str:
         return f"fitted to a pair ({self.weighting} weighting)"
-
-    def num_parameters(self) -> int:
-        return sum(p.numel() for p in self.parameters())
 
     def lr_halo(self) -> int:
         """LR pixels of context a tile needs on each side (local window, neighbours, PSF, back-projection)."""

@@ -23,6 +23,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..configured import Configured
 from ..variants import UPSAMPLERS, describe_variant
 from .encoders import Trunk, conv3x3, trunk_radius
 from .fusion import INF3
@@ -40,7 +41,7 @@ PRESETS: dict[str, dict[str, Any]] = {
 }
 
 
-class INFN(nn.Module):
+class INFN(Configured, nn.Module):
     """The INF³ fusion network.
 
     Parameters
@@ -130,18 +131,6 @@ class INFN(nn.Module):
         nn.init.zeros_(last.bias)
 
     @property
-    def bands(self) -> int:
-        return self.config["bands"]
-
-    @property
-    def msi_bands(self) -> int:
-        return self.config["msi_bands"]
-
-    @property
-    def weighting(self) -> str:
-        return self.config["weighting"]
-
-    @property
     def has_weights(self) -> bool:
         """Whether the network has neighbour weights to show (INF³ does; Table 5's upsamplers do not)."""
         return self.config.get("upsampler", "inf3") == "inf3"
@@ -156,9 +145,6 @@ class INFN(nn.Module):
         with torch.no_grad():
             self.srf.copy_(torch.as_tensor(p, dtype=self.srf.dtype, device=self.srf.device))
             self.srf_pinv.copy_(_pinv(self.srf))
-
-    def num_parameters(self) -> int:
-        return sum(p.numel() for p in self.parameters())
 
     def spectral_halo(self, scale: int) -> int:
         """LR pixels of LR-HSI context around a box for its S_pe (eq. 3) to equal the untiled one.
