@@ -83,7 +83,8 @@ def connect_map_status(viewer) -> None:
     _CONNECTED.add(viewer)
 
     def apply(seen, new) -> None:
-        if viewer.status is seen:  # nothing newer came meanwhile
+        # nothing newer came meanwhile (napari may set an equal status again, which it does not announce)
+        if viewer.status == seen:
             viewer.status = new
 
     def rewrite(event=None) -> None:

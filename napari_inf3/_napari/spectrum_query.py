@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from .ensemble_view import SpreadBand
 from .layers import inf3_tag, is_cube_layer, layer_wavelengths
 
 ROLE_ORDER = {"gt": 0, "cube": 1, "bicubic": 2, "fused": 3}
@@ -89,3 +90,22 @@ def samples(layers, ref, pins: list[tuple[int, int]]) -> list[tuple[tuple[int, i
                 found.append(Sample(layer, at[0], at[1], False))
         out.append(((row, col), found))
     return out
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What one redraw shows: the curves and their reference, the zoom bands, the current band, the title, the
+    neighbour weights and ensemble spreads; ``layout`` is what the cached axes must match to be reused; ``low``
+    and ``peak`` the values the y range must hold."""
+
+    wl: np.ndarray | None
+    curves: dict[str, np.ndarray]
+    ref: str | None
+    zoom_bands: tuple[int, int] | None
+    band: int | None
+    title: str
+    weights: dict[str, np.ndarray]
+    spreads: dict[str, SpreadBand]
+    layout: tuple
+    low: float
+    peak: float

@@ -4,9 +4,7 @@ schemes disagree most or where an ensemble expects the largest |error|."""
 
 from __future__ import annotations
 
-import os
 import time
-from dataclasses import dataclass
 
 import numpy as np
 from qtpy.QtCore import QTimer
@@ -26,16 +24,14 @@ from ._common import button_row, output_path
 from .canvas import ThemedCanvas
 from .ensemble_view import (
     SpreadBand,
-    draw_spread_bands,
     expected_error_layer,
-    move_spread_bands,
     run_layer,
     spread_band,
     top_pixels,
 )
 from .layers import inf3_metadata, inf3_tag, is_cube_layer, layer_wavelengths
-from .spectrum_layout import legend_below
-from .spectrum_query import ROLE_ORDER, samples
+from .spectrum_plot import SpectrumPlot
+from .spectrum_query import ROLE_ORDER, Plan, samples
 
 #: What the ◀ / ▶ buttons step through: ranking → (▶'s text, the buttons' tooltip).
 RANKINGS = {
@@ -50,25 +46,6 @@ RANKINGS = {
 PREBUILD_DELAY_MS = 300
 #: The layer of the clicked pixel's four LR neighbours (its weights' sources), made by the first prebuild.
 MARKS = "LR neighbours"
-
-
-@dataclass(frozen=True)
-class _Plan:
-    """What one redraw shows: the curves and their reference, the zoom bands, the current band, the title, the
-    neighbour weights and ensemble spreads; ``layout`` is what the cached axes must match to be reused; ``low``
-    and ``peak`` the values the y range must hold."""
-
-    wl: np.ndarray | None
-    curves: dict[str, np.ndarray]
-    ref: str | None
-    zoom_bands: tuple[int, int] | None
-    band: int | None
-    title: str
-    weights: dict[str, np.ndarray]
-    spreads: dict[str, SpreadBand]
-    layout: tuple
-    low: float
-    peak: float
 
 
 def curve_label(layer) -> str:
@@ -108,12 +85,7 @@ class SpectrumWidget(QWidget):
         self.info = QLabel("click a pixel in the image")
         self.info.setWordWrap(True)
         lay.addWidget(self.info)
-        self._layout, self._animated, self._background, self._ylim, self._bars = None, [], None, None, []
-        self._legend_texts: list = []
-        self._legend_entries: tuple[list, list] = ([], [])  # the legend's (handles, labels) of the plot built
-        self._band_polys: dict = {}  # ensemble curve label -> its spread band (and in the zoom window)
-        self._zoom_polys: dict = {}
-        self._preview = False  # built by prebuild(), nothing clicked: kept off the screen
+        self.plot = SpectrumPlot(self.canvas)  # the figure and its blit cache
         self._connect()
         # the plot for the cubes already open, now; the markers' layer just after the dock is up
         self.prebuild(marks=False)
@@ -160,12 +132,8 @@ class SpectrumWidget(QWidget):
         return row
 
     def _connect(self) -> None:
-        """The plot's draw and resize events, clicks on the canvas, the band slider, the options, and the layer
-        list (a prebuild shortly after layers stop coming and going)."""
-        self.canvas.canvas.mpl_connect("draw_event", self._on_canvas_draw)
-        self.canvas.canvas.mpl_connect("resize_event", self._on_resize)
-        self._print_figure = self.canvas.canvas.print_figure
-        self.canvas.canvas.print_figure = self._print_everything  # the toolbar's Save: curves included
+        """Clicks on the canvas, the band slider, the options, and the layer list (a prebuild shortly after layers
+        stop coming and going)."""
         self.viewer.mouse_drag_callbacks.append(self._on_mouse)
         self.viewer.dims.events.current_step.connect(lambda e: self.redraw() if self.pins else None)
         for w in (self.box, self.zoom_lo, self.zoom_hi):
@@ -360,7 +328,7 @@ class SpectrumWidget(QWidget):
         click (:meth:`redraw`) would leave its curves small or under the legend; a step is no rapid click."""
         self.viewer.layers.selection.active = layer
         self.pins = [(row, col)]
-        self._layout, self._ylim = None, None
+        self.plot.forget()
         self.redraw()
         # napari ≥ 0.9 keeps the camera on viewer.scene (viewer.camera is deprecated there)
         camera = getattr(self.viewer, "scene", self.viewer).camera
@@ -438,19 +406,19 @@ class SpectrumWidget(QWidget):
         plan = self._plan()
         self.curves = plan.curves if plan is not None else {}
         if plan is None:
-            self._reset_figure()
+            self.plot.reset()
             return
-        self._preview = False
-        if self._reusable(plan):
-            self._blit(plan)
+        self.plot.preview = False
+        if self.plot.reusable(plan):
+            self.plot.blit(plan)
         else:
-            self._build(plan)
+            self.plot.build(plan, self._value_range(plan.low, plan.peak))
         self.mark_neighbours()
         self.last_draw_ms = (time.perf_counter() - t) * 1000
         where = ", ".join(f"(row {r}, col {c})" for r, c in self.pins)
         self.info.setText(f"{len(plan.curves)} curve(s) at {where}; drawn in {self.last_draw_ms:.0f} ms")
 
-    def _plan(self) -> _Plan | None:
+    def _plan(self) -> Plan | None:
         """What :meth:`redraw` draws for the pinned pixels (None: no curve)."""
         wl, curves, reference = self.collect()
         if not curves:
@@ -468,112 +436,7 @@ class SpectrumWidget(QWidget):
         layout = (tuple(curves), zoom_bands, ref, None if wl is None else tuple(wl), tuple(weights), tuple(spreads))
         peak = max(float(np.max(c)) for c in [*curves.values(), *(b.high for b in spreads.values())])
         low = min(float(np.min(c)) for c in [*curves.values(), *(b.low for b in spreads.values())])
-        return _Plan(wl, curves, ref, zoom_bands, band, where + box, weights, spreads, layout, low, peak)
-
-    def _reusable(self, plan: _Plan) -> bool:
-        """Whether ``plan`` can be blitted onto the cached background: same curves, axes and legend, values in range."""
-        return (self._ylim is not None and self._ylim[0] <= plan.low and plan.peak <= self._ylim[1]
-                and plan.layout == self._layout and self._background is not None)
-
-    def _blit(self, plan: _Plan) -> None:
-        """Move the curves, labels, bands and bars of the cached plot to ``plan`` and blit them."""
-        from ..viz.plots import spectral_angle_deg
-
-        fig = self.canvas.figure
-        ax = fig.axes[0]
-        curves, ref, zoom_bands = plan.curves, plan.ref, plan.zoom_bands
-        lines = ax.get_lines()
-        texts = ax.get_legend().get_texts() if ax.get_legend() else []
-        zlines = fig.axes[1].get_lines() if zoom_bands else []
-        for i, (label, y) in enumerate(curves.items()):
-            lines[i].set_ydata(y)
-            if zoom_bands:
-                zlines[i].set_ydata(np.asarray(y)[zoom_bands[0] - 1 : zoom_bands[1]])
-            if ref is not None and label != ref and i < len(texts):
-                texts[i].set_text(f"{label} (SAM {spectral_angle_deg(np.asarray(y), curves[ref]):.2f}°)")
-        if plan.band is not None and len(lines) > len(curves):
-            x = lines[0].get_xdata()
-            lines[len(curves)].set_xdata([x[plan.band], x[plan.band]])
-        ax.title.set_text(plan.title)
-        move_spread_bands(self._band_polys, plan.spreads, lines[0].get_xdata())  # same ensembles: the layout matched
-        if zoom_bands:
-            move_spread_bands(self._zoom_polys, plan.spreads, zlines[0].get_xdata(), slice(zoom_bands[0] - 1,
-                                                                                         zoom_bands[1]))
-            fig.axes[1].relim()
-            fig.axes[1].autoscale_view()
-        for bars, wts in zip(self._bars, plan.weights.values(), strict=True):  # same schemes: the layout matched
-            for patch, v in zip(bars, wts, strict=True):
-                patch.set_height(v)
-        canvas = self.canvas.canvas
-        canvas.restore_region(self._background)
-        self._draw_animated()
-        # painted with the event loop's next paint, not at once (matplotlib's blit() repaints synchronously): the
-        # window is composed once for the plot and the moved neighbour markers, and a click never waits for a
-        # repaint of napari's canvas that happened to be pending
-        canvas.update()
-
-    def _build(self, plan: _Plan) -> None:
-        """A new figure for ``plan``: axes, curves, bands, bars, the legend under the axes; drawn in full (the
-        draw_event handler caches the background and draws the per-click artists)."""
-        from ..viz.plots import plot_spectra
-
-        fig = self.canvas.figure
-        fig.clear()
-        zoom_bands = plan.zoom_bands
-        zoom_part = slice(zoom_bands[0] - 1, zoom_bands[1]) if zoom_bands else slice(None)
-        ratios = [3] + ([1] if zoom_bands else []) + ([1] if plan.weights else [])
-        axes = list(np.atleast_1d(fig.subplots(1, len(ratios), width_ratios=ratios)))
-        ax = axes[0]
-        zax = axes[1] if zoom_bands else None
-        wax = axes[-1] if plan.weights else None
-        plot_spectra(ax, plan.wl, plan.curves, title=plan.title, reference=plan.ref, current_band=plan.band,
-                     zoom_ax=zax, zoom_bands=zoom_bands)
-        self._bars = self._weight_bars(wax, plan.weights) if wax is not None else []
-        self._band_polys = draw_spread_bands(ax, plan.spreads)  # before the legend below, which lists them
-        self._zoom_polys = draw_spread_bands(zax, plan.spreads, zoom_part, legend=False) if zax is not None else {}
-        gt_color = self.canvas.colors()["text"]  # black GT would vanish on napari's dark theme
-        for a in fig.axes:
-            for line in a.get_lines():
-                if str(line.get_label()).startswith("GT"):
-                    line.set_color(gt_color)
-        self._legend_entries = ax.get_legend_handles_labels()
-        self._place_legend()
-        self._ylim = self._value_range(plan.low, plan.peak)
-        ax.set_ylim(*self._ylim)
-        self._animated = [*self._band_polys.values(), *ax.get_lines(), ax.title]  # the bands under the curves
-        if zax is not None:
-            self._animated.append(zax)
-        self._animated += [patch for bars in self._bars for patch in bars]
-        for artist in self._animated:
-            artist.set_animated(True)
-        self._layout = plan.layout
-        self.canvas.style()
-        self.canvas.canvas.draw()  # the draw_event handler caches the background and draws the curves
-
-    def _place_legend(self) -> None:
-        """(Re)make the legend under the axes for the figure's current size (:func:`.spectrum_layout.legend_below`).
-        Its keys and fixed labels go into the cached background; the labels with a SAM are drawn per click
-        only: a whole legend is laid out again on every draw (≈ 40 ms a click)."""
-        fig = self.canvas.figure
-        if not fig.axes or not self._legend_entries[0]:
-            self._legend_texts = []
-            return
-        legend = legend_below(fig, fig.axes[0], *self._legend_entries, self.canvas.canvas.get_renderer())
-        self._legend_texts = [t for t in legend.get_texts() if "(SAM " in t.get_text()]  # GT's never changes
-        for text in self._legend_texts:
-            text.set_visible(False)  # drawn only by _draw_animated, never into the background
-
-    def _on_resize(self, event=None) -> None:
-        """A new size: the legend's columns and the margins again (keeping the labels of the last click); the
-        full draw that follows caches the new background."""
-        if not self._animated or not self.canvas.figure.axes:
-            return
-        legend = self.canvas.figure.axes[0].get_legend()
-        if legend is not None:
-            handles = self._legend_entries[0]
-            self._legend_entries = (handles, [t.get_text() for t in legend.get_texts()])
-        self._place_legend()
-        self.canvas.style()
+        return Plan(wl, curves, ref, zoom_bands, band, where + box, weights, spreads, layout, low, peak)
 
     def prebuild(self, marks: bool = True) -> bool:
         """Build the plot the first click will show before it comes: figure, axes, legend and fonts, the cached
@@ -586,17 +449,17 @@ class SpectrumWidget(QWidget):
             return False
         ref = self.reference_layer()
         if ref is None:
-            if self._layout is not None:
-                self._reset_figure()
+            if self.plot.layout is not None:
+                self.plot.reset()
             return False
         h, w = ref.data.shape[-2:]
         self.pins = [(h // 2, w // 2)]
         try:
             plan = self._plan()
-            built = plan is not None and not (plan.layout == self._layout and self._background is not None)
+            built = plan is not None and not (plan.layout == self.plot.layout and self.plot.has_background)
             if built:
-                self._preview = True
-                self._build(plan)
+                self.plot.preview = True
+                self.plot.build(plan, self._value_range(plan.low, plan.peak))
             if marks:
                 self._ensure_marks()
         finally:
@@ -610,13 +473,6 @@ class SpectrumWidget(QWidget):
                 self._prebuild_timer.start()
         except RuntimeError:  # the dock is gone (its Qt object deleted); the viewer's events outlive it
             pass
-
-    def _reset_figure(self) -> None:
-        """An empty figure, nothing cached."""
-        self._layout, self._animated, self._background, self._legend_texts = None, [], None, []
-        self._band_polys, self._zoom_polys, self._bars, self._preview = {}, {}, [], False
-        self.canvas.figure.clear()
-        self.canvas.draw()
 
     def ensemble_spreads(self) -> dict[str, SpreadBand]:
         """``{curve label: members' spread}`` at the single pinned pixel, for each ensemble whose members are
@@ -632,24 +488,6 @@ class SpectrumWidget(QWidget):
             if band is not None:
                 out[curve_label(layer)] = band
         return out
-
-    @staticmethod
-    def _weight_bars(ax, weights: dict[str, np.ndarray]) -> list:
-        """Grouped bars: each scheme's four neighbour weights (NW, NE, SW, SE) in its curve colour."""
-        from ..viz.compare import NEIGHBOURS
-        from ..viz.plots import method_color
-
-        n = max(len(weights), 1)
-        width = 0.8 / n
-        bars = []
-        for k, (label, wts) in enumerate(weights.items()):
-            x = np.arange(4) - 0.4 + width * (k + 0.5)
-            bars.append(ax.bar(x, wts, width=width, color=method_color(label.split(" [")[0], k), label=label))
-        ax.set_xticks(range(4), NEIGHBOURS, fontsize=7, rotation=90)  # side by side they run together in a narrow dock
-        ax.set_ylim(0, 1)
-        ax.set_title("weights", fontsize=9)
-        ax.tick_params(labelsize=7)
-        return bars
 
     def _value_range(self, low: float, peak: float) -> tuple[float, float]:
         """A y range kept while later clicks fit in it (so they reuse the cached axes): from
@@ -668,64 +506,10 @@ class SpectrumWidget(QWidget):
         margin = 0.1 * (hi - lo or 1.0)
         return (lo - margin if lo < 0 else 0.0), hi + margin
 
-    def _on_canvas_draw(self, event) -> None:
-        """After any full draw (a new plot, resize, theme): cache the background, then draw the per-click artists;
-        a prebuilt plot (:meth:`prebuild`) is then wiped off the screen until the first click blits its own."""
-        if not getattr(self, "_animated", None):
-            self._background = None
-            return
-        self._background = self.canvas.canvas.copy_from_bbox(self.canvas.figure.bbox)
-        self._draw_animated()  # also when prebuilt: the first click finds every font and tick ready
-        if self._preview:
-            self.canvas.blank()
-
-    def _draw_animated(self) -> None:
-        fig = self.canvas.figure
-        for artist in self._animated:
-            fig.draw_artist(artist)
-        for text in self._legend_texts:
-            text.set_visible(True)
-            fig.draw_artist(text)
-            text.set_visible(False)
-
-    def _print_everything(self, *args, **kwargs):
-        """The canvas's ``print_figure`` (toolbar Save, ``savefig``) with the per-click artists drawn too:
-        matplotlib leaves animated artists out of a full draw; a prebuilt plot nothing has clicked yet saves as
-        the blank it shows. The screen is redrawn afterwards, since the print's draw event would have cached a
-        background from the wrong renderer."""
-        hidden = list(self.canvas.figure.axes) if self._preview else []
-        for artist in self._animated:
-            artist.set_animated(False)
-        for text in self._legend_texts:
-            text.set_visible(True)
-        for ax in hidden:
-            ax.set_visible(False)
-        try:
-            if args and isinstance(args[0], (str, os.PathLike)):
-                return self._print_to_file(*args, **kwargs)
-            return self._print_figure(*args, **kwargs)
-        finally:
-            for artist in self._animated:
-                artist.set_animated(True)
-            for text in self._legend_texts:
-                text.set_visible(False)
-            for ax in hidden:
-                ax.set_visible(True)
-            self.canvas.canvas.draw()
-
-    def _print_to_file(self, filename, *args, **kwargs):
-        """``print_figure`` into a file atomically (:mod:`napari_inf3.io.atomic`): a failed save (disk full,
-        ...) leaves an existing file as it was. The format from ``format=`` or the suffix, as matplotlib."""
-        from ..io.atomic import atomic_path, figure_target
-
-        path, fmt = figure_target(filename, kwargs.pop("format", None))
-        with atomic_path(path) as tmp:
-            return self._print_figure(str(tmp), *args, format=fmt, **kwargs)
-
     def clear(self) -> None:
         self.pins = []
         self.curves = {}
-        self._reset_figure()
+        self.plot.reset()
         self.info.setText("click a pixel in the image")
         self._schedule_prebuild()  # the next first click is as quick as the first
 

@@ -288,21 +288,21 @@ def test_click_shows_weights_and_neighbours_and_steps_through_disagreements(make
     viewer.layers.selection.active = gt
     assert spectrum.click(gt.data_to_world((0, 101, 61))) == (101, 61)
     wax = spectrum.canvas.figure.axes[-1]
-    assert wax.get_title() == "weights" and len(spectrum._bars) == 3
-    for bars, name in zip(spectrum._bars, ("area", "net", "cosine"), strict=True):
+    assert wax.get_title() == "weights" and len(spectrum.plot.bars) == 3
+    for bars, name in zip(spectrum.plot.bars, ("area", "net", "cosine"), strict=True):
         np.testing.assert_allclose([p.get_height() for p in bars], run.weights[name][:, 101, 61], atol=1e-6)
     marks = viewer.layers["LR neighbours"]
     np.testing.assert_allclose(marks.data, neighbour_positions(101, 61, 4, run.lr_hsi.shape[1:]))
     # a second click reuses the cached axes and moves bars and markers
     spectrum.click(gt.data_to_world((0, 40, 150)))
-    np.testing.assert_allclose([p.get_height() for p in spectrum._bars[2]], run.weights["cosine"][:, 40, 150],
+    np.testing.assert_allclose([p.get_height() for p in spectrum.plot.bars[2]], run.weights["cosine"][:, 40, 150],
                                atol=1e-6)
     np.testing.assert_allclose(marks.data, neighbour_positions(40, 150, 4, run.lr_hsi.shape[1:]))
     # the blitted click rewrote the legend's labels: each SAM is the one at (40, 150)
     from napari_inf3.viz.plots import spectral_angle_deg
 
-    sams = [t.get_text() for t in spectrum._legend_texts if "(SAM" in t.get_text()]
-    assert len(sams) == 4, [t.get_text() for t in spectrum._legend_texts]
+    sams = [t.get_text() for t in spectrum.plot.legend_texts if "(SAM" in t.get_text()]
+    assert len(sams) == 4, [t.get_text() for t in spectrum.plot.legend_texts]
     for text in sams:
         label, value = text.split(" (SAM ")
         assert value == f"{spectral_angle_deg(spectrum.curves[label], spectrum.curves['GT']):.2f}°)"
@@ -313,12 +313,12 @@ def test_click_shows_weights_and_neighbours_and_steps_through_disagreements(make
 
     saved, bare = io.BytesIO(), io.BytesIO()
     spectrum.canvas.figure.savefig(saved, format="png")
-    spectrum._print_figure(bare, format="png")
+    spectrum.plot.print_bare(bare, format="png")
     saved.seek(0), bare.seek(0)
     differs = np.abs(imread(saved) - imread(bare)).max(axis=-1) > 0.1
     assert differs.mean() > 0.003  # five thin curves, their labels and the title: ≈ 0.9 % of the pixels
-    assert not any(t.get_visible() for t in spectrum._legend_texts)
-    assert all(a.get_animated() for a in spectrum._animated)
+    assert not any(t.get_visible() for t in spectrum.plot.legend_texts)
+    assert all(a.get_animated() for a in spectrum.plot.animated)
     # where do they disagree: the top pick of the engine's ranking, then the next one
     picks, _ = run.disagreements(k=20)
     assert spectrum.step_disagreement(1) == (picks[0].row, picks[0].col)

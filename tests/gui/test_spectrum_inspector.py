@@ -35,7 +35,7 @@ def test_first_click_only_blits_onto_the_plot_built_when_the_dock_opened(make_na
     spectrum = SpectrumWidget(viewer)
     viewer.window.add_dock_widget(spectrum, name="Spectrum inspector")
     # built already, and shown blank: only the figure's face colour until something is clicked
-    assert spectrum._layout is not None and spectrum._background is not None and not spectrum.curves
+    assert spectrum.plot.layout is not None and spectrum.plot.has_background and not spectrum.curves
     pixels = np.asarray(spectrum.canvas.canvas.buffer_rgba()).reshape(-1, 4)
     assert len(np.unique(pixels, axis=0)) == 1
     # the neighbour markers' layer follows once the dock is up (a new layer is the slow part), hidden
@@ -43,13 +43,13 @@ def test_first_click_only_blits_onto_the_plot_built_when_the_dock_opened(make_na
     assert not viewer.layers[MARKS].shown.any() and viewer.layers.selection.active is gt
 
     built = []
-    monkeypatch.setattr(spectrum, "_build", lambda plan: built.append(plan))
+    monkeypatch.setattr(spectrum.plot, "build", lambda plan, ylim: built.append(plan))
     assert spectrum.click(gt.data_to_world((0, 30, 20))) == (30, 20)
     assert not built  # blitted onto the prebuilt plot
     ax = spectrum.canvas.figure.axes[0]
     np.testing.assert_allclose(ax.get_lines()[0].get_ydata(), gt.data[:, 30, 20])
     assert ax.get_title() == "row 30, col 20"
-    sams = [t.get_text() for t in spectrum._legend_texts]
+    sams = [t.get_text() for t in spectrum.plot.legend_texts]
     assert len(sams) == 4 and all("(SAM " in t for t in sams)
     marks = viewer.layers[MARKS]
     from napari_inf3.viz.compare import neighbour_positions
@@ -63,7 +63,7 @@ def test_first_click_only_blits_onto_the_plot_built_when_the_dock_opened(make_na
     assert not viewer.layers[MARKS].shown.any() and len(viewer.layers[MARKS].data) == 4
     # Clear: blank again, and built again for the next first click
     spectrum.clear()
-    qtbot.waitUntil(lambda: spectrum._layout is not None, timeout=10_000)
+    qtbot.waitUntil(lambda: spectrum.plot.layout is not None, timeout=10_000)
     assert not spectrum.pins and not spectrum.curves
 
 
@@ -73,11 +73,11 @@ def test_dock_opened_before_the_run_builds_once_its_layers_are_in(make_napari_vi
     viewer = make_napari_viewer()
     spectrum = SpectrumWidget(viewer)
     viewer.window.add_dock_widget(spectrum, name="Spectrum inspector")
-    assert spectrum._layout is None
+    assert spectrum.plot.layout is None
     _add_run(viewer, np.random.default_rng(1), weights=False)
-    qtbot.waitUntil(lambda: spectrum._layout is not None and len(spectrum._layout[0]) == 5, timeout=10_000)
+    qtbot.waitUntil(lambda: spectrum.plot.layout is not None and len(spectrum.plot.layout[0]) == 5, timeout=10_000)
     spectrum.zoom.setChecked(True)  # the zoom window is part of the plot: built again, still before any click
-    qtbot.waitUntil(lambda: spectrum._layout[1] == (18, 22), timeout=10_000)
+    qtbot.waitUntil(lambda: spectrum.plot.layout[1] == (18, 22), timeout=10_000)
     assert not spectrum.pins
 
 
@@ -119,7 +119,7 @@ def test_legend_sits_under_the_axes_in_a_narrow_and_a_wide_dock(make_napari_view
 
     spectrum.click(gt.data_to_world((0, 10, 30)))
     assert spectrum.canvas.figure.axes[0].get_legend() is wide
-    assert len(spectrum._legend_texts) == 4 and all(t in wide.get_texts() for t in spectrum._legend_texts)
-    for text in spectrum._legend_texts:
+    assert len(spectrum.plot.legend_texts) == 4 and all(t in wide.get_texts() for t in spectrum.plot.legend_texts)
+    for text in spectrum.plot.legend_texts:
         label, value = text.get_text().split(" (SAM ")
         assert value == f"{spectral_angle_deg(spectrum.curves[label], spectrum.curves['GT']):.2f}°)"
