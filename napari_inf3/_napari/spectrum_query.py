@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from .ensemble_view import SpreadBand
+from .ensemble_view import SpreadBand, spread_band
 from .layers import inf3_tag, is_cube_layer, layer_wavelengths
 
 ROLE_ORDER = {"gt": 0, "cube": 1, "bicubic": 2, "fused": 3}
@@ -109,3 +109,83 @@ class Plan:
     layout: tuple
     low: float
     peak: float
+
+
+def newest_schemes(layers) -> tuple[str | None, dict[str, Any]]:
+    """``(run id, {method: fused layer})`` of the newest run's weighting schemes: the SRF projection and an
+    ensemble (the schemes' mean) left out, what the scheme-disagreement ranking compares."""
+    fused = [lyr for lyr in layers if inf3_tag(lyr).get("role") == "fused"]
+    runs = [inf3_tag(lyr).get("run") for lyr in fused]
+    run = runs[-1] if runs else None
+    return run, {inf3_tag(lyr).get("method"): lyr for lyr in fused if inf3_tag(lyr).get("run") == run
+                 and inf3_tag(lyr).get("method") != "projection" and not lyr.metadata.get("ensemble_members")}
+
+
+class Picks:
+    """The ranked pixels ◀ / ▶ step through: ranked once per key (run id, ranking, map), then cycled; moving to
+    another key starts from its first pick."""
+
+    def __init__(self) -> None:
+        self._ranked: dict[tuple, tuple[list, str]] = {}
+        self._key: tuple | None = None
+        self._index = -1
+
+    def next(self, key: tuple, rank, step: int) -> tuple[int, list, str] | None:
+        """The pick ``step`` on from the current one among ``key``'s (``rank()`` → ``(picks, criterion)``), as
+        ``(index, picks, criterion)``; None when nothing passed the ranking."""
+        if key not in self._ranked:
+            self._ranked[key] = rank()
+        picks, criterion = self._ranked[key]
+        if key != self._key:
+            self._key, self._index = key, -1
+        if not picks:
+            return None
+        self._index = (self._index + step) % len(picks)
+        return self._index, picks, criterion
+
+
+def curve_label(layer) -> str:
+    t = inf3_tag(layer)
+    role = t.get("role", "cube")
+    if role == "gt":
+        return "GT"
+    if role in ("bicubic", "fused"):
+        return f"{t.get('method')} [{t.get('run')}]" if t.get("run") else str(t.get("method"))
+    return layer.name
+
+
+def plotted(layers, shape) -> list:
+    """The cubes plotted for a click on a grid of ``shape`` ``(rows, cols)``: those with the most bands on it (an
+    HR-MSI on the fusions' grid, 3–16 channels against their 30–300 bands, is not drawn as a spectrum), GT first."""
+    found = grid_cubes(layers, shape)
+    bands = max((lyr.data.shape[0] for lyr in found), default=0)
+    found = [lyr for lyr in found if lyr.data.shape[0] == bands]
+    return sorted(found, key=lambda lyr: ROLE_ORDER.get(inf3_tag(lyr).get("role", "cube"), 1))
+
+
+def click_weights(layers, ref, pins: list[tuple[int, int]]) -> dict[str, np.ndarray]:
+    """``{curve label: (4,) neighbour weights}`` at the single pinned pixel, for fused layers that kept them."""
+    if ref is None or len(pins) != 1:
+        return {}
+    row, col = pins[0]
+    out = {}
+    for layer in plotted(layers, ref.data.shape[-2:]):
+        w = layer.metadata.get("neighbour_weights")
+        if w is not None and w.shape[-2:] == tuple(ref.data.shape[-2:]):
+            out[curve_label(layer)] = np.asarray(w[:, row, col], np.float64)
+    return out
+
+
+def ensemble_spreads(layers, ref, pins: list[tuple[int, int]], box: int) -> dict[str, SpreadBand]:
+    """``{curve label: members' spread}`` at the single pinned pixel, for each ensemble whose members are open
+    (:func:`.ensemble_view.spread_band`); empty with pins (the plot would be a tangle of bands)."""
+    if ref is None or len(pins) != 1:
+        return {}
+    row, col = pins[0]
+    cubes = plotted(layers, ref.data.shape[-2:])
+    out = {}
+    for layer in cubes:
+        band = spread_band(layer, cubes, row, col, box)
+        if band is not None:
+            out[curve_label(layer)] = band
+    return out

@@ -23,15 +23,23 @@ from qtpy.QtWidgets import (
 from ._common import button_row, output_path
 from .canvas import ThemedCanvas
 from .ensemble_view import (
-    SpreadBand,
     expected_error_layer,
     run_layer,
-    spread_band,
     top_pixels,
 )
-from .layers import inf3_metadata, inf3_tag, is_cube_layer, layer_wavelengths
+from .layers import inf3_tag, is_cube_layer, layer_wavelengths
+from .neighbour_marks import MARKS, ensure_marks, mark_neighbours  # noqa: F401 - MARKS: the layer's name
 from .spectrum_plot import SpectrumPlot
-from .spectrum_query import ROLE_ORDER, Plan, samples
+from .spectrum_query import (
+    Picks,
+    Plan,
+    click_weights,
+    curve_label,
+    ensemble_spreads,
+    newest_schemes,
+    plotted,
+    samples,
+)
 
 #: What the ◀ / ▶ buttons step through: ranking → (▶'s text, the buttons' tooltip).
 RANKINGS = {
@@ -44,18 +52,6 @@ RANKINGS = {
 }
 #: After layers come or go (a fusion run adds dozens), the plot is prebuilt this long after the last change.
 PREBUILD_DELAY_MS = 300
-#: The layer of the clicked pixel's four LR neighbours (its weights' sources), made by the first prebuild.
-MARKS = "LR neighbours"
-
-
-def curve_label(layer) -> str:
-    t = inf3_tag(layer)
-    role = t.get("role", "cube")
-    if role == "gt":
-        return "GT"
-    if role in ("bicubic", "fused"):
-        return f"{t.get('method')} [{t.get('run')}]" if t.get("run") else str(t.get("method"))
-    return layer.name
 
 
 class SpectrumWidget(QWidget):
@@ -125,9 +121,7 @@ class SpectrumWidget(QWidget):
                              "ensemble expects the largest |error|")
         row.insertWidget(1, self.rank)
         self.rank.currentTextChanged.connect(self._ranking_changed)
-        self._picks: dict[tuple, tuple[list, str]] = {}  # (run id, ranking, map) -> (picks, criterion)
-        self._pick_key: tuple | None = None  # whose picks _pick_index counts in
-        self._pick_index = -1
+        self.picks = Picks()  # what ◀ / ▶ step through, ranked once per run, ranking and map
         self._ranking_changed()
         return row
 
@@ -196,13 +190,8 @@ class SpectrumWidget(QWidget):
         return row, col
 
     def cube_layers(self, shape) -> list:
-        """The cubes plotted for a click on a grid of ``shape`` ``(rows, cols)``: those with the most bands on it (an
-        HR-MSI on the fusions' grid, 3–16 channels against their 30–300 bands, is not drawn as a spectrum)."""
-        layers = [lyr for lyr in self.viewer.layers if is_cube_layer(lyr) and tuple(lyr.data.shape[-2:]) == tuple(shape)
-                  and inf3_tag(lyr).get("role") != "lr"]
-        bands = max((lyr.data.shape[0] for lyr in layers), default=0)
-        layers = [lyr for lyr in layers if lyr.data.shape[0] == bands]
-        return sorted(layers, key=lambda lyr: ROLE_ORDER.get(inf3_tag(lyr).get("role", "cube"), 1))
+        """The cubes plotted for a click on a grid of ``shape`` ``(rows, cols)`` (:func:`.spectrum_query.plotted`)."""
+        return plotted(self.viewer.layers, shape)
 
     def collect(self) -> tuple[np.ndarray | None, dict[str, np.ndarray], str | None]:
         """``(wavelengths, {label: spectrum}, reference label)`` for the pinned pixels: the cubes on the clicked
@@ -230,72 +219,9 @@ class SpectrumWidget(QWidget):
         wl = next((layer_wavelengths(lyr) for lyr in used if layer_wavelengths(lyr) is not None), None)
         return wl, curves, reference
 
-    def click_weights(self) -> dict[str, np.ndarray]:
-        """``{curve label: (4,) neighbour weights}`` at the single pinned pixel, for fused layers that kept them."""
-        ref = self.reference_layer()
-        if ref is None or len(self.pins) != 1:
-            return {}
-        row, col = self.pins[0]
-        out = {}
-        for layer in self.cube_layers(ref.data.shape[-2:]):
-            w = layer.metadata.get("neighbour_weights")
-            if w is not None and w.shape[-2:] == tuple(ref.data.shape[-2:]):
-                out[curve_label(layer)] = np.asarray(w[:, row, col], np.float64)
-        return out
-
-    def _neighbour_world(self) -> tuple[np.ndarray, float] | None:
-        """The single pinned pixel's four LR neighbours (LR pixel centres) in world coordinates, and the LR
-        scale, when a cube on the reference's grid kept its neighbour weights; else None."""
-        from ..viz.compare import neighbour_positions
-
-        ref = self.reference_layer()
-        layer = next((lyr for lyr in self.viewer.layers if lyr.metadata.get("neighbour_weights") is not None
-                      and tuple(lyr.data.shape[-2:]) == tuple(ref.data.shape[-2:])), None) if ref else None
-        if layer is None or len(self.pins) != 1:
-            return None
-        row, col = self.pins[0]
-        pos = neighbour_positions(row, col, layer.metadata["scale"], layer.metadata["lr_shape"])
-        world = np.array([ref.data_to_world((0, y, x))[-2:] if ref.ndim == 3 else ref.data_to_world((y, x))
-                          for y, x in pos])
-        return world, float(layer.metadata["scale"])
-
     def mark_neighbours(self) -> None:
-        """Mark the clicked pixel's four LR neighbours (LR pixel centres, in HR coordinates) on the image; hidden,
-        not removed (the four keep their colours), without a single pinned pixel or without weights."""
-        found = self._neighbour_world()
-        marks = next((lyr for lyr in self.viewer.layers if lyr.name == MARKS), None)
-        if found is None:
-            if marks is not None and marks.shown.any():
-                marks.shown = False
-            return
-        world, scale = found
-        if marks is None:  # a new layer costs ≈ 0.5 s with a run's layers open: prebuild() makes it beforehand
-            self._add_marks(world, scale, shown=True)
-            return
-        if marks.data.shape != world.shape:
-            marks.data = world  # the setter re-derives every point property: ≈ 20 ms
-        elif not np.allclose(marks.data, world):
-            marks.data[:] = world  # four points stay four: moved in place and redrawn, ≈ 5 ms
-            marks.refresh()
-        if not marks.shown.all():
-            marks.shown = True
-
-    def _add_marks(self, world: np.ndarray, scale: float, shown: bool):
-        """The LR-neighbour markers' points layer (one colour per neighbour), the active layer kept."""
-        from ..viz.composites import NEIGHBOUR_COLORS
-
-        active = self.viewer.layers.selection.active
-        marks = self.viewer.add_points(world, name=MARKS, size=max(2.0, scale * 0.6), symbol="x",
-                                       face_color=[np.asarray(c) / 255 for c in NEIGHBOUR_COLORS], border_width=0,
-                                       shown=np.full(len(world), shown), metadata=inf3_metadata("neighbours"))
-        self.viewer.layers.selection.active = active or self.reference_layer()  # keep clicks on the cube
-        return marks
-
-    def _ensure_marks(self) -> None:
-        """Make the markers' layer, hidden, for the (prebuilt) pinned pixel, if weights are open and it is not."""
-        found = self._neighbour_world()
-        if found is not None and MARKS not in self.viewer.layers:
-            self._add_marks(*found, shown=False)
+        """Mark the single pinned pixel's four LR neighbours on the image (:mod:`.neighbour_marks`)."""
+        mark_neighbours(self.viewer, self.reference_layer(), self.pins)
 
     def _ranking_changed(self, _=None) -> None:
         nxt, tip = RANKINGS[self.rank.currentText()]
@@ -308,19 +234,6 @@ class SpectrumWidget(QWidget):
         if self.rank.currentText() == "expected |error|":
             return self.step_expected_error(step)
         return self.step_disagreement(step)
-
-    def _next_pick(self, key: tuple, rank, step: int):
-        """The pick ``step`` on from the current one among ``key``'s picks (``rank()`` → ``(picks, criterion)``,
-        ranked once per key), and ``(index, picks, criterion)``; None when nothing passed the ranking."""
-        if key not in self._picks:
-            self._picks[key] = rank()
-        picks, criterion = self._picks[key]
-        if key != self._pick_key:  # another run, ranking or map: start from its first pick
-            self._pick_key, self._pick_index = key, -1
-        if not picks:
-            return None
-        self._pick_index = (self._pick_index + step) % len(picks)
-        return self._pick_index, picks, criterion
 
     def _go_to(self, layer, row: int, col: int) -> None:
         """Plot the spectra at ``(row, col)`` of ``layer`` (made the active layer) and centre the view there.
@@ -340,15 +253,11 @@ class SpectrumWidget(QWidget):
         from ..viz.compare import top_disagreements
         from ..viz.plots import spectral_angle_deg
 
-        fused = [lyr for lyr in self.viewer.layers if inf3_tag(lyr).get("role") == "fused"]
-        runs = [inf3_tag(lyr).get("run") for lyr in fused]
-        run = runs[-1] if runs else None
-        cubes = {inf3_tag(lyr).get("method"): lyr for lyr in fused if inf3_tag(lyr).get("run") == run
-                 and inf3_tag(lyr).get("method") != "projection" and not lyr.metadata.get("ensemble_members")}
+        run, cubes = newest_schemes(self.viewer.layers)
         if len(cubes) < 2:
             self.info.setText("fuse with two or more weighting schemes first")
             return None
-        picked = self._next_pick((run, "disagreement"), lambda: top_disagreements(
+        picked = self.picks.next((run, "disagreement"), lambda: top_disagreements(
             {n: np.asarray(lyr.data) for n, lyr in cubes.items()}, k=20), step)
         if picked is None:
             self.info.setText("no pixel passed the ranking's brightness and border criteria")
@@ -378,7 +287,7 @@ class SpectrumWidget(QWidget):
         if cube is None:
             self.info.setText(f"the ensemble of {emap.name!r} is not open any more")
             return None
-        picked = self._next_pick((tag.get("run"), "expected", emap.name), lambda: (
+        picked = self.picks.next((tag.get("run"), "expected", emap.name), lambda: (
             top_pixels(np.asarray(emap.data), k=20, min_distance=8), emap.name), step)
         if picked is None:
             self.info.setText(f"{emap.name!r} has no finite value")
@@ -432,7 +341,9 @@ class SpectrumWidget(QWidget):
         # short, over the narrow main axes: several pins are told apart in the legend (``@(row,col)``)
         where = f"row {self.pins[0][0]}, col {self.pins[0][1]}" if len(self.pins) == 1 else f"{len(self.pins)} pixels"
         ref = reference if len(self.pins) == 1 else None
-        weights, spreads = self.click_weights(), self.ensemble_spreads()
+        ref_layer, box_k = self.reference_layer(), self.box.value()
+        weights = click_weights(self.viewer.layers, ref_layer, self.pins)
+        spreads = ensemble_spreads(self.viewer.layers, ref_layer, self.pins, box_k)
         layout = (tuple(curves), zoom_bands, ref, None if wl is None else tuple(wl), tuple(weights), tuple(spreads))
         peak = max(float(np.max(c)) for c in [*curves.values(), *(b.high for b in spreads.values())])
         low = min(float(np.min(c)) for c in [*curves.values(), *(b.low for b in spreads.values())])
@@ -461,7 +372,7 @@ class SpectrumWidget(QWidget):
                 self.plot.preview = True
                 self.plot.build(plan, self._value_range(plan.low, plan.peak))
             if marks:
-                self._ensure_marks()
+                ensure_marks(self.viewer, self.reference_layer(), self.pins)
         finally:
             self.pins, self.curves = [], {}
         return built
@@ -473,21 +384,6 @@ class SpectrumWidget(QWidget):
                 self._prebuild_timer.start()
         except RuntimeError:  # the dock is gone (its Qt object deleted); the viewer's events outlive it
             pass
-
-    def ensemble_spreads(self) -> dict[str, SpreadBand]:
-        """``{curve label: members' spread}`` at the single pinned pixel, for each ensemble whose members are
-        open (:func:`.ensemble_view.spread_band`); empty with pins (the plot would be a tangle of bands)."""
-        ref = self.reference_layer()
-        if ref is None or len(self.pins) != 1:
-            return {}
-        row, col = self.pins[0]
-        layers = self.cube_layers(ref.data.shape[-2:])
-        out = {}
-        for layer in layers:
-            band = spread_band(layer, layers, row, col, self.box.value())
-            if band is not None:
-                out[curve_label(layer)] = band
-        return out
 
     def _value_range(self, low: float, peak: float) -> tuple[float, float]:
         """A y range kept while later clicks fit in it (so they reuse the cached axes): from

@@ -8,7 +8,7 @@ import pytest
 from qtpy.QtCore import Qt
 
 import napari_inf3 as ni
-from napari_inf3._napari.spectrum_widget import curve_label
+from napari_inf3._napari.spectrum_query import curve_label
 from napari_inf3.data.sample import load_sample
 from tests.test_geo import _pair_files
 
