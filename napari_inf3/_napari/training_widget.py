@@ -14,36 +14,9 @@ from ._common import button_row, checkable_item, confirm_overwrite, device_choic
 from .ablation_form import AblationSection
 from .canvas import ThemedCanvas
 from .forms import RememberedForm, config_spin, layer_picker, offset_choices, offset_value
+from .training_choices import CAMERA, FILE, NEW, describe_start, init_choices, picked_file, profile_defaults
 
 REDRAW_SECONDS = 0.5
-NEW, FILE, CAMERA = "new", "file", "camera file"
-
-
-def _init_choices() -> list[tuple[str, str]]:
-    """"start from" entries: a new network, each shipped checkpoint present, a checkpoint file."""
-    from ..shipped import PRESETS, PRETRAINED, available
-
-    shipped = [(f"shipped {name} ({preset})", f"{preset}:{name}") for preset in PRESETS for name in PRETRAINED
-               if name in available(preset)]
-    return [("new network", NEW), *shipped, ("checkpoint file…", FILE)]
-
-
-def _profile_defaults():
-    """The TrainConfig whose values the form starts from: the ``'cpu'`` profile when no GPU is there (a run of
-    minutes), else the defaults (:data:`napari_inf3.training.config.PROFILES`)."""
-    from ..training.config import TrainConfig
-    from ._common import device_choices
-
-    on_gpu = any(value.startswith(("cuda", "mps")) for _, value in device_choices()[0])
-    return TrainConfig.profile("default" if on_gpu else "cpu")
-
-
-def _picked_file(edit, what: str) -> str:
-    """The existing file a FileEdit names (``~`` expanded), or a ValueError asking for ``what``."""
-    path = str(edit.value).strip()
-    if not path or path == "." or not Path(path).expanduser().is_file():
-        raise ValueError(f"choose {what} (not a file: {path or 'none chosen'})")
-    return str(Path(path).expanduser())
 
 
 class TrainingWidget(QWidget):
@@ -92,7 +65,7 @@ class TrainingWidget(QWidget):
         # validation: the first scene layer open (if any) serves unless the user picks none
         self.val_combo = layer_picker(self.viewer, is_gt_candidate, "validation", "validation", nullable=True,
                                       tooltip="validation PSNR after every epoch, on a centre crop of this layer")
-        defaults = _profile_defaults()
+        defaults = profile_defaults()
         self.scale = config_spin(defaults, "scale", "scale")
         self.offset = ComboBox(name="offset", label="decimation offset", choices=offset_choices(self.scale),
                                tooltip="which pixel of each r×r block the simulated LR-HSI keeps; the paper's "
@@ -137,7 +110,7 @@ class TrainingWidget(QWidget):
         """Where the weights start (new, shipped, a file) and which response the training pairs are made with."""
         from magicgui.widgets import ComboBox, FileEdit, Label
 
-        self.init = ComboBox(name="init", label="start from", choices=_init_choices(),
+        self.init = ComboBox(name="init", label="start from", choices=init_choices(),
                              tooltip="a new network, or fine-tune trained weights (a shipped model or a checkpoint): "
                              "their weighting and preset are kept, the optimiser and schedule start afresh")
         self.init_file = FileEdit(name="init_file", label="init checkpoint", mode="r", filter="*.pt", value="",
@@ -197,7 +170,7 @@ class TrainingWidget(QWidget):
 
         try:
             if self.init.value == FILE:
-                path = _picked_file(self.init_file, "the checkpoint to start from")
+                path = picked_file(self.init_file, "the checkpoint to start from")
             else:
                 from ..shipped import checkpoint_path, parse_spec
 
@@ -205,30 +178,25 @@ class TrainingWidget(QWidget):
             cfg = read_checkpoint(path)["config"]
         except (ValueError, CheckpointError, FileNotFoundError) as exc:
             return str(exc)
-        from ..models.variants import describe_variant
-
-        proj = "SRF projection" if cfg.get("consistency") == "srf" else "no SRF projection"
-        variant = describe_variant(cfg)
-        return (f"{cfg.get('weighting')} weighting, {cfg.get('preset')} preset, {proj}"
-                + ("" if variant == "full" else f", {variant}") + " (kept)")
+        return describe_start(cfg)
 
     def init_source(self) -> str | None:
         """What ``train(init=)`` gets: None, a shipped name (``'paper:cosine'``) or a checkpoint path."""
         if self.init.value == NEW:
             return None
         if self.init.value == FILE:
-            return _picked_file(self.init_file, "the checkpoint to start from")
+            return picked_file(self.init_file, "the checkpoint to start from")
         return self.init.value
 
     def srf_source(self) -> str:
         """What ``train(srf=)`` gets: a response name or a CSV path (the packaged default for a camera)."""
         if self.srf.value == CAMERA:
             return "nikon_d700"  # unused: the camera carries its response
-        return _picked_file(self.srf_file, "the response CSV") if self.srf.value == FILE else self.srf.value
+        return picked_file(self.srf_file, "the response CSV") if self.srf.value == FILE else self.srf.value
 
     def camera_source(self) -> str | None:
         """What ``train(camera=)`` gets: the camera JSON's path, or None."""
-        return _picked_file(self.srf_file, "the camera JSON") if self.srf.value == CAMERA else None
+        return picked_file(self.srf_file, "the camera JSON") if self.srf.value == CAMERA else None
 
     # ---- data -------------------------------------------------------------------------------
     def refresh_layers(self, event=None) -> None:
