@@ -101,6 +101,15 @@ def train_briefly(viewer, training, out_dir: Path) -> None:
     training.draw()
 
 
+def save_window(viewer, out: Path, wait: float):
+    """The whole window (notifications closed, ``wait`` seconds settled) as a 256-colour PNG; the RGB image."""
+    close_toasts(viewer)
+    settle(wait)
+    shot = Image.fromarray(viewer.screenshot(canvas_only=False, flash=False)).convert("RGB")
+    shot.quantize(256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE).save(out, optimize=True)
+    return shot
+
+
 def pair_window(out: Path) -> None:
     """docs/dock_fusion_pair.png: the Fusion dock after *fit to this pair* (module docstring, ``--pair``)."""
     import napari
@@ -141,10 +150,7 @@ def pair_window(out: Path) -> None:
     ticked = [fusion.models.item(i) for i in range(fusion.models.count())
               if fusion.models.item(i).checkState() == Qt.Checked]
     fusion.models.scrollToItem(ticked[-1], QAbstractItemView.PositionAtBottom)  # the ticked entries in view
-    close_toasts(viewer)
-    settle(0.3)
-    shot = Image.fromarray(viewer.screenshot(canvas_only=False, flash=False)).convert("RGB")
-    shot.quantize(256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE).save(out, optimize=True)
+    shot = save_window(viewer, out, 0.3)
     print(f"wrote {out} {shot.size} {out.stat().st_size // 1024} KB; status: {fusion.status.text()!r}")
     viewer.close()
 
@@ -203,10 +209,7 @@ def geo_window(out: Path) -> None:
     viewer.mouse_over_canvas = True
     viewer.cursor.position = tuple(fused.data_to_world((0, 100, 120)))
     viewer.update_status_from_cursor()
-    close_toasts(viewer)
-    settle(0.5)
-    shot = Image.fromarray(viewer.screenshot(canvas_only=False, flash=False)).convert("RGB")
-    shot.quantize(256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE).save(out, optimize=True)
+    shot = save_window(viewer, out, 0.5)
     print(f"wrote {out} {shot.size}; status: {viewer.status!r}; curves: {list(spectrum.curves)}")
     viewer.close()
 
