@@ -27,7 +27,10 @@ ROOT = Path(__file__).resolve().parents[1]
 #: paper-preset fusion, a layout over many layers) rather than to Qt; each of their widgets is still driven
 #: under this binding by the quicker tests. Saves ≈ 70 s of the suite's 15-minute budget.
 ENGINE_HEAVY = ("test_viewer_open_bad_file", "test_compare_fits_the_grid_to_the_view",
-                "test_training_validates_on_an_open_scene", "fine_tunes")
+                "test_training_validates_on_an_open_scene", "fine_tunes",
+                # fitting a model to a pair takes 20 s a test, all of it engine (the docks' Qt is exercised by the rest)
+                "test_fit_to_the_pair_in_the_dock", "test_the_spectrum_inspector_plots_the_fit",
+                "test_two_geotiffs_overlay_and_fuse_on_the_hr_grid")
 
 
 def _current_binding() -> str:
