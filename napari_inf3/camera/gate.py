@@ -147,6 +147,7 @@ def _consistency(fused, lr: np.ndarray, lin: np.ndarray, sat: np.ndarray, camera
                  valid: np.ndarray | None = None) -> dict[str, float]:
     """:func:`pair_consistency` on an HR-MSI already prepared (``camera.prepare``: linear, saturated); LR pixels
     whose block is not all ``valid`` are left out."""
+    from ..data.geo import lr_valid
     from ..data.simulation import blur_decimate
     from ..evaluation.metrics import psnr
     from .srf_fit import srf_kernel
@@ -156,11 +157,9 @@ def _consistency(fused, lr: np.ndarray, lin: np.ndarray, sat: np.ndarray, camera
     seen = np.einsum("sb,bhw->shw", camera.srf, x, optimize=True)
     keep = ~np.any(sat, axis=0)
     msi_score = psnr(seen[:, keep][..., None], lin[:, keep][..., None]) if keep.any() else float("nan")
-    if valid is None or np.all(valid):
+    whole = lr_valid(valid, camera.scale, margin=0)
+    if whole is None:
         return {"lr_psnr": psnr(degraded, lr), "msi_psnr": msi_score}
-    r = camera.scale
-    h, w = lr.shape[1:]
-    whole = np.asarray(valid, bool)[: h * r, : w * r].reshape(h, r, w, r).all(axis=(1, 3))
     lr_score = psnr(degraded[:, whole][..., None], lr[:, whole][..., None]) if whole.any() else float("nan")
     return {"lr_psnr": lr_score, "msi_psnr": msi_score}
 

@@ -246,10 +246,10 @@ def align_pair(lr_hsi: Cube, hr_msi: Cube, *, reproject: bool = False) -> Aligne
         msi[:, ~valid] = 0
         # an LR pixel whose block is not all data is 0 too: the fits and the pair fusion take an LR pixel that is 0
         # in every band as one without data, so it neither spoils a fit nor carries a residual into its neighbours
-        h_, w_ = lr.shape[1:]
-        whole = valid.reshape(h_, scale, w_, scale).all(axis=(1, 3))
+        whole = lr_valid(valid, scale, margin=0)
         lr = np.array(lr, copy=True)
-        lr[:, ~whole] = 0
+        if whole is not None:  # None only when every pixel has data, which this branch excludes
+            lr[:, ~whole] = 0
     if (i0, j0, i1, j1) != (0, 0, *lr_hsi.data.shape[1:]) or msi.shape[1:] != hr_msi.data.shape[1:]:
         notes.append(f"common footprint: LR-HSI pixels rows {i0}:{i1}, cols {j0}:{j1}; HR-MSI rows "
                      f"{y0}:{y0 + msi.shape[1]}, cols {x0}:{x0 + msi.shape[2]} (×{scale})")
