@@ -187,8 +187,9 @@ def _usable(lr: np.ndarray, valid: np.ndarray | None, r: int) -> np.ndarray | No
     """The LR pixels a fit may use: with data in the HR-MSI's block and its neighbours' (``valid``,
     :func:`napari_inf3.data.geo.lr_valid`) and a spectrum not 0 in every band; ``None`` when that is all of them."""
     from ..data.geo import lr_valid
+    from .local_fit import has_data
 
-    keep = np.any(lr != 0, axis=0)
+    keep = has_data(lr)
     if valid is not None:
         v = np.asarray(valid, bool)
         if v.shape != (lr.shape[1] * r, lr.shape[2] * r):

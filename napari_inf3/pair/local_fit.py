@@ -28,11 +28,18 @@ from dataclasses import dataclass
 import numpy as np
 
 __all__ = ["LocalParams", "residual_basis", "local_coefficients", "select_local", "interpolate_local",
-           "grid_interpolate", "GRID"]
+           "grid_interpolate", "has_data", "GRID"]
 
 #: (radius LR px, σ LR px) pairs and ridge strengths searched by :func:`select_local`.
 GRID = ((1, 1.0), (2, 1.0), (2, 1.5), (3, 2.0))
 LAMBDAS = (1e-3, 1e-2, 1e-1, 1.0)
+
+
+def has_data(lr: np.ndarray) -> np.ndarray:
+    """``(h, w)`` bool: the LR pixels with data, those whose spectrum ``(S, h, w)`` is not 0 in every band (what
+    :func:`napari_inf3.data.geo.align_pair` writes where either image has none); the fit and the fusion both
+    leave the others out."""
+    return np.any(lr != 0, axis=0)
 
 
 @dataclass(frozen=True)

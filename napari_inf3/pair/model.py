@@ -28,7 +28,7 @@ from torch import nn
 
 from ..data.cube import CubeError
 from ..models.configured import Configured
-from .local_fit import LocalParams, grid_interpolate, interpolate_local, local_coefficients
+from .local_fit import LocalParams, grid_interpolate, has_data, interpolate_local, local_coefficients
 from .psf import Degradation
 from .spectral_map import SpectralMap
 
@@ -138,7 +138,7 @@ class PairModel(Configured, nn.Module):
         y_lr = d.degrade(msi)[:, ::m, ::m]
         f_lr = self.features(y_lr)
         res = lr - self.spectra(y_lr)
-        empty = ~np.any(lr != 0, axis=0)  # no data (a georeferenced pair's nodata, zero-filled): the mean residual
+        empty = ~has_data(lr)  # no data (a georeferenced pair's nodata, zero-filled): the mean residual
         mask = None
         if empty.any():
             res[:, empty] = self.res_mean.cpu().numpy()[:, None]
