@@ -98,6 +98,21 @@ def geo_placement(geo, leading: int = 1) -> dict[str, tuple]:
     return {"scale": (1.0,) * leading + (abs(e), a), "translate": (0.0,) * leading + (-(f + e / 2), c + a / 2)}
 
 
+def spatial_shape(layer) -> tuple[int, int]:
+    """A layer's ``(rows, cols)``: the last two axes of a cube or a map, the first two of an RGB image."""
+    shape = layer.data.shape[:2] if getattr(layer, "rgb", False) else layer.data.shape[-2:]
+    return int(shape[0]), int(shape[1])
+
+
+def pixel_of(layer, world) -> tuple[int, int] | None:
+    """The ``(row, col)`` of ``layer`` holding world point ``world`` (its last two axes), or None outside it."""
+    lead = (0,) * (layer.ndim - 2)
+    data = np.asarray(layer.world_to_data(np.concatenate([lead, np.asarray(world, float)[-2:]])))
+    row, col = int(np.round(data[-2])), int(np.round(data[-1]))
+    h, w = spatial_shape(layer)
+    return (row, col) if 0 <= row < h and 0 <= col < w else None
+
+
 def place_on_map(layer_data: list[LayerData], grids: dict[tuple[int, int], Any]) -> None:
     """Give each layer whose spatial shape ``(rows, cols)`` is a key of ``grids`` that grid's placement
     (:func:`geo_placement`), in place: a run's HR layers on the HR-MSI's grid, its LR layers on the LR-HSI's."""

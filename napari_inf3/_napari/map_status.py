@@ -15,6 +15,8 @@ from typing import Any
 
 import numpy as np
 
+from .layers import pixel_of
+
 _CONNECTED: weakref.WeakSet = weakref.WeakSet()
 
 
@@ -57,11 +59,9 @@ def map_status(layer, status, world_position) -> Any:
         return status
     pos = np.asarray(world_position, float)
     where = map_text(geo, pos[-2:])
-    data = np.asarray(layer.world_to_data(pos))
-    row, col = int(np.round(data[-2])), int(np.round(data[-1]))
-    h, w = layer.data.shape[-2:] if not getattr(layer, "rgb", False) else layer.data.shape[:2]
-    if 0 <= row < h and 0 <= col < w:
-        where += f" · row {row}, col {col}"
+    pixel = pixel_of(layer, pos)
+    if pixel is not None:
+        where += f" · row {pixel[0]}, col {pixel[1]}"
     if isinstance(status, dict):
         out = dict(status)
         value = status.get("value", "")

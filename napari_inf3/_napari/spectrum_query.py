@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from .ensemble_view import SpreadBand, spread_band
-from .layers import inf3_tag, is_cube_layer, layer_wavelengths
+from .layers import inf3_tag, is_cube_layer, layer_wavelengths, pixel_of, spatial_shape
 
 ROLE_ORDER = {"gt": 0, "cube": 1, "bicubic": 2, "fused": 3}
 
@@ -29,17 +29,13 @@ class Sample:
     same_grid: bool
 
 
-def _spatial_shape(layer) -> tuple[int, int]:
-    return tuple(layer.data.shape[-2:])  # type: ignore[return-value]
-
-
 def _georeferenced(layer) -> bool:
     return isinstance(getattr(layer, "metadata", {}).get("geo"), dict)
 
 
 def grid_cubes(layers, shape) -> list:
     """The cube layers on a grid of ``shape`` ``(rows, cols)`` (an LR layer of a simulation run left out)."""
-    return [lyr for lyr in layers if is_cube_layer(lyr) and _spatial_shape(lyr) == tuple(shape)
+    return [lyr for lyr in layers if is_cube_layer(lyr) and spatial_shape(lyr) == tuple(shape)
             and inf3_tag(lyr).get("role") != "lr"]
 
 
@@ -47,35 +43,26 @@ def map_cubes(layers, ref) -> list:
     """Georeferenced cube layers on other grids than ``ref``'s (nothing when ``ref`` has no map position)."""
     if not _georeferenced(ref):
         return []
-    shape = _spatial_shape(ref)
-    return [lyr for lyr in layers if is_cube_layer(lyr) and _georeferenced(lyr) and _spatial_shape(lyr) != shape
+    shape = spatial_shape(ref)
+    return [lyr for lyr in layers if is_cube_layer(lyr) and _georeferenced(lyr) and spatial_shape(lyr) != shape
             and inf3_tag(lyr).get("role") != "lr"]
 
 
-def most_bands(layers: list) -> list:
-    """Those of ``layers`` with the most bands: an HR-MSI (3–16 channels) is not drawn beside 30–300-band cubes;
-    on several grids, only cubes with the same band centres as the first."""
+def most_bands(layers: list, *, same_centres: bool = True) -> list:
+    """Those of ``layers`` with the most bands, GT first: an HR-MSI (3–16 channels) is not drawn beside 30–300-band
+    cubes; with ``same_centres`` (cubes on several grids), only those with the same band centres as the first."""
     bands = max((lyr.data.shape[0] for lyr in layers), default=0)
     kept = [lyr for lyr in layers if lyr.data.shape[0] == bands]
     first = next((layer_wavelengths(lyr) for lyr in kept if layer_wavelengths(lyr) is not None), None)
-    if first is not None:
+    if same_centres and first is not None:
         kept = [lyr for lyr in kept if layer_wavelengths(lyr) is None
                 or np.allclose(layer_wavelengths(lyr), first, atol=0.5)]
     return sorted(kept, key=lambda lyr: ROLE_ORDER.get(inf3_tag(lyr).get("role", "cube"), 1))
 
 
-def pixel_of(layer, world) -> tuple[int, int] | None:
-    """The ``(row, col)`` of ``layer`` holding world point ``world`` (its last two axes), or None outside it."""
-    lead = (0,) * (layer.ndim - 2)
-    data = np.asarray(layer.world_to_data(np.concatenate([lead, np.asarray(world, float)[-2:]])))
-    row, col = int(np.round(data[-2])), int(np.round(data[-1]))
-    h, w = _spatial_shape(layer)
-    return (row, col) if 0 <= row < h and 0 <= col < w else None
-
-
 def samples(layers, ref, pins: list[tuple[int, int]]) -> list[tuple[tuple[int, int], list[Sample]]]:
     """For each pin ``(row, col)`` on ``ref``'s grid: the cubes read there (:class:`Sample`), in plot order."""
-    shape = _spatial_shape(ref)
+    shape = spatial_shape(ref)
     same = grid_cubes(layers, shape)
     chosen = most_bands(same + map_cubes(layers, ref))
     out = []
@@ -157,10 +144,7 @@ def curve_label(layer) -> str:
 def plotted(layers, shape) -> list:
     """The cubes plotted for a click on a grid of ``shape`` ``(rows, cols)``: those with the most bands on it (an
     HR-MSI on the fusions' grid, 3–16 channels against their 30–300 bands, is not drawn as a spectrum), GT first."""
-    found = grid_cubes(layers, shape)
-    bands = max((lyr.data.shape[0] for lyr in found), default=0)
-    found = [lyr for lyr in found if lyr.data.shape[0] == bands]
-    return sorted(found, key=lambda lyr: ROLE_ORDER.get(inf3_tag(lyr).get("role", "cube"), 1))
+    return most_bands(grid_cubes(layers, shape), same_centres=False)
 
 
 def click_weights(layers, ref, pins: list[tuple[int, int]]) -> dict[str, np.ndarray]:
