@@ -214,6 +214,10 @@ def geo_window(out: Path) -> None:
     viewer.close()
 
 
+#: The windows made by a flag of their own: flag -> (default file in docs/, the function that makes it).
+WINDOWS = {"--pair": ("dock_fusion_pair.png", pair_window), "--geo": ("dock_geo.png", geo_window)}
+
+
 def main() -> None:
     from napari_inf3.qt_default import prefer_default_binding
 
@@ -224,18 +228,13 @@ def main() -> None:
     from napari_inf3.demo import compute
 
     argv = sys.argv[1:]
-    if "--pair" in argv:
-        rest = [a for a in argv if a not in ("--pair", "--overwrite")]
-        out = Path(rest[0]) if rest else DOCS / "dock_fusion_pair.png"
-        if out.exists() and "--overwrite" not in argv:
-            sys.exit(f"{out} exists; pass --overwrite to replace it")
-        return pair_window(out)
-    if "--geo" in argv:
-        rest = [a for a in argv if a not in ("--geo", "--overwrite")]
-        out = Path(rest[0]) if rest else DOCS / "dock_geo.png"
-        if out.exists() and "--overwrite" not in argv:
-            sys.exit(f"{out} exists; pass --overwrite to replace it")
-        return geo_window(out)
+    for flag, (name, window) in WINDOWS.items():
+        if flag in argv:
+            rest = [a for a in argv if a not in (flag, "--overwrite")]
+            out = Path(rest[0]) if rest else DOCS / name
+            if out.exists() and "--overwrite" not in argv:
+                sys.exit(f"{out} exists; pass --overwrite to replace it")
+            return window(out)
     dock = None
     if "--dock" in argv:
         i = argv.index("--dock")

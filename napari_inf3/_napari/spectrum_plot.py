@@ -218,24 +218,24 @@ class SpectrumPlot:
         the blank it shows. The screen is redrawn afterwards, since the print's draw event would have cached a
         background from the wrong renderer."""
         hidden = list(self.canvas.figure.axes) if self.preview else []
-        for artist in self._animated:
-            artist.set_animated(False)
-        for text in self._legend_texts:
-            text.set_visible(True)
-        for ax in hidden:
-            ax.set_visible(False)
+        self._set_printing(True, hidden)
         try:
             if args and isinstance(args[0], (str, os.PathLike)):
                 return self._print_to_file(*args, **kwargs)
             return self.print_bare(*args, **kwargs)
         finally:
-            for artist in self._animated:
-                artist.set_animated(True)
-            for text in self._legend_texts:
-                text.set_visible(False)
-            for ax in hidden:
-                ax.set_visible(True)
+            self._set_printing(False, hidden)
             self.canvas.canvas.draw()
+
+    def _set_printing(self, printing: bool, hidden: list) -> None:
+        """Printing: the per-click artists drawn as ordinary ones, the SAM labels shown, ``hidden`` axes off; and
+        back to the screen's state."""
+        for artist in self._animated:
+            artist.set_animated(not printing)
+        for text in self._legend_texts:
+            text.set_visible(printing)
+        for ax in hidden:
+            ax.set_visible(not printing)
 
     def _print_to_file(self, filename, *args, **kwargs):
         """``print_figure`` into a file atomically (:mod:`napari_inf3.io.atomic`): a failed save (disk full,

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ._common import device_choices
-
 NEW, FILE, CAMERA = "new", "file", "camera file"
 
 
@@ -19,12 +17,13 @@ def init_choices() -> list[tuple[str, str]]:
     return [("new network", NEW), *shipped, ("checkpoint file…", FILE)]
 
 
-def profile_defaults():
-    """The TrainConfig whose values the form starts from: the ``'cpu'`` profile when no GPU is there (a run of
-    minutes), else the defaults (:data:`napari_inf3.training.config.PROFILES`)."""
+def profile_defaults(devices: list[tuple[str, str]]):
+    """The TrainConfig whose values the form starts from, given the dock's device entries (``(label, value)``,
+    :func:`._common.device_choices`): the ``'cpu'`` profile when no GPU is among them (a run of minutes), else the
+    defaults (:data:`napari_inf3.training.config.PROFILES`)."""
     from ..training.config import TrainConfig
 
-    on_gpu = any(value.startswith(("cuda", "mps")) for _, value in device_choices()[0])
+    on_gpu = any(value.startswith(("cuda", "mps")) for _, value in devices)
     return TrainConfig.profile("default" if on_gpu else "cpu")
 
 

@@ -65,7 +65,8 @@ class TrainingWidget(QWidget):
         # validation: the first scene layer open (if any) serves unless the user picks none
         self.val_combo = layer_picker(self.viewer, is_gt_candidate, "validation", "validation", nullable=True,
                                       tooltip="validation PSNR after every epoch, on a centre crop of this layer")
-        defaults = profile_defaults()
+        devices = device_choices()[0]  # asked once: the profile and the device picker read the same list
+        defaults = profile_defaults(devices)
         self.scale = config_spin(defaults, "scale", "scale")
         self.offset = ComboBox(name="offset", label="decimation offset", choices=offset_choices(self.scale),
                                tooltip="which pixel of each r×r block the simulated LR-HSI keeps; the paper's "
@@ -85,7 +86,7 @@ class TrainingWidget(QWidget):
                                      tooltip="patches per epoch; 0 = the whole patch grid")
         self.batch = config_spin(defaults, "batch_size", "batch size")
         self.lr = config_spin(defaults, "lr", "learning rate")
-        self.device = ComboBox(name="device", label="device", choices=device_choices()[0])
+        self.device = ComboBox(name="device", label="device", choices=devices)
         self.out = FileEdit(name="out", label="checkpoint", mode="w", filter="*.pt", value=str(Path.home() / "infn.pt"))
         self.resume = LineEdit(name="resume", label="resume from", value="",
                                tooltip="(optional) a checkpoint to continue from")
