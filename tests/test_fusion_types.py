@@ -86,3 +86,32 @@ def test_a_run_takes_a_pair_not_loose_keywords(tiny_model, rng):
         next(iter_fusion_run({"tiny": tiny_model}, gt))  # type: ignore[arg-type]
     run = fusion_run({"tiny": tiny_model}, SimulatedPair(gt, scale=4, offset=1), device="cpu")
     assert run.offset == 1 and list(run.fused) == ["bicubic", "tiny"] and "psnr" in run.scores["tiny"]
+
+
+def test_a_run_keeps_one_immutable_result_per_method(tiny_model, rng):
+    from napari_inf3.fusion.pipeline import score_ssim
+    from napari_inf3.fusion.run import MethodResult
+
+    gt = rng.random((31, 32, 32)).astype(np.float32)
+    steps = iter_fusion_run({"tiny": tiny_model}, SimulatedPair(gt, scale=4), device="cpu", weights=True, ssim=False)
+    while True:
+        try:
+            next(steps)
+        except StopIteration as stop:
+            run = stop.value
+            break
+    tiny = run.results["tiny"]
+    assert isinstance(tiny, MethodResult) and list(run.results) == ["bicubic", "tiny"]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        tiny.cube = gt  # type: ignore[misc]
+    with pytest.raises(TypeError):  # the per-method views are read-only: a result changes only as a whole
+        run.fused["tiny"] = gt  # type: ignore[index]
+    # the views read the results: cube, scores, maps, weights, size of the same method agree
+    assert run.fused["tiny"] is tiny.cube and run.scores["tiny"] is tiny.scores and run.weights["tiny"] is tiny.weights
+    assert "bicubic" not in run.weights and "bicubic" not in run.params and run.params["tiny"] > 0
+    errors, _ = run.error_maps()
+    assert tiny.maps is not None and errors["tiny"] is tiny.maps[0]
+    before = run.results["tiny"]
+    score_ssim(run)  # adding a score makes a new result; the one read before is unchanged
+    assert "ssim" not in before.scores and 0 < run.results["tiny"].scores["ssim"] <= 1
+    assert run.results["tiny"].cube is before.cube

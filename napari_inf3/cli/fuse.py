@@ -49,8 +49,8 @@ def cmd_fuse(args) -> int:
                                     {"content": "expected mean |error| over bands", "model": str(args.model)}),
                                Path(args.expected_error_out), overwrite=args.overwrite)
             print(f"wrote {epath} {(1, *result.expected_error.shape)} (expected |error|)")
-    if job.camera is not None:
-        _print_pair_check(job.lr, job.msi, job.camera, result.cube, str(args.model),
+    if job.check_camera is not None:
+        _print_pair_check(job.lr, job.msi, job.check_camera, result.cube, str(args.model),
                           None if job.aligned is None else job.aligned.valid)
     if job.gt is not None:
         fused = result.cube
@@ -74,54 +74,131 @@ class _FuseJob:
     model: Any = None
     #: two georeferenced inputs: the :class:`~napari_inf3.data.geo.AlignedPair` (the output's grid and nodata)
     aligned: Any = None
+    #: ``srf`` is the user's (named, the simulation's, or estimated on request), not the default estimate for a
+    #: sensor the shipped networks do not know (a fit to the pair then fits its own)
+    srf_asked: bool = False
+    #: what the result's pair-only check reads the HR-MSI with: the photo's camera, or a real pair's linear one
+    check_camera: Any = None
 
 
 def _fuse_inputs(args) -> _FuseJob:
     """``--gt`` (simulated ×``--scale``) or ``--lr-hsi`` + ``--hr-msi``; then ``--camera`` / ``--srf`` /
-    ``--align`` applied (estimates printed)."""
+    ``--align`` applied by the one pair preparation (:func:`napari_inf3.fusion.prepare.prepare_real_pair`),
+    what it estimated printed."""
     from ..data.cube import CubeError
-    from ..data.simulation import simulate
-    from ..io import read_cube
+    from ..fusion.prepare import prepare_real_pair
 
-    gt = None
-    storage = None
-    aligned = None
-    srf = None if args.srf in (None, "estimate") else args.srf
+    if args.camera and args.srf is not None:
+        raise CubeError("--camera carries its own response: leave out --srf")
+    if args.camera_out and Path(args.camera_out).exists() and not args.overwrite:
+        raise CubeError("already exists; pass --overwrite to replace it", args.camera_out)
     if args.gt:
-        from ..data.simulation import load_srf
-
-        gt = read_cube(args.gt)
-        # the simulation's response: a name or CSV on the cube's band centres when it has them
-        made_with = load_srf(srf or "nikon_d700", bands=gt.bands, wavelengths=gt.wavelengths)
-        lr, msi = simulate(gt, args.scale, made_with, crop=args.crop, offset=args.offset)
-        srf = made_with if srf is not None else None  # what the fusion is told: only a response the user named
-        wl = gt.wavelengths
+        lr, msi, wl, gt, srf, camera = _simulated_inputs(args)
+        if camera is None and args.srf != "estimate" and not args.align:
+            return _FuseJob(lr, msi, wl, gt, srf, srf_asked=True)  # simulated through a known response
+        aligned, storage = None, None
     elif args.lr_hsi and args.hr_msi:
-        lr_c, msi_c = read_cube(args.lr_hsi), read_cube(args.hr_msi)
-        lr, msi, wl = lr_c.data, msi_c.data, lr_c.wavelengths
-        if lr_c.geo is not None and msi_c.geo is not None:  # two positions on Earth: their common footprint
-            from ..data.geo import align_pair
-
-            aligned = align_pair(lr_c, msi_c, reproject=args.reproject)
-            lr, msi = aligned.lr_hsi, aligned.hr_msi
-            for note in aligned.notes:
-                print(f"georeferenced pair: {note}")
-            print(f"georeferenced pair: ×{aligned.scale}, fused on the HR-MSI's grid over the common footprint "
-                  f"({msi.shape[1]} × {msi.shape[2]} HR pixels)")
-        elif (lr_c.geo is None) != (msi_c.geo is None):
-            print(f"note: only the {'LR-HSI' if msi_c.geo is None else 'HR-MSI'} is georeferenced: the two images "
-                  "are taken to cover the same footprint, and the result is written without a position")
-        storage = msi_c.meta.get("jpeg")  # a JPEG photo: its tables and chroma subsampling go into its camera
+        lr, msi, wl, aligned, storage = _read_inputs(args)
+        gt, camera = None, args.camera
+        srf = args.srf
     else:
         raise CubeError("give either --gt (simulate the pair) or both --lr-hsi and --hr-msi")
+    pair = _real_pair(args, lr, msi, wl, camera, srf, aligned, storage)
+    prep = prepare_real_pair(pair)
+    _print_preparation(args, pair, prep)
+    if prep.camera_pair:  # the camera carries its response
+        return _FuseJob(pair.lr_hsi, prep.hr_msi, wl, gt, None, prep.camera, aligned=aligned, check_camera=prep.camera)
+    return _FuseJob(pair.lr_hsi, prep.hr_msi, wl, gt, prep.srf, None, aligned=aligned, srf_asked=prep.srf_asked,
+                    check_camera=None if gt is not None else prep.camera)
+
+
+def _simulated_inputs(args):
+    """``--gt``: the pair simulated through ``--srf`` (a name or CSV; the Nikon D700 by default) or through a
+    ``--camera`` file (its stored values: a JPEG camera compresses with its tables). ``(lr, msi, wavelengths,
+    gt, response told to the fusion, camera)``."""
+    from ..camera import CameraFit
+    from ..data.cube import CubeError
+    from ..data.simulation import load_srf, simulate
+    from ..io import read_cube
+
+    if args.camera == "estimate":
+        raise CubeError("--camera estimate fits a real pair's camera; with --gt give a camera file to simulate "
+                        "the HR-MSI through")
+    gt = read_cube(args.gt)
+    named = None if args.srf in (None, "estimate") else args.srf
+    # the simulation's response: a name or CSV on the cube's band centres when it has them
+    made_with = load_srf(named or "nikon_d700", bands=gt.bands, wavelengths=gt.wavelengths)
+    lr, msi = simulate(gt, args.scale, made_with, crop=args.crop, offset=args.offset)
     camera = None
     if args.camera:
-        if args.srf is not None:
-            raise CubeError("--camera carries its own response: leave out --srf")
-        camera, lr, msi = _camera_for_pair(args, lr, msi, gt is not None, storage)
-    elif args.srf == "estimate" or args.align:
-        srf, msi = _estimate_pair(args, lr, msi, wl, srf, None if aligned is None else aligned.valid)
-    return _FuseJob(lr, msi, wl, gt, srf, camera, aligned=aligned)
+        camera = CameraFit.load(args.camera)
+        msi = camera.store(msi)
+    # what the fusion is told: only a response the user named (or asked to estimate)
+    told = made_with if named is not None else args.srf
+    return lr, msi, gt.wavelengths, gt, told, camera
+
+
+def _read_inputs(args):
+    """``--lr-hsi`` + ``--hr-msi`` read; two georeferenced files cut to their common footprint (said).
+    ``(lr, msi, wavelengths, AlignedPair or None, a JPEG photo's storage or None)``."""
+    from ..io import read_cube
+
+    lr_c, msi_c = read_cube(args.lr_hsi), read_cube(args.hr_msi)
+    lr, msi, aligned = lr_c.data, msi_c.data, None
+    if lr_c.geo is not None and msi_c.geo is not None:  # two positions on Earth: their common footprint
+        from ..data.geo import align_pair
+
+        aligned = align_pair(lr_c, msi_c, reproject=args.reproject)
+        lr, msi = aligned.lr_hsi, aligned.hr_msi
+        for note in aligned.notes:
+            print(f"georeferenced pair: {note}")
+        print(f"georeferenced pair: ×{aligned.scale}, fused on the HR-MSI's grid over the common footprint "
+              f"({msi.shape[1]} × {msi.shape[2]} HR pixels)")
+    elif (lr_c.geo is None) != (msi_c.geo is None):
+        print(f"note: only the {'LR-HSI' if msi_c.geo is None else 'HR-MSI'} is georeferenced: the two images "
+              "are taken to cover the same footprint, and the result is written without a position")
+    return lr, msi, lr_c.wavelengths, aligned, msi_c.meta.get("jpeg")
+
+
+def _real_pair(args, lr, msi, wl, camera, srf, aligned, storage):
+    """The :class:`~napari_inf3.fusion.types.RealPair` the command's options describe."""
+    from ..camera.jpeg import JpegStorage
+    from ..fusion.types import RealPair
+
+    return RealPair(lr, msi, wl, camera=camera, pair_srf=None if camera is not None else srf, align=args.align,
+                    msi_storage=None if storage is None else JpegStorage.from_dict(storage),
+                    valid=None if aligned is None else aligned.valid, curve=args.curve,
+                    estimate_blur=args.estimate_blur, offset=args.offset)
+
+
+def _print_preparation(args, pair, prep) -> None:
+    """What the preparation estimated or loaded, said (and saved: ``--camera-out``, ``--srf-out``)."""
+    import numpy as np
+
+    from ..camera import check_fit
+    from ..data.simulation import srf_wavelengths, write_srf_csv
+
+    for note in prep.notes:
+        print(f"note: {note}")
+    if prep.camera_pair:
+        camera = prep.camera
+        print(f"estimated camera: {camera.describe()}" if args.camera == "estimate"
+              else f"camera {args.camera}: {camera.describe()}")
+        if args.camera == "estimate" and args.camera_out:
+            print(f"wrote {camera.save(args.camera_out, overwrite=args.overwrite)}")
+        for finding in check_fit(camera):
+            print(f"camera fit {finding}" if finding.level == "ok" else f"{finding.level.upper()}: {finding.message}")
+        return
+    if prep.shift is not None:
+        print(f"HR-MSI shift (dy, dx) = ({prep.shift[0]:+.2f}, {prep.shift[1]:+.2f}) HR pixels; aligned")
+    fit = prep.srf_fit
+    if fit is not None and fit.srf is not None and prep.srf is fit.srf:
+        print(f"estimated spectral response ({fit.srf.shape[0]} × {fit.srf.shape[1]}), blur σ {fit.sigma:.2f} HR px, "
+              "fit residual " + ", ".join(f"{r:.2%}" for r in fit.residual))
+        if args.srf_out:
+            wl = pair.wavelengths
+            nm = wl if wl is not None and len(wl) == fit.srf.shape[1] else srf_wavelengths()
+            print(f"wrote {write_srf_csv(fit.srf, args.srf_out, np.asarray(nm))}")
 
 
 def _has_calibration(model: str) -> bool:
@@ -228,7 +305,8 @@ def _fit_pair_job(args, job: _FuseJob) -> _FuseJob:
 
     from ..pair import fit_pair
 
-    model = fit_pair(job.lr, job.msi, srf=None if job.camera is not None else job.srf, camera=job.camera,
+    srf = job.srf if job.camera is None and job.srf_asked else None
+    model = fit_pair(job.lr, job.msi, srf=srf, camera=job.camera,
                      wavelengths=job.wavelengths, device=args.device, progress=tick,
                      valid=None if job.aligned is None else job.aligned.valid)
     bar.close()
@@ -242,41 +320,10 @@ def _fit_pair_job(args, job: _FuseJob) -> _FuseJob:
     return dataclasses.replace(job, model=model)
 
 
-def _camera_for_pair(args, lr, msi, simulated: bool, storage: dict | None = None):
-    """``--camera estimate|FILE``: the HR-MSI's camera fitted from the pair (``--curve``, ``--align``,
-    ``--estimate-blur``; saved with ``--camera-out``; a JPEG photo's ``storage`` kept in it) or loaded. With
-    ``--gt`` a loaded camera also *makes* the HR-MSI: the simulated linear one stored as that camera would
-    (a JPEG camera: compressed with its tables). Returns ``(camera, lr, msi)``."""
-    from ..camera import CameraFit, check_fit, estimate_camera
-    from ..camera.jpeg import JpegStorage
-    from ..data.cube import CubeError
-
-    if args.camera_out and Path(args.camera_out).exists() and not args.overwrite:
-        raise CubeError("already exists; pass --overwrite to replace it", args.camera_out)
-    if args.camera == "estimate":
-        if simulated:
-            raise CubeError("--camera estimate fits a real pair's camera; with --gt give a camera file to simulate "
-                            "the HR-MSI through")
-        camera = estimate_camera(lr, msi, msi.shape[1] // lr.shape[1], offset=args.offset, curve=args.curve,
-                                 shift=args.align, estimate_blur=args.estimate_blur,
-                                 jpeg=None if storage is None else JpegStorage.from_dict(storage))
-        print(f"estimated camera: {camera.describe()}")
-        if args.camera_out:
-            print(f"wrote {camera.save(args.camera_out, overwrite=args.overwrite)}")
-    else:
-        camera = CameraFit.load(args.camera)
-        print(f"camera {args.camera}: {camera.describe()}")
-        if simulated:
-            msi = camera.store(msi)
-    for finding in check_fit(camera):
-        print(f"camera fit {finding}" if finding.level == "ok" else f"{finding.level.upper()}: {finding.message}")
-    return camera, lr, msi
-
-
 def _print_pair_check(lr, msi, camera, fused, name: str, valid=None) -> None:
     """What can be said without ground truth: each result degraded back against the LR-HSI, bicubic's too
     (a georeferenced pair's nodata pixels, ``valid`` False, left out). The fit's own findings were printed with
-    the camera (:func:`_camera_for_pair`): only a result below bicubic is added here."""
+    the camera (:func:`_print_preparation`): only a result below bicubic is added here."""
     from ..camera import check_results, pair_report
 
     scores, _ = pair_report(lr, msi, camera, {name: fused}, valid=valid)
@@ -284,28 +331,6 @@ def _print_pair_check(lr, msi, camera, fused, name: str, valid=None) -> None:
         f"{k}: LR-HSI reproduced {v['lr_psnr']:.2f} dB, HR-MSI {v['msi_psnr']:.2f} dB" for k, v in scores.items()))
     for finding in check_results(scores):
         print(f"{finding.level.upper()}: {finding.message}")
-
-
-def _estimate_pair(args, lr, msi, wl, srf, valid=None):
-    """``--align`` and ``--srf estimate``: the HR-MSI's shift (then moved back) and the response, printed."""
-    import numpy as np
-
-    from ..camera.srf_fit import prepare_pair
-    from ..data.simulation import srf_wavelengths, write_srf_csv
-
-    msi, shift, fit = prepare_pair(lr, msi, msi.shape[1] // lr.shape[1], align=args.align,
-                                   estimate=args.srf == "estimate", offset=args.offset,
-                                   estimate_blur=args.estimate_blur, valid=valid)
-    if shift is not None:
-        print(f"HR-MSI shift (dy, dx) = ({shift[0]:+.2f}, {shift[1]:+.2f}) HR pixels; aligned")
-    if fit is not None:
-        srf = fit.srf
-        print(f"estimated spectral response ({fit.srf.shape[0]} × {fit.srf.shape[1]}), blur σ {fit.sigma:.2f} HR px, "
-              "fit residual " + ", ".join(f"{r:.2%}" for r in fit.residual))
-        if args.srf_out:
-            nm = wl if wl is not None and len(wl) == fit.srf.shape[1] else srf_wavelengths()
-            print(f"wrote {write_srf_csv(fit.srf, args.srf_out, np.asarray(nm))}")
-    return srf, msi
 
 
 def add_fuse_args(sub) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,7 +24,7 @@ UNITS = {"psnr": "PSNR (dB)", "sam": "SAM (°)", "ergas": "ERGAS", "ssim": "SSIM
 class SceneResult:
     scene: str
     method: str
-    scores: dict[str, float]
+    scores: Mapping[str, float]
     seconds: float = 0.0
 
 
@@ -118,7 +118,7 @@ def evaluate_scenes(
             if keep:
                 keep(name, method, fused)
             if on_scene:
-                on_scene(name, method, res.scores)
+                on_scene(name, method, dict(res.scores))
     return report
 
 

@@ -8,6 +8,7 @@
 - :mod:`.upsampling`: bicubic upsampling of an LR-HSI (the baseline and INFN's skip connection).
 - :mod:`.prepare`: a run's inputs made ready (simulated from a ground truth, or a real pair with its camera,
   response and alignment).
-- :mod:`.run`: :class:`~.run.FusionRun`, a run's record (inputs, fused cubes, scores, the pictures' data).
+- :mod:`.run`: :class:`~.run.FusionRun`, a run's record: the prepared inputs and one immutable
+  :class:`~.run.MethodResult` per method (cube, time, weights, scores, maps), the pictures made from them.
 - :mod:`.pipeline`: a fusion run: bicubic and each model fused (an ensemble from its members), then scored.
 """

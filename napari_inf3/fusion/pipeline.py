@@ -8,6 +8,7 @@ its return value) so a napari ``thread_worker`` can drive it and cancel between 
 from __future__ import annotations
 
 from collections.abc import Callable, Generator, Iterable, Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,7 @@ import numpy as np
 
 from ..data.cube import CubeError
 from .prepare import estimate_message, read_real_pair, simulated_run
-from .run import FusionRun, ground_truth
+from .run import FusionRun, MethodResult, ground_truth
 from .types import PairInput, RealPair, SimulatedPair
 
 Progress = tuple[int, int, str]
@@ -96,14 +97,15 @@ def start_run(pair: PairInput, *, total: int) -> Generator[Progress, None, Fusio
         raise CubeError(f"a fusion run takes a SimulatedPair or a RealPair, got {type(pair).__name__}")
     yield (1, total, "bicubic")
     t = time.perf_counter()
-    run.fused["bicubic"] = bicubic(run.lr_hsi, run.hr_msi.shape[1:])
-    run.seconds["bicubic"] = time.perf_counter() - t
+    cube = bicubic(run.lr_hsi, run.hr_msi.shape[1:])
+    run.add("bicubic", MethodResult(cube, seconds=time.perf_counter() - t))
     return run
 
 
 def fuse_into(run: FusionRun, name: str, spec, *, device, clip: bool = True, weights: bool = False) -> None:
     """Fuse the run's pair with one model (display ``name``, ``spec`` as :func:`iter_fusion_run` takes it)
-    into ``run.fused[name]`` (and its weights, time, device, size, notes); an ensemble adds its members."""
+    as ``run.results[name]`` (its cube, weights, time, device, size; notes into the run's); an ensemble adds its
+    members."""
     import warnings
 
     from ..camera.gate import poor_fit_message
@@ -117,9 +119,9 @@ def fuse_into(run: FusionRun, name: str, spec, *, device, clip: bool = True, wei
              else _projection(run, device) if isinstance(spec, str) and spec == "projection"
              else load_model(spec, device))
     check_pair(run.lr_hsi, run.hr_msi, model)
-    run.specs[name] = str(spec) if isinstance(spec, (str, Path)) else name
+    asked = str(spec) if isinstance(spec, (str, Path)) else name
     if isinstance(model, Ensemble):
-        _ensemble_into(run, name, model, device=device, clip=clip)
+        _ensemble_into(run, name, asked, model, device=device, clip=clip)
         return
     # the projection's decoder is zero (weights unused); Table 5's upsampler variants have none
     keep = weights and not is_projection(model) and getattr(model, "has_weights", True)
@@ -131,13 +133,9 @@ def fuse_into(run: FusionRun, name: str, spec, *, device, clip: bool = True, wei
     # a poor camera fit is reported once, as the gate's findings (run.findings), not per model
     poor_fit = poor_fit_message(run.camera) if run.camera_pair else None
     run.notes += [f"{name}: {n}" for n in res.notes if n != poor_fit]
-    run.fused[name] = res.cube
-    if keep and res.weights is not None:
-        run.weights[name] = res.weights
-    run.seconds[name] = res.seconds
-    run.devices[name] = res.device
-    if not is_projection(model):
-        run.params[name] = model.num_parameters()
+    run.add(name, MethodResult(res.cube, seconds=res.seconds, device=res.device, spec=asked,
+                               params=None if is_projection(model) else model.num_parameters(),
+                               weights=res.weights if keep else None, fitted=run._fits.get(name)))
 
 
 def _projection(run: FusionRun, device):
@@ -152,27 +150,29 @@ def _projection(run: FusionRun, device):
 
 
 def fit_to_run(run: FusionRun, name: str, device, *, progress=None, should_stop=None):
-    """A :func:`napari_inf3.fit_pair` model for the run's pair, kept in ``run.fitted[name]``: through the run's
-    camera when its HR-MSI is a photo, with its response when it has one (a simulated pair's, a given or fitted
-    one), else fitted from the pair."""
+    """A :func:`napari_inf3.fit_pair` model for the run's pair (its result's ``fitted`` once fused): through the
+    run's camera when its HR-MSI is a photo, with the user's response when there is one (a simulated pair's, a
+    given one, or one estimated on request), else fitted from the pair."""
     import warnings
 
     from ..pair import fit_pair
 
-    if name in run.fitted:  # fitted already (the Fusion dock fits in its own thread, with progress)
-        return run.fitted[name]
-    srf = run.srf if run.srf is not None else run.sim_srf
+    if name in run._fits:  # fitted already (the Fusion dock fits in its own thread, with progress)
+        return run._fits[name]
+    # the user's response (given, estimated on request, or the simulation's); a default estimate is not passed:
+    # fit_pair fits its own, under the blur it finds
+    srf = run.srf if run.srf is not None and run.srf_asked else run.sim_srf
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", UserWarning)
         model = fit_pair(run.lr_hsi, run.hr_msi, camera=run.camera if run.camera_pair else None,
                          srf=None if run.camera_pair else srf, wavelengths=run.wavelengths, device=device,
                          progress=progress, should_stop=should_stop, valid=run.valid)
     run.notes += [f"{name}: {w.message}" for w in caught if issubclass(w.category, UserWarning)]
-    run.fitted[name] = model
+    run._fits[name] = model
     return model
 
 
-def _ensemble_into(run: FusionRun, name: str, ens, *, device, clip: bool) -> None:
+def _ensemble_into(run: FusionRun, name: str, asked: str, ens, *, device, clip: bool) -> None:
     """An ensemble in a run: each member fused once (reused when the run has it, else added under its name),
     then the one ensemble fusion of those cubes (:func:`napari_inf3.fusion.inference.ensemble_of`)."""
     import time
@@ -187,21 +187,17 @@ def _ensemble_into(run: FusionRun, name: str, ens, *, device, clip: bool) -> Non
         if key is None:  # not in the run yet: add it under its spec, unless another model has that name
             key = spec if spec not in run.fused else f"{name}·{member_name}"
             fuse_into(run, key, member, device=device, clip=clip)
-            run.specs[key] = spec
-            seconds += run.seconds[key]
+            run.add(key, replace(run.results[key], spec=spec))
+            seconds += run.results[key].seconds
         keys.append(key)
     t = time.perf_counter()
     camera = run.camera_pair
-    done = ensemble_of(ens, {k: run.fused[k] for k in keys}, run.lr_hsi, run.hr_msi,
+    done = ensemble_of(ens, {k: run.results[k].cube for k in keys}, run.lr_hsi, run.hr_msi,
                        srf=None if camera else run.srf, camera=run.camera if camera else None,
                        uncertainty=ens.calibration is not None)
-    cube, spread, expected = done["cube"], done["spread"], done["expected_error"]
-    run.fused[name], run.members[name], run.spread[name] = cube, keys, spread
-    if expected is not None:
-        run.expected_error[name] = expected
-    run.seconds[name] = seconds + time.perf_counter() - t
-    run.devices[name] = run.devices[keys[-1]]
-    run.params[name] = ens.num_parameters()
+    run.add(name, MethodResult(done["cube"], seconds=seconds + time.perf_counter() - t,
+                               device=run.results[keys[-1]].device, params=ens.num_parameters(), spec=asked,
+                               members=tuple(keys), spread=done["spread"], expected_error=done["expected_error"]))
 
 
 def score_run(run: FusionRun, *, ssim: bool = True) -> None:
@@ -210,14 +206,16 @@ def score_run(run: FusionRun, *, ssim: bool = True) -> None:
     if run.gt is not None:
         truth = ground_truth(run)
         names = list(run.fused)
-        results = _in_threads(lambda n: truth.evaluate_with_maps(run.fused[n], ssim=ssim), names)
+        results = _in_threads(lambda n: truth.evaluate_with_maps(run.results[n].cube, ssim=ssim), names)
         for n, (scores, err, sam) in zip(names, results, strict=True):
-            run.scores[n], run._maps[n] = scores, (err, sam)
+            run.add(n, replace(run.results[n], scores=scores, maps=(err, sam)))
     elif run.camera is not None:
         from ..camera import pair_report
 
-        run.pair_scores, run.findings = pair_report(run.lr_hsi, run.hr_msi, run.camera, run.fused,  # bicubic first
-                                                    valid=run.valid)
+        pair_scores, run.findings = pair_report(run.lr_hsi, run.hr_msi, run.camera, dict(run.fused),  # bicubic first
+                                                valid=run.valid)
+        for n, scores in pair_scores.items():
+            run.add(n, replace(run.results[n], pair_scores=scores))
 
 
 def score_ssim(run: FusionRun) -> None:
@@ -226,8 +224,8 @@ def score_ssim(run: FusionRun) -> None:
         return
     truth = ground_truth(run)
     names = [n for n in run.fused if "ssim" not in run.scores.get(n, {})]
-    for n, value in zip(names, _in_threads(lambda n: truth.ssim(run.fused[n]), names), strict=True):
-        run.scores[n]["ssim"] = value
+    for n, value in zip(names, _in_threads(lambda n: truth.ssim(run.results[n].cube), names), strict=True):
+        run.add(n, replace(run.results[n], scores={**run.results[n].scores, "ssim": value}))
 
 
 def _in_threads(fn, names: list[str]) -> list:

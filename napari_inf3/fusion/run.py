@@ -1,51 +1,83 @@
-"""A fusion run's record: its inputs, each method's fused cube, time, device, notes, and the scores and pictures
-made from them (:class:`FusionRun`). Made and filled by :mod:`.pipeline`; read by the CLI, the docks, the demo
-and notebooks. Arrays are ``(bands, rows, cols)`` float32."""
+"""A fusion run's record: its inputs, and per method one immutable :class:`MethodResult` (cube, time, device,
+weights, scores and maps), from which pictures are made (:class:`FusionRun`). Made and filled by
+:mod:`.pipeline`; read by the CLI, the docks, the demo and notebooks. Arrays are ``(bands, rows, cols)`` float32."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from types import MappingProxyType
 from typing import Any
 
 import numpy as np
 
 from ..data.cube import CubeError
 
-__all__ = ["FusionRun", "ground_truth"]
+__all__ = ["FusionRun", "MethodResult", "ground_truth"]
+
+
+@dataclass(frozen=True)
+class MethodResult:
+    """One method's result in a :class:`FusionRun`, made once and never changed (a later score is a new one,
+    :func:`dataclasses.replace`).
+
+    ``cube``: ``(S, H, W)`` float32. ``seconds``: wall time; ``device``: where it ran; ``params``: the network's
+    parameter count (``None`` for bicubic and the projection); ``spec``: what it was asked for as (a pretrained
+    name or path; a run fuses each spec once). ``weights``: INF³'s neighbour weights ``(4, H, W)`` (NW, NE, SW,
+    SE) when the run kept them. ``scores``: against the GT (PSNR dB, SAM degrees, ERGAS, SSIM…), empty without
+    one; ``maps``: the GT's ``(mean |error|, SAM degrees)`` maps ``(H, W)`` from the scoring; ``pair_scores``: a
+    real pair's pair-only scores (:func:`~napari_inf3.camera.pair_consistency`). An ensemble: ``members`` (their
+    names in the run), ``spread`` ``(H, W)`` (std over members, mean over bands) and ``expected_error``
+    ``(H, W)``. ``fitted``: the model fitted to this pair (``'pair'``, :func:`napari_inf3.fit_pair`)."""
+
+    cube: np.ndarray
+    seconds: float = 0.0
+    device: str = "cpu"
+    params: int | None = None
+    spec: str | None = None
+    weights: np.ndarray | None = None
+    scores: Mapping[str, float] = field(default_factory=dict)
+    maps: tuple[np.ndarray, np.ndarray] | None = field(default=None, repr=False)
+    pair_scores: Mapping[str, float] = field(default_factory=dict)
+    members: tuple[str, ...] = ()
+    spread: np.ndarray | None = field(default=None, repr=False)
+    expected_error: np.ndarray | None = field(default=None, repr=False)
+    fitted: Any = field(default=None, repr=False)
+
+
+def _view(results: Mapping[str, MethodResult], what: str, keep=lambda v: v is not None) -> Mapping[str, Any]:
+    """``{name: getattr(result, what)}`` over the results that have it, read-only."""
+    return MappingProxyType({n: v for n, r in results.items() if keep(v := getattr(r, what))})
 
 
 @dataclass
 class FusionRun:
-    """Inputs and outputs of one run. Arrays are ``(bands, rows, cols)`` float32."""
+    """Inputs and outputs of one run: the pair as prepared (arrays ``(bands, rows, cols)`` float32) and one
+    immutable :class:`MethodResult` per method in :attr:`results` (``'bicubic'`` first). The per-method views
+    (:attr:`fused`, :attr:`scores`, :attr:`weights` …) are read-only mappings made from those results."""
 
     lr_hsi: np.ndarray
     hr_msi: np.ndarray
     scale: float
     gt: np.ndarray | None = None
     wavelengths: np.ndarray | None = None
-    fused: dict[str, np.ndarray] = field(default_factory=dict)  # 'bicubic' first
-    scores: dict[str, dict[str, float]] = field(default_factory=dict)  # only with gt
-    seconds: dict[str, float] = field(default_factory=dict)
-    devices: dict[str, str] = field(default_factory=dict)
-    #: parameters of each network (the projection baseline and bicubic have none)
-    params: dict[str, int] = field(default_factory=dict)
+    #: name → :class:`MethodResult`, in the order they were fused (``'bicubic'`` first)
+    results: dict[str, MethodResult] = field(default_factory=dict)
     #: which pixel of each r × r block the simulated LR-HSI kept (None for a real pair)
     offset: int | None = None
-    #: INF³'s neighbour weights ``(4, H, W)`` (NW, NE, SW, SE) per network, when the run asked for them
-    weights: dict[str, np.ndarray] = field(default_factory=dict)
     #: a real pair: the ``(s, S)`` response the projection used, the fit it came from
     #: (:class:`~napari_inf3.camera.srf_fit.SrfFit`, with ``pair_srf='estimate'``) and the HR-MSI shift corrected
     srf: np.ndarray | None = None
     srf_fit: Any = None
     shift: tuple[float, float] | None = None
+    #: the response was the user's (given, or estimated because asked), not the default estimate for a sensor
+    #: the shipped networks do not know (:attr:`~napari_inf3.fusion.prepare.PreparedPair.srf_asked`)
+    srf_asked: bool = False
     #: warnings raised while fusing (e.g. a checkpoint trained with another spectral response)
     notes: list[str] = field(default_factory=list)
     #: a real pair: the HR-MSI's camera (:class:`~napari_inf3.camera.CameraFit`; a linear one from the
-    #: response in use when none was estimated), the pair-only scores of every result (bicubic included;
-    #: :func:`~napari_inf3.camera.pair_consistency`) and the quality gate's findings
+    #: response in use when none was estimated) and the quality gate's findings on the pair-only scores
     camera: Any = None
-    pair_scores: dict[str, dict[str, float]] = field(default_factory=dict)
     findings: list[Any] = field(default_factory=list)
     #: the file the scene was read from, when the run knows it (demo.compute sets it; its tables name the scene)
     source: str | None = None
@@ -53,20 +85,70 @@ class FusionRun:
     camera_pair: bool = False
     #: a georeferenced real pair: ``(H, W)`` bool, the pixels with data (:attr:`RealPair.valid`)
     valid: np.ndarray | None = None
-    #: per ensemble (:mod:`napari_inf3.models.ensemble`): its members' names in ``fused``, their disagreement
-    #: ``(H, W)`` (std over members, mean over bands) and the expected mean |error| over bands ``(H, W)``
-    members: dict[str, list[str]] = field(default_factory=dict)
-    spread: dict[str, np.ndarray] = field(default_factory=dict)
-    expected_error: dict[str, np.ndarray] = field(default_factory=dict)
-    #: what each entry of ``fused`` was asked for as (a pretrained name or path), so a run fuses a model once
-    specs: dict[str, str] = field(default_factory=dict)
-    #: models fitted to this run's pair (``'pair'``, :func:`napari_inf3.fit_pair`), by name: to save or inspect
-    fitted: dict[str, Any] = field(default_factory=dict)
     #: the response a simulated pair's HR-MSI was made with (a fit to the pair may use it, as a user would)
     sim_srf: Any = None
-    #: with a GT: each result's error and SAM maps, kept from the scoring (:meth:`error_maps`, :meth:`sam_maps`)
-    _maps: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict, repr=False)
     _truth: Any = field(default=None, repr=False)
+    #: models fitted to the pair before their fusion (the Fusion dock fits in its own thread, with progress)
+    _fits: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    def add(self, name: str, result: MethodResult) -> None:
+        """Record ``name``'s result (a new one, or a rescored copy of the one there)."""
+        self.results[name] = result
+
+    @property
+    def fused(self) -> Mapping[str, np.ndarray]:
+        """``{name: (S, H, W) cube}``, bicubic first."""
+        return _view(self.results, "cube")
+
+    @property
+    def scores(self) -> Mapping[str, Mapping[str, float]]:
+        """``{name: scores against the GT}``; empty for a real pair or before scoring."""
+        return _view(self.results, "scores", bool)
+
+    @property
+    def pair_scores(self) -> Mapping[str, Mapping[str, float]]:
+        """A real pair's ``{name: pair-only scores}`` (bicubic included); empty otherwise."""
+        return _view(self.results, "pair_scores", bool)
+
+    @property
+    def seconds(self) -> Mapping[str, float]:
+        return _view(self.results, "seconds")
+
+    @property
+    def devices(self) -> Mapping[str, str]:
+        return _view(self.results, "device")
+
+    @property
+    def params(self) -> Mapping[str, int]:
+        """Parameters of each network (bicubic and the projection have none)."""
+        return _view(self.results, "params")
+
+    @property
+    def weights(self) -> Mapping[str, np.ndarray]:
+        """INF³'s neighbour weights ``(4, H, W)`` of each network whose weights the run kept."""
+        return _view(self.results, "weights")
+
+    @property
+    def members(self) -> Mapping[str, list[str]]:
+        """Per ensemble: its members' names in :attr:`fused`."""
+        return MappingProxyType({n: list(r.members) for n, r in self.results.items() if r.members})
+
+    @property
+    def spread(self) -> Mapping[str, np.ndarray]:
+        return _view(self.results, "spread")
+
+    @property
+    def expected_error(self) -> Mapping[str, np.ndarray]:
+        return _view(self.results, "expected_error")
+
+    @property
+    def specs(self) -> Mapping[str, str]:
+        return _view(self.results, "spec")
+
+    @property
+    def fitted(self) -> Mapping[str, Any]:
+        """The models fitted to this run's pair (``'pair'``), by name: to save or inspect."""
+        return _view(self.results, "fitted")
 
     def weight_maps(self) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
         """``({name: (H, W) weight entropy, nats}, {name: (H, W) winning neighbour 0–3})``; one scale, 0 … ln 4."""
@@ -113,7 +195,7 @@ class FusionRun:
         opts: dict[str, Any] = {"wavelengths_nm": wavelengths_nm, "cube_wavelengths": self.wavelengths, "srf": srf}
         if limits is None:
             limits = self.composite_limits(bands, wavelengths_nm, srf)
-        cubes = ({"GT": self.gt} if self.gt is not None else {}) | self.fused
+        cubes = {**({"GT": self.gt} if self.gt is not None else {}), **self.fused}
         return {name: composite(c, bands, limits=limits, **opts) for name, c in cubes.items()
                 if names is None or name in names}
 
@@ -143,10 +225,13 @@ class FusionRun:
 
     def _error_and_sam(self, name: str) -> tuple[np.ndarray, np.ndarray]:
         """``name``'s error and SAM maps, from the scoring when it ran (else computed and kept)."""
-        if name not in self._maps:  # one pass of the scoring's sums gives both
-            _, err, sam = ground_truth(self).evaluate_with_maps(self.fused[name], ssim=False)
-            self._maps[name] = (err, sam)
-        return self._maps[name]
+        result = self.results[name]
+        if result.maps is None:  # not scored yet: one pass of the scoring's sums gives both, kept
+            _, err, sam = ground_truth(self).evaluate_with_maps(result.cube, ssim=False)
+            result = replace(result, maps=(err, sam))
+            self.results[name] = result
+        assert result.maps is not None
+        return result.maps
 
     def _need_gt(self, what: str) -> None:
         if self.gt is None:

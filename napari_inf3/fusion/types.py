@@ -71,6 +71,9 @@ class RealPair:
     - ``msi_storage``: how a photo HR-MSI was stored, when it was a JPEG
       (:class:`~napari_inf3.camera.jpeg.JpegStorage`; by default what the photo reader put in the HR-MSI
       Cube's ``meta['jpeg']``): an estimated camera carries it, and fusion knows it.
+    - How an estimate is made: ``curve``, the tone curve an estimated camera fits (``'auto'``: chosen on
+      held-out pixels; :data:`~napari_inf3.camera.curves.CURVE_KINDS`); ``estimate_blur``: also search the blur σ
+      relating the two grids; ``offset``: which pixel of each r × r block the LR pixel sits over (default r // 2).
     """
 
     lr_hsi: np.ndarray
@@ -81,6 +84,9 @@ class RealPair:
     align: bool = False
     msi_storage: Any = None
     valid: Any = None
+    curve: str = "auto"
+    estimate_blur: bool = False
+    offset: int | None = None
 
     def __post_init__(self) -> None:
         lr = np.asarray(getattr(self.lr_hsi, "data", self.lr_hsi), np.float32)
@@ -89,10 +95,14 @@ class RealPair:
             raise CubeError(f"LR-HSI and HR-MSI must be (bands, rows, cols); got {lr.shape} and {msi.shape}")
         if self.camera is not None and self.pair_srf is not None:
             raise CubeError("a camera carries its own response: give camera or pair_srf, not both")
+        from ..camera.curves import CURVE_KINDS
+
+        if self.curve not in ("auto", *CURVE_KINDS):
+            raise CubeError(f"curve must be 'auto' or one of {', '.join(CURVE_KINDS)}; got {self.curve!r}")
         if self.valid is not None and np.shape(self.valid) != msi.shape[1:]:
             raise CubeError(f"valid is {np.shape(self.valid)}; it marks the HR-MSI's {msi.shape[1:]} pixels")
         if isinstance(self.camera, str) and self.camera != "estimate" and not Path(self.camera).exists():
-            raise CubeError("camera must be 'estimate', a CameraFit or a saved camera's JSON file; no such file",
+            raise CubeError("no such file (a camera is 'estimate', a CameraFit or a saved camera's JSON file)",
                             self.camera)
         wl = self.wavelengths if self.wavelengths is not None else getattr(self.lr_hsi, "wavelengths", None)
         meta = getattr(self.hr_msi, "meta", None)
