@@ -16,38 +16,29 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+import lazy_loader
+
 __version__ = "0.1.0"
 
-_LAZY = {
-    "Cube": ("data.cube", "Cube"),
-    "CubeError": ("data.cube", "CubeError"),
-    "read_cube": ("io", "read_cube"),
-    "write_cube": ("io", "write_cube"),
-    "simulate": ("data.simulation", "simulate"),
-    "load_srf": ("data.simulation", "load_srf"),
-    "INFN": ("models.infn", "INFN"),
-    "fuse": ("fusion.inference", "fuse"),
-    "train": ("training.loop", "train"),
-    "TrainConfig": ("training.config", "TrainConfig"),
-    "pretrained": ("shipped", "pretrained"),
-    "load_model": ("models.load", "load_model"),
-    "load_checkpoint": ("models.checkpoint", "load_checkpoint"),
-    "save_checkpoint": ("models.checkpoint", "save_checkpoint"),
-    "CheckpointError": ("models.checkpoint", "CheckpointError"),
-    "select_device": ("models.device", "select_device"),
-    "evaluate": ("evaluation.metrics", "evaluate"),
-    "estimate_srf": ("camera.srf_fit", "estimate_srf"),
-    "estimate_shift": ("camera.srf_fit", "estimate_shift"),
-    "align_msi": ("camera.srf_fit", "align_msi"),
-    "estimate_camera": ("camera", "estimate_camera"),
-    "CameraFit": ("camera", "CameraFit"),
-    "FusionResult": ("fusion.types", "FusionResult"),
-    "SimulatedPair": ("fusion.types", "SimulatedPair"),
-    "RealPair": ("fusion.types", "RealPair"),
-    "fusion_run": ("fusion.pipeline", "fusion_run"),
-    "fit_pair": ("pair", "fit_pair"),
-    "pair_report": ("pair", "pair_report"),
-    "PairModel": ("pair", "PairModel"),
+#: What a user calls, by the module it lives in: the functions and the types they return.
+_API = {
+    "data.cube": ["Cube", "CubeError"],
+    "io": ["read_cube", "write_cube"],
+    "data.simulation": ["simulate", "load_srf"],
+    "models.infn": ["INFN"],
+    "fusion.inference": ["fuse"],
+    "training.loop": ["train"],
+    "training.config": ["TrainConfig"],
+    "shipped": ["pretrained"],
+    "models.load": ["load_model"],
+    "models.checkpoint": ["load_checkpoint", "save_checkpoint", "CheckpointError"],
+    "models.device": ["select_device"],
+    "evaluation.metrics": ["evaluate"],
+    "camera.srf_fit": ["estimate_srf", "estimate_shift", "align_msi"],
+    "camera": ["estimate_camera", "CameraFit"],
+    "fusion.types": ["FusionResult", "SimulatedPair", "RealPair"],
+    "fusion.pipeline": ["fusion_run"],
+    "pair": ["fit_pair", "pair_report", "PairModel"],
 }
 # No subpackage shares a name with a function above: importing napari_inf3.X sets the package
 # attribute X to the module, which would shadow a function of the same name.
@@ -65,22 +56,23 @@ _MOVED = {"render": "viz.composites", "plots": "viz.plots", "figures": "viz.figu
           "distributed": "training.distributed", "metrics": "evaluation.metrics", "report": "evaluation.report",
           "ablation_grid": "evaluation.ablation_grid", "ablation_report": "evaluation.ablation_report"}
 
+# lazy_loader resolves the API and the packages on first use (EAGER_IMPORT=1 loads them all at import, to
+# find a broken import early); the modules that moved keep their old names through _MOVED.
+_lazy_getattr, _, _ = lazy_loader.attach(__name__, submodules=sorted(_SUBMODULES), submod_attrs=_API)
+
 #: What a user calls: the functions and the types they return (the packages are reachable, not listed).
-__all__ = sorted(_LAZY) + ["__version__"]
+__all__ = sorted(name for names in _API.values() for name in names) + ["__version__"]
 
 
 def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        module, attr = _LAZY[name]
-        value = getattr(importlib.import_module(f".{module}", __name__), attr)
-    elif name in _SUBMODULES:
-        value = importlib.import_module(f".{name}", __name__)
-    elif name in _MOVED:
+    if name in _MOVED:
         value = importlib.import_module(f".{_MOVED[name]}", __name__)
-    else:
-        raise AttributeError(f"module 'napari_inf3' has no attribute {name!r}")
-    globals()[name] = value
-    return value
+        globals()[name] = value
+        return value
+    try:
+        return _lazy_getattr(name)
+    except AttributeError:
+        raise AttributeError(f"module 'napari_inf3' has no attribute {name!r}") from None
 
 
 def __dir__() -> list[str]:
