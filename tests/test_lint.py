@@ -1,5 +1,6 @@
-"""The tooling stays clean: ``ruff check`` over the repository and ``mypy`` over the engine, each as
-configured in pyproject.toml, run with this interpreter's environment (the ``dev`` extra installs both).
+"""The tooling stays clean: ``ruff check`` over the repository and ``mypy`` over the whole package (the napari
+layer too), each as configured in pyproject.toml, run with this interpreter's environment (the ``dev`` extra
+installs both).
 
 Both keep their caches in the repository (``.ruff_cache``, ``.mypy_cache``; git ignores them), so a second
 run checks only what changed: mypy takes ~20 s cold on this machine's CPU, a few seconds warm."""

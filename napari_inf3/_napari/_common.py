@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from qtpy.QtCore import Qt
-from qtpy.QtWidgets import QHBoxLayout, QListWidgetItem, QMessageBox, QPushButton, QWidget
+from qtpy.QtWidgets import QHBoxLayout, QListWidget, QListWidgetItem, QMessageBox, QPushButton, QWidget
 
 from .layers import inf3_tag, is_cube_layer
 
@@ -25,7 +28,7 @@ def confirm_overwrite(parent: QWidget, path) -> bool:
     return answer == QMessageBox.Yes
 
 
-def button_row(*buttons: tuple[str, object]) -> tuple[QHBoxLayout, list[QPushButton]]:
+def button_row(*buttons: tuple[str, Callable[[], Any]]) -> tuple[QHBoxLayout, list[QPushButton]]:
     """A row of push buttons from ``(label, slot)`` pairs; returns the layout and the buttons."""
     row = QHBoxLayout()
     made = []
@@ -37,13 +40,27 @@ def button_row(*buttons: tuple[str, object]) -> tuple[QHBoxLayout, list[QPushBut
     return row, made
 
 
+#: the item data roles a checkable list item keeps its kind and its value in (:func:`checkable_item`)
+KIND_ROLE = Qt.ItemDataRole.UserRole
+VALUE_ROLE = Qt.ItemDataRole.UserRole + 1
+
+
+def list_items(widget: QListWidget) -> list[QListWidgetItem]:
+    """The items of a list widget, in order."""
+    return [item for i in range(widget.count()) if (item := widget.item(i)) is not None]
+
+
+def is_checked(item: QListWidgetItem) -> bool:
+    return item.checkState() == Qt.CheckState.Checked
+
+
 def checkable_item(text: str, kind, value: str, checked: bool = True) -> QListWidgetItem:
     """A list item with a check box; ``kind`` (a string, or a model) and ``value`` are kept in its user roles."""
     item = QListWidgetItem(text)
-    item.setData(Qt.UserRole, kind)
-    item.setData(Qt.UserRole + 1, value)
-    item.setFlags(item.flags() | Qt.ItemIsUserCheckable)
-    item.setCheckState(Qt.Checked if checked else Qt.Unchecked)
+    item.setData(KIND_ROLE, kind)
+    item.setData(VALUE_ROLE, value)
+    item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+    item.setCheckState(Qt.CheckState.Checked if checked else Qt.CheckState.Unchecked)
     return item
 
 

@@ -44,7 +44,7 @@ class AblationSection:
         self.form = Container(widgets=self.fields)
         self.toggle = QToolButton()
         self.toggle.setCheckable(True)
-        self.toggle.setToolButtonStyle(Qt.ToolButtonTextBesideIcon)
+        self.toggle.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         self.toggle.setAutoRaise(True)
         self.toggle.toggled.connect(self.set_expanded)
         self.widget = QWidget()
@@ -68,7 +68,7 @@ class AblationSection:
         if self.toggle.isChecked() != expanded:
             self.toggle.setChecked(expanded)  # comes back here through toggled
             return
-        self.toggle.setArrowType(Qt.DownArrow if expanded else Qt.RightArrow)
+        self.toggle.setArrowType(Qt.ArrowType.DownArrow if expanded else Qt.ArrowType.RightArrow)
         self.form.native.setVisible(expanded)
 
     def set_applies(self, applies: bool) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg, NavigationToolbar2QT
 from matplotlib.figure import Figure
 from qtpy.QtWidgets import QVBoxLayout, QWidget
@@ -11,17 +13,17 @@ class ThemedCanvas(QWidget):
     """A Figure + toolbar whose colours follow ``viewer.theme`` (re-styled on every draw)."""
 
     def __init__(self, viewer=None, parent=None, figsize=(5, 3.2), toolbar: bool = True,
-                 layout: str | None = "constrained"):
+                 layout: Literal["constrained", "compressed", "tight"] | None = "constrained"):
         super().__init__(parent)
         self.viewer = viewer
         self.figure = Figure(figsize=figsize, layout=layout)
         self.canvas = FigureCanvasQTAgg(self.figure)
         self.canvas.setMinimumHeight(260)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
+        box = QVBoxLayout(self)
+        box.setContentsMargins(0, 0, 0, 0)
         if toolbar:
-            layout.addWidget(NavigationToolbar2QT(self.canvas, self))
-        layout.addWidget(self.canvas)
+            box.addWidget(NavigationToolbar2QT(self.canvas, self))
+        box.addWidget(self.canvas)
         if viewer is not None:
             viewer.events.theme.connect(lambda e: self.draw())
 

@@ -12,8 +12,10 @@ import json
 import os
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Any, Protocol
 
-from magicgui.widgets import ComboBox, Widget
+from magicgui.widgets import ComboBox
+from magicgui.widgets.bases import ValueWidget
 
 CONFIG_ENV = "NAPARI_INF3_CONFIG_DIR"
 
@@ -56,10 +58,17 @@ def layer_picker(viewer, accept: Callable, name: str, label: str, nullable: bool
     return box
 
 
+class Remembered(Protocol):
+    """A form widget whose value a :class:`RememberedForm` keeps (a magicgui value widget, or a FileEdit)."""
+
+    name: str
+    value: Any
+
+
 class RememberedForm:
     """Save and restore the values of ``widgets`` (by widget name) under ``key`` in ``docks.json``."""
 
-    def __init__(self, key: str, widgets: Iterable[Widget]):
+    def __init__(self, key: str, widgets: Iterable[Remembered]):
         self.key = key
         self.widgets = {w.name: w for w in widgets}
 
@@ -140,7 +149,7 @@ def offset_value(value: int) -> int | None:
     return None if value == PAPER_OFFSET else int(value)
 
 
-def config_spin(config, name: str, label: str, tooltip: str | None = None) -> Widget:
+def config_spin(config, name: str, label: str, tooltip: str | None = None) -> ValueWidget:
     """A spin box for numeric :class:`~napari_inf3.training.config.TrainConfig` option ``name``: its value from
     ``config`` (a profile's defaults), its range and step from the option's own bounds, so the form and the engine
     have one source of both (``None`` shows as 0)."""

@@ -58,12 +58,12 @@ def composite_options(choice: str, srf: str, wavelengths: str) -> dict:
     return {}
 
 
-def pair_response_kwargs(label: str, file: str | Path | None) -> dict:
+def pair_response_kwargs(label: str, file: str | Path | tuple[Path, ...] | None) -> dict:
     """The pipeline's ``pair_srf`` / ``camera`` keyword for a real pair's response choice ``label``
     (a key of :data:`PAIR_SRF`); ``file`` is the CSV / camera JSON picked for the file choices."""
     choice = PAIR_SRF[label]
     if choice in FROM_FILE:
-        path = Path(file) if file is not None else Path("")
+        path = Path(file) if isinstance(file, (str, Path)) else Path("")
         if not path.is_file():
             what = "response CSV (header channel,<nm>,...)" if choice == "file" else "camera JSON"
             raise ValueError(f"choose the {what}, got {str(path)!r}")
@@ -248,10 +248,11 @@ def georeferenced_pair(lr_layer, msi_layer, lr_data: np.ndarray, msi_data: np.nd
     from ..data.geo import GeoRef, align_pair
 
     geos = [getattr(layer, "metadata", {}).get("geo") for layer in (lr_layer, msi_layer)]
-    if not all(isinstance(g, dict) for g in geos):
+    lr_geo, msi_geo = geos
+    if not (isinstance(lr_geo, dict) and isinstance(msi_geo, dict)):
         return None
     cubes = []
-    for layer, data, g in zip((lr_layer, msi_layer), (lr_data, msi_data), geos, strict=True):
+    for layer, data, g in ((lr_layer, lr_data, lr_geo), (msi_layer, msi_data, msi_geo)):
         mask = layer.metadata.get("nodata_mask")
         cubes.append(Cube(data, None, layer.name, {} if mask is None else {"nodata_mask": mask},
                           geo=GeoRef.from_dict(g)))

@@ -73,6 +73,7 @@ class FusionWidget(QWidget):
     def _input_box(self) -> QGroupBox:
         """Input: simulate from a ground truth or a real pair, the layers, scale, responses, alignment; the panel
         of what was fitted from a real pair."""
+        from magicgui.types import FileDialogMode
         from magicgui.widgets import CheckBox, ComboBox, Container, FileEdit, SpinBox
 
         box = QGroupBox("Input")
@@ -90,7 +91,8 @@ class FusionWidget(QWidget):
         # a real pair: the HR-MSI camera's response for the SRF projection, and its alignment
         self.pair_srf = ComboBox(name="pair_srf", label="HR-MSI response", choices=list(PAIR_SRF),
                                  tooltip=TIPS["pair_srf"])
-        self.srf_file = FileEdit(name="srf_file", label="response CSV / camera JSON", mode="r", filter="*.csv *.json")
+        self.srf_file = FileEdit(name="srf_file", label="response CSV / camera JSON", mode=FileDialogMode.EXISTING_FILE,
+                                 filter="*.csv *.json")
         self.align = CheckBox(name="align", text="align the HR-MSI to the LR-HSI (estimate its shift)", value=False)
         self.pair_srf.changed.connect(self._mode_changed)
         self.msi_combo.changed.connect(self._msi_changed)
@@ -170,8 +172,8 @@ class FusionWidget(QWidget):
         sim = self.simulate_mode
         for w in (self.gt_combo, self.srf, self.offset, self.scale):
             w.enabled = sim
-        for w in (self.lr_combo, self.msi_combo, self.pair_srf, self.align):
-            w.enabled = not sim
+        for real in (self.lr_combo, self.msi_combo, self.pair_srf, self.align):
+            real.enabled = not sim
         self.srf_file.visible = not sim and PAIR_SRF[self.pair_srf.value] in FROM_FILE
 
     def _msi_changed(self, layer=None) -> None:

@@ -149,7 +149,7 @@ def run_layer_data(run, run_id: str, source: str, composite_options: dict | None
                                              extra={"decimation_offset": run.offset})}, "image")]
     limits = display_limits(run.reference)  # one contrast for every fused cube of the run
     for name, cube in run.fused.items():
-        extra = {"source_layer": source}
+        extra: dict[str, Any] = {"source_layer": source}
         if name in run.weights:  # the Spectrum inspector reads a click's four weights and neighbours from here
             extra.update(neighbour_weights=run.weights[name], lr_shape=tuple(run.lr_hsi.shape[1:]),
                          scale=int(round(run.scale)))

@@ -40,13 +40,18 @@ class MetricsTable(QTableWidget):
         self.resizeColumnsToContents()
 
     def text(self, sep: str = "\t") -> str:
-        rows = [sep.join(self.horizontalHeaderItem(c).text() for c in range(self.columnCount()))]
-        for r in range(self.rowCount()):
-            rows.append(sep.join(self.item(r, c).text() for c in range(self.columnCount())))
+        def cell(item) -> str:
+            return "" if item is None else item.text()
+
+        columns = range(self.columnCount())
+        rows = [sep.join(cell(self.horizontalHeaderItem(c)) for c in columns)]
+        rows += [sep.join(cell(self.item(r, c)) for c in columns) for r in range(self.rowCount())]
         return "\n".join(rows) + "\n"
 
     def copy(self) -> None:
-        QApplication.clipboard().setText(self.text())
+        board = QApplication.clipboard()
+        if board is not None:
+            board.setText(self.text())
 
     def export_csv(self, path: str | None = None) -> str | None:
         """Write the table as CSV to ``path`` (asking before replacing a file), or where a save dialog

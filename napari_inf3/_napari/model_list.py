@@ -9,7 +9,7 @@ from pathlib import Path
 from qtpy.QtCore import Qt
 from qtpy.QtWidgets import QFileDialog, QListWidget
 
-from ._common import checkable_item
+from ._common import KIND_ROLE, VALUE_ROLE, checkable_item, is_checked, list_items
 
 
 class ModelList(QListWidget):
@@ -50,10 +50,9 @@ class ModelList(QListWidget):
         self._fitted += 1
         name = f"pair {self._fitted}"
         self.addItem(checkable_item(f"{name} (fitted to {source} this session)", model, name))
-        for i in range(self.count()):
-            item = self.item(i)
-            if isinstance(item.data(Qt.UserRole), str) and item.data(Qt.UserRole) == "pair":
-                item.setCheckState(Qt.Unchecked)
+        for item in list_items(self):
+            if isinstance(item.data(KIND_ROLE), str) and item.data(KIND_ROLE) == "pair":
+                item.setCheckState(Qt.CheckState.Unchecked)
         return name
 
     def browse(self) -> None:
@@ -65,9 +64,4 @@ class ModelList(QListWidget):
     def selected(self) -> dict:
         """The ticked models: display name → spec (a pretrained name, ``'paper:<name>'``, ``'pair'``, a path, or a
         model fitted this session)."""
-        out = {}
-        for i in range(self.count()):
-            item = self.item(i)
-            if item.checkState() == Qt.Checked:
-                out[item.data(Qt.UserRole + 1)] = item.data(Qt.UserRole)
-        return out
+        return {item.data(VALUE_ROLE): item.data(KIND_ROLE) for item in list_items(self) if is_checked(item)}

@@ -55,8 +55,8 @@ def most_bands(layers: list, *, same_centres: bool = True) -> list:
     kept = [lyr for lyr in layers if lyr.data.shape[0] == bands]
     first = next((layer_wavelengths(lyr) for lyr in kept if layer_wavelengths(lyr) is not None), None)
     if same_centres and first is not None:
-        kept = [lyr for lyr in kept if layer_wavelengths(lyr) is None
-                or np.allclose(layer_wavelengths(lyr), first, atol=0.5)]
+        kept = [lyr for lyr in kept if (centres := layer_wavelengths(lyr)) is None
+                or np.allclose(centres, first, atol=0.5)]
     return sorted(kept, key=lambda lyr: ROLE_ORDER.get(inf3_tag(lyr).get("role", "cube"), 1))
 
 
@@ -104,7 +104,7 @@ def newest_schemes(layers) -> tuple[str | None, dict[str, Any]]:
     fused = [lyr for lyr in layers if inf3_tag(lyr).get("role") == "fused"]
     runs = [inf3_tag(lyr).get("run") for lyr in fused]
     run = runs[-1] if runs else None
-    return run, {inf3_tag(lyr).get("method"): lyr for lyr in fused if inf3_tag(lyr).get("run") == run
+    return run, {str(inf3_tag(lyr).get("method")): lyr for lyr in fused if inf3_tag(lyr).get("run") == run
                  and inf3_tag(lyr).get("method") != "projection" and not lyr.metadata.get("ensemble_members")}
 
 

@@ -128,7 +128,7 @@ class SpectrumWidget(QWidget):
     def _connect(self) -> None:
         """Clicks on the canvas, the band slider, the options, and the layer list (a prebuild shortly after layers
         stop coming and going)."""
-        self.viewer.mouse_drag_callbacks.append(self._on_mouse)
+        self.viewer.mouse_drag_callbacks.append(self.on_mouse)
         self.viewer.dims.events.current_step.connect(lambda e: self.redraw() if self.pins else None)
         for w in (self.box, self.zoom_lo, self.zoom_hi):
             w.valueChanged.connect(lambda _=None: self.redraw() if self.pins else self._schedule_prebuild())
@@ -136,20 +136,21 @@ class SpectrumWidget(QWidget):
         self._prebuild_timer = QTimer(self)
         self._prebuild_timer.setSingleShot(True)
         self._prebuild_timer.setInterval(PREBUILD_DELAY_MS)
-        self._prebuild_timer.timeout.connect(self.prebuild)
+        self._prebuild_timer.timeout.connect(self._prebuild_on_timer)
         for emitter in (self.viewer.layers.events.inserted, self.viewer.layers.events.removed,
                         self.viewer.layers.selection.events.active):
             emitter.connect(self._schedule_prebuild)
 
     def closeEvent(self, event):
         self._prebuild_timer.stop()
-        if self._on_mouse in self.viewer.mouse_drag_callbacks:
-            self.viewer.mouse_drag_callbacks.remove(self._on_mouse)
+        if self.on_mouse in self.viewer.mouse_drag_callbacks:
+            self.viewer.mouse_drag_callbacks.remove(self.on_mouse)
         super().closeEvent(event)
 
     # ---- events ----------------------------------------------------------------------------
-    def _on_mouse(self, viewer, event):
-        """A click is a press and release without movement; a drag (pan) is ignored."""
+    def on_mouse(self, viewer, event):
+        """The viewer's mouse-drag callback: a click is a press and release without movement (plotted,
+        :meth:`click`); a drag (pan) is ignored."""
         if event.type != "mouse_press" or getattr(event, "button", 1) != 1:
             return
         start = tuple(event.position)
@@ -349,6 +350,9 @@ class SpectrumWidget(QWidget):
         low = min(float(np.min(c)) for c in [*curves.values(), *(b.low for b in spreads.values())])
         return Plan(wl, curves, ref, zoom_bands, band, where + box, weights, spreads, layout, low, peak)
 
+    def _prebuild_on_timer(self) -> None:
+        self.prebuild()
+
     def prebuild(self, marks: bool = True) -> bool:
         """Build the plot the first click will show before it comes: figure, axes, legend and fonts, the cached
         background and the LR-neighbour markers' layer, for a pixel at the centre of the reference cube, kept off
@@ -367,8 +371,9 @@ class SpectrumWidget(QWidget):
         self.pins = [(h // 2, w // 2)]
         try:
             plan = self._plan()
-            built = plan is not None and not (plan.layout == self.plot.layout and self.plot.has_background)
-            if built:
+            built = False
+            if plan is not None and not (plan.layout == self.plot.layout and self.plot.has_background):
+                built = True
                 self.plot.preview = True
                 self.plot.build(plan, self._value_range(plan.low, plan.peak))
             if marks:

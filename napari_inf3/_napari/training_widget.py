@@ -4,17 +4,31 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from qtpy.QtCore import Qt
 from qtpy.QtWidgets import QFileDialog, QLabel, QListWidget, QProgressBar, QVBoxLayout, QWidget
 
 from ..viz.plots import smoothed
-from ._common import button_row, checkable_item, confirm_overwrite, device_choices, is_gt_candidate
+from ._common import (
+    KIND_ROLE,
+    VALUE_ROLE,
+    button_row,
+    checkable_item,
+    confirm_overwrite,
+    device_choices,
+    is_checked,
+    is_gt_candidate,
+    list_items,
+)
 from .ablation_form import AblationSection
 from .canvas import ThemedCanvas
 from .forms import RememberedForm, config_spin, layer_picker, offset_choices, offset_value
 from .training_choices import CAMERA, FILE, NEW, describe_start, init_choices, picked_file, profile_defaults
+
+if TYPE_CHECKING:
+    from ..training.config import TrainConfig
 
 REDRAW_SECONDS = 0.5
 
@@ -60,6 +74,7 @@ class TrainingWidget(QWidget):
     def _build_form(self, lay) -> None:
         """Validation, the pair's simulation, the model, the schedule, device and output; remembered between
         sessions; the ablation switches folded below."""
+        from magicgui.types import FileDialogMode
         from magicgui.widgets import ComboBox, Container, FileEdit, LineEdit
 
         # validation: the first scene layer open (if any) serves unless the user picks none
@@ -87,7 +102,8 @@ class TrainingWidget(QWidget):
         self.batch = config_spin(defaults, "batch_size", "batch size")
         self.lr = config_spin(defaults, "lr", "learning rate")
         self.device = ComboBox(name="device", label="device", choices=devices)
-        self.out = FileEdit(name="out", label="checkpoint", mode="w", filter="*.pt", value=str(Path.home() / "infn.pt"))
+        self.out = FileEdit(name="out", label="checkpoint", mode=FileDialogMode.OPTIONAL_FILE, filter="*.pt",
+                            value=Path.home() / "infn.pt")
         self.resume = LineEdit(name="resume", label="resume from", value="",
                                tooltip="(optional) a checkpoint to continue from")
         self.resume.changed.connect(self._ablations_apply)
@@ -109,12 +125,14 @@ class TrainingWidget(QWidget):
 
     def _build_sources(self) -> None:
         """Where the weights start (new, shipped, a file) and which response the training pairs are made with."""
+        from magicgui.types import FileDialogMode
         from magicgui.widgets import ComboBox, FileEdit, Label
 
         self.init = ComboBox(name="init", label="start from", choices=init_choices(),
                              tooltip="a new network, or fine-tune trained weights (a shipped model or a checkpoint): "
                              "their weighting and preset are kept, the optimiser and schedule start afresh")
-        self.init_file = FileEdit(name="init_file", label="init checkpoint", mode="r", filter="*.pt", value="",
+        self.init_file = FileEdit(name="init_file", label="init checkpoint", mode=FileDialogMode.EXISTING_FILE,
+                                  filter="*.pt", value=None,
                                   visible=False)
         self.init_info = Label(name="init_info", label="model", value="", visible=False)
         self.init.changed.connect(self._init_changed)
@@ -126,8 +144,9 @@ class TrainingWidget(QWidget):
                             "projection uses); a CSV such as the one the Fusion dock saves from a real pair, or a "
                             "photo's whole camera (JSON from the Fusion dock): training HR-MSIs then also go "
                             "through its tone curve, clipping and 8-bit storage")
-        self.srf_file = FileEdit(name="srf_file", label="response CSV / camera JSON", mode="r", filter="*.csv *.json",
-                                 value="", visible=False)
+        self.srf_file = FileEdit(name="srf_file", label="response CSV / camera JSON",
+                                 mode=FileDialogMode.EXISTING_FILE, filter="*.csv *.json",
+                                 value=None, visible=False)
         self.srf.changed.connect(self._init_changed)
 
     def _build_controls(self, lay) -> None:
@@ -175,7 +194,10 @@ class TrainingWidget(QWidget):
             else:
                 from ..shipped import checkpoint_path, parse_spec
 
-                path = checkpoint_path(*parse_spec(self.init.value))
+                spec = parse_spec(self.init.value)
+                if spec is None:
+                    raise ValueError(f"no shipped model is called {self.init.value!r}")
+                path = str(checkpoint_path(*spec))
             cfg = read_checkpoint(path)["config"]
         except (ValueError, CheckpointError, FileNotFoundError) as exc:
             return str(exc)
@@ -201,26 +223,24 @@ class TrainingWidget(QWidget):
 
     # ---- data -------------------------------------------------------------------------------
     def refresh_layers(self, event=None) -> None:
-        checked = {self.data.item(i).text(): self.data.item(i).checkState() for i in range(self.data.count())}
-        folders = [self.data.item(i) for i in range(self.data.count())
-                   if self.data.item(i).data(Qt.UserRole) == "folder"]
-        folder_items = [(f.text(), f.data(Qt.UserRole + 1), f.checkState()) for f in folders]
+        items = list_items(self.data)
+        checked = {item.text(): is_checked(item) for item in items}
+        folders = [(f.data(VALUE_ROLE), f.checkState()) for f in items if f.data(KIND_ROLE) == "folder"]
         self.data.clear()
         for layer in self.viewer.layers:
             if is_gt_candidate(layer):
                 text = f"layer: {layer.name}"
-                self.data.addItem(checkable_item(text, "layer", layer.name, checked.get(text) == Qt.Checked))
-        for _text, path, state in folder_items:
+                self.data.addItem(checkable_item(text, "layer", layer.name, checked.get(text, False)))
+        for path, state in folders:
             self.add_folder(path, state)
 
-    def add_folder(self, path: str, state=Qt.Checked) -> None:
-        self.data.addItem(checkable_item(f"folder: {path}", "folder", str(path), state == Qt.Checked))
+    def add_folder(self, path: str, state=Qt.CheckState.Checked) -> None:
+        self.data.addItem(checkable_item(f"folder: {path}", "folder", str(path), state == Qt.CheckState.Checked))
 
     def set_layer_checked(self, name: str, checked: bool = True) -> None:
-        for i in range(self.data.count()):
-            item = self.data.item(i)
-            if item.data(Qt.UserRole) == "layer" and item.data(Qt.UserRole + 1) == name:
-                item.setCheckState(Qt.Checked if checked else Qt.Unchecked)
+        for item in list_items(self.data):
+            if item.data(KIND_ROLE) == "layer" and item.data(VALUE_ROLE) == name:
+                item.setCheckState(Qt.CheckState.Checked if checked else Qt.CheckState.Unchecked)
 
     def _browse_folder(self) -> None:
         path = QFileDialog.getExistingDirectory(self, "Folder of scenes (or one CAVE scene)")
@@ -229,23 +249,20 @@ class TrainingWidget(QWidget):
 
     def checked_layer_names(self) -> list[str]:
         """Names of the layers ticked as training data."""
-        return [self.data.item(i).data(Qt.UserRole + 1) for i in range(self.data.count())
-                if self.data.item(i).data(Qt.UserRole) == "layer" and self.data.item(i).checkState() == Qt.Checked]
+        return [item.data(VALUE_ROLE) for item in list_items(self.data)
+                if item.data(KIND_ROLE) == "layer" and is_checked(item)]
 
     def scenes(self) -> list:
         from ..data.cube import Cube
         from ..io import scene_paths
 
-        out = []
-        for i in range(self.data.count()):
-            item = self.data.item(i)
-            if item.checkState() != Qt.Checked:
-                continue
-            if item.data(Qt.UserRole) == "layer":
-                layer = self.viewer.layers[item.data(Qt.UserRole + 1)]
+        out: list = []
+        for item in filter(is_checked, list_items(self.data)):
+            if item.data(KIND_ROLE) == "layer":
+                layer = self.viewer.layers[item.data(VALUE_ROLE)]
                 out.append(Cube(np.asarray(layer.data, np.float32), layer.metadata.get("wavelengths"), layer.name))
             else:
-                out += scene_paths([item.data(Qt.UserRole + 1)])
+                out += scene_paths([item.data(VALUE_ROLE)])
         return out
 
     # ---- run ---------------------------------------------------------------------------------
@@ -268,7 +285,7 @@ class TrainingWidget(QWidget):
             val_crop=256, overwrite=True,
         )
 
-    def _inputs(self) -> tuple[list, list, object]:
+    def _inputs(self) -> tuple[list, list, TrainConfig]:
         """``(training scenes, validation scenes, TrainConfig)`` from the form; a ValueError says what is wrong."""
         from ..data.cube import Cube
 
@@ -297,8 +314,8 @@ class TrainingWidget(QWidget):
         except (ValueError, CubeError) as exc:
             show_error(str(exc))
             return None
-        out = Path(config.out)
-        if out.exists() and config.resume is None and confirm and not confirm_overwrite(self, out):
+        out = None if config.out is None else Path(config.out)
+        if out is not None and out.exists() and config.resume is None and confirm and not confirm_overwrite(self, out):
             return None
 
         self.remembered.save()

@@ -89,7 +89,7 @@ def plot_spectra(
 SRF_COLORS = ("tab:red", "tab:green", "tab:blue")
 
 
-def plot_srf(ax, srf: np.ndarray, wavelengths_nm: Sequence[float], reference: np.ndarray | None = None,
+def plot_srf(ax, srf: np.ndarray, wavelengths_nm: Sequence[float] | np.ndarray, reference: np.ndarray | None = None,
              residual: Sequence[float] | None = None, labels: Sequence[str] | None = None,
              reference_label: str = "Nikon D700") -> None:
     """An ``(s, S)`` spectral response against wavelength (nm), optionally beside a reference response

@@ -21,7 +21,7 @@ def pixel_spectrum(cube: np.ndarray, row: int, col: int, box: int = 1) -> np.nda
     return np.asarray(cube[:, r0:r1, c0:c1], np.float64).mean(axis=(1, 2))
 
 
-def spectra_csv(wavelengths: Sequence[float] | None, curves: Mapping[str, np.ndarray]) -> str:
+def spectra_csv(wavelengths: Sequence[float] | np.ndarray | None, curves: Mapping[str, np.ndarray]) -> str:
     """CSV text: one row per band, a column per curve (first column nm, or band number)."""
     buf = io.StringIO()
     w = csv.writer(buf)
