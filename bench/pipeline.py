@@ -88,10 +88,13 @@ def stage_times(models: list[str], size: int, add_layers: bool) -> dict[str, flo
     return stages
 
 
-def dock_times(models: list[str], size: int) -> dict[str, float]:
+def dock_times(models: list[str], size: int, photo: bool = False) -> dict[str, float]:
     """The real thing: napari with the three docks and the GT layer open, *Fuse* clicked on the Fusion dock
     (its worker, its progress signals, every dock's layer pickers following the new layers); seconds from the
-    click until the layers are in, until the table has SSIM, and the models' own time."""
+    click until the layers are in, until the table has SSIM, and the models' own time. ``photo``: a real pair
+    instead, superballs' LR-HSI (×4) and the database's own 8-bit sRGB rendering as the HR-MSI (an RGB layer, as
+    napari opens a PNG), the dock's default for it (estimate the camera); *click to pictures* until every model's
+    composite is in, *click to all layers* until the rest has followed."""
     import os
     import tempfile
 
@@ -106,15 +109,19 @@ def dock_times(models: list[str], size: int) -> dict[str, float]:
     from napari_inf3._napari.training_widget import TrainingWidget
 
     viewer = napari.Viewer(show=False)
-    viewer.add_image(scene(size), name="GT", metadata={"wavelengths": list(range(400, 710, 10))})
+    wavelengths = list(range(400, 710, 10))
+    viewer.add_image(scene(size), name="GT", metadata={"wavelengths": wavelengths})
     fusion = FusionWidget(viewer)
     for dock, name in ((fusion, "Fusion"), (TrainingWidget(viewer), "Training"), (SpectrumWidget(viewer), "Spectrum")):
         viewer.window.add_dock_widget(dock, name=name, area="right")
     for i in range(fusion.models.count()):  # exactly the models asked for
         item = fusion.models.item(i)
         item.setCheckState(Qt.Checked if item.data(Qt.UserRole) in models else Qt.Unchecked)
-    fusion.mode.value = SIMULATE
-    fusion.gt_combo.value = viewer.layers["GT"]
+    if photo:
+        _real_photo_pair(viewer, fusion, size, wavelengths)
+    else:
+        fusion.mode.value = SIMULATE
+        fusion.gt_combo.value = viewer.layers["GT"]
     fusion.device.setCurrentIndex(fusion.device.findData("cpu"))
     from qtpy.QtCore import QEventLoop
 
@@ -124,6 +131,8 @@ def dock_times(models: list[str], size: int) -> dict[str, float]:
     def timed_show(ready):  # the GUI thread adds the layers here: first the composites, then the rest
         show(ready)
         times["composites" if not ready.final else "scores"] = time.perf_counter() - t0
+        if not ready.final:
+            times[f"picture {len([k for k in times if k.startswith('picture')]) + 1}"] = times["composites"]
 
     fusion._show = timed_show
 
@@ -142,8 +151,31 @@ def dock_times(models: list[str], size: int) -> dict[str, float]:
     out = {"click to layers": times.get("composites", done), "click to scores": times.get("scores", done),
            "click to all layers": times.get("all layers", done), "click to SSIM": done,
            "models (fuse)": sum(run.seconds[m] for m in models if m in run.seconds)}
+    out |= {k: v for k, v in times.items() if k.startswith("picture")}
+    out |= {f"fuse {m}": run.seconds[m] for m in models if m in run.seconds}
     viewer.close()
     return out
+
+
+def _real_photo_pair(viewer, fusion, size: int, wavelengths: list[int]) -> None:
+    """The Fusion dock set to a real pair: the GT's LR-HSI (×4, the paper's simulation) and superballs' 8-bit sRGB
+    rendering (``cave_rgb``) as an RGB layer, tiled as the GT is; the response choice left at the dock's default."""
+    from PIL import Image
+
+    import napari_inf3 as ni
+    from napari_inf3._napari.fusion_choices import PHOTO_CHOICE
+
+    rgb = np.asarray(Image.open(SCENE.parent.parent / "cave_rgb" / "superballs_RGB.png").convert("RGB"))
+    reps = -(-size // rgb.shape[0])
+    rgb = np.ascontiguousarray(np.tile(rgb, (reps, reps, 1))[:size, :size])
+    lr, _ = ni.simulate(np.asarray(viewer.layers["GT"].data), 4)
+    viewer.add_image(np.asarray(lr), name="LR-HSI", metadata={"wavelengths": wavelengths})
+    viewer.add_image(rgb, name="photo", rgb=True)
+    fusion.mode.value = "real LR-HSI + HR-MSI"
+    fusion.lr_combo.value = viewer.layers["LR-HSI"]
+    fusion.msi_combo.value = viewer.layers["photo"]
+    if fusion.pair_srf.value != PHOTO_CHOICE:
+        raise SystemExit(f"an 8-bit RGB layer should default to {PHOTO_CHOICE!r}, got {fusion.pair_srf.value!r}")
 
 
 def main(argv=None) -> None:
@@ -155,14 +187,20 @@ def main(argv=None) -> None:
     ap.add_argument("--napari", action="store_true", help="also time adding the layers to a napari viewer")
     ap.add_argument("--dock", action="store_true",
                     help="time the real Fusion dock instead: napari with the three docks, Fuse clicked")
+    ap.add_argument("--photo", action="store_true",
+                    help="with --dock: a real pair, superballs' LR-HSI and its 8-bit sRGB rendering (cave_rgb)")
     ap.add_argument("--threads", type=int, default=2)
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
     summary = {"models": args.models, "threads": args.threads}
     for size in args.sizes:
         if args.dock:
-            d = dock_times(args.models, size)
+            d = dock_times(args.models, size, args.photo)
             ratio = d["click to layers"] / d["models (fuse)"]
+            pictures = sorted(k for k in d if k.startswith("picture"))
+            if pictures:
+                print(f"{size}², pictures in at " + ", ".join(f"{d[k]:.2f} s" for k in pictures) + "; each model's "
+                      "fuse() " + ", ".join(f"{d[f'fuse {m}']:.2f} s" for m in args.models if f"fuse {m}" in d))
             ratio_all = d["click to all layers"] / d["models (fuse)"]
             print(f"{size}² through the Fusion dock: click to the composites shown {d['click to layers']:.2f} s "
                   f"(ratio {ratio:.2f}), to the scores in the table {d['click to scores']:.2f} s, to all layers "
