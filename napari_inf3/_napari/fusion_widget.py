@@ -12,7 +12,7 @@ from qtpy.QtWidgets import QComboBox, QGroupBox, QLabel, QProgressBar, QVBoxLayo
 from ..data.cube import CubeError
 from ..fusion.types import PairInput
 from . import compare_layout
-from ._common import button_row, device_choices, is_gt_candidate, is_msi_candidate
+from ._common import button_row, device_choices, is_gt_candidate, is_msi_candidate, warm_imports
 from .forms import RememberedForm, layer_picker, offset_choices, offset_value
 from .fusion_choices import (
     COMPOSITES,
@@ -69,6 +69,7 @@ class FusionWidget(QWidget):
         self.remembered.restore()
         self._run_controls(lay, torch_problem)
         self._mode_changed()
+        warm_imports()
 
     def _input_box(self) -> QGroupBox:
         """Input: simulate from a ground truth or a real pair, the layers, scale, responses, alignment; the panel
