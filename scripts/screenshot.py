@@ -5,6 +5,7 @@
         [--dock fusion|spectrum|training] [--ablations] [--overwrite]
     NAPARI_INF3_CONFIG_DIR=$(mktemp -d) xvfb-run -a .venv/bin/python scripts/screenshot.py --pair [--overwrite]
     NAPARI_INF3_CONFIG_DIR=$(mktemp -d) xvfb-run -a .venv/bin/python scripts/screenshot.py --geo [--overwrite]
+    NAPARI_INF3_CONFIG_DIR=$(mktemp -d) xvfb-run -a .venv/bin/python scripts/screenshot.py --photo [--overwrite]
 
 Without ``--dock``: the whole demo window (``docs/screenshot.png``). With ``--dock NAME``: the same window
 with only that dock open on the right and the layer list and controls closed (``docs/dock_NAME.png``). For
@@ -25,6 +26,11 @@ a nodata corner, its HR-MSI at 10 m on a footprint starting elsewhere), overlaid
 Fusion dock (projection and the shipped lite cosine) over their common footprint, and the Spectrum inspector
 clicked on the fusion: the fused spectra and the 40 m LR-HSI's at the same map point; the status bar in map
 coordinates.
+
+``--photo`` makes ``docs/dock_photo.png``: a real pair whose HR-MSI is a photograph, superballs' LR-HSI (simulated
+×4) and the CAVE database's own 8-bit sRGB rendering of the scene opened as an RGB layer; the Fusion dock on its
+default for such a layer (*estimate the camera (a photo)*) fuses it with the shipped lite area, net and cosine:
+the camera panel (tone curve and response) and the pair-only table with its verdicts.
 
 ``NAPARI_INF3_CONFIG_DIR`` pointing at an empty folder makes the docks show their defaults, not the choices
 remembered on this machine.
@@ -214,8 +220,46 @@ def geo_window(out: Path) -> None:
     viewer.close()
 
 
+def photo_window(out: Path) -> None:
+    """docs/dock_photo.png: a real pair whose HR-MSI is a photograph (module docstring, ``--photo``)."""
+    import napari
+    from qtpy.QtCore import Qt
+    from qtpy.QtWidgets import QApplication
+
+    import napari_inf3 as ni
+    from napari_inf3._napari.layers import cube_layer_kwargs
+
+    data = DOCS.parent.parent / "shared" / "data"
+    gt = ni.read_cube(data / "cave" / "superballs_ms")
+    lr, _ = ni.simulate(gt, 4)
+    rgb = np.asarray(Image.open(data / "cave_rgb" / "superballs_RGB.png").convert("RGB"))
+    viewer = napari.Viewer(title="napari-inf3: a photo as the HR-MSI", show=True)
+    viewer.window.resize(1500, 1000)
+    viewer.add_image(np.asarray(lr), **cube_layer_kwargs("superballs LR-HSI (×4)", gt.wavelengths, "gt"))
+    viewer.add_image(rgb, name="superballs_RGB (8-bit sRGB)", rgb=True)
+    _, fusion = viewer.window.add_plugin_dock_widget("napari-inf3", "Fusion")
+    fusion.mode.value = "real LR-HSI + HR-MSI"
+    fusion.lr_combo.value = viewer.layers["superballs LR-HSI (×4)"]
+    fusion.msi_combo.value = viewer.layers["superballs_RGB (8-bit sRGB)"]  # the dock picks 'estimate the camera'
+    for i in range(fusion.models.count()):
+        item = fusion.models.item(i)
+        item.setCheckState(Qt.CheckState.Checked if item.data(Qt.ItemDataRole.UserRole) in ("area", "net", "cosine")
+                           else Qt.CheckState.Unchecked)
+    if fusion.run() is None:
+        sys.exit("the Fusion dock refused to run: " + fusion.status.text())
+    while fusion.worker is not None:
+        QApplication.processEvents()
+        time.sleep(0.05)
+    settle(1.0)
+    fusion.fit_view()
+    shot = save_window(viewer, out, 0.3)
+    print(f"wrote {out} {shot.size}; response choice {fusion.pair_srf.value!r}; status: {fusion.status.text()!r}")
+    viewer.close()
+
+
 #: The windows made by a flag of their own: flag -> (default file in docs/, the function that makes it).
-WINDOWS = {"--pair": ("dock_fusion_pair.png", pair_window), "--geo": ("dock_geo.png", geo_window)}
+WINDOWS = {"--pair": ("dock_fusion_pair.png", pair_window), "--geo": ("dock_geo.png", geo_window),
+           "--photo": ("dock_photo.png", photo_window)}
 
 
 def main() -> None:

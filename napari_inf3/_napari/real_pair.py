@@ -57,14 +57,14 @@ def plot_camera(figure, camera, wavelengths=None) -> None:
     ref = load_srf("nikon_d700") if bands == 31 and s == 3 else None
     plot_srf(ax_srf, camera.srf, wl if wl is not None else np.arange(bands), reference=ref, residual=camera.residual)
     ax_srf.axhline(0.0, color="0.5", lw=0.5)
-    # below the axes: inside, the legend hid the curves (seen in a screenshot of the dock)
+    # below the axes: inside, the legend hid the curves (seen in a screenshot of the dock); the canvas's
+    # constrained layout makes room for it
     ax_srf.legend(fontsize=5, loc="upper center", bbox_to_anchor=(0.5, -0.32), ncol=2, frameon=False)
     ax_srf.tick_params(labelsize=6)
     ax_srf.set_xlabel(ax_srf.get_xlabel(), fontsize=7)
     ax_srf.set_ylabel(ax_srf.get_ylabel(), fontsize=7)
     ax_srf.set_title(f"{'signed' if camera.signed else 'non-negative'} response, blur σ {camera.sigma:.2f} HR px",
                      fontsize=7)
-    figure.subplots_adjust(left=0.1, right=0.98, top=0.88, bottom=0.38, wspace=0.35)
 
 
 def plot_response_fit(figure, fit, wavelengths=None) -> np.ndarray:
