@@ -1,6 +1,6 @@
 """A corpus of broken inputs, each made in a folder, with the error (or warning) it must give.
 
-Used by tests/test_bad_input.py (API and CLI) and tests/gui/test_bad_input_gui.py (napari).
+Used by tests/io/test_bad_input.py (API and CLI) and tests/gui/test_bad_input_gui.py (napari).
 Each case: ``make(dir) -> path`` and the expected ``(kind, regex)`` where kind is ``'error'``
 (a CubeError whose message names the file) or ``'warning'`` (the cube still reads).
 """

@@ -39,3 +39,17 @@ def test_old_flat_names_reach_the_moved_modules():
     assert ni.fuse is ni.fusion.inference.fuse and callable(ni.load_model)
     with pytest.raises(AttributeError, match="no attribute 'fuse_everything'"):
         ni.fuse_everything  # noqa: B018
+
+
+def test_public_functions_are_not_shadowed_by_submodules():
+    """Importing every submodule must leave napari_inf3.simulate/fuse/train/pretrained as functions."""
+    import importlib
+
+    import napari_inf3
+
+    for name in ("data.simulation", "fusion.inference", "training", "training.loop", "shipped", "evaluation.metrics",
+                 "io", "models.infn", "models.checkpoint", "models", "fusion", "data", "evaluation", "viz", "pair"):
+        importlib.import_module(f"napari_inf3.{name}")
+    for fn in ("simulate", "fuse", "train", "pretrained", "read_cube", "evaluate"):
+        assert callable(getattr(napari_inf3, fn)) and not hasattr(getattr(napari_inf3, fn), "__path__")
+        assert type(getattr(napari_inf3, fn)).__name__ == "function", fn

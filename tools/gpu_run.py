@@ -8,7 +8,7 @@ into ``--out`` (at most 8 files come back):
 
 1. ``machine``: torch, CUDA device, and the bf16 matmul rate timed here (8192³ ``torch.mm``,
    median of 20 after warm-up, CUDA events) — the ceiling the fusion ratio is taken against.
-2. ``tests``: ``pytest -m cuda tests/test_cuda.py`` (pytest installed from ``--wheels`` when
+2. ``tests``: ``pytest -m cuda tests/models/test_cuda.py`` (pytest installed from ``--wheels`` when
    the machine lacks it).
 3. ``train``: one INFN per weighting (``--preset``, SRF projection, same seed, same data, same
    batches, same steps — they train in lock step, one batch shared by the three), bf16 autocast,
@@ -132,7 +132,7 @@ def run_tests(wheels: Path | None, out: Path) -> dict:
         path.append(str(site))
     t = time.perf_counter()
     proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-m", "cuda", "-p", "no:cacheprovider",
-                           "tests/test_cuda.py"], cwd=ROOT, capture_output=True, text=True, timeout=240,
+                           "tests/models/test_cuda.py"], cwd=ROOT, capture_output=True, text=True, timeout=240,
                           env={**os.environ, "PYTHONPATH": os.pathsep.join(path)})
     (out / "cuda_tests.log").write_text(proc.stdout + proc.stderr)
     tail = (proc.stdout + proc.stderr).strip().splitlines()[-1:] or [""]

@@ -136,7 +136,7 @@ class CameraFit:
         (measured on CAVE's sRGB renderings: trusting them scored 0.9–2.5 dB better than falling back there
         on superballs, face and beads).
         Not grown into the neighbours: on a simulated photo with blown highlights growing by one pixel
-        cost 0.4 dB (tests/test_camera.py's pair)."""
+        cost 0.4 dB (tests/camera/test_camera.py's pair)."""
         y = self._stored(hr_msi)
         return y >= 1 - CLIP_EPS
 

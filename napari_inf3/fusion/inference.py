@@ -106,7 +106,8 @@ def fuse(model_or_checkpoint, lr_hsi, hr_msi, device=None, *, tile: int | str = 
                            weights_out=weights_out, uncertainty=uncertainty)
     notes = tuple(_reissue(caught))
     return FusionResult(**fields, seconds=time.perf_counter() - start, device=str(next(model.parameters()).device),
-                        notes=notes, model=model_name(model_or_checkpoint, model))
+                        notes=notes, model=model_name(model_or_checkpoint, model),
+                        wavelengths=getattr(lr_hsi, "wavelengths", None))
 
 
 def _dispatch(model, lr_hsi, hr_msi, run: _Tiling, *, weights: bool, weights_out, **options) -> dict:

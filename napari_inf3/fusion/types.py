@@ -142,6 +142,8 @@ class FusionResult:
     mean over bands); ``members``: each member's cube by name, when kept. ``seconds``: wall time of the
     fusion; ``device``: where it ran; ``notes``: warnings raised on the way (also issued as warnings);
     ``model``: what fused it (a pretrained name, a checkpoint's stem, or the model's ``source``).
+    ``wavelengths``: the cube's band centres in nm, the LR-HSI's when it was a Cube that knew them, else ``None``;
+    :meth:`as_cube` gives the fused cube as a :class:`~napari_inf3.Cube` with them (``write_cube`` keeps them).
 
     ``np.asarray(result)`` is the cube, so array code written for the fused cube keeps working.
     """
@@ -155,6 +157,14 @@ class FusionResult:
     device: str = "cpu"
     notes: tuple[str, ...] = ()
     model: str = ""
+    wavelengths: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "wavelengths", _wavelengths(self.wavelengths))
+
+    def as_cube(self) -> Cube:
+        """The fused cube as a :class:`~napari_inf3.Cube` with its wavelengths (nm) and the model in its meta."""
+        return Cube(self.cube, self.wavelengths, None, {"model": self.model} if self.model else {})
 
     def __array__(self, dtype=None, copy=None):
         return self.cube if dtype is None else self.cube.astype(dtype)

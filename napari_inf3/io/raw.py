@@ -6,7 +6,7 @@ balance, no colour matrix, no tone curve, no JPEG. The mosaic is filled in linea
 normalised convolution of its own sites with a 3 × 3 (5 × 5 where a pattern leaves gaps, e.g. X-Trans)
 tent, so a measured value is kept where it was measured and the result stays linear in the light. The
 image is turned as the file's orientation says. ``estimate_camera`` then finds a linear tone curve by
-itself (tests/test_raw_heic.py).
+itself (tests/io/test_raw_heic.py).
 
 ``rawpy`` is an optional extra: ``pip install 'napari-inf3[raw]'``.
 """

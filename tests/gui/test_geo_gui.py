@@ -10,7 +10,7 @@ from qtpy.QtCore import Qt
 import napari_inf3 as ni
 from napari_inf3._napari.spectrum_query import curve_label
 from napari_inf3.data.sample import load_sample
-from tests.test_geo import _pair_files
+from tests.data.test_geo import _pair_files
 
 pytest.importorskip("rasterio")
 PLUGIN = "napari-inf3"

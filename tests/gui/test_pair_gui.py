@@ -9,7 +9,7 @@ from qtpy.QtCore import Qt
 
 import napari_inf3 as ni
 from napari_inf3._napari.layers import cube_layer_kwargs
-from tests.test_pair import gaussian_response, mixed_scene
+from tests.pair.test_pair import gaussian_response, mixed_scene
 
 PLUGIN = "napari-inf3"
 

@@ -183,7 +183,7 @@ def test_split_first_layer_gradients_match():
                                                ("area", {"upsampler": "pixelshuffle"})])
 def test_straightforward_flop_count_matches_torch_counter(weighting, options):
     """bench/fuse.py's analytic FLOPs = what torch counts for the formulas as written (convs + matmuls),
-    also for the ablation variants (tests/test_ablation_switches.py)."""
+    also for the ablation variants (tests/models/test_ablation_switches.py)."""
     from torch.utils.flop_counter import FlopCounterMode
 
     from napari_inf3.models.infn.flops import straightforward_flops

@@ -13,8 +13,7 @@ from napari_inf3.data.cube import CubeError
 from napari_inf3.fusion.inference import fuse
 from napari_inf3.fusion.pipeline import fusion_run, iter_fusion_run
 from napari_inf3.fusion.types import FusionResult, RealPair, SimulatedPair
-
-from .conftest import shifted_camera
+from tests.conftest import shifted_camera
 
 
 def test_fuse_returns_a_result_with_weights_only_when_asked(tiny_model, rng):
@@ -115,3 +114,17 @@ def test_a_run_keeps_one_immutable_result_per_method(tiny_model, rng):
     score_ssim(run)  # adding a score makes a new result; the one read before is unchanged
     assert "ssim" not in before.scores and 0 < run.results["tiny"].scores["ssim"] <= 1
     assert run.results["tiny"].cube is before.cube
+
+
+def test_a_fused_cube_keeps_the_lr_hsis_wavelengths(tiny_model, rng):
+    from napari_inf3 import Cube
+
+    wl = np.arange(400.0, 701.0, 10)
+    lr = rng.random((31, 8, 8)).astype(np.float32)
+    msi = rng.random((3, 32, 32)).astype(np.float32)
+    result = fuse(tiny_model, Cube(lr, wl), msi, "cpu")
+    np.testing.assert_array_equal(result.wavelengths, wl)
+    cube = result.as_cube()
+    assert isinstance(cube, Cube) and cube.data is result.cube and cube.meta["model"] == result.model
+    np.testing.assert_array_equal(cube.wavelengths, wl)
+    assert fuse(tiny_model, lr, msi, "cpu").wavelengths is None  # an array says nothing of its bands

@@ -1,7 +1,7 @@
 """The CUDA paths: device selection, tiled = untiled, autocast, training steps, CUDA → CPU checkpoints.
 
 Skipped where torch sees no GPU (this project's CI); ``tools/gpu_run.py`` runs them on a lent
-GPU machine (``pytest -m cuda tests/test_cuda.py``). TF32 is switched off for the equality
+GPU machine (``pytest -m cuda tests/models/test_cuda.py``). TF32 is switched off for the equality
 checks, so float32 there means float32.
 """
 

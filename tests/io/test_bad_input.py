@@ -7,7 +7,6 @@ import pytest
 
 from napari_inf3 import CubeError, fuse, read_cube, simulate
 from napari_inf3.cli.main import main
-from napari_inf3.models.checkpoint import CheckpointError, load_checkpoint
 from tests.bad_inputs import CASES
 
 
@@ -72,57 +71,6 @@ def test_band_count_vs_checkpoint(tiny_model, rng):
 def test_band_count_vs_srf(rng):
     with pytest.raises(CubeError, match="has 31 columns .* the cube has 28 bands"):
         simulate(rng.random((28, 16, 16)).astype(np.float32), 4)
-
-
-def test_truncated_checkpoint(tmp_path, tiny_model):
-    from napari_inf3 import save_checkpoint
-
-    p = save_checkpoint(tiny_model, tmp_path / "m.pt")
-    data = p.read_bytes()
-    p.write_bytes(data[: len(data) // 2])
-    with pytest.raises(CheckpointError, match="truncated or not a torch file"):
-        load_checkpoint(p)
-
-
-def test_config_hash_mismatch(tmp_path, tiny_model):
-    import torch
-
-    from napari_inf3 import save_checkpoint
-
-    p = save_checkpoint(tiny_model, tmp_path / "m.pt")
-    ck = torch.load(p, weights_only=True)
-    ck["config"]["out_dim"] = 99
-    torch.save(ck, p)
-    with pytest.raises(CheckpointError, match="does not match its config hash"):
-        load_checkpoint(p)
-
-
-def test_newer_format_version(tmp_path, tiny_model):
-    import torch
-
-    from napari_inf3 import save_checkpoint
-
-    p = save_checkpoint(tiny_model, tmp_path / "m.pt")
-    ck = torch.load(p, weights_only=True)
-    ck["version"] = 99
-    torch.save(ck, p)
-    with pytest.raises(CheckpointError, match="newer napari-inf3"):
-        load_checkpoint(p)
-
-
-def test_weights_not_fitting_config(tmp_path, tiny_model):
-    import torch
-
-    from napari_inf3 import save_checkpoint
-    from napari_inf3.models.checkpoint import config_hash
-
-    p = save_checkpoint(tiny_model, tmp_path / "m.pt")
-    ck = torch.load(p, weights_only=True)
-    ck["config"]["n_feats"] = 12
-    ck["config_hash"] = config_hash(ck["config"])
-    torch.save(ck, p)
-    with pytest.raises(CheckpointError, match="weights do not fit the stored config"):
-        load_checkpoint(p)
 
 
 def test_train_refuses_to_overwrite(tmp_path, rng):

@@ -159,8 +159,7 @@ def test_a_photo_pair_gets_an_expected_error_map_through_its_camera(crop):
     """A real pair (an sRGB photo as the HR-MSI): the ensemble is fused through the fitted camera and its
     expected |error| is the run's error map; it still ranks the true error well."""
     from napari_inf3.fusion.types import RealPair
-
-    from .conftest import photo_camera, photo_pair
+    from tests.conftest import photo_camera, photo_pair
 
     gt, _, _ = crop
     lr, photo, _ = photo_pair(gt, photo_camera())

@@ -26,7 +26,7 @@ import pytest
 from napari_inf3 import Cube, CubeError, read_cube, write_cube
 from napari_inf3.io.atomic import WriteError, atomic_path, atomic_write_text
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 WL = np.arange(400.0, 701.0, 10)
 
 
