@@ -5,7 +5,7 @@
     run = nb.fuse_sample()                 # the sample, simulated ×4, fused by bicubic, area / net / cosine, ensemble
     nb.overview(run)                       # composites + error maps (a Figure, shown inline)
     nb.expected_error(run)                 # the ensemble's expected |error| beside the true one
-    nb.metrics(run)                        # an HTML table in Jupyter, text in a terminal
+    nb.metrics_table(run)                  # an HTML table in Jupyter, text in a terminal
     nb.spectra(run, 115, 75)               # the paper's Fig. 7 layout
     nb.explore(run)                        # with `%matplotlib widget` (ipympl): click a pixel to plot it
     nb.open_napari(run)                    # after `%gui qt`: the demo viewer with this run's layers
@@ -35,15 +35,26 @@ from .viz.figures import (
     spectra_figure,
 )
 
-__all__ = ["fuse_sample", "fuse_pair", "overview", "composites", "errors", "expected_error", "spectra", "metrics",
-           "explore", "Explorer", "open_napari", "progress_bar", "train_with_progress"]
+__all__ = ["fuse_sample", "fuse_pair", "overview", "composites", "errors", "expected_error", "spectra",
+           "metrics_table", "explore", "Explorer", "open_napari", "progress_bar", "train_with_progress"]
 
 composites = composites_figure
 errors = errors_figure
 expected_error = expected_error_figure
 overview = overview_figure
 spectra = spectra_figure
-metrics = metrics_table
+
+
+def __getattr__(name: str):
+    """``nb.metrics`` was this table's name; ``napari_inf3.metrics`` is the metrics module, so it is
+    ``nb.metrics_table`` now (the old name still works, with a FutureWarning)."""
+    if name == "metrics":
+        import warnings
+
+        warnings.warn("napari_inf3.notebook.metrics is now metrics_table (napari_inf3.metrics is the metrics module)",
+                      FutureWarning, stacklevel=2)
+        return metrics_table
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def progress_bar(total: int, desc: str, unit: str = "it"):

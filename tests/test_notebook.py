@@ -62,7 +62,7 @@ def test_spectra_has_the_fig7_zoom_and_sam_labels(run):
 
 
 def test_metrics_table_is_html_in_jupyter_and_text_elsewhere(run):
-    table = nb.metrics(run)
+    table = nb.metrics_table(run)
     html = table._repr_html_()
     assert html.startswith("<table>") and html.count("<tr>") == len(run.scores) + 1 and "PSNR (dB)" in html
     text = str(table)
@@ -140,3 +140,13 @@ def test_models_may_be_a_list_of_names(tmp_path):
     assert named_models({"mine": "cosine"}) == {"mine": "cosine"}
     run = nb.fuse_sample(["projection"], progress=False)
     assert list(run.fused) == ["bicubic", "projection"] and run.scores["projection"]["psnr"] > 45
+
+
+def test_the_table_is_metrics_table_and_the_old_name_warns():
+    """``nb.metrics`` read like ``ni.metrics`` (the module): the table is ``nb.metrics_table``; the old name works
+    with a FutureWarning."""
+    from napari_inf3 import notebook as nb
+
+    assert "metrics" not in nb.__all__ and nb.metrics_table is not None
+    with pytest.warns(FutureWarning, match="metrics_table"):
+        assert nb.metrics is nb.metrics_table

@@ -25,12 +25,14 @@ ROOT = Path(__file__).resolve().parents[1]
 #: Left out of the second binding's run: the ~40 broken-file viewer.open cases (our readers' messages through
 #: napari's binding-independent reader plumbing), and tests whose seconds go to the engine (training, a
 #: paper-preset fusion, a layout over many layers) rather than to Qt; each of their widgets is still driven
-#: under this binding by the quicker tests. Saves ≈ 70 s of the suite's 15-minute budget.
+#: under this binding by the quicker tests. Saves ≈ 90 s of the suite's 15-minute budget.
 ENGINE_HEAVY = ("test_viewer_open_bad_file", "test_compare_fits_the_grid_to_the_view",
                 "test_training_validates_on_an_open_scene", "fine_tunes",
                 # fitting a model to a pair takes 20 s a test, all of it engine (the docks' Qt is exercised by the rest)
                 "test_fit_to_the_pair_in_the_dock", "test_the_spectrum_inspector_plots_the_fit",
-                "test_two_geotiffs_overlay_and_fuse_on_the_hr_grid")
+                "test_two_geotiffs_overlay_and_fuse_on_the_hr_grid",
+                # the worker's staging and the weight maps: seconds of fusion; the dock's Qt runs in the rest
+                "test_the_worker_yields_the_layers_before_ssim", "test_fusion_weight_maps_and_lr_layer_placement")
 
 
 def _current_binding() -> str:

@@ -206,12 +206,12 @@ def test_notebook_real_pair_shows_the_gate(gt):
 
     lr, photo, _ = photo_pair(gt, photo_camera())
     run = nb.fuse_pair(lr, photo, ["projection"], progress=False)
-    text = str(nb.metrics(run))
+    text = str(nb.metrics_table(run))
     assert "LR-HSI reproduced (dB)" in text and "above bicubic" in text and "baseline" in text
-    assert "<table>" in nb.metrics(run)._repr_html_()
+    assert "<table>" in nb.metrics_table(run)._repr_html_()
     with pytest.warns(UserWarning, match="misfits"):
         linear = nb.fuse_pair(lr, photo, ["projection"], camera=None, pair_srf="estimate", progress=False)
-    assert "misfits" in str(nb.metrics(linear))
+    assert "misfits" in str(nb.metrics_table(linear))
 
 
 def test_pipeline_uses_a_fitted_linear_camera_with_its_shift(gt):
