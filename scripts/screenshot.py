@@ -107,6 +107,24 @@ def train_briefly(viewer, training, out_dir: Path) -> None:
     training.draw()
 
 
+def fuse_in_dock(fusion, models: tuple[str, ...]) -> None:
+    """Tick exactly ``models`` in the Fusion dock's list, click Fuse, wait for the run and fit the view to it."""
+    from qtpy.QtCore import Qt
+    from qtpy.QtWidgets import QApplication
+
+    for i in range(fusion.models.count()):
+        item = fusion.models.item(i)
+        item.setCheckState(Qt.CheckState.Checked if item.data(Qt.ItemDataRole.UserRole) in models
+                           else Qt.CheckState.Unchecked)
+    if fusion.run() is None:
+        sys.exit("the Fusion dock refused to run: " + fusion.status.text())
+    while fusion.worker is not None or (fusion.staged is not None and not fusion.staged.complete):
+        QApplication.processEvents()  # the run, then its hidden layers (added a few per event-loop turn)
+        time.sleep(0.05)
+    settle(1.0)
+    fusion.fit_view()
+
+
 def save_window(viewer, out: Path, wait: float):
     """The whole window (notifications closed, ``wait`` seconds settled) as a 256-colour PNG; the RGB image."""
     close_toasts(viewer)
@@ -120,7 +138,6 @@ def pair_window(out: Path) -> None:
     """docs/dock_fusion_pair.png: the Fusion dock after *fit to this pair* (module docstring, ``--pair``)."""
     import napari
     from qtpy.QtCore import Qt
-    from qtpy.QtWidgets import QApplication
 
     import napari_inf3 as ni
     from napari_inf3._napari.layers import cube_layer_kwargs
@@ -141,20 +158,11 @@ def pair_window(out: Path) -> None:
     fusion.lr_combo.value = viewer.layers["Indian Pines LR-HSI (224 bands)"]
     fusion.msi_combo.value = viewer.layers["Sentinel-2 10 m HR-MSI (4 bands)"]
     fusion.pair_srf.value = "Sentinel-2A 10 m (4 bands)"  # the HR-MSI's sensor, as its user knows it
-    for i in range(fusion.models.count()):
-        item = fusion.models.item(i)
-        item.setCheckState(Qt.Checked if item.data(Qt.UserRole) in ("pair", "projection") else Qt.Unchecked)
-    if fusion.run() is None:
-        sys.exit("the Fusion dock refused to run: " + fusion.status.text())
-    while fusion.worker is not None:
-        QApplication.processEvents()
-        time.sleep(0.05)
-    settle(1.0)
-    fusion.fit_view()
+    fuse_in_dock(fusion, ("pair", "projection"))
     from qtpy.QtWidgets import QAbstractItemView
 
     ticked = [fusion.models.item(i) for i in range(fusion.models.count())
-              if fusion.models.item(i).checkState() == Qt.Checked]
+              if fusion.models.item(i).checkState() == Qt.CheckState.Checked]
     fusion.models.scrollToItem(ticked[-1], QAbstractItemView.PositionAtBottom)  # the ticked entries in view
     shot = save_window(viewer, out, 0.3)
     print(f"wrote {out} {shot.size} {out.stat().st_size // 1024} KB; status: {fusion.status.text()!r}")
@@ -165,8 +173,6 @@ def geo_window(out: Path) -> None:
     """docs/dock_geo.png: two GeoTIFFs overlaid, fused and inspected (module docstring, ``--geo``)."""
     import napari
     import rasterio
-    from qtpy.QtCore import Qt
-    from qtpy.QtWidgets import QApplication
     from rasterio.transform import Affine
 
     import napari_inf3 as ni
@@ -196,15 +202,7 @@ def geo_window(out: Path) -> None:
     _, fusion = viewer.window.add_plugin_dock_widget("napari-inf3", "Fusion")
     fusion.mode.value = "real LR-HSI + HR-MSI"
     fusion.lr_combo.value, fusion.msi_combo.value = lr_layer, msi_layer
-    for i in range(fusion.models.count()):
-        item = fusion.models.item(i)
-        item.setCheckState(Qt.Checked if item.data(Qt.UserRole) in ("projection", "cosine") else Qt.Unchecked)
-    if fusion.run() is None:
-        sys.exit("the Fusion dock refused to run: " + fusion.status.text())
-    while fusion.worker is not None or (fusion.staged is not None and not fusion.staged.complete):
-        QApplication.processEvents()
-        time.sleep(0.05)
-    settle(1.0)
+    fuse_in_dock(fusion, ("projection", "cosine"))
     _, spectrum = viewer.window.add_plugin_dock_widget("napari-inf3", "Spectrum inspector")
     fused = next(lyr for lyr in viewer.layers if lyr.name.startswith("cosine ["))
     for layer in viewer.layers:  # the fused composite over the LR-HSI's own picture
@@ -223,8 +221,6 @@ def geo_window(out: Path) -> None:
 def photo_window(out: Path) -> None:
     """docs/dock_photo.png: a real pair whose HR-MSI is a photograph (module docstring, ``--photo``)."""
     import napari
-    from qtpy.QtCore import Qt
-    from qtpy.QtWidgets import QApplication
 
     import napari_inf3 as ni
     from napari_inf3._napari.layers import cube_layer_kwargs
@@ -241,17 +237,7 @@ def photo_window(out: Path) -> None:
     fusion.mode.value = "real LR-HSI + HR-MSI"
     fusion.lr_combo.value = viewer.layers["superballs LR-HSI (×4)"]
     fusion.msi_combo.value = viewer.layers["superballs_RGB (8-bit sRGB)"]  # the dock picks 'estimate the camera'
-    for i in range(fusion.models.count()):
-        item = fusion.models.item(i)
-        item.setCheckState(Qt.CheckState.Checked if item.data(Qt.ItemDataRole.UserRole) in ("area", "net", "cosine")
-                           else Qt.CheckState.Unchecked)
-    if fusion.run() is None:
-        sys.exit("the Fusion dock refused to run: " + fusion.status.text())
-    while fusion.worker is not None:
-        QApplication.processEvents()
-        time.sleep(0.05)
-    settle(1.0)
-    fusion.fit_view()
+    fuse_in_dock(fusion, ("area", "net", "cosine"))
     shot = save_window(viewer, out, 0.3)
     print(f"wrote {out} {shot.size}; response choice {fusion.pair_srf.value!r}; status: {fusion.status.text()!r}")
     viewer.close()

@@ -41,42 +41,40 @@ def test_truncated_checkpoint(tmp_path, tiny_model):
         load_checkpoint(p)
 
 
-def test_config_hash_mismatch(tmp_path, tiny_model):
-    import torch
-
+def _edited(tmp_path, model, edit):
+    """A checkpoint of ``model`` saved, then read back as torch reads it, changed by ``edit(dict)`` and saved again
+    (as a user or another tool might); its path."""
     from napari_inf3 import save_checkpoint
 
-    p = save_checkpoint(tiny_model, tmp_path / "m.pt")
+    p = save_checkpoint(model, tmp_path / "m.pt")
     ck = torch.load(p, weights_only=True)
-    ck["config"]["out_dim"] = 99
+    edit(ck)
     torch.save(ck, p)
-    with pytest.raises(CheckpointError, match="does not match its config hash"):
-        load_checkpoint(p)
+    return p
 
 
-def test_newer_format_version(tmp_path, tiny_model):
-    import torch
+def _set(ck: dict, path: tuple[str, ...], value) -> None:
+    for key in path[:-1]:
+        ck = ck[key]
+    ck[path[-1]] = value
 
-    from napari_inf3 import save_checkpoint
 
-    p = save_checkpoint(tiny_model, tmp_path / "m.pt")
-    ck = torch.load(p, weights_only=True)
-    ck["version"] = 99
-    torch.save(ck, p)
-    with pytest.raises(CheckpointError, match="newer napari-inf3"):
+@pytest.mark.parametrize(("path", "value", "message"), [
+    (("config", "out_dim"), 99, "does not match its config hash"),
+    (("version",), 99, "newer napari-inf3"),
+])
+def test_an_edited_checkpoint_is_refused(tmp_path, tiny_model, path, value, message):
+    p = _edited(tmp_path, tiny_model, lambda ck: _set(ck, path, value))
+    with pytest.raises(CheckpointError, match=message):
         load_checkpoint(p)
 
 
 def test_weights_not_fitting_config(tmp_path, tiny_model):
-    import torch
-
-    from napari_inf3 import save_checkpoint
     from napari_inf3.models.checkpoint import config_hash
 
-    p = save_checkpoint(tiny_model, tmp_path / "m.pt")
-    ck = torch.load(p, weights_only=True)
-    ck["config"]["n_feats"] = 12
-    ck["config_hash"] = config_hash(ck["config"])
-    torch.save(ck, p)
+    def narrower(ck: dict) -> None:  # a config edited consistently (its hash too): the weights no longer fit it
+        ck["config"]["n_feats"] = 12
+        ck["config_hash"] = config_hash(ck["config"])
+
     with pytest.raises(CheckpointError, match="weights do not fit the stored config"):
-        load_checkpoint(p)
+        load_checkpoint(_edited(tmp_path, tiny_model, narrower))
