@@ -107,7 +107,7 @@ def warm_imports() -> None:
         for name in WARM_MODULES:
             try:
                 importlib.import_module(name)
-            except ImportError:  # the click will say what is missing
+            except Exception:  # noqa: BLE001 - a warm-up only: the click imports again and says what is wrong
                 return
 
     threading.Thread(target=load, name="napari-inf3 warm imports", daemon=True).start()

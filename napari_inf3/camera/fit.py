@@ -105,8 +105,10 @@ class _Pair:
         self.fit_idx = [_subsample(np.flatnonzero(u & half)) for u in usable]
         self.score_idx = [_subsample(np.flatnonzero(u & ~half)) for u in usable]
         self.all_idx = [_subsample(np.flatnonzero(u)) for u in usable]
-        self._columns: dict[tuple[str, int], np.ndarray] = {}  # X's fit / score / all pixels per channel, cut once
-        self._powers: dict[tuple[int, float], np.ndarray] = {}  # channel c to the power γ, degraded (both signs)
+        self._columns: dict[tuple[str, int], np.ndarray] = {}  # X at one channel's fit / score pixels, cut once
+        #: channel c to the power γ, degraded, at its fit and score pixels only (shared by both signs; at most
+        #: 2 × MAX_FIT_PIXELS values each)
+        self._powers: dict[tuple[int, float], tuple[np.ndarray, np.ndarray]] = {}
         for c, idx in enumerate(self.fit_idx):
             if idx.size < 2 * S or self.score_idx[c].size < S:
                 raise CubeError(f"channel {c + 1} of the HR-MSI has {usable[c].sum()} usable LR pixels (the rest "
@@ -118,19 +120,29 @@ class _Pair:
         return out.reshape(out.shape[0], -1).astype(np.float64)
 
     def columns(self, which: str, c: int) -> np.ndarray:
-        """``X`` at channel ``c``'s ``which`` pixels (``'fit'``, ``'score'``, ``'all'``), ``(S, n)``; cut once."""
+        """``X`` at channel ``c``'s ``which`` pixels (``'fit'``, ``'score'``, ``'all'``), ``(S, n)``. The fit and
+        score columns of one channel are kept (the power curve fits one channel many times; at most S × 2 ×
+        MAX_FIT_PIXELS values), those of another channel cut again; ``'all'`` is cut each time (one fit)."""
+        idx = {"fit": self.fit_idx, "score": self.score_idx, "all": self.all_idx}[which][c]
+        if which == "all":
+            return self.X[:, idx]
+        if any(k[1] != c for k in self._columns):
+            self._columns.clear()
         key = (which, c)
         if key not in self._columns:
-            idx = {"fit": self.fit_idx, "score": self.score_idx, "all": self.all_idx}[which][c]
             self._columns[key] = np.ascontiguousarray(self.X[:, idx])
         return self._columns[key]
 
-    def degraded_power(self, c: int, gamma: float) -> np.ndarray:
-        """Channel ``c`` of the stored values to the power ``gamma``, degraded to the LR grid ``(h·w,)``."""
+    def power_residual(self, c: int, gamma: float, signed: bool) -> float:
+        """Channel ``c``'s held-out residual with the stored values to the power ``gamma`` as the linear ones
+        (a response and a black level fitted on its fit pixels)."""
         key = (c, gamma)
         if key not in self._powers:
-            self._powers[key] = self.degrade(self.y[c : c + 1] ** gamma)[0]
-        return self._powers[key]
+            ylr = self.degrade(self.y[c : c + 1] ** gamma)[0]
+            self._powers[key] = (ylr[self.fit_idx[c]], ylr[self.score_idx[c]])
+        y_fit, y_score = self._powers[key]
+        p, b = solve_response(self.columns("fit", c), y_fit, self.lam, signed=signed, intercept=True)
+        return _rel_residual(self.columns("score", c), y_score, p, b)
 
     def fit_channel(self, ylr: np.ndarray, c: int, signed: bool, intercept: bool, which: str = "fit"):
         idx = {"fit": self.fit_idx, "all": self.all_idx}[which][c]
@@ -141,17 +153,18 @@ class _Pair:
 
 def _power_curve(pair: _Pair, signed: bool) -> ToneCurve:
     """One γ per channel from :data:`GAMMA_GRID`, by held-out residual: every fourth γ of the grid, then the grid
-    around the best of those (the residual is smooth in γ; 17 fits per channel instead of 41)."""
-
-    def residual(c: int, g: float) -> float:
-        return pair.fit_channel(pair.degraded_power(c, g), c, signed, True)[2]
-
+    around the best of those (the residual is smooth in γ; 18 fits per channel instead of 41). A residual that is
+    not a number never wins; ties go to the smaller γ."""
     grid = [float(g) for g in GAMMA_GRID]
+
+    def best(c: int, ks) -> int:
+        scored = [(pair.power_residual(c, grid[k], signed), k) for k in ks]
+        return min(scored, key=lambda t: (math.inf if math.isnan(t[0]) else t[0], t[1]))[1]
+
     gammas = []
     for c in range(pair.y.shape[0]):
-        coarse = min((residual(c, g), k) for k, g in enumerate(grid) if k % GAMMA_COARSE == 0)[1]
-        near = range(max(0, coarse - GAMMA_COARSE + 1), min(len(grid), coarse + GAMMA_COARSE))
-        gammas.append(grid[min((residual(c, grid[k]), k) for k in near)[1]])
+        coarse = best(c, range(0, len(grid), GAMMA_COARSE))
+        gammas.append(grid[best(c, range(max(0, coarse - GAMMA_COARSE + 1), min(len(grid), coarse + GAMMA_COARSE)))])
     return ToneCurve.power(gammas)
 
 
@@ -287,6 +300,9 @@ def _estimate(lr_hsi, hr_msi, scale: int, *, offset, curve, signed, sigma, estim
     off = check_offset(offset, scale)
     if curve != "auto" and curve not in CURVE_KINDS:
         raise CubeError(f"unknown tone curve {curve!r}; choose 'auto' or one of {', '.join(CURVE_KINDS)}")
+    if not np.isfinite(y).all():
+        raise CubeError(f"the HR-MSI has {int(np.size(y) - np.isfinite(y).sum())} values that are not finite numbers "
+                        "(NaN or inf); a camera fit needs the photo's stored values in [0, 1]")
     if y.min() < -1e-6 or y.max() > 1 + 1e-6:
         raise CubeError(f"the HR-MSI's stored values lie in [{y.min():.3g}, {y.max():.3g}]; a camera fit expects "
                         "them in [0, 1] as the readers return them (8-bit ÷ 255, 16-bit ÷ 65535)")

@@ -90,7 +90,7 @@ def _fuse_inputs(args) -> _FuseJob:
 
     if args.camera and args.srf is not None:
         raise CubeError("--camera carries its own response: leave out --srf")
-    if args.camera_out and Path(args.camera_out).exists() and not args.overwrite:
+    if args.camera and args.camera_out and Path(args.camera_out).exists() and not args.overwrite:
         raise CubeError("already exists; pass --overwrite to replace it", args.camera_out)
     if args.gt:
         lr, msi, wl, gt, srf, camera = _simulated_inputs(args)

@@ -137,6 +137,8 @@ def _response_of(pair: RealPair, pair_srf):
     from ..data.simulation import load_srf
 
     estimate = isinstance(pair_srf, str) and pair_srf == "estimate"
+    if not estimate and not pair.align:  # a named response: nothing to fit (any scale, integer or not)
+        return pair.hr_msi, None, None, load_srf(pair_srf, bands=pair.lr_hsi.shape[0], wavelengths=pair.wavelengths)
     msi, shift, fit = prepare_pair(pair.lr_hsi, pair.hr_msi, int(round(pair.scale)), align=pair.align,
                                    estimate=estimate, offset=pair.offset, estimate_blur=pair.estimate_blur,
                                    valid=pair.valid)

@@ -21,7 +21,8 @@ class MethodResult:
     """One method's result in a :class:`FusionRun`, made once and never changed (a later score is a new one,
     :func:`dataclasses.replace`).
 
-    ``cube``: ``(S, H, W)`` float32. ``seconds``: wall time; ``device``: where it ran; ``params``: the network's
+    ``cube``: ``(S, H, W)`` float32. ``seconds``: wall time; ``device``: where a model ran (``None`` for bicubic,
+    computed with numpy); ``params``: the network's
     parameter count (``None`` for bicubic and the projection); ``spec``: what it was asked for as (a pretrained
     name or path; a run fuses each spec once). ``weights``: INF³'s neighbour weights ``(4, H, W)`` (NW, NE, SW,
     SE) when the run kept them. ``scores``: against the GT (PSNR dB, SAM degrees, ERGAS, SSIM…), empty without
@@ -32,7 +33,7 @@ class MethodResult:
 
     cube: np.ndarray
     seconds: float = 0.0
-    device: str = "cpu"
+    device: str | None = None
     params: int | None = None
     spec: str | None = None
     weights: np.ndarray | None = None
@@ -43,6 +44,10 @@ class MethodResult:
     spread: np.ndarray | None = field(default=None, repr=False)
     expected_error: np.ndarray | None = field(default=None, repr=False)
     fitted: Any = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:  # the scores read-only too: a rescoring makes a new result
+        object.__setattr__(self, "scores", MappingProxyType(dict(self.scores)))
+        object.__setattr__(self, "pair_scores", MappingProxyType(dict(self.pair_scores)))
 
 
 def _view(results: Mapping[str, MethodResult], what: str, keep=lambda v: v is not None) -> Mapping[str, Any]:
@@ -116,6 +121,7 @@ class FusionRun:
 
     @property
     def devices(self) -> Mapping[str, str]:
+        """Where each model ran (bicubic, numpy, has none)."""
         return _view(self.results, "device")
 
     @property

@@ -187,3 +187,20 @@ def test_offset_option_reaches_the_simulation(tmp_path, tiny_ckpt, capsys):
                "--offset", "4"])
     assert rc == 2
     assert "offset must be an integer 0 ≤ offset < 4" in capsys.readouterr().err
+
+
+def test_a_named_response_fuses_a_pair_of_any_scale(tmp_path, capsys):
+    """``--srf NAME`` without ``--align`` fits nothing, so a non-integer scale (the networks take one) is fused
+    as before the one pair preparation; the response is read on the LR-HSI's wavelengths."""
+    import numpy as np
+
+    from napari_inf3 import Cube, write_cube
+    from napari_inf3.cli.main import main
+
+    rng = np.random.default_rng(0)
+    write_cube(Cube(rng.random((31, 10, 10)).astype(np.float32), np.arange(400.0, 701.0, 10)), tmp_path / "lr.npz")
+    write_cube(Cube(rng.random((3, 25, 25)).astype(np.float32)), tmp_path / "msi.npz")
+    rc = main(["fuse", "--lr-hsi", str(tmp_path / "lr.npz"), "--hr-msi", str(tmp_path / "msi.npz"), "--srf",
+               "nikon_d700", "--model", "projection", "--out", str(tmp_path / "f.npz")])
+    assert rc == 0, capsys.readouterr().err
+    assert "wrote" in capsys.readouterr().out

@@ -105,6 +105,9 @@ def test_a_run_keeps_one_immutable_result_per_method(tiny_model, rng):
         tiny.cube = gt  # type: ignore[misc]
     with pytest.raises(TypeError):  # the per-method views are read-only: a result changes only as a whole
         run.fused["tiny"] = gt  # type: ignore[index]
+    with pytest.raises(TypeError):  # its scores too
+        run.scores["tiny"]["psnr"] = 99.0  # type: ignore[index]
+    assert run.results["bicubic"].device is None and list(run.devices) == ["tiny"]  # bicubic is numpy
     # the views read the results: cube, scores, maps, weights, size of the same method agree
     assert run.fused["tiny"] is tiny.cube and run.scores["tiny"] is tiny.scores and run.weights["tiny"] is tiny.weights
     assert "bicubic" not in run.weights and "bicubic" not in run.params and run.params["tiny"] > 0
