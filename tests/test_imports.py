@@ -97,6 +97,33 @@ def test_no_import_cycles():
     assert not cycles, cycles
 
 
+def _package(module: str) -> str:
+    """The package a module belongs to, one level below napari_inf3 (``'(top)'`` for a top-level module)."""
+    parts = module.split(".")
+    return parts[1] if len(parts) > 2 or (len(parts) == 2 and (PKG / parts[1]).is_dir()) else "(top)"
+
+
+def test_packages_import_each_other_one_way_at_module_level():
+    """What a module imports when it is loaded (not inside a function) never runs from one package back to one that
+    imports it: the packages form layers. (A function's own import, e.g. ``fuse('pair')`` reaching ``pair``, may
+    go the other way: it runs when called, after both are loaded.)"""
+    modules = {module_name(p): p for p in PKG.rglob("*.py")}
+    edges: dict[str, set[str]] = {}
+    for name, path in modules.items():
+        for target, top in imports(path):
+            while top and target and target not in modules:
+                target = target.rpartition(".")[0]
+            if top and target and target not in (name, "napari_inf3") and _package(name) != _package(target):
+                edges.setdefault(_package(name), set()).add(_package(target))
+
+    def reaches(start: str, goal: str, seen: set[str]) -> bool:
+        return any(n == goal or (n not in seen and not seen.add(n) and reaches(n, goal, seen))
+                   for n in edges.get(start, ()))
+
+    both_ways = sorted((a, b) for a, bs in edges.items() for b in bs if reaches(b, a, set()))
+    assert not both_ways, both_ways
+
+
 def test_gui_modules_import_no_qt_binding_directly():
     """Qt through qtpy only, so PyQt5 and PyQt6 both work."""
     offenders = [f"{module_name(p)} imports {t}" for p in (PKG / "_napari").rglob("*.py")
