@@ -259,6 +259,26 @@ def georeferenced_pair(lr_layer, msi_layer, lr_data: np.ndarray, msi_data: np.nd
     return align_pair(*cubes)
 
 
+def real_pair_job(lr_layer, msi_layer, *, align: bool, response: str, response_file, device,
+                  weights: bool) -> FusionJob:
+    """The run a real pair's controls describe: the two layers (an RGB layer as the HR-MSI; two georeferenced
+    layers cut to their common footprint, the run's grids kept to place its layers), the HR-MSI ``response``
+    choice (a key of :data:`PAIR_SRF`, with its ``response_file``) and alignment. A ValueError says what is
+    missing."""
+    if lr_layer is None or msi_layer is None:
+        raise ValueError("choose an LR-HSI layer and an HR-MSI layer")
+    lr_data, msi_data = np.asarray(lr_layer.data, np.float32), msi_array(msi_layer)
+    aligned = georeferenced_pair(lr_layer, msi_layer, lr_data, msi_data)  # two files' common footprint
+    grids: tuple = ()
+    if aligned is not None:
+        lr_data, msi_data = aligned.lr_hsi, aligned.hr_msi
+        grids = (aligned.geo, msi_data.shape[1:], aligned.lr_geo, lr_data.shape[1:])
+    pair = RealPair(lr_data, msi_data, wavelengths=lr_layer.metadata.get("wavelengths"), align=align,
+                    msi_storage=msi_storage(msi_layer), valid=None if aligned is None else aligned.valid,
+                    **pair_response_kwargs(response, response_file))
+    return FusionJob(pair, device=device, weights=weights, source_layer=lr_layer.name, grids=grids)
+
+
 def _new_composites(run, run_id: str, pictures: dict, limits, made: dict) -> LayersReady:
     """The composites (stretched by ``limits``) of the results not composited yet (added to ``made``), the shown
     ones as layers."""

@@ -27,11 +27,8 @@ from .fusion_choices import (
     composite_options,
     done_text,
     fits,
-    georeferenced_pair,
-    msi_array,
-    msi_storage,
-    pair_response_kwargs,
     photo_layer,
+    real_pair_job,
     run_job,
 )
 from .layers import add_layer_data, connect_band_label, next_run_id, run_layer_data
@@ -192,7 +189,7 @@ class FusionWidget(QWidget):
     # ---- running -------------------------------------------------------------------------
     def job(self) -> FusionJob:
         """What the engine needs, read from the controls (raises ValueError with a message)."""
-        from ..fusion.types import RealPair, SimulatedPair
+        from ..fusion.types import SimulatedPair
 
         if self.simulate_mode:
             layer = self.gt_combo.value
@@ -201,24 +198,11 @@ class FusionWidget(QWidget):
             pair: PairInput = SimulatedPair(np.asarray(layer.data, np.float32), scale=self.scale.value,
                                             srf=self.srf.value, offset=offset_value(self.offset.value),
                                             wavelengths=layer.metadata.get("wavelengths"))
-        else:
-            layer, msi = self.lr_combo.value, self.msi_combo.value
-            if layer is None or msi is None:
-                raise ValueError("choose an LR-HSI layer and an HR-MSI layer")
-            lr_data, msi_data = np.asarray(layer.data, np.float32), msi_array(msi)
-            aligned = georeferenced_pair(layer, msi, lr_data, msi_data)  # two files' common footprint
-            grids: tuple = ()
-            if aligned is not None:
-                lr_data, msi_data = aligned.lr_hsi, aligned.hr_msi
-                grids = (aligned.geo, msi_data.shape[1:], aligned.lr_geo, lr_data.shape[1:])
-            pair = RealPair(lr_data, msi_data, wavelengths=layer.metadata.get("wavelengths"),
-                            align=bool(self.align.value), msi_storage=msi_storage(msi),
-                            valid=None if aligned is None else aligned.valid,
-                            **pair_response_kwargs(self.pair_srf.value, self.srf_file.value))
             return FusionJob(pair, device=self.device.currentData(), weights=bool(self.weight_maps.value),
-                             source_layer=layer.name, grids=grids)
-        return FusionJob(pair, device=self.device.currentData(), weights=bool(self.weight_maps.value),
-                         source_layer=layer.name)
+                             source_layer=layer.name)
+        return real_pair_job(self.lr_combo.value, self.msi_combo.value, align=bool(self.align.value),
+                             response=self.pair_srf.value, response_file=self.srf_file.value,
+                             device=self.device.currentData(), weights=bool(self.weight_maps.value))
 
     def run(self):
         """Start a fusion in a worker thread; returns the worker (tests wait on it)."""
