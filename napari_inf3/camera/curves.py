@@ -20,9 +20,18 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["ToneCurve", "CURVE_KINDS", "srgb_to_linear", "linear_to_srgb"]
+__all__ = ["ToneCurve", "CURVE_KINDS", "check_curve_choice", "srgb_to_linear", "linear_to_srgb"]
 
 CURVE_KINDS = ("linear", "srgb", "power", "monotone")
+
+
+def check_curve_choice(curve: str) -> None:
+    """A tone curve a camera fit may be asked for: ``'auto'`` (chosen on held-out pixels) or one of
+    :data:`CURVE_KINDS`; anything else is a :class:`~napari_inf3.CubeError` naming the choices."""
+    if curve != "auto" and curve not in CURVE_KINDS:
+        from ..data.cube import CubeError
+
+        raise CubeError(f"unknown tone curve {curve!r}; choose 'auto' or one of {', '.join(CURVE_KINDS)}")
 
 
 def srgb_to_linear(y: np.ndarray) -> np.ndarray:

@@ -32,7 +32,7 @@ import numpy as np
 
 from ..data.cube import CubeError
 from ..data.simulation import blur_decimate, check_offset
-from .curves import CURVE_KINDS, ToneCurve
+from .curves import CURVE_KINDS, ToneCurve, check_curve_choice
 from .jpeg import JpegStorage
 from .model import CLIP_EPS, CameraFit
 from .srf_fit import (
@@ -298,11 +298,11 @@ def _estimate(lr_hsi, hr_msi, scale: int, *, offset, curve, signed, sigma, estim
               wavelengths, channels) -> CameraFit:
     x, y = _check_pair(lr_hsi, hr_msi, scale)
     off = check_offset(offset, scale)
-    if curve != "auto" and curve not in CURVE_KINDS:
-        raise CubeError(f"unknown tone curve {curve!r}; choose 'auto' or one of {', '.join(CURVE_KINDS)}")
-    if not np.isfinite(y).all():
-        raise CubeError(f"the HR-MSI has {int(np.size(y) - np.isfinite(y).sum())} values that are not finite numbers "
-                        "(NaN or inf); a camera fit needs the photo's stored values in [0, 1]")
+    check_curve_choice(curve)
+    bad = np.size(y) - int(np.count_nonzero(np.isfinite(y)))
+    if bad:
+        raise CubeError(f"the HR-MSI has {bad} values that are not finite numbers (NaN or inf); a camera fit needs "
+                        "the photo's stored values in [0, 1]")
     if y.min() < -1e-6 or y.max() > 1 + 1e-6:
         raise CubeError(f"the HR-MSI's stored values lie in [{y.min():.3g}, {y.max():.3g}]; a camera fit expects "
                         "them in [0, 1] as the readers return them (8-bit ÷ 255, 16-bit ÷ 65535)")

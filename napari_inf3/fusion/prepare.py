@@ -12,7 +12,7 @@ import numpy as np
 
 from ..data.cube import CubeError
 from .run import FusionRun
-from .types import RealPair, SimulatedPair
+from .types import RealPair, SimulatedPair, asks_estimate
 
 __all__ = ["PreparedPair", "prepare_real_pair", "simulated_run", "estimate_message", "read_real_pair"]
 
@@ -70,9 +70,8 @@ def prepare_real_pair(pair: RealPair) -> PreparedPair:
     pair that is not 31 bands × 3 channels) and alignment; nodata (``pair.valid``) left out of every fit."""
     if pair.camera is not None:
         camera = _camera_of(pair)
-        estimated = isinstance(pair.camera, str) and pair.camera == "estimate"
         return PreparedPair(pair.hr_msi, camera, True, camera.srf, srf_asked=True,
-                            shift=camera.shift if estimated else None)
+                            shift=camera.shift if asks_estimate(pair.camera) else None)
     pair_srf = pair.pair_srf
     notes: tuple[str, ...] = ()
     if pair_srf is None and (pair.lr_hsi.shape[0], pair.hr_msi.shape[0]) != (31, 3):
@@ -104,7 +103,7 @@ def _camera_of(pair: RealPair):
 
     if isinstance(pair.camera, CameraFit):
         return pair.camera
-    if isinstance(pair.camera, str) and pair.camera == "estimate":
+    if asks_estimate(pair.camera):
         return estimate_camera(pair.lr_hsi, pair.hr_msi, int(round(pair.scale)), offset=pair.offset,
                                curve=pair.curve, shift=pair.align, estimate_blur=pair.estimate_blur,
                                wavelengths=pair.wavelengths, jpeg=pair.msi_storage)
@@ -136,14 +135,13 @@ def _response_of(pair: RealPair, pair_srf):
     from ..camera.srf_fit import prepare_pair
     from ..data.simulation import load_srf
 
-    estimate = isinstance(pair_srf, str) and pair_srf == "estimate"
-    if not estimate and not pair.align:  # a named response: nothing to fit (any scale, integer or not)
-        return pair.hr_msi, None, None, load_srf(pair_srf, bands=pair.lr_hsi.shape[0], wavelengths=pair.wavelengths)
-    msi, shift, fit = prepare_pair(pair.lr_hsi, pair.hr_msi, int(round(pair.scale)), align=pair.align,
-                                   estimate=estimate, offset=pair.offset, estimate_blur=pair.estimate_blur,
-                                   valid=pair.valid)
-    if estimate:
-        return msi, shift, fit, fit.srf
-    if pair_srf is not None:
-        return msi, shift, fit, load_srf(pair_srf, bands=pair.lr_hsi.shape[0], wavelengths=pair.wavelengths)
-    return msi, shift, fit, None
+    estimate = asks_estimate(pair_srf)
+    msi, shift, fit = pair.hr_msi, None, None
+    if estimate or pair.align:  # a named response alone fits nothing (any scale, integer or not)
+        msi, shift, fit = prepare_pair(pair.lr_hsi, pair.hr_msi, int(round(pair.scale)), align=pair.align,
+                                       estimate=estimate, offset=pair.offset, estimate_blur=pair.estimate_blur,
+                                       valid=pair.valid)
+        if estimate:
+            return msi, shift, fit, fit.srf
+    srf = None if pair_srf is None else load_srf(pair_srf, bands=pair.lr_hsi.shape[0], wavelengths=pair.wavelengths)
+    return msi, shift, fit, srf

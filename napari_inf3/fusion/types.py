@@ -22,6 +22,12 @@ from ..data.cube import Cube, CubeError
 __all__ = ["SimulatedPair", "RealPair", "FusionResult", "PairInput"]
 
 
+def asks_estimate(choice) -> bool:
+    """Whether a camera or response choice (a name, a path, an array, a fit) is ``'estimate'`` (fit it from
+    the pair)."""
+    return isinstance(choice, str) and choice == "estimate"
+
+
 def _wavelengths(wl) -> np.ndarray | None:
     return None if wl is None else np.asarray(wl, dtype=float)
 
@@ -95,10 +101,9 @@ class RealPair:
             raise CubeError(f"LR-HSI and HR-MSI must be (bands, rows, cols); got {lr.shape} and {msi.shape}")
         if self.camera is not None and self.pair_srf is not None:
             raise CubeError("a camera carries its own response: give camera or pair_srf, not both")
-        from ..camera.curves import CURVE_KINDS
+        from ..camera.curves import check_curve_choice
 
-        if self.curve not in ("auto", *CURVE_KINDS):
-            raise CubeError(f"curve must be 'auto' or one of {', '.join(CURVE_KINDS)}; got {self.curve!r}")
+        check_curve_choice(self.curve)
         if self.valid is not None and np.shape(self.valid) != msi.shape[1:]:
             raise CubeError(f"valid is {np.shape(self.valid)}; it marks the HR-MSI's {msi.shape[1:]} pixels")
         if isinstance(self.camera, str) and self.camera != "estimate" and not Path(self.camera).exists():
@@ -122,8 +127,7 @@ class RealPair:
     @property
     def estimates(self) -> bool:
         """Whether the run fits something from the pair (camera, response or shift) before fusing."""
-        return (self.align or (isinstance(self.camera, str) and self.camera == "estimate")
-                or (isinstance(self.pair_srf, str) and self.pair_srf == "estimate"))
+        return self.align or asks_estimate(self.camera) or asks_estimate(self.pair_srf)
 
 
 #: Either input a fusion run takes.

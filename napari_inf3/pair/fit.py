@@ -208,8 +208,9 @@ def _usable(lr: np.ndarray, valid: np.ndarray | None, r: int) -> np.ndarray | No
 def _through_camera(camera, lr: np.ndarray, msi: np.ndarray, r: int):
     """``(CameraFit, linear HR-MSI)``: a photo read through its camera (fitted when ``'estimate'``)."""
     from ..camera import CameraFit, estimate_camera
+    from ..fusion.types import asks_estimate
 
-    if isinstance(camera, str) and camera == "estimate":
+    if asks_estimate(camera):
         camera = estimate_camera(lr, msi, r)
     elif isinstance(camera, str):
         camera = CameraFit.load(camera)
