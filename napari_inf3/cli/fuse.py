@@ -21,11 +21,11 @@ def cmd_fuse(args) -> int:
     if args.expected_error_out and "ensemble" not in str(args.model):
         raise CubeError("--expected-error-out needs --model ensemble or paper:ensemble (the map comes from the "
                         "three schemes' disagreement)")
-    for dest in (out, args.weights_out, args.srf_out, args.expected_error_out):
+    # every file the command may write (the camera only when it fits or loads one)
+    for dest in (out, args.weights_out, args.srf_out, args.expected_error_out, args.save_model,
+                 args.camera_out if args.camera else None):
         if dest and Path(dest).exists() and not args.overwrite:
             raise CubeError("already exists; pass --overwrite to replace it", dest)
-    if args.save_model and Path(args.save_model).exists() and not args.overwrite:
-        raise CubeError("already exists; pass --overwrite to replace it", args.save_model)
     job = _fuse_inputs(args)
     if str(args.model) == "pair":
         job = _fit_pair_job(args, job)
@@ -90,8 +90,6 @@ def _fuse_inputs(args) -> _FuseJob:
 
     if args.camera and args.srf is not None:
         raise CubeError("--camera carries its own response: leave out --srf")
-    if args.camera and args.camera_out and Path(args.camera_out).exists() and not args.overwrite:
-        raise CubeError("already exists; pass --overwrite to replace it", args.camera_out)
     if args.gt:
         lr, msi, wl, gt, srf, camera = _simulated_inputs(args)
         if camera is None and args.srf != "estimate" and not args.align:
@@ -165,7 +163,7 @@ def _real_pair(args, lr, msi, wl, camera, srf, aligned, storage):
     from ..camera.jpeg import JpegStorage
     from ..fusion.types import RealPair
 
-    return RealPair(lr, msi, wl, camera=camera, pair_srf=None if camera is not None else srf, align=args.align,
+    return RealPair(lr, msi, wl, camera=camera, pair_srf=srf, align=args.align,
                     msi_storage=None if storage is None else JpegStorage.from_dict(storage),
                     valid=None if aligned is None else aligned.valid, curve=args.curve,
                     estimate_blur=args.estimate_blur, offset=args.offset)
