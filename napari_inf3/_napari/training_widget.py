@@ -225,17 +225,17 @@ class TrainingWidget(QWidget):
     def refresh_layers(self, event=None) -> None:
         items = list_items(self.data)
         checked = {item.text(): is_checked(item) for item in items}
-        folders = [(f.data(VALUE_ROLE), f.checkState()) for f in items if f.data(KIND_ROLE) == "folder"]
+        folders = [(f.data(VALUE_ROLE), is_checked(f)) for f in items if f.data(KIND_ROLE) == "folder"]
         self.data.clear()
         for layer in self.viewer.layers:
             if is_gt_candidate(layer):
                 text = f"layer: {layer.name}"
                 self.data.addItem(checkable_item(text, "layer", layer.name, checked.get(text, False)))
-        for path, state in folders:
-            self.add_folder(path, state)
+        for path, ticked in folders:
+            self.add_folder(path, ticked)
 
-    def add_folder(self, path: str, state=Qt.CheckState.Checked) -> None:
-        self.data.addItem(checkable_item(f"folder: {path}", "folder", str(path), state == Qt.CheckState.Checked))
+    def add_folder(self, path: str, checked: bool = True) -> None:
+        self.data.addItem(checkable_item(f"folder: {path}", "folder", str(path), checked))
 
     def set_layer_checked(self, name: str, checked: bool = True) -> None:
         for item in list_items(self.data):

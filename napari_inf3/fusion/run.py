@@ -22,14 +22,14 @@ class MethodResult:
     :func:`dataclasses.replace`).
 
     ``cube``: ``(S, H, W)`` float32. ``seconds``: wall time; ``device``: where a model ran (``None`` for bicubic,
-    computed with numpy); ``params``: the network's
-    parameter count (``None`` for bicubic and the projection); ``spec``: what it was asked for as (a pretrained
-    name or path; a run fuses each spec once). ``weights``: INF³'s neighbour weights ``(4, H, W)`` (NW, NE, SW,
-    SE) when the run kept them. ``scores``: against the GT (PSNR dB, SAM degrees, ERGAS, SSIM…), empty without
-    one; ``maps``: the GT's ``(mean |error|, SAM degrees)`` maps ``(H, W)`` from the scoring; ``pair_scores``: a
-    real pair's pair-only scores (:func:`~napari_inf3.camera.pair_consistency`). An ensemble: ``members`` (their
-    names in the run), ``spread`` ``(H, W)`` (std over members, mean over bands) and ``expected_error``
-    ``(H, W)``. ``fitted``: the model fitted to this pair (``'pair'``, :func:`napari_inf3.fit_pair`)."""
+    computed with numpy); ``params``: the network's parameter count (``None`` for bicubic and the projection);
+    ``spec``: what it was asked for as (a pretrained name or path; a run fuses each spec once). ``weights``:
+    INF³'s neighbour weights ``(4, H, W)`` (NW, NE, SW, SE) when the run kept them. ``scores``: against the GT
+    (PSNR dB, SAM degrees, ERGAS, SSIM…), empty without one; ``maps``: the GT's ``(mean |error|, SAM degrees)``
+    maps ``(H, W)`` from the scoring; ``pair_scores``: a real pair's pair-only scores
+    (:func:`~napari_inf3.camera.pair_consistency`). An ensemble: ``members`` (their names in the run),
+    ``spread`` ``(H, W)`` (std over members, mean over bands) and ``expected_error`` ``(H, W)``. ``fitted``: the
+    model fitted to this pair (``'pair'``, :func:`napari_inf3.fit_pair`)."""
 
     cube: np.ndarray
     seconds: float = 0.0
@@ -160,10 +160,11 @@ class FusionRun:
         """``({name: (H, W) weight entropy, nats}, {name: (H, W) winning neighbour 0–3})``; one scale, 0 … ln 4."""
         from ..viz.compare import weight_entropy, winning_neighbour
 
-        if not self.weights:
+        weights = self.weights
+        if not weights:
             raise CubeError("this run kept no neighbour weights; fuse with weights=True (the 'weight maps' option)")
-        return ({n: weight_entropy(w) for n, w in self.weights.items()},
-                {n: winning_neighbour(w) for n, w in self.weights.items()})
+        return ({n: weight_entropy(w) for n, w in weights.items()},
+                {n: winning_neighbour(w) for n, w in weights.items()})
 
     def scheme_differences(self) -> tuple[dict[str, np.ndarray], float, dict[str, np.ndarray], float]:
         """Pairwise maps between the networks' cubes: ``(SAM maps, shared limit, |a − b| maps, shared limit)``,
@@ -171,7 +172,7 @@ class FusionRun:
         from ..viz.compare import pairwise_maps
         from ..viz.composites import shared_error_limit
 
-        nets = {n: c for n, c in self.fused.items() if n in self.weights}
+        nets = self._networks()
         if len(nets) < 2:
             raise CubeError("comparing schemes needs two or more networks in the run")
         maps = pairwise_maps(nets)
@@ -184,7 +185,11 @@ class FusionRun:
         (:func:`napari_inf3.viz.compare.top_disagreements`)."""
         from ..viz.compare import top_disagreements
 
-        return top_disagreements({n: c for n, c in self.fused.items() if n in self.weights}, k, **kw)
+        return top_disagreements(self._networks(), k, **kw)
+
+    def _networks(self) -> dict[str, np.ndarray]:
+        """The cubes of the networks whose neighbour weights the run kept, by name."""
+        return {n: r.cube for n, r in self.results.items() if r.weights is not None}
 
     @property
     def reference(self) -> np.ndarray:
