@@ -56,6 +56,11 @@ def main(argv=None) -> None:
     ap.add_argument("--folds", type=int, nargs="*", default=[0, 1])
     ap.add_argument("--jpeg-quality", type=int, default=None,
                     help="the photographs saved as JPEG at this quality first (the camera then carries the JPEG)")
+    ap.add_argument("--camera", choices=["estimated", "generic"], default="estimated",
+                    help="fine-tune through the camera estimated from the fold's CAVE renderings, or through "
+                         "the generic JPEG camera (Nikon D700 response, sRGB curve, 8 bits, IJG tables at "
+                         "--jpeg-quality, 4:2:0: napari_inf3.camera.model.CameraFit.generic_jpeg), nothing "
+                         "fitted to CAVE's renderings")
     ap.add_argument("--out", type=Path, default=ROOT / "runs" / "finetune_camera")
     args = ap.parse_args(argv)
 
@@ -75,6 +80,10 @@ def main(argv=None) -> None:
             fits[sc] = ni.estimate_camera(lr, msi, 4)
         cam_scene = min(fits, key=lambda s: fits[s].mean_residual)
         camera = fits[cam_scene]
+        if args.camera == "generic":
+            from napari_inf3.camera.model import CameraFit
+
+            cam_scene, camera = "generic", CameraFit.generic_jpeg(args.jpeg_quality or 85)
         print(f"fold {k}: camera from {cam_scene} ({camera.describe()})", flush=True)
         ckpt = args.out / f"cosine_camera_fold{k}.pt"
         per_epoch = args.batch_size * 25

@@ -50,6 +50,8 @@ _S2_20M = ("B5_red_edge1", "B6_red_edge2", "B7_red_edge3", "B8A_nir_narrow", "B1
 
 PACKAGED: dict[str, PackagedResponse] = {
     "nikon_d700": PackagedResponse("nikon_d700", "Nikon D700 R, G, B, 400–700 nm at 10 nm (CAVE)", curves=False),
+    "srgb_cie1931": PackagedResponse("srgb_cie1931", "an sRGB rendering: CIE 1931 2° observer → linear sRGB, "
+                                     "R, G, B (signed), 400–700 nm at 10 nm", curves=False),
     "ikonos": PackagedResponse("ikonos", "IKONOS-2 B1–B4 (blue, green, red, NIR), GeoEye/Maxar"),
     "ikonos_pan": PackagedResponse("ikonos_pan", "IKONOS-2 panchromatic, GeoEye/Maxar"),
     "quickbird": PackagedResponse("quickbird", "QuickBird-2 B1–B4 (blue, green, red, NIR), DigitalGlobe/Maxar"),

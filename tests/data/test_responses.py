@@ -40,6 +40,10 @@ def _load(name, wavelengths, **kw) -> tuple[np.ndarray, list[warnings.WarningMes
     return p, caught
 
 
+#: The files that are a 3 × 31 ``P`` themselves (10 nm, rows summing to 1), not an operator's 1 nm table.
+MATRICES = ("nikon_d700", "srgb_cie1931")
+
+
 def test_names_channels_and_files():
     assert set(ASKED) <= set(SRF_NAMES) and SRF_NAMES[0] == "nikon_d700"
     assert srf_channels("sentinel2a_10m") == ["B2_blue", "B3_green", "B4_red", "B8_nir"]
@@ -51,7 +55,7 @@ def test_names_channels_and_files():
     for entry in {e.file for e in PACKAGED.values()}:
         csv = resources.files("napari_inf3").joinpath(f"srf/{entry}.csv")  # what the wheel ships
         assert csv.is_file() and f"{entry}.csv" in provenance, entry
-        if entry != "nikon_d700":  # the operators' tables: 1 nm, each row peaking at 1
+        if entry not in MATRICES:  # the operators' tables: 1 nm, each row peaking at 1
             matrix, nm = parse_srf_csv(csv.read_text())
             assert np.all(np.diff(nm) == 1.0) and np.all(matrix >= 0), entry
             np.testing.assert_allclose(matrix.max(axis=1), 1.0, err_msg=entry)
@@ -63,7 +67,7 @@ def test_every_name_loads_on_its_own_grid(name):
     nm = srf_wavelengths(name)
     assert p.dtype == np.float32 and p.shape == (len(srf_channels(name)), nm.size)
     np.testing.assert_allclose(p.sum(axis=1), 1.0, atol=1e-5)
-    assert np.all(p >= 0)
+    assert np.all(p >= 0) or name == "srgb_cie1931"  # an sRGB rendering's response is signed
 
 
 def test_nikon_is_unchanged():
@@ -77,6 +81,21 @@ def test_nikon_is_unchanged():
     np.testing.assert_array_equal(load_srf(arr, bands=31, wavelengths=CAVE), arr)  # arrays as they are
 
 
+def test_srgb_rendering_is_the_cie_observer_through_the_srgb_primaries():
+    """Spot values of the CIE 1931 2° observer (x̄, ȳ, z̄ at 450 / 550 / 600 nm, CIE 15) through the sRGB matrix
+    (IEC 61966-2-1), each row then divided by its sum: a white reflector renders white."""
+    p = load_srf("srgb_cie1931", bands=31)
+    nm = srf_wavelengths("srgb_cie1931")
+    cmf = {450: (0.3362, 0.038, 1.77211), 550: (0.4334499, 0.9949501, 0.008749999), 600: (1.0622, 0.631, 0.0008)}
+    m = np.array([[3.2406, -1.5372, -0.4986], [-0.9689, 1.8758, 0.0415], [0.0557, -0.2040, 1.0570]])
+    raw = {k: m @ np.array(v) for k, v in cmf.items()}
+    # the rows' sums are not known here: the ratios between wavelengths are
+    for a, b in ((450, 550), (600, 550)):
+        ia, ib = int(np.argmin(abs(nm - a))), int(np.argmin(abs(nm - b)))
+        np.testing.assert_allclose(p[1, ia] / p[1, ib], raw[a][1] / raw[b][1], rtol=1e-3)
+    assert p.min() < -0.05 and np.argmax(p[0]) > np.argmax(p[1]) > np.argmax(p[2])  # R, G, B peaks in order
+
+
 @pytest.mark.parametrize("grid", GRIDS)
 def test_every_name_resamples_onto_the_sensor(grid):
     """Rows sum to 1, or are zero where the channel lies outside the cube, with one warning naming them."""
@@ -87,7 +106,7 @@ def test_every_name_resamples_onto_the_sensor(grid):
         sums = p.sum(axis=1)
         zero = np.all(p == 0, axis=1)
         np.testing.assert_allclose(sums[~zero], 1.0, atol=1e-5, err_msg=name)
-        assert np.all(p >= 0)
+        assert np.all(p >= 0) or name == "srgb_cie1931", name  # an sRGB rendering's response is signed
         if zero.any():
             assert len(caught) == 1 and caught[0].category is UserWarning, (name, caught)
             message = str(caught[0].message)
@@ -225,7 +244,7 @@ def test_simulate_with_a_satellite_response_on_a_224_band_cube(rng):
 
 
 def test_refusals():
-    with pytest.raises(CubeError, match="packaged: nikon_d700, ikonos, .*sentinel2a_10m"):
+    with pytest.raises(CubeError, match="packaged: nikon_d700, srgb_cie1931, ikonos, .*sentinel2a_10m"):
         load_srf("sentinel3_olci")
     with pytest.raises(CubeError, match="packaged: nikon_d700"):
         srf_wavelengths("nope")
