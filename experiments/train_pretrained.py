@@ -7,6 +7,10 @@ scenes), simulated under the paper's protocol (LR pixel r // 2 of each block), v
 centre crop of superballs after every epoch, and writes one JSON line per epoch to
 ``<out>.log.jsonl``. The shipped checkpoints were trained on a GPU by tools/gpu_run.py with the
 same data and simulation (docs/REPRODUCTION.md); this is the CPU route to one of your own.
+
+``--init cosine --camera generic-jpeg``: the shipped JPEG-tuned network (``napari_inf3/shipped/JPEG_TUNED``),
+the shipped ``cosine`` fine-tuned through ``CameraFit.generic_jpeg(--jpeg-quality)`` (an sRGB rendering stored as
+JPEG with libjpeg's tables; nothing fitted to CAVE's renderings); validation fuses superballs through it too.
 """
 
 from __future__ import annotations
@@ -39,12 +43,21 @@ def main(argv=None) -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--resume", type=Path, default=None)
     ap.add_argument("--max-minutes", type=float, default=None)
+    ap.add_argument("--init", default=None, help="a model to fine-tune (a pretrained name or a checkpoint)")
+    ap.add_argument("--camera", default=None, choices=["generic-jpeg"],
+                    help="train through a photo's storage: the generic JPEG camera (CameraFit.generic_jpeg)")
+    ap.add_argument("--jpeg-quality", type=int, default=85)
     args = ap.parse_args(argv)
+    camera = None
+    if args.camera == "generic-jpeg":
+        from napari_inf3.camera.model import CameraFit
+
+        camera = CameraFit.generic_jpeg(args.jpeg_quality)
     scenes = sorted(p for p in args.data.iterdir() if p.is_dir() and p.name != VALIDATION)
     log = args.out.with_suffix(".log.jsonl")
     for ev in train(
         scenes, val_scenes=[args.data / VALIDATION], weighting=args.weighting, preset=args.preset,
-        consistency=args.consistency,
+        consistency=args.consistency, init=args.init, camera=camera,
         epochs=args.epochs, patches_per_epoch=args.patches_per_epoch, batch_size=args.batch_size,
         lr=args.lr, schedule=args.schedule, seed=args.seed, out=args.out, resume=args.resume,
         num_threads=args.threads, max_seconds=None if args.max_minutes is None else 60 * args.max_minutes,

@@ -124,6 +124,7 @@ def test_wheel_contents(wheel):
         for w in ("area", "net", "cosine"):
             assert f"napari_inf3/shipped/infn_{preset}_{w}_x4.pt" in names
         assert f"napari_inf3/shipped/ensemble_{preset}_x4.json" in names
+    assert "napari_inf3/shipped/infn_lite_cosine_jpeg_x4.pt" in names and "napari_inf3/srf/srgb_cie1931.csv" in names
     size = sum(i.file_size for i in zipfile.ZipFile(wheel).infolist() if "sample_data" in i.filename)
     assert size <= 2_000_000
     assert not [n for n in names if "__pycache__" in n or n.startswith(("tests/", "docs/", "bench/"))]

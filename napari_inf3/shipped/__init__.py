@@ -10,6 +10,7 @@ model. How they were made: ``docs/REPRODUCTION.md``.
 
 from __future__ import annotations
 
+import functools
 from importlib import resources
 from pathlib import Path
 
@@ -20,6 +21,9 @@ FILENAME = "infn_{preset}_{name}_x4.pt"
 #: The three schemes averaged (:mod:`napari_inf3.models.ensemble`), and its error calibration's file.
 ENSEMBLE = "ensemble"
 CALIBRATION = "ensemble_{preset}_x4.json"
+#: Shipped networks fine-tuned through a JPEG photo (``CameraFit.generic_jpeg``: an sRGB rendering stored at
+#: quality 85, 4:2:0), by ``(name, preset)``: what ``fuse(name, ..., camera=fit)`` runs when the photo is a JPEG.
+JPEG_TUNED = {("cosine", "lite"): "infn_lite_cosine_jpeg_x4.pt"}
 
 
 def _check(name: str, preset: str) -> None:
@@ -86,6 +90,30 @@ def pretrained(name: str = "cosine", device=None, preset: str = "lite"):
         return Ensemble(members, ErrorCalibration.load(cal) if cal.is_file() else None,
                         source=spec_name(ENSEMBLE, preset))
     return load_checkpoint(checkpoint_path(name, preset), device=device)
+
+
+def jpeg_tuned(model, device=None):
+    """The JPEG-tuned counterpart (:data:`JPEG_TUNED`) of ``model`` when ``model`` is a shipped network that has
+    one (loaded from that network's file), on ``device`` (``None``: the model's); else ``None``."""
+    source = getattr(model, "source", None)
+    if not source:
+        return None
+    for (name, preset), file in JPEG_TUNED.items():
+        try:
+            same = Path(source).resolve() == checkpoint_path(name, preset).resolve()
+        except FileNotFoundError:
+            continue
+        path = Path(str(resources.files(__name__).joinpath(file)))
+        if same and path.is_file():
+            return _load_tuned(str(path), str(device or next(model.parameters()).device))
+    return None
+
+
+@functools.lru_cache(maxsize=4)
+def _load_tuned(path: str, device: str):
+    from ..models.checkpoint import load_checkpoint
+
+    return load_checkpoint(path, device=device)
 
 
 def calibration_path(preset: str = "lite") -> Path:
