@@ -6,7 +6,8 @@ Per scene of ``../shared/data/cave`` (19 training scenes + superballs): the LR-H
 offset r // 2, the paper's protocol); the HR-MSI = ``../shared/data/cave_rgb/<scene>_RGB.png`` stored losslessly,
 and saved by Pillow as JPEG at qualities 95 / 85 / 75 with its default 4:2:0 chroma and at 95 / 85 with 4:4:4,
 each read back with ``read_cube`` (the reader keeps the file's tables and subsampling); the camera estimated from
-each pair with the defaults (``estimate_camera``) and ``--model`` fused through it (``fuse(..., camera=fit)``).
+each pair with the defaults (``estimate_camera``) and ``--model`` fused through it (``fuse(..., camera=fit)``: for
+a JPEG, the shipped ``cosine`` runs its JPEG-tuned weights; the columns "plain weights" are its own).
 Also the quality-85 file read as if it were lossless (its ``meta['jpeg']`` dropped: the path before issue 33, but
 with today's back-projection), and the file's own noise figure (``quantisation_noise``). PSNR (dB) against the
 cube. Writes one row per scene and the means.
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import tempfile
 import warnings
 from pathlib import Path
@@ -28,8 +30,9 @@ DATA = ROOT.parent / "shared" / "data"
 SETTINGS = ((95, 2), (85, 2), (75, 2), (95, 0), (85, 0))
 
 
-def scene_row(sc: str, model: str) -> dict:
-    """One scene's PSNRs: bicubic, lossless, each JPEG setting, the quality-85 file read blind."""
+def scene_row(sc: str, model: str, plain: str | None = None) -> dict:
+    """One scene's PSNRs: bicubic, lossless, each JPEG setting (and with ``plain``, a checkpoint file, too), the
+    quality-85 file read blind."""
     from PIL import Image
 
     import napari_inf3 as ni
@@ -51,6 +54,9 @@ def scene_row(sc: str, model: str) -> dict:
             key = f"q{q} {'4:2:0' if sub == 2 else '4:4:4'}"
             row[f"noise {key}"] = quantisation_noise(photo.data, JpegStorage.from_dict(photo.meta["jpeg"]))
             row[key] = psnr(ni.fuse(model, lr, photo, camera=ni.estimate_camera(lr, photo, 4)).cube, gt)
+            if plain is not None:  # the shipped network's own weights, not its JPEG-tuned ones
+                row[f"{key} plain weights"] = psnr(ni.fuse(plain, lr, photo, camera=ni.estimate_camera(lr, photo, 4))
+                                                   .cube, gt)
             if (q, sub) == (85, 2):  # the same file read as if it were lossless
                 photo.meta.pop("jpeg")
                 row["q85 4:2:0 read blind"] = psnr(ni.fuse(model, lr, photo,
@@ -66,10 +72,17 @@ def main(argv=None) -> None:
     args = ap.parse_args(argv)
     scenes = args.scenes or sorted(p.name[:-3] for p in (DATA / "cave").glob("*_ms"))
     rows = []
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), tempfile.TemporaryDirectory() as tmp:
         warnings.simplefilter("ignore")
+        plain = None
+        from napari_inf3.shipped import JPEG_TUNED, checkpoint_path, parse_spec
+
+        spec = parse_spec(args.model)
+        if spec in JPEG_TUNED:  # a copy of the file is not recognised as shipped: it fuses with its own weights
+            plain = str(Path(tmp) / "plain.pt")
+            shutil.copy(checkpoint_path(*spec), plain)
         for sc in scenes:
-            rows.append(scene_row(sc, args.model))
+            rows.append(scene_row(sc, args.model, plain))
             print(json.dumps(rows[-1]), flush=True)
     means = {k: round(float(np.mean([r[k] for r in rows])), 3) for k in rows[0] if k != "scene"}
     print("mean:", json.dumps(means))

@@ -13,6 +13,9 @@ into the :class:`~napari_inf3.camera.CameraFit`, which then
   resolution, where the stored chroma follows the luminance (:func:`restore_chroma`), and reads saturation
   after it (a decoded 255 is mostly ringing, not light the sensor could not hold);
 - fits its response with a stronger smoothness (:data:`napari_inf3.camera.fit.JPEG_SMOOTHNESS`);
+- fuses with the shipped ``cosine``'s JPEG-tuned weights too (:data:`napari_inf3.shipped.JPEG_TUNED`: fine-tuned
+  through :meth:`~napari_inf3.camera.CameraFit.generic_jpeg`, an sRGB rendering stored at quality 85) and keeps
+  whichever result reproduces the LR-HSI better (:mod:`napari_inf3.fusion.jpeg_choice`);
 - says, from the file alone, what the storage costs the fusion (:func:`estimated_loss`).
 
 Measured (CAVE's sRGB renderings saved by Pillow at quality 85, 4:2:0; docs/REAL_PAIRS.md has the table): the
@@ -288,12 +291,15 @@ def quantisation_noise(stored: np.ndarray, storage: JpegStorage) -> float:
 
 #: The fused cube's loss against a lossless photo of the same camera, in dB, as ``a + b · (100 − quality)`` per
 #: chroma subsampling: fitted on CAVE's 20 sRGB renderings saved by Pillow at qualities 95 / 85 / 75 (4:2:0) and
-#: 95 / 85 (4:4:4), each fused with the shipped lite ``cosine`` through its own estimated camera, against the
-#: same rendering stored losslessly (``python -m experiments jpeg_camera_table``, docs/results/jpeg_camera.json).
-LOSS_MODEL = {"4:2:0": (2.75, 0.109), "4:4:4": (1.14, 0.190)}
-#: How far a scene typically strays from it (mean |error| 0.96 / 0.90 dB; 80 % of the scenes within 1.5 dB; the
-#: worst 3.6 dB, on the scenes the camera path fuses best: the loss grows with what a lossless photo would give).
-LOSS_SPREAD = 1.0
+#: 95 / 85 (4:4:4), each fused with the shipped lite ``cosine`` through its own estimated camera (a JPEG with its
+#: own and JPEG-tuned weights, the result reproducing the LR-HSI better kept; the lossless photo with its own),
+#: against the same rendering stored losslessly
+#: (``python -m experiments jpeg_camera_table``, docs/results/jpeg_camera.json).
+LOSS_MODEL = {"4:2:0": (1.85, 0.123), "4:4:4": (0.05, 0.206)}
+#: How far a scene typically strays from it (mean |error| 1.12 / 1.11 dB for 4:2:0 / 4:4:4; 78 % of the files within
+#: 1.5 dB; the worst 3.2 dB, on the scenes the camera path fuses best: the loss grows with what a lossless photo
+#: would give, which the file alone does not tell).
+LOSS_SPREAD = 1.1
 
 
 def estimated_loss(storage: JpegStorage) -> tuple[float, float]:

@@ -181,7 +181,14 @@ def _fuse_single(model, lr_hsi, hr_msi, run: _Tiling, *, srf, camera,
                  **options) -> tuple[np.ndarray, np.ndarray | None]:
     """One network, through the camera (``camera``), another response (``srf``) or as trained."""
     if camera is not None:
-        return _fuse_with_camera(model, _camera_pair(lr_hsi, hr_msi, camera), camera, run, **options)
+        from .jpeg_choice import fuse_keeping_the_better, jpeg_alternative
+
+        photo = _camera_pair(lr_hsi, hr_msi, camera)
+        tuned = jpeg_alternative(model, camera)
+        if tuned is None:
+            return _fuse_with_camera(model, photo, camera, run, **options)
+        return fuse_keeping_the_better(lambda m, r, **o: _fuse_with_camera(m, photo, camera, r, **o), model, tuned,
+                                       photo.lr, camera, run, **options)
     return _fuse_model(with_srf(model, srf) if srf is not None else model, lr_hsi, hr_msi, run, **options)
 
 

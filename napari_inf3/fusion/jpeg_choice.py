@@ -1,0 +1,82 @@
+"""A JPEG photo and a shipped network with JPEG-tuned weights (:data:`napari_inf3.shipped.JPEG_TUNED`): fuse with
+both, keep the one whose result reproduces the measured LR-HSI better.
+
+The JPEG-tuned ``cosine`` was fine-tuned through one camera (:meth:`napari_inf3.camera.CameraFit.generic_jpeg`, an
+sRGB rendering from the CIE observer). Through cameras like it it gains (CAVE's renderings at quality 85: +0.66 dB
+on the mean), through others it loses (the Nikon D700, and the Nikon mixed by a colour matrix, simulated and stored
+at quality 85: −1.3 to −3.2 dB on four scenes), and a camera's fitted response is too loosely determined to tell
+them apart. What does tell them apart without ground truth is the LR-HSI, which was measured, not stored lossily:
+each result blurred and decimated as the camera's fit says, against it. On all 16 pairs of ``python -m experiments
+jpeg_choice`` the result that reproduced the LR-HSI better was the better one (docs/REAL_PAIRS.md). It costs a
+second fusion.
+
+Shapes: cubes ``(S, H, W)``, the LR-HSI ``(S, h, w)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+
+__all__ = ["lr_reproduction", "jpeg_alternative", "fuse_keeping_the_better"]
+
+
+def jpeg_alternative(model, camera):
+    """The JPEG-tuned weights to try beside ``model`` for a photo stored as JPEG (``camera.jpeg``): the shipped
+    network's counterpart (:func:`napari_inf3.shipped.jpeg_tuned`), or ``None``."""
+    if getattr(camera, "jpeg", None) is None:
+        return None
+    from ..shipped import jpeg_tuned
+
+    return jpeg_tuned(model)
+
+
+def lr_reproduction(cube: np.ndarray, lr_hsi: np.ndarray, camera) -> float:
+    """Mean squared difference between the LR-HSI ``(S, h, w)`` and ``cube`` ``(S, H, W)`` blurred and decimated as
+    ``camera`` (its blur σ, scale, offset) says; ``inf`` where the grids do not match."""
+    from ..camera.srf_fit import srf_kernel
+    from ..data.simulation import blur_decimate
+
+    lr = np.asarray(lr_hsi, np.float32)
+    if cube.shape[1] != lr.shape[1] * camera.scale or cube.shape[2] != lr.shape[2] * camera.scale:
+        return float("inf")
+    back = blur_decimate(cube, srf_kernel(camera.sigma), camera.scale, camera.offset)
+    return float(np.mean((back - lr) ** 2, dtype=np.float64))
+
+
+def _halves(run, first: bool):
+    """``run`` whose progress reports one of two fusions as half of the whole."""
+    progress = run.progress
+    if progress is None:
+        return run
+    return replace(run, progress=lambda done, total: progress(done + (0 if first else total), 2 * total))
+
+
+def fuse_keeping_the_better(fuse_one: Callable[..., tuple[np.ndarray, Any]], model, tuned, lr_hsi, camera, run,
+                            *, out=None, weights_out=None, **options) -> tuple[np.ndarray, Any]:
+    """``fuse_one(model, run, **options) -> (cube, weights)`` with ``model`` and with ``tuned``; the result (and its
+    weights) that reproduces ``lr_hsi`` better (:func:`lr_reproduction`), in ``out`` when given. Says which it kept,
+    and by how much, in a ``UserWarning`` (the result's notes)."""
+    import warnings
+
+    own = fuse_one(model, _halves(run, True), **options)
+    alt = fuse_one(tuned, _halves(run, False), **options)
+    e_own, e_alt = lr_reproduction(own[0], lr_hsi, camera), lr_reproduction(alt[0], lr_hsi, camera)
+    keep_tuned = e_alt < e_own
+    cube, wts = alt if keep_tuned else own
+    margin = abs(10 * np.log10(max(e_own, 1e-20) / max(e_alt, 1e-20))) if np.isfinite(e_own + e_alt) else 0.0
+    which = "its JPEG-tuned weights" if keep_tuned else "its own weights"
+    other = "its own" if keep_tuned else "the JPEG-tuned ones"
+    warnings.warn(f"the photo is a JPEG: fused with the shipped network's own and JPEG-tuned weights; kept {which}, "
+                  f"whose result reproduces the LR-HSI {margin:.2f} dB better than {other} (docs/REAL_PAIRS.md)",
+                  UserWarning, stacklevel=3)
+    if out is not None:
+        out[...] = cube
+        cube = out
+    if weights_out is not None and wts is not None:
+        weights_out[...] = wts
+        wts = weights_out
+    return cube, wts
