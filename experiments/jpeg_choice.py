@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
-import sys
 import tempfile
 import warnings
 from pathlib import Path
@@ -31,9 +30,7 @@ DATA = ROOT.parent / "shared" / "data"
 def cameras() -> dict:
     from napari_inf3.camera import CameraFit, ToneCurve
     from napari_inf3.data.simulation import load_srf
-
-    sys.path.insert(0, str(ROOT))
-    from tests.conftest import photo_camera
+    from tests.conftest import photo_camera  # python -m experiments runs from the repository root
 
     nikon = load_srf("nikon_d700", bands=31).astype(np.float64)
     nikon /= nikon.sum(axis=1, keepdims=True)
