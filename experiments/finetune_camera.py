@@ -58,9 +58,9 @@ def main(argv=None) -> None:
                     help="the photographs saved as JPEG at this quality first (the camera then carries the JPEG)")
     ap.add_argument("--camera", choices=["estimated", "generic"], default="estimated",
                     help="fine-tune through the camera estimated from the fold's CAVE renderings, or through "
-                         "the generic JPEG camera (Nikon D700 response, sRGB curve, 8 bits, IJG tables at "
-                         "--jpeg-quality, 4:2:0: napari_inf3.camera.model.CameraFit.generic_jpeg), nothing "
-                         "fitted to CAVE's renderings")
+                         "the generic JPEG camera (an sRGB rendering from the CIE 1931 observer, sRGB curve, 8 bits, "
+                         "IJG tables at --jpeg-quality, 4:2:0: napari_inf3.camera.model.CameraFit.generic_jpeg), "
+                         "nothing fitted to CAVE's renderings")
     ap.add_argument("--out", type=Path, default=ROOT / "runs" / "finetune_camera")
     args = ap.parse_args(argv)
 
@@ -74,16 +74,14 @@ def main(argv=None) -> None:
     report = {"folds": [], "args": {k: str(v) for k, v in vars(args).items()}}
     for k in args.folds:
         train_sc, test_sc = halves[k], halves[1 - k] + [HELD_OUT]
-        fits = {}
-        for sc in train_sc:
-            _, lr, msi = pair(sc, args.jpeg_quality)
-            fits[sc] = ni.estimate_camera(lr, msi, 4)
-        cam_scene = min(fits, key=lambda s: fits[s].mean_residual)
-        camera = fits[cam_scene]
         if args.camera == "generic":
             from napari_inf3.camera.model import CameraFit
 
             cam_scene, camera = "generic", CameraFit.generic_jpeg(args.jpeg_quality or 85)
+        else:
+            fits = {sc: ni.estimate_camera(*pair(sc, args.jpeg_quality)[1:], 4) for sc in train_sc}
+            cam_scene = min(fits, key=lambda s: fits[s].mean_residual)
+            camera = fits[cam_scene]
         print(f"fold {k}: camera from {cam_scene} ({camera.describe()})", flush=True)
         ckpt = args.out / f"cosine_camera_fold{k}.pt"
         per_epoch = args.batch_size * 25

@@ -7,7 +7,8 @@ offset r // 2, the paper's protocol); the HR-MSI = ``../shared/data/cave_rgb/<sc
 and saved by Pillow as JPEG at qualities 95 / 85 / 75 with its default 4:2:0 chroma and at 95 / 85 with 4:4:4,
 each read back with ``read_cube`` (the reader keeps the file's tables and subsampling); the camera estimated from
 each pair with the defaults (``estimate_camera``) and ``--model`` fused through it (``fuse(..., camera=fit)``: for
-a JPEG, the shipped ``cosine`` runs its JPEG-tuned weights; the columns "plain weights" are its own).
+a JPEG, the shipped ``cosine`` also fuses with its JPEG-tuned weights and keeps the result reproducing the LR-HSI
+better; the columns "plain weights" are its own weights only).
 Also the quality-85 file read as if it were lossless (its ``meta['jpeg']`` dropped: the path before issue 33, but
 with today's back-projection), and the file's own noise figure (``quantisation_noise``). PSNR (dB) against the
 cube. Writes one row per scene and the means.
@@ -53,10 +54,10 @@ def scene_row(sc: str, model: str, plain: str | None = None) -> dict:
             photo = ni.read_cube(path)
             key = f"q{q} {'4:2:0' if sub == 2 else '4:4:4'}"
             row[f"noise {key}"] = quantisation_noise(photo.data, JpegStorage.from_dict(photo.meta["jpeg"]))
-            row[key] = psnr(ni.fuse(model, lr, photo, camera=ni.estimate_camera(lr, photo, 4)).cube, gt)
+            fit = ni.estimate_camera(lr, photo, 4)
+            row[key] = psnr(ni.fuse(model, lr, photo, camera=fit).cube, gt)
             if plain is not None:  # the shipped network's own weights, not its JPEG-tuned ones
-                row[f"{key} plain weights"] = psnr(ni.fuse(plain, lr, photo, camera=ni.estimate_camera(lr, photo, 4))
-                                                   .cube, gt)
+                row[f"{key} plain weights"] = psnr(ni.fuse(plain, lr, photo, camera=fit).cube, gt)
             if (q, sub) == (85, 2):  # the same file read as if it were lossless
                 photo.meta.pop("jpeg")
                 row["q85 4:2:0 read blind"] = psnr(ni.fuse(model, lr, photo,

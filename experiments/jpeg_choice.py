@@ -50,11 +50,11 @@ def main(argv=None) -> None:
     import napari_inf3 as ni
     from napari_inf3.evaluation.metrics import psnr
     from napari_inf3.fusion.jpeg_choice import lr_reproduction
-    from napari_inf3.shipped import JPEG_TUNED, checkpoint_path
+    from napari_inf3.shipped import checkpoint_path, jpeg_tuned_path
 
     tmp = Path(tempfile.mkdtemp())
     plain = str(shutil.copy(checkpoint_path("cosine"), tmp / "plain.pt"))  # copies fuse as they are
-    tuned = str(shutil.copy(checkpoint_path("cosine").with_name(JPEG_TUNED[("cosine", "lite")]), tmp / "tuned.pt"))
+    tuned = str(shutil.copy(jpeg_tuned_path("cosine"), tmp / "tuned.pt"))
     rows = []
     for sc in args.scenes:
         gt = ni.read_cube(DATA / "cave" / f"{sc}_ms").data

@@ -125,6 +125,15 @@ class JpegStorage:
                 "quality": self.quality}
 
     @classmethod
+    def ijg(cls, quality: float, subsampling: str = "4:2:0") -> JpegStorage:
+        """The storage libjpeg (Pillow's encoder) writes at ``quality`` with ``subsampling``: its scaled base tables,
+        luminance for Y and chrominance for Cb and Cr."""
+        if subsampling not in SUBSAMPLING:
+            raise ValueError(f"unknown chroma subsampling {subsampling!r}")
+        tables = np.stack([ijg_table(IJG_LUMA, quality), ijg_table(IJG_CHROMA, quality)])
+        return cls(tables, (0, 1, 1), subsampling, float(quality))
+
+    @classmethod
     def from_dict(cls, d: dict) -> JpegStorage:
         tables = np.asarray(d["tables"], np.float64).reshape(-1, 8, 8)
         if tables.shape[0] == 0 or np.any(tables < 1) or not np.all(np.isfinite(tables)):

@@ -88,18 +88,15 @@ class CameraFit:
         default the CIE 1931 observer through the sRGB primaries, rows summing to 1: a white reflector is white),
         the sRGB tone curve, 8 bits, stored as JPEG with libjpeg's (IJG) tables at ``quality`` and
         ``subsampling`` (Pillow's defaults). ``response='nikon_d700'``: the paper's camera instead."""
+        from ..data.responses import srf_wavelengths
         from ..data.simulation import load_srf
-        from .jpeg import IJG_CHROMA, IJG_LUMA, SUBSAMPLING, JpegStorage, ijg_table
 
-        if subsampling not in SUBSAMPLING:
-            raise ValueError(f"unknown chroma subsampling {subsampling!r}")
+        jpeg = JpegStorage.ijg(quality, subsampling)
         p = np.asarray(load_srf(response, bands=31), np.float32)
         p = p / p.sum(axis=1, keepdims=True)
-        tables = np.stack([ijg_table(IJG_LUMA, quality), ijg_table(IJG_CHROMA, quality)])
-        jpeg = JpegStorage(tables, (0, 1, 1), subsampling, float(quality))
         return cls(curve=ToneCurve("srgb"), srf=p, gain=np.ones(3), black=np.zeros(3), scale=int(scale),
                    residual=np.zeros(3), signed=bool(np.any(p < 0)), bits=8, clipped=np.zeros(3), jpeg=jpeg,
-                   wavelengths=np.linspace(400.0, 700.0, 31), channels=("R", "G", "B"))
+                   wavelengths=srf_wavelengths(response), channels=("R", "G", "B"))
 
     def residual_map(self, lr_hsi, hr_msi) -> np.ndarray:
         """``(h, w)`` on the LR grid: ``|Y_lr − P X_lr|`` averaged over channels, relative to the mean

@@ -92,20 +92,25 @@ def pretrained(name: str = "cosine", device=None, preset: str = "lite"):
     return load_checkpoint(checkpoint_path(name, preset), device=device)
 
 
-def jpeg_tuned(model, device=None):
+def jpeg_tuned_path(name: str, preset: str = "lite") -> Path | None:
+    """Path of the JPEG-tuned file (:data:`JPEG_TUNED`) of the shipped ``name`` / ``preset``; ``None`` when it has
+    none or the file is missing from this install."""
+    file = JPEG_TUNED.get((name, preset))
+    path = None if file is None else Path(str(resources.files(__name__).joinpath(file)))
+    return path if path is not None and path.is_file() else None
+
+
+def jpeg_tuned(model):
     """The JPEG-tuned counterpart (:data:`JPEG_TUNED`) of ``model`` when ``model`` is a shipped network that has
-    one (loaded from that network's file), on ``device`` (``None``: the model's); else ``None``."""
+    one, on the model's device; else ``None``."""
     source = getattr(model, "source", None)
     if not source:
         return None
-    for (name, preset), file in JPEG_TUNED.items():
-        try:
-            same = Path(source).resolve() == checkpoint_path(name, preset).resolve()
-        except FileNotFoundError:
-            continue
-        path = Path(str(resources.files(__name__).joinpath(file)))
-        if same and path.is_file():
-            return _load_tuned(str(path), str(device or next(model.parameters()).device))
+    for name, preset in JPEG_TUNED:
+        path = jpeg_tuned_path(name, preset)
+        if path is not None and name in available(preset) and \
+                Path(source).resolve() == checkpoint_path(name, preset).resolve():
+            return _load_tuned(str(path), str(next(model.parameters()).device))
     return None
 
 

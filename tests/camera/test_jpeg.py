@@ -160,13 +160,12 @@ def test_the_loss_estimate_against_the_recorded_measurements():
     the mean |error| is the ± the gate shows (LOSS_SPREAD)."""
     from pathlib import Path
 
-    from napari_inf3.camera.jpeg import IJG_CHROMA, LOSS_SPREAD, estimated_loss
+    from napari_inf3.camera.jpeg import LOSS_SPREAD, estimated_loss
 
     table = json.loads((Path(__file__).parents[2] / "docs" / "results" / "jpeg_camera.json").read_text())
     errors = []
     for q, sub in ((95, "4:2:0"), (85, "4:2:0"), (75, "4:2:0"), (95, "4:4:4"), (85, "4:4:4")):
-        storage = JpegStorage(np.stack([ijg_table(IJG_LUMA, q), ijg_table(IJG_CHROMA, q)]), (0, 1, 1), sub, float(q))
-        estimate = estimated_loss(storage)[0]
+        estimate = estimated_loss(JpegStorage.ijg(q, sub))[0]
         measured = np.array([r["lossless"] - r[f"q{q} {sub}"] for r in table["rows"]])
         assert len(measured) == 20 and abs(measured.mean() - estimate) < 0.5, (q, sub)
         errors.extend(np.abs(measured - estimate))
