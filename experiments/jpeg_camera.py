@@ -7,8 +7,8 @@ offset r // 2, the paper's protocol); the HR-MSI = ``../shared/data/cave_rgb/<sc
 and saved by Pillow as JPEG at qualities 95 / 85 / 75 with its default 4:2:0 chroma and at 95 / 85 with 4:4:4,
 each read back with ``read_cube`` (the reader keeps the file's tables and subsampling); the camera estimated from
 each pair with the defaults (``estimate_camera``) and ``--model`` fused through it (``fuse(..., camera=fit)``: for
-a JPEG, the shipped ``cosine`` also fuses with its JPEG-tuned weights and keeps the result reproducing the LR-HSI
-better; the columns "plain weights" are its own weights only).
+an 8-bit photo, JPEG or lossless, the shipped ``cosine`` also fuses with its JPEG-tuned weights and keeps the result
+reproducing the LR-HSI better; the columns "plain weights" are its own weights only).
 Also the quality-85 file read as if it were lossless (its ``meta['jpeg']`` dropped: the path before issue 33, but
 with today's back-projection), and the file's own noise figure (``quantisation_noise``). PSNR (dB) against the
 cube. Writes one row per scene and the means.
@@ -45,8 +45,11 @@ def scene_row(sc: str, model: str, plain: str | None = None) -> dict:
     lr, _ = ni.simulate(gt, 4)
     png = DATA / "cave_rgb" / f"{sc}_RGB.png"
     clean = ni.read_cube(png)
+    clean_fit = ni.estimate_camera(lr, clean, 4)
     row = {"scene": sc, "bicubic": psnr(np.maximum(bicubic(lr, gt.shape[1:]), 0), gt),
-           "lossless": psnr(ni.fuse(model, lr, clean, camera=ni.estimate_camera(lr, clean, 4)).cube, gt)}
+           "lossless": psnr(ni.fuse(model, lr, clean, camera=clean_fit).cube, gt)}
+    if plain is not None:
+        row["lossless plain weights"] = psnr(ni.fuse(plain, lr, clean, camera=clean_fit).cube, gt)
     with tempfile.TemporaryDirectory() as d:
         for q, sub in SETTINGS:
             path = Path(d) / f"{sc}_{q}_{sub}.jpg"

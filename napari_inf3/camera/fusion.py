@@ -12,9 +12,9 @@ Two paths, by whether the network learned this camera:
   renderings with the shipped Nikon-trained ``cosine``: 2–4 dB above the projection, where giving it the
   photograph's linearised values directly fell up to 2.7 dB *below* it (docs/REAL_PAIRS.md).
 
-A JPEG photo (``camera.jpeg``) fused with a shipped network that has JPEG-tuned weights
-(:data:`napari_inf3.shipped.JPEG_TUNED`) is fused with both, and the result that reproduces the LR-HSI better is
-kept (:mod:`napari_inf3.fusion.jpeg_choice`; the notes say which).
+An 8-bit photo (a JPEG, ``camera.jpeg``, or ``camera.bits == 8``) fused with a shipped network that has
+JPEG-tuned weights (:data:`napari_inf3.shipped.JPEG_TUNED`) is fused with both, and the result that reproduces the
+LR-HSI better is kept (:mod:`napari_inf3.fusion.jpeg_choice`; the notes say which).
 
 Then half a back-projection onto the LR-HSI (:func:`back_project`) and saturated pixels fall back to what they
 did measure (:func:`~napari_inf3.camera.model.fall_back_saturated`).

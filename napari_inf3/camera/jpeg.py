@@ -301,14 +301,14 @@ def quantisation_noise(stored: np.ndarray, storage: JpegStorage) -> float:
 #: The fused cube's loss against a lossless photo of the same camera, in dB, as ``a + b · (100 − quality)`` per
 #: chroma subsampling: fitted on CAVE's 20 sRGB renderings saved by Pillow at qualities 95 / 85 / 75 (4:2:0) and
 #: 95 / 85 (4:4:4), each fused with the shipped lite ``cosine`` through its own estimated camera (a JPEG with its
-#: own and JPEG-tuned weights, the result reproducing the LR-HSI better kept; the lossless photo with its own),
+#: own and JPEG-tuned weights, the result reproducing the LR-HSI better kept, and so the lossless 8-bit photo),
 #: against the same rendering stored losslessly
 #: (``python -m experiments jpeg_camera_table``, docs/results/jpeg_camera.json).
-LOSS_MODEL = {"4:2:0": (1.85, 0.123), "4:4:4": (0.05, 0.206)}
-#: How far a scene typically strays from it (mean |error| 1.12 / 1.11 dB for 4:2:0 / 4:4:4; 78 % of the files within
-#: 1.5 dB; the worst 3.2 dB, on the scenes the camera path fuses best: the loss grows with what a lossless photo
+LOSS_MODEL = {"4:2:0": (2.92, 0.123), "4:4:4": (1.12, 0.206)}
+#: How far a scene typically strays from it (mean |error| 1.01 / 0.92 dB for 4:2:0 / 4:4:4; 77 % of the files within
+#: 1.5 dB; the worst 2.9 dB, on the scenes the camera path fuses best: the loss grows with what a lossless photo
 #: would give, which the file alone does not tell).
-LOSS_SPREAD = 1.1
+LOSS_SPREAD = 1.0
 
 
 def estimated_loss(storage: JpegStorage) -> tuple[float, float]:

@@ -181,10 +181,10 @@ def _fuse_single(model, lr_hsi, hr_msi, run: _Tiling, *, srf, camera,
                  **options) -> tuple[np.ndarray, np.ndarray | None]:
     """One network, through the camera (``camera``), another response (``srf``) or as trained."""
     if camera is not None:
-        from .jpeg_choice import fuse_keeping_the_better, jpeg_alternative
+        from .jpeg_choice import fuse_keeping_the_better, tuned_alternative
 
         photo = _camera_pair(lr_hsi, hr_msi, camera)
-        tuned = jpeg_alternative(model, camera)
+        tuned = tuned_alternative(model, camera)
         if tuned is None:
             return _fuse_with_camera(model, photo, camera, run, **options)
         return fuse_keeping_the_better(lambda m, r, **o: _fuse_with_camera(m, photo, camera, r, **o), model, tuned,

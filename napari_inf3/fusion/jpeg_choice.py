@@ -1,14 +1,17 @@
-"""A JPEG photo and a shipped network with JPEG-tuned weights (:data:`napari_inf3.shipped.JPEG_TUNED`): fuse with
-both, keep the one whose result reproduces the measured LR-HSI better.
+"""An 8-bit photo and a shipped network with JPEG-tuned weights (:data:`napari_inf3.shipped.JPEG_TUNED`): fuse
+with both, keep the one whose result reproduces the measured LR-HSI better.
 
 The JPEG-tuned ``cosine`` was fine-tuned through one camera (:meth:`napari_inf3.camera.CameraFit.generic_jpeg`, an
-sRGB rendering from the CIE observer). Through cameras like it it gains (CAVE's renderings at quality 85: +0.66 dB
-on the mean), through others it loses (the Nikon D700, and the Nikon mixed by a colour matrix, simulated and stored
-at quality 85: −1.3 to −3.2 dB on four scenes), and a camera's fitted response is too loosely determined to tell
-them apart. What does tell them apart without ground truth is the LR-HSI, which was measured, not stored lossily:
-each result blurred and decimated as the camera's fit says, against it. On all 16 pairs of ``python -m experiments
-jpeg_choice`` the result that reproduced the LR-HSI better was the better one (docs/REAL_PAIRS.md). It costs a
-second fusion.
+sRGB rendering from the CIE observer, 8 bits, JPEG). Through cameras like it it gains: CAVE's renderings at quality
+85 +0.66 dB on the mean, and the same renderings stored losslessly (the 8-bit PNGs) +1.07 dB — what it learnt is
+mostly the rendering and the 8 bits, not only the JPEG. Through other cameras it loses (the Nikon D700, and the
+Nikon mixed by a colour matrix, simulated and stored at quality 85: −1.3 to −3.2 dB on four scenes), and a camera's
+fitted response is too loosely determined to tell them apart. What does tell them apart without ground truth is
+the LR-HSI, which was measured, not stored lossily: each result blurred and decimated as the camera's fit says,
+against it. On all 16 JPEG pairs of ``python -m experiments jpeg_choice`` and the 20 lossless renderings of
+``python -m experiments jpeg_camera_table`` but one (within 0.05 dB) the result that reproduced the LR-HSI better
+was the better one (docs/REAL_PAIRS.md). It costs a second fusion; a photo of more than 8 bits (16-bit, float, camera
+RAW) fuses with the network's own weights only.
 
 Shapes: cubes ``(S, H, W)``, the LR-HSI ``(S, h, w)``.
 """
@@ -21,13 +24,18 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["lr_reproduction", "jpeg_alternative", "fuse_keeping_the_better"]
+__all__ = ["lr_reproduction", "eight_bit_photo", "tuned_alternative", "fuse_keeping_the_better"]
 
 
-def jpeg_alternative(model, camera):
-    """The JPEG-tuned weights to try beside ``model`` for a photo stored as JPEG (``camera.jpeg``): the shipped
+def eight_bit_photo(camera) -> bool:
+    """Whether ``camera`` stored its photo in 8 bits: a JPEG (``camera.jpeg``) or 8-bit values (``camera.bits``)."""
+    return getattr(camera, "jpeg", None) is not None or getattr(camera, "bits", None) == 8
+
+
+def tuned_alternative(model, camera):
+    """The JPEG-tuned weights to try beside ``model`` for an 8-bit photo (:func:`eight_bit_photo`): the shipped
     network's counterpart (:func:`napari_inf3.shipped.jpeg_tuned`), or ``None``."""
-    if getattr(camera, "jpeg", None) is None:
+    if not eight_bit_photo(camera):
         return None
     from ..shipped import jpeg_tuned
 
@@ -70,7 +78,8 @@ def fuse_keeping_the_better(fuse_one: Callable[..., tuple[np.ndarray, Any]], mod
     margin = abs(10 * np.log10(max(e_own, 1e-20) / max(e_alt, 1e-20))) if np.isfinite(e_own + e_alt) else 0.0
     which = "its JPEG-tuned weights" if keep_tuned else "its own weights"
     other = "its own" if keep_tuned else "the JPEG-tuned ones"
-    warnings.warn(f"the photo is a JPEG: fused with the shipped network's own and JPEG-tuned weights; kept {which}, "
+    stored = "a JPEG" if getattr(camera, "jpeg", None) is not None else "8-bit"
+    warnings.warn(f"the photo is {stored}: fused with the shipped network's own and JPEG-tuned weights; kept {which}, "
                   f"whose result reproduces the LR-HSI {margin:.2f} dB better than {other} (docs/REAL_PAIRS.md)",
                   UserWarning, stacklevel=3)
     if out is not None:

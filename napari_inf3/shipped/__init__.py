@@ -22,7 +22,8 @@ FILENAME = "infn_{preset}_{name}_x4.pt"
 ENSEMBLE = "ensemble"
 CALIBRATION = "ensemble_{preset}_x4.json"
 #: Shipped networks fine-tuned through a JPEG photo (``CameraFit.generic_jpeg``: an sRGB rendering stored at
-#: quality 85, 4:2:0), by ``(name, preset)``: what ``fuse(name, ..., camera=fit)`` runs when the photo is a JPEG.
+#: quality 85, 4:2:0), by ``(name, preset)``: what ``fuse(name, ..., camera=fit)`` also runs when the photo is 8-bit
+#: (JPEG or lossless), keeping the result that reproduces the LR-HSI better (:mod:`napari_inf3.fusion.jpeg_choice`).
 JPEG_TUNED = {("cosine", "lite"): "infn_lite_cosine_jpeg_x4.pt"}
 
 
