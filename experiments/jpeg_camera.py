@@ -1,6 +1,7 @@
 """What storing the photograph as JPEG costs the camera path, and what knowing the file recovers (issue 33).
 
-    .venv/bin/python -m experiments jpeg_camera [--model cosine] [--scenes a b ...] [--out FILE.json]
+    .venv/bin/python -m experiments jpeg_camera [--model cosine] [--scenes a b ...] [--settings 85:2 ...]
+        [--out FILE.json]
 
 Per scene of ``../shared/data/cave`` (19 training scenes + superballs): the LR-HSI simulated from the cube (×4,
 offset r // 2, the paper's protocol); the HR-MSI = ``../shared/data/cave_rgb/<scene>_RGB.png`` stored losslessly,
@@ -31,9 +32,9 @@ DATA = ROOT.parent / "shared" / "data"
 SETTINGS = ((95, 2), (85, 2), (75, 2), (95, 0), (85, 0))
 
 
-def scene_row(sc: str, model: str, plain: str | None = None) -> dict:
-    """One scene's PSNRs: bicubic, lossless, each JPEG setting (and with ``plain``, a checkpoint file, too), the
-    quality-85 file read blind."""
+def scene_row(sc: str, model: str, plain=None, settings=SETTINGS) -> dict:
+    """One scene's PSNRs: bicubic, lossless, each JPEG setting of ``settings`` (and with ``plain``, a model with
+    the shipped network's own weights only, too), the quality-85 4:2:0 file read blind."""
     from PIL import Image
 
     import napari_inf3 as ni
@@ -51,7 +52,7 @@ def scene_row(sc: str, model: str, plain: str | None = None) -> dict:
     if plain is not None:
         row["lossless plain weights"] = psnr(ni.fuse(plain, lr, clean, camera=clean_fit).cube, gt)
     with tempfile.TemporaryDirectory() as d:
-        for q, sub in SETTINGS:
+        for q, sub in settings:
             path = Path(d) / f"{sc}_{q}_{sub}.jpg"
             Image.open(png).convert("RGB").save(path, quality=q, subsampling=sub)
             photo = ni.read_cube(path)
@@ -68,25 +69,44 @@ def scene_row(sc: str, model: str, plain: str | None = None) -> dict:
     return {k: round(v, 3) if isinstance(v, float) else v for k, v in row.items()}
 
 
+def own_weights(model: str, tmp: Path):
+    """``model`` with the shipped networks' own weights only (copies of their files are not recognised as shipped,
+    so they fuse as they are: an ensemble of copies with the shipped calibration), or ``None`` when ``model`` has no
+    JPEG-tuned weights."""
+    from napari_inf3.shipped import ENSEMBLE, JPEG_TUNED, checkpoint_path, parse_spec, pretrained
+
+    spec = parse_spec(model)
+    if spec is None:
+        return None
+    name, preset = spec
+    if name == ENSEMBLE and all((m, preset) in JPEG_TUNED for m in pretrained(model).members):
+        from napari_inf3.models.checkpoint import load_checkpoint
+        from napari_inf3.models.ensemble import Ensemble
+
+        shipped = pretrained(model)
+        return Ensemble({m: load_checkpoint(shutil.copy(checkpoint_path(m, preset), tmp / f"{m}.pt"))
+                         for m in shipped.members}, shipped.calibration)
+    if (name, preset) not in JPEG_TUNED:
+        return None
+    return str(shutil.copy(checkpoint_path(name, preset), tmp / "plain.pt"))
+
+
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--model", default="cosine")
     ap.add_argument("--scenes", nargs="*", default=None)
+    ap.add_argument("--settings", nargs="*", default=None, metavar="Q:SUB",
+                    help="JPEG settings, quality:Pillow subsampling (2 = 4:2:0, 0 = 4:4:4); default: all five")
     ap.add_argument("--out", type=Path, default=ROOT / "docs" / "results" / "jpeg_camera.json")
     args = ap.parse_args(argv)
     scenes = args.scenes or sorted(p.name[:-3] for p in (DATA / "cave").glob("*_ms"))
+    settings = SETTINGS if args.settings is None else tuple(tuple(int(v) for v in s.split(":")) for s in args.settings)
     rows = []
     with warnings.catch_warnings(), tempfile.TemporaryDirectory() as tmp:
         warnings.simplefilter("ignore")
-        plain = None
-        from napari_inf3.shipped import JPEG_TUNED, checkpoint_path, parse_spec
-
-        spec = parse_spec(args.model)
-        if spec in JPEG_TUNED:  # a copy of the file is not recognised as shipped: it fuses with its own weights
-            plain = str(Path(tmp) / "plain.pt")
-            shutil.copy(checkpoint_path(*spec), plain)
+        plain = own_weights(args.model, Path(tmp))
         for sc in scenes:
-            rows.append(scene_row(sc, args.model, plain))
+            rows.append(scene_row(sc, args.model, plain, settings))
             print(json.dumps(rows[-1]), flush=True)
     means = {k: round(float(np.mean([r[k] for r in rows])), 3) for k in rows[0] if k != "scene"}
     print("mean:", json.dumps(means))

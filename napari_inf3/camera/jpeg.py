@@ -13,9 +13,9 @@ into the :class:`~napari_inf3.camera.CameraFit`, which then
   resolution, where the stored chroma follows the luminance (:func:`restore_chroma`), and reads saturation
   after it (a decoded 255 is mostly ringing, not light the sensor could not hold);
 - fits its response with a stronger smoothness (:data:`napari_inf3.camera.fit.JPEG_SMOOTHNESS`);
-- fuses with the shipped ``cosine``'s JPEG-tuned weights too (:data:`napari_inf3.shipped.JPEG_TUNED`: fine-tuned
+- fuses with the shipped lite networks' JPEG-tuned weights too (:data:`napari_inf3.shipped.JPEG_TUNED`: fine-tuned
   through :meth:`~napari_inf3.camera.CameraFit.generic_jpeg`, an sRGB rendering stored at quality 85) and keeps
-  whichever result reproduces the LR-HSI better (:mod:`napari_inf3.fusion.jpeg_choice`);
+  whichever result reproduces the LR-HSI better (:mod:`napari_inf3.fusion.jpeg_choice`; so does any 8-bit photo);
 - says, from the file alone, what the storage costs the fusion (:func:`estimated_loss`).
 
 Measured (CAVE's sRGB renderings saved by Pillow at quality 85, 4:2:0; docs/REAL_PAIRS.md has the table): the

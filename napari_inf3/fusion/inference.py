@@ -181,15 +181,22 @@ def _fuse_single(model, lr_hsi, hr_msi, run: _Tiling, *, srf, camera,
                  **options) -> tuple[np.ndarray, np.ndarray | None]:
     """One network, through the camera (``camera``), another response (``srf``) or as trained."""
     if camera is not None:
-        from .jpeg_choice import fuse_keeping_the_better, tuned_alternative
-
-        photo = _camera_pair(lr_hsi, hr_msi, camera)
-        tuned = tuned_alternative(model, camera)
-        if tuned is None:
-            return _fuse_with_camera(model, photo, camera, run, **options)
-        return fuse_keeping_the_better(lambda m, r, **o: _fuse_with_camera(m, photo, camera, r, **o), model, tuned,
-                                       photo.lr, camera, run, **options)
+        return _fuse_photo(model, _camera_pair(lr_hsi, hr_msi, camera), camera, run, **options)
     return _fuse_model(with_srf(model, srf) if srf is not None else model, lr_hsi, hr_msi, run, **options)
+
+
+def _fuse_photo(model, photo, camera, run: _Tiling, *, member: str | None = None,
+                **options) -> tuple[np.ndarray, np.ndarray | None]:
+    """One network through the camera; for an 8-bit photo and a shipped network with JPEG-tuned weights, both
+    weights, the result reproducing the LR-HSI better kept (:mod:`napari_inf3.fusion.jpeg_choice`; ``member``
+    names an ensemble's member in the note)."""
+    from .jpeg_choice import fuse_keeping_the_better, tuned_alternative
+
+    tuned = tuned_alternative(model, camera)
+    if tuned is None:
+        return _fuse_with_camera(model, photo, camera, run, **options)
+    return fuse_keeping_the_better(lambda m, r, **o: _fuse_with_camera(m, photo, camera, r, **o), model, tuned,
+                                   photo.lr, camera, run, member=member, **options)
 
 
 def _fuse_ensemble(ens, lr_hsi, hr_msi, run: _Tiling, *, srf, camera, out, clip: bool,
@@ -204,7 +211,7 @@ def _fuse_ensemble(ens, lr_hsi, hr_msi, run: _Tiling, *, srf, camera, out, clip:
         progress = run.progress
         step = None if progress is None else (lambda d, t, i=i, p=progress: p(i * t + d, n * t))
         member_run = replace(run, progress=step)
-        members[name], _ = (_fuse_with_camera(member, photo, camera, member_run, clip=clip) if photo is not None
+        members[name], _ = (_fuse_photo(member, photo, camera, member_run, clip=clip, member=name) if photo is not None
                             else _fuse_model(with_srf(member, srf) if srf is not None else member, lr_hsi, hr_msi,
                                              member_run, clip=clip))
     return ensemble_of(ens, members, lr_hsi, hr_msi, srf=srf, camera=camera, photo=photo, uncertainty=uncertainty,

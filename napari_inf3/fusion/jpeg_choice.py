@@ -1,17 +1,18 @@
 """An 8-bit photo and a shipped network with JPEG-tuned weights (:data:`napari_inf3.shipped.JPEG_TUNED`): fuse
 with both, keep the one whose result reproduces the measured LR-HSI better.
 
-The JPEG-tuned ``cosine`` was fine-tuned through one camera (:meth:`napari_inf3.camera.CameraFit.generic_jpeg`, an
-sRGB rendering from the CIE observer, 8 bits, JPEG). Through cameras like it it gains: CAVE's renderings at quality
-85 +0.66 dB on the mean, and the same renderings stored losslessly (the 8-bit PNGs) +1.07 dB — what it learnt is
+The JPEG-tuned lite networks (``area``, ``net``, ``cosine``; an ensemble's members each choosing for itself) were
+fine-tuned through one camera (:meth:`napari_inf3.camera.CameraFit.generic_jpeg`, an sRGB rendering from the CIE
+observer, 8 bits, JPEG). Through cameras like it ``cosine`` gains: CAVE's renderings at quality 85 +0.66 dB on the
+mean, and the same renderings stored losslessly (the 8-bit PNGs) +1.07 dB — what it learnt is
 mostly the rendering and the 8 bits, not only the JPEG. Through other cameras it loses (the Nikon D700, and the
 Nikon mixed by a colour matrix, simulated and stored at quality 85: −1.3 to −3.2 dB on four scenes), and a camera's
 fitted response is too loosely determined to tell them apart. What does tell them apart without ground truth is
 the LR-HSI, which was measured, not stored lossily: each result blurred and decimated as the camera's fit says,
 against it. On all 16 JPEG pairs of ``python -m experiments jpeg_choice`` and all 20 lossless renderings of
 ``python -m experiments jpeg_camera_table`` (beads: the tuned weights 0.04 dB worse, the plain ones kept) the result
-that reproduced the LR-HSI better was the better one (docs/REAL_PAIRS.md). It costs a second fusion; a photo of more than 8 bits (16-bit, float, camera
-RAW) fuses with the network's own weights only.
+that reproduced the LR-HSI better was the better one (docs/REAL_PAIRS.md). It costs a second fusion; a photo of
+more than 8 bits (16-bit, float, camera RAW) fuses with the network's own weights only.
 
 Shapes: cubes ``(S, H, W)``, the LR-HSI ``(S, h, w)``.
 """
@@ -64,10 +65,11 @@ def _halves(run, first: bool):
 
 
 def fuse_keeping_the_better(fuse_one: Callable[..., tuple[np.ndarray, Any]], model, tuned, lr_hsi, camera, run,
-                            *, out=None, weights_out=None, **options) -> tuple[np.ndarray, Any]:
+                            *, out=None, weights_out=None, member: str | None = None,
+                            **options) -> tuple[np.ndarray, Any]:
     """``fuse_one(model, run, **options) -> (cube, weights)`` with ``model`` and with ``tuned``; the result (and its
     weights) that reproduces ``lr_hsi`` better (:func:`lr_reproduction`), in ``out`` when given. Says which it kept,
-    and by how much, in a ``UserWarning`` (the result's notes)."""
+    and by how much, in a ``UserWarning`` (the result's notes; ``member``: the ensemble member it was)."""
     import warnings
 
     own = fuse_one(model, _halves(run, True), **options)
@@ -79,7 +81,8 @@ def fuse_keeping_the_better(fuse_one: Callable[..., tuple[np.ndarray, Any]], mod
     which = "its JPEG-tuned weights" if keep_tuned else "its own weights"
     other = "its own" if keep_tuned else "the JPEG-tuned ones"
     stored = "a JPEG" if getattr(camera, "jpeg", None) is not None else "8-bit"
-    warnings.warn(f"the photo is {stored}: fused with the shipped network's own and JPEG-tuned weights; kept {which}, "
+    network = "the shipped network" if member is None else f"the ensemble's {member}"
+    warnings.warn(f"the photo is {stored}: fused with {network}'s own and JPEG-tuned weights; kept {which}, "
                   f"whose result reproduces the LR-HSI {margin:.2f} dB better than {other} (docs/REAL_PAIRS.md)",
                   UserWarning, stacklevel=3)
     if out is not None:

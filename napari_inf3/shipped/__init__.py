@@ -24,7 +24,7 @@ CALIBRATION = "ensemble_{preset}_x4.json"
 #: Shipped networks fine-tuned through a JPEG photo (``CameraFit.generic_jpeg``: an sRGB rendering stored at
 #: quality 85, 4:2:0), by ``(name, preset)``: what ``fuse(name, ..., camera=fit)`` also runs when the photo is 8-bit
 #: (JPEG or lossless), keeping the result that reproduces the LR-HSI better (:mod:`napari_inf3.fusion.jpeg_choice`).
-JPEG_TUNED = {("cosine", "lite"): "infn_lite_cosine_jpeg_x4.pt"}
+JPEG_TUNED = {(name, "lite"): f"infn_lite_{name}_jpeg_x4.pt" for name in ("area", "net", "cosine")}
 
 
 def _check(name: str, preset: str) -> None:

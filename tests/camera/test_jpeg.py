@@ -154,11 +154,36 @@ def test_an_8_bit_photo_keeps_whichever_cosine_reproduces_the_lr_hsi_better(gt, 
     assert kept["sRGB"][0] and kept["sRGB"][1] > 0.1
     assert kept["sRGB lossless"][0] and kept["sRGB lossless"][1] > 0.1
     assert not kept["Nikon mixed"][0] and kept["Nikon mixed"][1] == 0.0
-    assert jpeg_tuned(pretrained("net")) is None and jpeg_tuned(pretrained("cosine")) is not None
+    assert all(jpeg_tuned(pretrained(n)) is not None for n in ("area", "net", "cosine"))
     deep = photo_camera(bits=16)
     lr, photo, _ = photo_pair(gt, deep)
     sixteen = ni.fuse("cosine", lr, photo, camera=deep)
     assert not any("JPEG-tuned" in n for n in sixteen.notes)
+
+
+def test_the_ensemble_on_an_8_bit_photo_keeps_each_members_better_weights(gt, tmp_path):
+    """``fuse('ensemble', ..., camera=fit)`` on a JPEG through the camera the JPEG-tuned weights were tuned for:
+    each member fused with its own and its JPEG-tuned weights, the one reproducing the LR-HSI better kept (a note
+    per member naming it); the ensemble scores above the same ensemble of the shipped files' copies (own weights
+    only), and its expected-|error| map is still there."""
+    import shutil
+
+    from napari_inf3.models.checkpoint import load_checkpoint
+    from napari_inf3.models.ensemble import Ensemble
+    from napari_inf3.shipped import checkpoint_path, pretrained
+
+    lr, photo, _ = photo_pair(gt, CameraFit.generic_jpeg(85))
+    cube = ni.read_cube(save_jpeg(tmp_path / "p.jpg", photo))
+    fit = ni.estimate_camera(lr, cube, 4)
+    chosen = ni.fuse("ensemble", lr, cube, camera=fit, uncertainty=True)
+    notes = [n for n in chosen.notes if "JPEG-tuned" in n]
+    assert len(notes) == 3 and all(any(f"the ensemble's {m}'s" in n for n in notes) for m in ("area", "net", "cosine"))
+    assert chosen.expected_error is not None and np.all(np.isfinite(chosen.expected_error))
+    shipped = pretrained("ensemble")
+    copies = {m: load_checkpoint(str(shutil.copy(checkpoint_path(m), tmp_path / f"{m}.pt"))) for m in shipped.members}
+    plain = ni.fuse(Ensemble(copies, shipped.calibration), lr, cube, camera=fit)
+    assert not any("JPEG-tuned" in n for n in plain.notes)
+    assert psnr(chosen.cube, gt) > psnr(plain.cube, gt) + 0.1
 
 
 def test_the_loss_estimate_against_the_recorded_measurements():

@@ -45,26 +45,27 @@ def test_metadata(name, preset):
     assert (info["steps"], info["seed"], info["scenes"]) == (other["steps"], other["seed"], other["scenes"])
 
 
-def test_jpeg_tuned_cosine_records_its_lineage_and_camera():
-    """The JPEG-tuned ``cosine`` (issue 33) is the shipped ``cosine`` fine-tuned through the generic JPEG camera on
-    the same 19 scenes, validated on superballs; its metadata says so."""
+@pytest.mark.parametrize("name", ["area", "net", "cosine"])
+def test_jpeg_tuned_networks_record_their_lineage_and_camera(name):
+    """The JPEG-tuned lite networks (issue 33) are the shipped ones fine-tuned through the generic JPEG camera on
+    the same 19 scenes, validated on superballs; their metadata says so. The paper preset has none."""
     from napari_inf3.camera import CameraFit
     from napari_inf3.models.checkpoint import read_checkpoint
     from napari_inf3.shipped import JPEG_TUNED, jpeg_tuned
 
-    assert list(JPEG_TUNED) == [("cosine", "lite")]
-    model = jpeg_tuned(pretrained("cosine"))
+    assert sorted(JPEG_TUNED) == [("area", "lite"), ("cosine", "lite"), ("net", "lite")]
+    model = jpeg_tuned(pretrained(name))
     meta = read_checkpoint(model.source)["meta"]
-    parent = pretrained_info("cosine", "lite")
-    assert model.config["weighting"] == "cosine" and model.config["preset"] == "lite"
-    assert meta["init"]["from"] == "cosine" and meta["init"]["steps"] == parent["steps"]
+    parent = pretrained_info(name, "lite")
+    assert model.config["weighting"] == name and model.config["preset"] == "lite"
+    assert meta["init"]["from"] == name and meta["init"]["steps"] == parent["steps"]
     assert sorted(meta["scenes"]) == sorted(parent["scenes"]) and any("superballs" in s for s in meta["val_scenes"])
     assert meta["offset"] == 2 and meta["scale"] == 4
     camera = CameraFit.from_dict(meta["camera"])
     generic = CameraFit.generic_jpeg(85)
     assert camera.jpeg is not None and camera.jpeg.quality == 85 and camera.jpeg.subsampling == "4:2:0"
     np.testing.assert_allclose(camera.srf, generic.srf, atol=1e-6)
-    assert jpeg_tuned(pretrained("cosine", preset="paper")) is None
+    assert jpeg_tuned(pretrained(name, preset="paper")) is None
 
 
 @pytest.fixture(scope="module")
