@@ -125,12 +125,20 @@ def fuse_in_dock(fusion, models: tuple[str, ...]) -> None:
     fusion.fit_view()
 
 
+def save_palette_png(shot, out: Path) -> None:
+    """``shot`` (RGB) as a 256-colour PNG, dithered: one median-cut palette for the whole window is mostly spent on
+    the interface's greys, so undithered the images in it came out in flat bands (Pillow's ``quantize`` ignores
+    ``dither`` unless it is given a palette)."""
+    palette = shot.quantize(256, method=Image.Quantize.MEDIANCUT)
+    shot.quantize(palette=palette, dither=Image.Dither.FLOYDSTEINBERG).save(out, optimize=True)
+
+
 def save_window(viewer, out: Path, wait: float):
     """The whole window (notifications closed, ``wait`` seconds settled) as a 256-colour PNG; the RGB image."""
     close_toasts(viewer)
     settle(wait)
     shot = Image.fromarray(viewer.screenshot(canvas_only=False, flash=False)).convert("RGB")
-    shot.quantize(256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE).save(out, optimize=True)
+    save_palette_png(shot, out)
     return shot
 
 
@@ -312,7 +320,7 @@ def main() -> None:
         shot = Image.fromarray(viewer.screenshot(canvas_only=False, flash=False)).convert("RGB")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    shot.quantize(256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE).save(out, optimize=True)
+    save_palette_png(shot, out)
     print(f"wrote {out} {shot.size} {out.stat().st_size // 1024} KB")
     viewer.close()
 
