@@ -8,8 +8,9 @@ offset r // 2, the paper's protocol); the HR-MSI = ``../shared/data/cave_rgb/<sc
 and saved by Pillow as JPEG at qualities 95 / 85 / 75 with its default 4:2:0 chroma and at 95 / 85 with 4:4:4,
 each read back with ``read_cube`` (the reader keeps the file's tables and subsampling); the camera estimated from
 each pair with the defaults (``estimate_camera``) and ``--model`` fused through it (``fuse(..., camera=fit)``: for
-an 8-bit photo, JPEG or lossless, the shipped ``cosine`` also fuses with its JPEG-tuned weights and keeps the result
-reproducing the LR-HSI better; the columns "plain weights" are its own weights only).
+an 8-bit photo, JPEG or lossless, a shipped lite network, or each member of the lite ensemble, also fuses with its
+JPEG-tuned weights and keeps the result reproducing the LR-HSI better; the columns "plain weights" are the shipped
+files' own weights only).
 Also the quality-85 file read as if it were lossless (its ``meta['jpeg']`` dropped: the path before issue 33, but
 with today's back-projection), and the file's own noise figure (``quantisation_noise``). PSNR (dB) against the
 cube. Writes one row per scene and the means.
@@ -79,11 +80,13 @@ def own_weights(model: str, tmp: Path):
     if spec is None:
         return None
     name, preset = spec
-    if name == ENSEMBLE and all((m, preset) in JPEG_TUNED for m in pretrained(model).members):
+    if name == ENSEMBLE:
         from napari_inf3.models.checkpoint import load_checkpoint
         from napari_inf3.models.ensemble import Ensemble
 
-        shipped = pretrained(model)
+        shipped = pretrained(name, preset=preset)
+        if not all((m, preset) in JPEG_TUNED for m in shipped.members):
+            return None
         return Ensemble({m: load_checkpoint(shutil.copy(checkpoint_path(m, preset), tmp / f"{m}.pt"))
                          for m in shipped.members}, shipped.calibration)
     if (name, preset) not in JPEG_TUNED:

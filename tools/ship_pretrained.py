@@ -6,7 +6,7 @@ Each run's checkpoint (written by tools/gpu_run.py or experiments/train_pretrain
 checked (offset r // 2, the paper's protocol), and saved as
 napari_inf3/shipped/infn_<preset>_<weighting>_x4.pt with float16 weights and no optimiser
 state. Its metadata and validation PSNR curve stay inside. A run fine-tuned through a JPEG camera
-(``experiments train_jpeg_tuned_cosine``) becomes its network's JPEG-tuned file
+(``experiments train_jpeg_tuned_area`` / ``_net`` / ``_cosine``) becomes its network's JPEG-tuned file
 (``napari_inf3.shipped.JPEG_TUNED``), its parent's metadata under ``meta['init']``.
 """
 
