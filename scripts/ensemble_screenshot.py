@@ -27,6 +27,7 @@ def main() -> None:
     prefer_default_binding()  # PyQt6, the default install's, also where PyQt5 is installed beside it
     import napari
     from qtpy.QtWidgets import QApplication
+    from screenshot import save_palette_png  # scripts/ is the script's own directory, first on its path
 
     from napari_inf3._napari.demo_viewer import build_demo_viewer
     from napari_inf3.data.sample import load_sample
@@ -58,8 +59,7 @@ def main() -> None:
         QApplication.processEvents()
         time.sleep(0.02)
     shot = Image.fromarray(viewer.screenshot(canvas_only=False, flash=False)).convert("RGB")
-    # a 256-colour palette: the window is flat UI colours and colour-mapped images, a third of the bytes
-    shot.quantize(256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE).save(out, optimize=True)
+    save_palette_png(shot, out)  # 256 colours, dithered (undithered, the composites came out in flat bands)
     print(f"wrote {out} {shot.size}")
     viewer.close()
 

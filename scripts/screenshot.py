@@ -12,8 +12,8 @@ with only that dock open on the right and the layer list and controls closed (``
 ``training`` the dock first fine-tunes the shipped lite *cosine* model for six short epochs on the left part
 of the sample, validated on the right part, so its loss curve and validation PSNR are real (about a minute on
 two CPU cores); ``--ablations`` unfolds its *advanced: ablations* section (greyed: a fine-tune keeps its
-model's architecture). The PNG is saved with a 256-colour palette (the window is flat UI colours and colour-mapped
-images): a third of the bytes.
+model's architecture). The PNG is saved with a 256-colour palette, dithered (the window is flat UI colours and
+colour-mapped images): a third of the bytes.
 
 ``--pair`` makes ``docs/dock_fusion_pair.png`` instead: the Fusion dock after *fit to this pair* on a sensor no
 shipped network takes. The pair: the 224-band AVIRIS Indian Pines cube of ``../shared/data/other_sensors``
