@@ -54,3 +54,28 @@ def test_legend_under_the_axes_never_covers_them(width, height, dpi):
         assert a.bbox.height >= MIN_AXES_PX * dpi / 100 - 1
     assert zoom.bbox.width >= 50 * dpi / 100  # the zoom window stays readable
     assert ax.title.get_window_extent(renderer).y1 <= height
+
+
+@pytest.mark.parametrize(("ylim", "dpi"), [((0.0, 0.9), 100), ((0.0, 0.021), 100), ((0.0, 0.9), 200),
+                                           ((0.0, 12000.0), 100)])
+def test_y_axis_label_never_cut_off(ylim, dpi):
+    """Tick labels wider than the default margin ('0.75', '0.005', '10000': the docs' ensemble picture had
+    'reflectance' cut off at the figure's edge) widen the margin."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    from napari_inf3._napari.spectrum_layout import legend_below
+    from napari_inf3.viz.plots import plot_spectra
+
+    fig = Figure(figsize=(3.6, 2.8), dpi=dpi)
+    canvas = FigureCanvasAgg(fig)
+    ax, zoom = fig.subplots(1, 2, width_ratios=[3, 1])
+    x = np.linspace(400, 700, 31)
+    plot_spectra(ax, x, {"GT": ylim[1] * (0.5 + 0.4 * np.sin(x / 50))}, title="row 79, col 99")
+    ax.set_ylim(*ylim)
+    renderer = canvas.get_renderer()
+    legend_below(fig, ax, *ax.get_legend_handles_labels(), renderer)
+    canvas.draw()
+    assert ax.yaxis.label.get_text() == "reflectance"
+    assert ax.yaxis.get_tightbbox(renderer).x0 >= 0  # tick labels and 'reflectance' inside the figure
+    assert ax.bbox.width > 0.4 * fig.bbox.width  # the margin grew, not the axes vanished

@@ -16,6 +16,8 @@ LEGEND_STYLE = {"frameon": False, "handlelength": 1.5, "handletextpad": 0.5, "co
 #: labels and 'reflectance'), right, top (the title), the x axis under the axes (ticks, tick labels,
 #: 'wavelength (nm)'), and the gap under the legend.
 LEFT_PX, RIGHT_PX, TOP_PX, XAXIS_PX, BOTTOM_GAP_PX = 52, 8, 24, 46, 3
+#: The least room (px at 100 dpi) between the y axis' label and the figure's left edge.
+EDGE_PX = 2
 #: The axes keep at least this height (px at 100 dpi) however many rows the legend takes.
 MIN_AXES_PX = 60
 #: Room between the axes of the row (the zoom window, the weights), as a fraction of their mean width.
@@ -39,7 +41,8 @@ def legend_columns(text_widths: list[float], width_px: float, fontsize_px: float
 
 def legend_below(fig, ax, handles: list, labels: list[str], renderer):
     """``ax``'s legend (``handles``/``labels``) centred under the figure's row of axes, and the subplots' margins
-    that leave it and the x axis room. Returns the legend (its texts are new artists)."""
+    that leave it, the x axis and the y axis (its tick labels at the limits ``ax`` has now) room. Returns the legend
+    (its texts are new artists)."""
     width, height, px = fig.bbox.width, fig.bbox.height, fig.dpi / 100
     fontsize_px = LEGEND_FONTSIZE * fig.dpi / 72
     font = FontProperties(size=LEGEND_FONTSIZE)
@@ -52,4 +55,9 @@ def legend_below(fig, ax, handles: list, labels: list[str], renderer):
     bottom = min(((BOTTOM_GAP_PX + XAXIS_PX) * px + legend_px) / height, top - MIN_AXES_PX * px / height)
     fig.subplots_adjust(left=LEFT_PX * px / width, right=1 - RIGHT_PX * px / width, bottom=max(bottom, 0.0),
                         top=top, wspace=WSPACE)
+    # wider y tick labels than LEFT_PX allows for ('0.75', '0.025', counts): the margin grows until the labels and
+    # 'reflectance' clear the figure's edge (the axis' box reads the limits as they are now: set them first)
+    overflow = EDGE_PX * px - ax.yaxis.get_tightbbox(renderer).x0
+    if overflow > 0:
+        fig.subplots_adjust(left=min((LEFT_PX * px + overflow) / width, 0.5))
     return legend

@@ -128,9 +128,9 @@ class SpectrumPlot:
                 if str(line.get_label()).startswith("GT"):
                     line.set_color(gt_color)
         self._legend_entries = ax.get_legend_handles_labels()
-        self.place_legend()
         self._ylim = ylim
-        ax.set_ylim(*self._ylim)
+        ax.set_ylim(*self._ylim)  # before the legend: the left margin is made for these limits' tick labels
+        self.place_legend()
         self._animated = [*self._band_polys.values(), *ax.get_lines(), ax.title]  # the bands under the curves
         if zax is not None:
             self._animated.append(zax)
