@@ -7,7 +7,9 @@ one-line ``napari-inf3: error: ...`` message and exit code 2, never a traceback.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
+from pathlib import Path
 
 from .demo import add_demo_args
 from .evaluate import add_evaluate_args
@@ -58,6 +60,30 @@ def build_parser() -> argparse.ArgumentParser:
     return ap
 
 
+@contextlib.contextmanager
+def notes_in_words():
+    """While a command runs, the engine's user warnings (a fusion's notes: which weights a JPEG took, a
+    response the checkpoint was not trained with, …) print as ``note: …`` lines on stderr, without the source
+    file, line and code Python's default shows: they are messages to the user, not to a programmer. Other
+    warnings keep the default; the previous handler is put back afterwards."""
+    import warnings
+
+    package = Path(__file__).resolve().parents[1]
+    default = warnings.showwarning
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        if issubclass(category, UserWarning) and Path(filename).resolve().is_relative_to(package):
+            print(f"note: {message}", file=file if file is not None else sys.stderr)
+            return
+        default(message, category, filename, lineno, file, line)
+
+    warnings.showwarning = show
+    try:
+        yield
+    finally:
+        warnings.showwarning = default
+
+
 def main(argv: list[str] | None = None) -> int:
     from ..data.cube import CubeError
     from ..models.checkpoint import CheckpointError
@@ -69,7 +95,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 0
     try:
-        return int(args.func(args) or 0)
+        with notes_in_words():
+            return int(args.func(args) or 0)
     except (CubeError, CheckpointError, FileNotFoundError, ValueError) as exc:
         print(f"napari-inf3: error: {exc}", file=sys.stderr)
         return 2
