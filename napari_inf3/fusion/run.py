@@ -31,12 +31,12 @@ class MethodResult:
     ``spread`` ``(H, W)`` (std over members, mean over bands) and ``expected_error`` ``(H, W)``. ``fitted``: the
     model fitted to this pair (``'pair'``, :func:`napari_inf3.fit_pair`)."""
 
-    cube: np.ndarray
+    cube: np.ndarray = field(repr=False)
     seconds: float = 0.0
     device: str | None = None
     params: int | None = None
     spec: str | None = None
-    weights: np.ndarray | None = None
+    weights: np.ndarray | None = field(default=None, repr=False)
     scores: Mapping[str, float] = field(default_factory=dict)
     maps: tuple[np.ndarray, np.ndarray] | None = field(default=None, repr=False)
     pair_scores: Mapping[str, float] = field(default_factory=dict)
@@ -95,6 +95,35 @@ class FusionRun:
     _truth: Any = field(default=None, repr=False)
     #: models fitted to the pair before their fusion (the Fusion dock fits in its own thread, with progress)
     _fits: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    def __repr__(self) -> str:
+        """A summary, not the arrays (a notebook cell ending in ``run`` shows this, or :meth:`_repr_html_`): the
+        pair, each method's PSNR (or LR-HSI reproduced, for a real pair) and time, the gate's findings, the notes."""
+        shape = " × ".join(str(n) for n in self.lr_hsi.shape), " × ".join(str(n) for n in self.hr_msi.shape)
+        pair = (f"simulated ×{self.scale:g} (LR pixel at index {self.offset} of each block)" if self.offset is not None
+                else f"real pair ×{self.scale:g}" + (" through its camera" if self.camera_pair else ""))
+        lines = [f"FusionRun: {pair}; LR-HSI {shape[0]}, HR-MSI {shape[1]}"
+                 + ("; ground truth" if self.gt is not None else "")]
+        for name, r in self.results.items():
+            score = (f"PSNR {r.scores['psnr']:.2f} dB" if "psnr" in r.scores
+                     else f"LR-HSI reproduced {r.pair_scores['lr_psnr']:.2f} dB" if "lr_psnr" in r.pair_scores
+                     else "not scored")
+            where = "" if r.device is None else f", {r.seconds:.2f} s on {r.device}"
+            lines.append(f"  {name}: {score}{where}")
+        lines += [f"  {f}" for f in self.findings] + [f"  note: {n}" for n in self.notes]
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        """Jupyter's view of a run: the metrics table (:func:`napari_inf3.viz.figures.metrics_table`, with the
+        gate's findings for a real pair) and the notes; the text summary before any scores."""
+        import html
+
+        if not (self.scores or self.pair_scores):
+            return f"<pre>{html.escape(repr(self))}</pre>"
+        from ..viz.figures import metrics_table
+
+        notes = "".join(f"<p>note: {html.escape(n)}</p>" for n in self.notes)
+        return metrics_table(self)._repr_html_() + notes
 
     def add(self, name: str, result: MethodResult) -> None:
         """Record ``name``'s result (a new one, or a rescored copy of the one there)."""

@@ -166,6 +166,14 @@ class FusionResult:
     def __post_init__(self) -> None:
         object.__setattr__(self, "wavelengths", _wavelengths(self.wavelengths))
 
+    def __repr__(self) -> str:  # shapes, not the arrays
+        arrays = {"weights": self.weights, "expected_error": self.expected_error, "spread": self.spread}
+        extra = "".join(f", {k} {tuple(v.shape)}" for k, v in arrays.items() if v is not None)
+        members = f", members {', '.join(self.members)}" if self.members else ""
+        notes = f", {len(self.notes)} note{'s' * (len(self.notes) != 1)}" if self.notes else ""
+        return (f"FusionResult(cube {tuple(self.cube.shape)} {self.cube.dtype}, model {self.model!r}, "
+                f"{self.seconds:.2f} s on {self.device}{extra}{members}{notes})")
+
     def as_cube(self) -> Cube:
         """The fused cube as a :class:`~napari_inf3.Cube` with its wavelengths (nm) and the model in its meta."""
         return Cube(self.cube, self.wavelengths, None, {"model": self.model} if self.model else {})
