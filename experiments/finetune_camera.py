@@ -71,13 +71,11 @@ def main(argv=None) -> None:
     scenes = sorted(p.name[:-3] for p in (DATA / "cave").glob("*_ms") if p.name[:-3] != HELD_OUT)
     halves = [scenes[:10], scenes[10:]]
     args.out.mkdir(parents=True, exist_ok=True)
-    # the shipped cosine's own weights: a copy of its file is not recognised as shipped, so an 8-bit photo does not
-    # also try the shipped JPEG-tuned weights (fine-tuned on all 19 training scenes) beside it
-    import shutil
+    # the shipped cosine's own weights only: an 8-bit photo must not also try the shipped JPEG-tuned weights
+    # (fine-tuned on all 19 training scenes) beside it
+    from .jpeg_camera import own_weights
 
-    from napari_inf3.shipped import checkpoint_path
-
-    shipped = str(shutil.copy(checkpoint_path("cosine"), args.out / "shipped_cosine.pt"))
+    shipped = own_weights("cosine", args.out)
     report = {"folds": [], "args": {k: str(v) for k, v in vars(args).items()}}
     for k in args.folds:
         train_sc, test_sc = halves[k], halves[1 - k] + [HELD_OUT]
